@@ -1,0 +1,58 @@
+export * from './types.js';
+export {
+  compile,
+  compareRules,
+  defaultPer,
+  type CompiledRule,
+  type Policy,
+  type WindowPair,
+} from './compile.js';
+export {
+  evaluate,
+  evaluateRules,
+  requiredWindows,
+  groupValue,
+  windowKey,
+  DEFAULT_AGENT,
+  NO_GROUP,
+} from './evaluate.js';
+export {
+  parseDocsRule,
+  parseTypedRule,
+  toDocsRule,
+  toTypedRule,
+  patchDocsRule,
+  patchTypedRule,
+  mergePatch,
+  inferType,
+  zodIssues,
+  ruleSchemas,
+  type DocsRule,
+  type DocsRuleInput,
+  type TypedRule,
+  type TypedRuleInput,
+  type ParseResult,
+  type RuleIdentity,
+  type ValidationIssue,
+} from './dialects.js';
+export {
+  MICROS_PER_CENT,
+  MICROS_PER_DOLLAR,
+  centsToMicros,
+  microsToCentsCeil,
+  formatMicros,
+  formatCents,
+  formatInteger,
+} from './money.js';
+export {
+  estimateCost,
+  isModelKnown,
+  dollarsToMicros,
+  findOverride,
+  PRICE_DATA_VERSION,
+  type CostEstimate,
+  type EstimateOptions,
+  type PriceRef,
+  type Usage,
+} from './prices.js';
+export { windowBounds, isValidTimeZone, fromLocal, toLocal, type Bounds } from './time.js';

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { dollarsToMicros, estimateCost, isModelKnown, PRICE_DATA_VERSION } from './prices.js';
+
+const at = '2026-11-25T00:00:00Z';
+
+describe('price table', () => {
+  it('records the version of the price data that is installed', () => {
+    const require = createRequire(import.meta.url);
+    const pkgPath = require
+      .resolve('@pydantic/genai-prices')
+      .replace(/dist[/\\]index\.cjs$/, 'package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version: string };
+    expect(PRICE_DATA_VERSION).toBe(`genai-prices@${pkg.version}`);
+  });
+
+  it('prices a 500-token gpt-4o-mini call at $0.000075, not $0', () => {
+    const e = estimateCost('openai', 'gpt-4o-mini', { inputTokens: 500 }, { at });
+    expect(e).toMatchObject({
+      known: true,
+      costMicros: 7500,
+      price: { source: 'genai-prices', version: PRICE_DATA_VERSION, model: 'gpt-4o-mini' },
+    });
+  });
+
+  it('prices cached input at the cache-read rate', () => {
+    const full = estimateCost('openai', 'gpt-4o-mini', { inputTokens: 1000 }, { at });
+    const cached = estimateCost(
+      'openai',
+      'gpt-4o-mini',
+      { inputTokens: 1000, cacheReadTokens: 1000 },
+      { at },
+    );
+    expect(full.costMicros).toBe(15_000);
+    expect(cached.costMicros).toBe(7_500);
+  });
+
+  it('applies tiered prices past the tier start', () => {
+    const e = estimateCost(
+      'google',
+      'gemini-2.5-pro',
+      { inputTokens: 300_000, outputTokens: 1000 },
+      { at },
+    );
+    // Above 200k input tokens gemini-2.5-pro costs $2.50/Mtok in and $15/Mtok out: $0.75 + $0.015.
+    expect(e.costMicros).toBe(76_500_000);
+  });
+
+  it('prices every vendor’s current models', () => {
+    for (const [vendor, model] of [
+      ['openai', 'gpt-4o'],
+      ['anthropic', 'claude-sonnet-4-5'],
+      ['google', 'gemini-2.5-flash'],
+      ['cohere', 'command-r-plus'],
+      ['mistral', 'mistral-large-latest'],
+      ['perplexity', 'sonar'],
+    ] as const) {
+      const e = estimateCost(vendor, model, { inputTokens: 1000, outputTokens: 100 }, { at });
+      expect(e.known, `${vendor}/${model}`).toBe(true);
+      expect(e.costMicros).toBeGreaterThan(0);
+    }
+  });
+
+  it('reports an unknown model as unknown instead of $0', () => {
+    const e = estimateCost('openai', 'gpt-unreleased-9', { inputTokens: 1000 }, { at });
+    expect(e.known).toBe(false);
+    expect(e.costMicros).toBeNull();
+    expect(isModelKnown('openai', 'gpt-unreleased-9', at)).toBe(false);
+    expect(isModelKnown('openai', 'gpt-4o', at)).toBe(true);
+  });
+
+  it('reports impossible usage instead of throwing', () => {
+    const e = estimateCost(
+      'openai',
+      'gpt-4o-mini',
+      { inputTokens: 10, cacheReadTokens: 100 },
+      { at },
+    );
+    expect(e).toMatchObject({ known: false, reason: 'cache tokens exceed input tokens' });
+  });
+
+  it('lets an org override win from its effective date on, and not before', () => {
+    const overrides = [
+      {
+        vendor: 'openai',
+        model: 'gpt-4o*',
+        effectiveFrom: '2026-06-01T00:00:00Z',
+        inputPerMtokUsd: 1,
+        outputPerMtokUsd: 2,
+      },
+      {
+        vendor: 'openai',
+        model: 'gpt-4o*',
+        effectiveFrom: '2026-09-01T00:00:00Z',
+        inputPerMtokUsd: 0.5,
+        outputPerMtokUsd: 1,
+      },
+    ];
+    const usage = { inputTokens: 1_000_000, outputTokens: 1_000_000 };
+    expect(
+      estimateCost('openai', 'gpt-4o', usage, { at: '2026-07-01T00:00:00Z', overrides }).costMicros,
+    ).toBe(300 * 1_000_000);
+    expect(
+      estimateCost('openai', 'gpt-4o', usage, { at: '2026-10-01T00:00:00Z', overrides }),
+    ).toMatchObject({
+      costMicros: 150 * 1_000_000,
+      price: { source: 'override', version: 'override@2026-09-01T00:00:00Z' },
+    });
+    const before = estimateCost('openai', 'gpt-4o', usage, {
+      at: '2026-05-01T00:00:00Z',
+      overrides,
+    });
+    expect(before.price?.source).toBe('genai-prices');
+  });
+
+  it('an override makes an unpriced model known', () => {
+    const overrides = [
+      {
+        vendor: 'mistral',
+        model: 'in-house-7b',
+        effectiveFrom: '2026-01-01T00:00:00Z',
+        inputPerMtokUsd: 0.1,
+      },
+    ];
+    expect(isModelKnown('mistral', 'in-house-7b', at, overrides)).toBe(true);
+    expect(
+      estimateCost('mistral', 'in-house-7b', { inputTokens: 10 }, { at, overrides }).costMicros,
+    ).toBe(100);
+  });
+
+  it('converts dollars to the nearest microcent, never rounding a real cost to zero', () => {
+    expect(dollarsToMicros(0.000075)).toBe(7500);
+    expect(dollarsToMicros(1e-12)).toBe(1);
+    expect(dollarsToMicros(0)).toBe(0);
+    expect(dollarsToMicros(0.1 + 0.2)).toBe(30_000_000);
+  });
+});

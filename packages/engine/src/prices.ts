@@ -1,0 +1,205 @@
+/**
+ * Costs from the price table of `@pydantic/genai-prices` (pinned; never auto-updated here), with
+ * org overrides passed in as data. The package prices in float dollars; this module converts once,
+ * to the nearest microcent, and a non-zero price never becomes $0.
+ */
+import { calcPrice } from '@pydantic/genai-prices';
+import { globMatches } from './glob.js';
+import { MICROS_PER_DOLLAR } from './money.js';
+import { parseInstant } from './time.js';
+import type { PriceOverride } from './types.js';
+
+/** Recorded with every costed transaction: which price data produced the figure. */
+export const PRICE_DATA_VERSION = 'genai-prices@0.1.8';
+
+/** Reins vendor → genai-prices provider id. */
+const PROVIDERS: Readonly<Record<string, string>> = {
+  openai: 'openai',
+  anthropic: 'anthropic',
+  google: 'google',
+  cohere: 'cohere',
+  mistral: 'mistral',
+  perplexity: 'perplexity',
+};
+
+export interface Usage {
+  /** All input tokens, cached ones included (as the providers report them). */
+  inputTokens?: number | undefined;
+  outputTokens?: number | undefined;
+  /** Of the input tokens, those read from the prompt cache. */
+  cacheReadTokens?: number | undefined;
+  /** Of the input tokens, those written to the prompt cache. */
+  cacheWriteTokens?: number | undefined;
+}
+
+export interface PriceRef {
+  source: 'genai-prices' | 'override';
+  /** `genai-prices@0.1.8`, or `override@<effectiveFrom>`. */
+  version: string;
+  vendor: string;
+  /** The model id the table matched (may differ from the request: `gpt-4o-2024-08-06` → `gpt-4o`). */
+  model: string;
+}
+
+export type CostEstimate =
+  | { known: true; costMicros: number; price: PriceRef }
+  | { known: false; costMicros: null; price: null; reason: string };
+
+export interface EstimateOptions {
+  /** The instant the price applies at (prices change over time). */
+  at: string | number;
+  overrides?: readonly PriceOverride[] | undefined;
+}
+
+/**
+ * Dollars (float) → microcents: nearest microcent, and at least 1 µ¢ for any positive amount.
+ */
+export function dollarsToMicros(dollars: number): number {
+  if (!(dollars > 0)) return 0;
+  return Math.max(1, Math.round(dollars * MICROS_PER_DOLLAR));
+}
+
+function nonNegInt(n: number | undefined): number {
+  return n !== undefined && Number.isFinite(n) && n > 0 ? Math.floor(n) : 0;
+}
+
+/** The override in force at `atMs` for this vendor and model: the latest that started. */
+export function findOverride(
+  overrides: readonly PriceOverride[] | undefined,
+  vendor: string,
+  model: string,
+  atMs: number,
+): PriceOverride | null {
+  if (!overrides || overrides.length === 0) return null;
+  let best: PriceOverride | null = null;
+  let bestFrom = -Infinity;
+  for (const o of overrides) {
+    if (o.vendor.toLowerCase() !== vendor || !globMatches(o.model, model, true)) continue;
+    const from = parseInstant(o.effectiveFrom);
+    const to = o.effectiveTo ? parseInstant(o.effectiveTo) : Infinity;
+    if (from <= atMs && atMs < to && from >= bestFrom) {
+      best = o;
+      bestFrom = from;
+    }
+  }
+  return best;
+}
+
+/** tokens × dollars-per-million, in microcents, with one rounding at the end (BigInt, exact). */
+function tokensCost(tokens: number, perMtokUsd: number | undefined): bigint {
+  if (!perMtokUsd || tokens === 0) return 0n;
+  // Price in microcents per million tokens, exact to 1e-8 dollars per Mtok.
+  const microsPerMtok = BigInt(Math.round(perMtokUsd * MICROS_PER_DOLLAR));
+  return BigInt(tokens) * microsPerMtok;
+}
+
+function overrideCost(o: PriceOverride, usage: Required<Usage>): number {
+  const uncached = Math.max(0, usage.inputTokens - usage.cacheReadTokens - usage.cacheWriteTokens);
+  const scaled =
+    tokensCost(uncached, o.inputPerMtokUsd) +
+    tokensCost(usage.cacheReadTokens, o.cacheReadPerMtokUsd ?? o.inputPerMtokUsd) +
+    tokensCost(usage.cacheWriteTokens, o.cacheWritePerMtokUsd ?? o.inputPerMtokUsd) +
+    tokensCost(usage.outputTokens, o.outputPerMtokUsd);
+  // Round half up from microcents-per-million to microcents.
+  let micros = (scaled + 500_000n) / 1_000_000n;
+  if (micros === 0n && scaled > 0n) micros = 1n;
+  return Number(micros) + dollarsToMicros(o.perRequestUsd ?? 0);
+}
+
+export function estimateCost(
+  vendor: string,
+  model: string,
+  usage: Usage,
+  options: EstimateOptions,
+): CostEstimate {
+  const v = vendor.toLowerCase();
+  const atMs = parseInstant(options.at);
+  const u: Required<Usage> = {
+    inputTokens: nonNegInt(usage.inputTokens),
+    outputTokens: nonNegInt(usage.outputTokens),
+    cacheReadTokens: nonNegInt(usage.cacheReadTokens),
+    cacheWriteTokens: nonNegInt(usage.cacheWriteTokens),
+  };
+  if (u.cacheReadTokens + u.cacheWriteTokens > u.inputTokens) {
+    return {
+      known: false,
+      costMicros: null,
+      price: null,
+      reason: 'cache tokens exceed input tokens',
+    };
+  }
+  const override = findOverride(options.overrides, v, model, atMs);
+  if (override) {
+    return {
+      known: true,
+      costMicros: overrideCost(override, u),
+      price: {
+        source: 'override',
+        version: `override@${override.effectiveFrom}`,
+        vendor: v,
+        model: override.model,
+      },
+    };
+  }
+  const provider = PROVIDERS[v];
+  if (!provider)
+    return { known: false, costMicros: null, price: null, reason: `unknown vendor ${vendor}` };
+  try {
+    const result = calcPrice(
+      {
+        input_tokens: u.inputTokens,
+        output_tokens: u.outputTokens,
+        cache_read_tokens: u.cacheReadTokens,
+        cache_write_tokens: u.cacheWriteTokens,
+      },
+      model,
+      { providerId: provider, timestamp: new Date(atMs) },
+    );
+    if (!result) {
+      return {
+        known: false,
+        costMicros: null,
+        price: null,
+        reason: `no price for ${v}/${model} in ${PRICE_DATA_VERSION}`,
+      };
+    }
+    return {
+      known: true,
+      costMicros: dollarsToMicros(result.total_price),
+      price: {
+        source: 'genai-prices',
+        version: PRICE_DATA_VERSION,
+        vendor: v,
+        model: result.model.id,
+      },
+    };
+  } catch (e) {
+    return {
+      known: false,
+      costMicros: null,
+      price: null,
+      reason: e instanceof Error ? e.message : 'price lookup failed',
+    };
+  }
+}
+
+const knownMemo = new Map<string, boolean>();
+
+/** Whether the price table (or an override in force) prices this model. */
+export function isModelKnown(
+  vendor: string,
+  model: string | null | undefined,
+  at: string | number,
+  overrides?: readonly PriceOverride[],
+): boolean {
+  if (!model) return false;
+  const v = vendor.toLowerCase();
+  if (findOverride(overrides, v, model, parseInstant(at))) return true;
+  const key = `${v}|${model.toLowerCase()}`;
+  const hit = knownMemo.get(key);
+  if (hit !== undefined) return hit;
+  const known = estimateCost(v, model, { inputTokens: 1 }, { at }).known;
+  if (knownMemo.size >= 4096) knownMemo.clear();
+  knownMemo.set(key, known);
+  return known;
+}
