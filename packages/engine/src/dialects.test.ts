@@ -576,3 +576,26 @@ describe('partial updates', () => {
     expect(r.ok ? [] : r.issues.map((i) => i.path)).toEqual(['condition.threshold']);
   });
 });
+
+describe('partial updates and types', () => {
+  it('a docs rule whose type was inferred gets a new one when its conditions change', () => {
+    const rule = ok(
+      parseDocsRule({ name: 'x', conditions: { models: ['gpt-4'] }, action: 'block' }, who),
+    );
+    expect(rule.type).toBe('model_filter');
+    const updated = ok(
+      patchDocsRule(
+        rule,
+        { conditions: { timeWindow: 'daily' }, actionConfig: { limitCents: 100 } },
+        '2026-06-01T00:00:00Z',
+      ),
+    );
+    expect(updated.type).toBe('budget');
+  });
+
+  it('a type chosen in the typed dialect stays through a docs-dialect update', () => {
+    const rule = ok(parseTypedRule(TYPED_SEED_RULES[3], who));
+    const updated = ok(patchDocsRule(rule, { priority: 7 }, '2026-06-01T00:00:00Z'));
+    expect(updated.type).toBe('user_limit');
+  });
+});

@@ -217,10 +217,9 @@ function scheduleOrNull(
   return daysOfWeek.length === 0 && hours.length === 0 ? null : { daysOfWeek, hours: [...hours] };
 }
 
-function docsToCanonical(d: z.output<typeof docsRuleSchema>, who: RuleIdentity): Rule {
-  const c = d.conditions ?? {};
-  const ac = d.actionConfig ?? {};
-  const match: RuleMatch = {
+/** The canonical match from docs-style (camelCase) conditions; absent lists are empty. */
+function matchOf(c: z.output<typeof docsConditions>): RuleMatch {
+  return {
     vendors: listOrEmpty(c.vendors),
     models: listOrEmpty(c.models),
     excludeModels: listOrEmpty(c.excludeModels),
@@ -234,6 +233,12 @@ function docsToCanonical(d: z.output<typeof docsRuleSchema>, who: RuleIdentity):
     requireProjectId: c.requireProjectId ?? false,
     unknownModel: c.unknownModel ?? false,
   };
+}
+
+function docsToCanonical(d: z.output<typeof docsRuleSchema>, who: RuleIdentity): Rule {
+  const c = d.conditions ?? {};
+  const ac = d.actionConfig ?? {};
+  const match = matchOf(c);
   let window: RuleWindow | null = null;
   if (c.timeWindow) {
     const metric: Metric = ac.metric ?? 'cost_cents';
@@ -569,22 +574,20 @@ export function parseTypedRule(body: unknown, who: RuleIdentity): ParseResult<Ru
   const ac = t.action_config ?? {};
   const f = t.filters ?? {};
   const issues: ValidationIssue[] = [];
-  const match: RuleMatch = {
-    vendors: listOrEmpty(f.vendors),
-    models: listOrEmpty(f.models),
-    excludeModels: listOrEmpty(f.exclude_models),
-    agentIds: listOrEmpty(f.agent_ids),
-    userIds: listOrEmpty(f.user_ids),
-    userRoles: listOrEmpty(f.user_roles),
-    teamIds: listOrEmpty(f.team_ids),
-    projectIds: listOrEmpty(f.project_ids),
-    amountCents: rangeOrUndefined(f.amount_cents),
-    schedule: scheduleOrNull(
-      f.schedule ? { daysOfWeek: f.schedule.days_of_week, hours: f.schedule.hours } : undefined,
-    ),
-    requireProjectId: f.require_project_id ?? false,
-    unknownModel: f.unknown_model ?? false,
-  };
+  const match = matchOf({
+    vendors: f.vendors,
+    models: f.models,
+    excludeModels: f.exclude_models,
+    agentIds: f.agent_ids,
+    userIds: f.user_ids,
+    userRoles: f.user_roles,
+    teamIds: f.team_ids,
+    projectIds: f.project_ids,
+    amountCents: f.amount_cents,
+    schedule: f.schedule && { daysOfWeek: f.schedule.days_of_week, hours: f.schedule.hours },
+    requireProjectId: f.require_project_id,
+    unknownModel: f.unknown_model,
+  });
   let window: RuleWindow | null = null;
   const condition = t.condition ?? {};
   switch (t.type) {
@@ -871,6 +874,11 @@ export function mergePatch(current: Record<string, unknown>, patch: unknown): un
 /** Applies a docs-dialect partial update to a stored rule. */
 export function patchDocsRule(rule: Rule, patch: unknown, updatedAt: string): ParseResult<Rule> {
   const { id, createdAt, updatedAt: _previous, ...current } = toDocsRule(rule);
+  // A type the rule only has by inference follows its new conditions; a chosen one stays.
+  const p = patch as Record<string, unknown> | null;
+  if (rule.type === inferType(rule) && !(p && typeof p === 'object' && 'type' in p)) {
+    delete (current as Partial<typeof current>).type;
+  }
   return parseDocsRule(mergePatch(current, patch), { id, createdAt, updatedAt });
 }
 
