@@ -1,0 +1,215 @@
+// One `defineEntity` per table. Column names follow MikroORM's underscore naming strategy
+// (`orgId` → `org_id`); the server also writes raw SQL against these tables, so names are part of
+// the contract — see the migration in ./migrations for the exact DDL.
+//
+// bigint columns map to JS `number` (mode 'number'): every value we store (micros, cents, token
+// counts, sequence numbers) stays far below 2^53.
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+
+/** A timestamptz column (exactly `timestamptz`, not `timestamptz(6)`). */
+const timestamptz = () => p.datetime().columnType('timestamptz');
+
+/** `created_at` / `updated_at` filled by the database and kept current by the unit of work. */
+const timestamps = {
+  createdAt: timestamptz()
+    .defaultRaw('now()')
+    .onCreate(() => new Date()),
+  updatedAt: timestamptz()
+    .defaultRaw('now()')
+    .onCreate(() => new Date())
+    .onUpdate(() => new Date()),
+};
+
+/** App-generated text primary key (`org_…`, `key_…`, `rule_…`, `txn_…`, `evt_…`). */
+const idProperty = { id: p.text().primary() };
+
+export const Organization = defineEntity({
+  name: 'Organization',
+  tableName: 'organization',
+  properties: {
+    ...idProperty,
+    name: p.text(),
+    timeZone: p.text().default('UTC'),
+    // Postgres: text + check (default_action in ('pass', 'block')).
+    defaultAction: p.enum(['pass', 'block']).default('pass'),
+    monthlyBudgetCents: p.bigint('number').nullable(),
+    policyVersion: p.bigint('number').default(0),
+    ...timestamps,
+  },
+});
+export type Organization = InferEntity<typeof Organization>;
+
+/**
+ * `org_id text not null references organization(id)`, typed as the organization's id (mapToPk), so
+ * entities carry `orgId: string` rather than a reference. Keys and rules go with their
+ * organization (`on delete cascade`); money and audit history do not (`no action`).
+ */
+const orgId = (onDelete: 'cascade' | 'no action') => () =>
+  p
+    .manyToOne(Organization)
+    .mapToPk()
+    .fieldName('org_id')
+    .deleteRule(onDelete)
+    .updateRule('no action');
+
+export const ApiKey = defineEntity({
+  name: 'ApiKey',
+  tableName: 'api_key',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    name: p.text(),
+    /** Hex SHA-256 of the secret. */
+    keyHash: p.text().unique(),
+    keyMasked: p.text(),
+    permissions: p.json<string[]>(),
+    createdAt: timestamps.createdAt,
+    lastUsedAt: timestamptz().nullable(),
+    revokedAt: timestamptz().nullable(),
+  },
+  indexes: [{ name: 'api_key_org_id_index', properties: ['orgId'] }],
+});
+export type ApiKey = InferEntity<typeof ApiKey>;
+
+export const PolicyRule = defineEntity({
+  name: 'PolicyRule',
+  tableName: 'policy_rule',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    /** The engine's canonical Rule object. */
+    definition: p.json<Record<string, unknown>>(),
+    enabled: p.boolean(),
+    priority: p.integer(),
+    action: p.text(),
+    createdAt: timestamptz().onCreate(() => new Date()),
+    updatedAt: timestamptz()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date()),
+  },
+  indexes: [{ name: 'policy_rule_org_id_index', properties: ['orgId'] }],
+});
+export type PolicyRule = InferEntity<typeof PolicyRule>;
+
+export const TransactionRecord = defineEntity({
+  name: 'TransactionRecord',
+  tableName: 'transaction_record',
+  properties: {
+    ...idProperty,
+    orgId: orgId('no action'),
+    vendor: p.text(),
+    model: p.text().nullable(),
+    agentId: p.text(),
+    userId: p.text().nullable(),
+    userRoles: p.json<string[]>().defaultRaw(`'[]'`),
+    teamId: p.text().nullable(),
+    projectId: p.text().nullable(),
+    amountMicros: p.bigint('number'),
+    amountCents: p.bigint('number'),
+    tokensIn: p.bigint('number').default(0),
+    tokensOut: p.bigint('number').default(0),
+    prompt: p.text().nullable(),
+    response: p.text().nullable(),
+    metadata: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    occurredAt: timestamptz(),
+    createdAt: timestamps.createdAt,
+    action: p.text(),
+    admitted: p.boolean(),
+    ruleId: p.text().nullable(),
+    policyResult: p.json<Record<string, unknown>>(),
+    trace: p.json<unknown[]>(),
+    countedWindows: p.json<unknown[]>().defaultRaw(`'[]'`),
+    priceSource: p.text().nullable(),
+    priceVersion: p.text().nullable(),
+    phase: p.text().default('final'),
+    status: p.text().default('recorded'),
+    idempotencyKey: p.text().nullable(),
+  },
+  // Descending and partial indexes are raw SQL: MikroORM 6 index options have no column order or
+  // WHERE clause. The schema comparator matches expression indexes by name.
+  indexes: [
+    {
+      name: 'transaction_record_org_occurred_index',
+      expression:
+        'create index "transaction_record_org_occurred_index" on "transaction_record" ("org_id", "occurred_at" desc, "id" desc)',
+    },
+    {
+      name: 'transaction_record_org_agent_occurred_index',
+      expression:
+        'create index "transaction_record_org_agent_occurred_index" on "transaction_record" ("org_id", "agent_id", "occurred_at" desc)',
+    },
+    {
+      name: 'transaction_record_org_user_occurred_index',
+      expression:
+        'create index "transaction_record_org_user_occurred_index" on "transaction_record" ("org_id", "user_id", "occurred_at" desc)',
+    },
+    {
+      name: 'transaction_record_org_idempotency_key_unique',
+      expression:
+        'create unique index "transaction_record_org_idempotency_key_unique" on "transaction_record" ("org_id", "idempotency_key") where "idempotency_key" is not null',
+    },
+  ],
+});
+export type TransactionRecord = InferEntity<typeof TransactionRecord>;
+
+export const WindowCounter = defineEntity({
+  name: 'WindowCounter',
+  tableName: 'window_counter',
+  properties: {
+    orgId: () => orgId('no action')().primary(),
+    key: p.text().primary(),
+    period: p.text(),
+    per: p.text(),
+    groupValue: p.text(),
+    windowStart: timestamptz(),
+    windowEnd: timestamptz(),
+    costMicros: p.bigint('number').default(0),
+    tokensIn: p.bigint('number').default(0),
+    tokensOut: p.bigint('number').default(0),
+    requests: p.bigint('number').default(0),
+    updatedAt: timestamps.updatedAt,
+  },
+  primaryKeys: ['orgId', 'key'],
+});
+export type WindowCounter = InferEntity<typeof WindowCounter>;
+
+export const AuditEvent = defineEntity({
+  name: 'AuditEvent',
+  tableName: 'audit_event',
+  properties: {
+    ...idProperty,
+    orgId: orgId('no action'),
+    /** Filled, with prevHash and hash, by the sealing job; append-only otherwise (trigger). */
+    seq: p.bigint('number').nullable(),
+    eventType: p.text(),
+    occurredAt: timestamptz(),
+    actor: p.text(),
+    entityType: p.text(),
+    entityId: p.text(),
+    metadata: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    prevHash: p.text().nullable(),
+    hash: p.text().nullable(),
+  },
+  indexes: [
+    {
+      name: 'audit_event_org_occurred_index',
+      expression:
+        'create index "audit_event_org_occurred_index" on "audit_event" ("org_id", "occurred_at" desc, "id" desc)',
+    },
+    {
+      name: 'audit_event_org_seq_unique',
+      expression:
+        'create unique index "audit_event_org_seq_unique" on "audit_event" ("org_id", "seq") where "seq" is not null',
+    },
+  ],
+});
+export type AuditEvent = InferEntity<typeof AuditEvent>;
+
+export const entities = [
+  Organization,
+  ApiKey,
+  PolicyRule,
+  TransactionRecord,
+  WindowCounter,
+  AuditEvent,
+] as const;

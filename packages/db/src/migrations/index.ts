@@ -1,0 +1,9 @@
+// Every migration, in order. Listed explicitly (not discovered by glob) so that they load the same
+// way under tsx, vitest and a bundle. `pnpm --filter @reins/db migration:create` writes a new file
+// beside this one; add it to this list.
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261125205025_init } from './Migration20261125205025_init.js';
+
+export const migrationsList: MigrationObject[] = [
+  { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
+];
