@@ -1,0 +1,21 @@
+import type { Core, Ctx } from './core.js';
+import type { Caller } from './services/auth.js';
+
+/** A request context from an authenticated caller: what tests and both adapters build. */
+export function createContextInner(core: Core, caller: Caller): Ctx {
+  return {
+    core,
+    em: core.orm.em.fork(),
+    orgId: caller.orgId,
+    keyId: caller.keyId,
+    permissions: caller.permissions,
+    actor: `key:${caller.keyId}`,
+  };
+}
+
+/** Authenticates the Authorization header, applies the key's rate limit, forks an EntityManager. */
+export async function createContext(core: Core, authorization: string | undefined): Promise<Ctx> {
+  const caller = await core.auth.authenticate(authorization);
+  core.limiter.take(caller.keyId);
+  return createContextInner(core, caller);
+}

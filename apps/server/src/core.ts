@@ -1,0 +1,33 @@
+/**
+ * What one server process shares between requests: the ORM, its settings, the clock, and the
+ * in-process caches. Requests get a `Ctx` (one EntityManager fork each) built from it.
+ */
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Orm } from '@reins/db';
+import type { ServerEnv } from './env.js';
+import type { Authenticator } from './services/auth.js';
+import type { PolicyCache } from './services/policyCache.js';
+import type { Recorder } from './services/recorder.js';
+import type { RateLimiter } from './services/rateLimit.js';
+
+export interface Core {
+  orm: Orm;
+  env: ServerEnv;
+  /** Epoch milliseconds. Injectable so tests can pin "now" (the engine takes it as data). */
+  clock: () => number;
+  policies: PolicyCache;
+  recorder: Recorder;
+  auth: Authenticator;
+  limiter: RateLimiter;
+}
+
+/** The caller of one request: its organization and key, and a fresh EntityManager. */
+export interface Ctx {
+  core: Core;
+  em: EntityManager;
+  orgId: string;
+  keyId: string;
+  permissions: readonly string[];
+  /** Who the audit log names: `key:<id>`. */
+  actor: string;
+}

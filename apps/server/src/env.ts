@@ -1,0 +1,55 @@
+/**
+ * The one place the server reads environment variables. Everything else receives a `ServerEnv`.
+ */
+import { z } from 'zod';
+
+const intFrom = (def: number, min = 0) =>
+  z.coerce.number().int().min(min).default(def);
+
+const schema = z.object({
+  PORT: intFrom(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** A PostgreSQL URL; unset = an embedded PGlite database under REINS_DATA_DIR. */
+  DATABASE_URL: z.url().optional(),
+  REINS_DATA_DIR: z.string().min(1).default('./.reins'),
+  /** Makes the bootstrap admin key a chosen value (automation, tests). */
+  REINS_BOOTSTRAP_KEY: z
+    .string()
+    .regex(/^rk_[a-z0-9]+_[A-Za-z0-9]{16,}$/, 'must look like rk_<env>_<at least 16 base62 chars>')
+    .optional(),
+  /** The `<env>` part of new keys: rk_<env>_... */
+  REINS_KEY_ENV: z
+    .string()
+    .regex(/^[a-z0-9]{1,12}$/)
+    .default('live'),
+  /** Requests per second per API key (a token bucket per process); 0 disables the limit. */
+  REINS_RATE_LIMIT_RPS: intFrom(2000),
+  /** Largest accepted request body, in bytes. */
+  REINS_BODY_LIMIT_BYTES: intFrom(1024 * 1024, 1024),
+  /** Most transactions of one org written in one database transaction. */
+  REINS_BATCH_MAX: intFrom(256, 1),
+  /** How long a verified API key is trusted without asking the database again. */
+  REINS_KEY_CACHE_MS: intFrom(2000),
+  /** Database pool size (a real PostgreSQL; PGlite is always one connection). */
+  REINS_DB_POOL: intFrom(8, 1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type ServerEnv = z.infer<typeof schema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+  const clean = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = schema.safeParse(clean);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Defaults for tests and embedding: the same schema with nothing set. */
+export function defaultEnv(overrides: Partial<ServerEnv> = {}): ServerEnv {
+  return { ...schema.parse({}), ...overrides };
+}

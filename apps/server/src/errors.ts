@@ -1,0 +1,167 @@
+/**
+ * Domain errors and the ONE mapping from them to HTTP statuses and the docs' error body
+ * `{success:false, code, message, ...}`. Services throw these; REST and tRPC both translate
+ * through `toErrorResponse`.
+ */
+import type { ValidationIssue } from '@reins/engine';
+
+export type ErrorCode =
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'VALIDATION_ERROR'
+  | 'POLICY_VIOLATION'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_ERROR'
+  | 'SERVICE_UNAVAILABLE';
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+  abstract readonly status: number;
+  /** Extra top-level fields of the error body. */
+  extra(): Record<string, unknown> {
+    return {};
+  }
+  headers(): Record<string, string> {
+    return {};
+  }
+}
+
+export class Unauthorized extends DomainError {
+  readonly code = 'UNAUTHORIZED';
+  readonly status = 401;
+  constructor() {
+    // One message for missing, malformed, unknown and revoked keys: nothing to probe.
+    super('Invalid or missing API key');
+  }
+}
+
+export class Forbidden extends DomainError {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
+  constructor(readonly permission: string) {
+    super(`This API key lacks the "${permission}" permission`);
+  }
+  override extra() {
+    return { requiredPermission: this.permission };
+  }
+}
+
+export class NotFound extends DomainError {
+  readonly code = 'NOT_FOUND';
+  readonly status = 404;
+  constructor(entity: string, id: string) {
+    super(`${entity} "${id}" not found`);
+  }
+}
+
+export class ValidationError extends DomainError {
+  readonly code = 'VALIDATION_ERROR';
+  readonly status = 422;
+  readonly field: string;
+  constructor(readonly issues: ValidationIssue[]) {
+    const first = issues[0] ?? { path: '', message: 'Invalid request' };
+    super(first.path ? `${first.path}: ${first.message}` : first.message);
+    this.field = first.path;
+  }
+  static of(path: string, message: string): ValidationError {
+    return new ValidationError([{ path, message }]);
+  }
+  override extra() {
+    return { field: this.field, issues: this.issues };
+  }
+}
+
+export interface PolicyResultBody {
+  action: string;
+  ruleId: string | null;
+  ruleName: string | null;
+  message: string;
+}
+
+export class PolicyViolation extends DomainError {
+  readonly code = 'POLICY_VIOLATION';
+  readonly status = 403;
+  constructor(
+    readonly body: {
+      id: string;
+      policyResult: PolicyResultBody;
+      details: Record<string, unknown>;
+    },
+  ) {
+    super(`Policy violation: ${body.policyResult.message}`);
+  }
+  override extra() {
+    return { ...this.body };
+  }
+}
+
+export class Conflict extends DomainError {
+  readonly status = 409;
+  constructor(
+    readonly code: 'CONFLICT',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class PayloadTooLarge extends DomainError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly status = 413;
+  constructor(limit: number) {
+    super(`Request body exceeds ${limit} bytes`);
+  }
+}
+
+export class UnsupportedMediaType extends DomainError {
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
+  constructor(type: string) {
+    super(`Content-Type "${type}" is not supported; send application/json`);
+  }
+}
+
+export class RateLimited extends DomainError {
+  readonly code = 'RATE_LIMITED';
+  readonly status = 429;
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many requests; retry after ${retryAfterSeconds} s`);
+  }
+  override extra() {
+    return { retryAfter: this.retryAfterSeconds };
+  }
+  override headers() {
+    return { 'retry-after': String(this.retryAfterSeconds) };
+  }
+}
+
+export class ServiceUnavailable extends DomainError {
+  readonly code = 'SERVICE_UNAVAILABLE';
+  readonly status = 503;
+}
+
+export interface ErrorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: { success: false; code: ErrorCode; message: string } & Record<string, unknown>;
+}
+
+/** The one mapping. Anything that is not a DomainError is a 500 with no internals leaked. */
+export function toErrorResponse(err: unknown): ErrorResponse {
+  if (err instanceof DomainError) {
+    return {
+      status: err.status,
+      headers: err.headers(),
+      body: { success: false, code: err.code, message: err.message, ...err.extra() },
+    };
+  }
+  return {
+    status: 500,
+    headers: {},
+    body: { success: false, code: 'INTERNAL_ERROR', message: 'Internal server error' },
+  };
+}

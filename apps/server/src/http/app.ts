@@ -1,0 +1,105 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
+import type { Core } from '../core.js';
+import { createContext } from '../context.js';
+import {
+  NotFound,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  ValidationError,
+  toErrorResponse,
+} from '../errors.js';
+import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
+import { openApiDocument } from './openapi.js';
+import { routes, type RouteInput } from './routes.js';
+
+/** Fastify's own request errors, translated into the docs' error body. */
+function fastifyError(err: { code?: string; message: string }, core: Core): unknown {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PayloadTooLarge(core.env.REINS_BODY_LIMIT_BYTES);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new UnsupportedMediaType('(unsupported)');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return ValidationError.of('body', 'is empty; send a JSON object');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return ValidationError.of('body', `is not valid JSON (${err.message})`);
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return ValidationError.of('body', 'Content-Length does not match the body');
+    default:
+      if (err instanceof SyntaxError) return ValidationError.of('body', 'is not valid JSON');
+      if (/prototype|__proto__|constructor/i.test(err.message) && err.code === undefined)
+        return ValidationError.of('body', 'must not contain __proto__ or constructor keys');
+      return err;
+  }
+}
+
+export async function buildApp(core: Core): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: core.env.LOG_LEVEL === 'silent' ? false : { level: core.env.LOG_LEVEL },
+    bodyLimit: core.env.REINS_BODY_LIMIT_BYTES,
+    // Per-request log lines only when debugging: at thousands of requests a second they cost.
+    logController: new LogController({
+      disableRequestLogging: core.env.LOG_LEVEL !== 'debug' && core.env.LOG_LEVEL !== 'trace',
+    }),
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const mapped = fastifyError(err as { code?: string; message: string }, core);
+    const res = toErrorResponse(mapped);
+    if (res.status >= 500) req.log.error({ err }, 'request failed');
+    void reply.status(res.status).headers(res.headers).send(res.body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const res = toErrorResponse(new NotFound('Route', `${req.method} ${req.url.split('?')[0] ?? ''}`));
+    void reply.status(404).send(res.body);
+  });
+
+  app.get('/health', async (_req, reply) => {
+    try {
+      await core.orm.em.fork().getConnection().execute('select 1');
+      return { success: true, status: 'ok', database: 'reachable' };
+    } catch {
+      return reply.status(503).send({
+        success: false,
+        code: 'SERVICE_UNAVAILABLE',
+        message: 'The database is unreachable',
+        status: 'degraded',
+        database: 'unreachable',
+      });
+    }
+  });
+  app.get('/api/openapi.json', () => openApiDocument());
+
+  for (const def of routes) {
+    app.route({
+      method: def.method,
+      url: def.url,
+      handler: async (req: FastifyRequest, reply) => {
+        const ctx = await createContext(core, req.headers.authorization);
+        const input: RouteInput = {
+          params: req.params as Record<string, string>,
+          query: req.query as Record<string, unknown>,
+          body: req.body,
+        };
+        const result = await def.run(ctx, input);
+        if (def.status === 204) return reply.status(204).send();
+        const body =
+          def.envelope === 'docs' ? { success: true, ...(result as object) } : (result as object);
+        return reply.status(def.status).send(body);
+      },
+    });
+  }
+
+  await app.register(fastifyTRPCPlugin, {
+    prefix: '/trpc',
+    trpcOptions: {
+      router: appRouter,
+      createContext: ({ req }) => ({ core, authorization: req.headers.authorization }),
+    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  });
+  return app;
+}

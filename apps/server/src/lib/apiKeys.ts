@@ -1,0 +1,50 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { randomBase62 } from './ids.js';
+
+/** rk_<env>_<random>: 32 base62 chars ≈ 190 bits. */
+export const KEY_PATTERN = /^rk_([a-z0-9]{1,12})_([A-Za-z0-9]{16,128})$/;
+
+export function generateApiKey(env: string): string {
+  return `rk_${env}_${randomBase62(32)}`;
+}
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+export function maskApiKey(key: string): string {
+  const m = KEY_PATTERN.exec(key);
+  const env = m?.[1] ?? 'live';
+  return `rk_${env}_****${key.slice(-4)}`;
+}
+
+export function isWellFormedKey(key: string): boolean {
+  return KEY_PATTERN.test(key);
+}
+
+/** Constant-time comparison of two hex digests. */
+export function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export const PERMISSIONS = [
+  'transactions:write',
+  'transactions:read',
+  'policies:read',
+  'policies:write',
+  'agents:read',
+  'agents:write',
+  'audit:read',
+  'alerts:read',
+  'alerts:write',
+  'analytics:read',
+  'keys:admin',
+  '*',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+export function hasPermission(granted: readonly string[], needed: Permission): boolean {
+  return granted.includes('*') || granted.includes(needed);
+}

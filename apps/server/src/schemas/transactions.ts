@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { ACTIONS, MICROS_PER_CENT, VENDORS } from '@reins/engine';
+import { ident, isoEndExclusive, isoInstant, metadataSchema, pagination, text } from './common.js';
+
+/** $1,000,000 for one call is already absurd; past it an amount is a bug, not spend. */
+export const MAX_AMOUNT_CENTS = 100_000_000;
+export const MAX_TOKENS = 1_000_000_000;
+/** The docs: prompt and response are kept truncated to 1,000 characters. */
+export const SNIPPET_CHARS = 1000;
+
+const vendor = z
+  .string()
+  .max(40)
+  .transform((v) => v.trim().toLowerCase())
+  .pipe(z.enum(VENDORS, { message: `must be one of ${VENDORS.join(', ')}` }));
+
+const tokens = z.number().int().min(0).max(MAX_TOKENS);
+
+/**
+ * The documented transaction fields plus `tokensIn`, `tokensOut`, `userRoles`, `teamId`,
+ * `projectId` and `amountMicros` (sub-cent amounts: 1 cent = 1,000,000 microcents). Unknown
+ * top-level fields are refused so that a misspelt field cannot silently go unrecorded.
+ */
+export const transactionInput = z
+  .strictObject({
+    amount: z.number().int().min(0).max(MAX_AMOUNT_CENTS).optional(),
+    amountMicros: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_AMOUNT_CENTS * MICROS_PER_CENT)
+      .optional(),
+    vendor,
+    model: ident(200).nullish(),
+    agentId: ident(200).nullish(),
+    userId: ident(200).nullish(),
+    userRoles: z.array(ident(100)).max(50).optional(),
+    teamId: ident(200).nullish(),
+    projectId: ident(200).nullish(),
+    prompt: text(1_000_000).nullish(),
+    response: text(1_000_000).nullish(),
+    metadata: metadataSchema().optional(),
+    timestamp: isoInstant.optional(),
+    tokensIn: tokens.optional(),
+    tokensOut: tokens.optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (t.amount === undefined && t.amountMicros === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['amount'], message: 'is required' });
+    }
+    if (
+      t.amount !== undefined &&
+      t.amountMicros !== undefined &&
+      Math.ceil(t.amountMicros / MICROS_PER_CENT) !== t.amount
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amountMicros'],
+        message: 'disagrees with amount (amount must be amountMicros in cents, rounded up)',
+      });
+    }
+  });
+export type TransactionInputBody = z.output<typeof transactionInput>;
+
+export const listTransactionsInput = z.strictObject({
+  ...pagination,
+  vendor: z.string().max(40).optional(),
+  agentId: ident().optional(),
+  userId: ident().optional(),
+  startDate: isoInstant.optional(),
+  endDate: isoEndExclusive.optional(),
+  action: z.enum(ACTIONS).optional(),
+});
+export type ListTransactionsInput = z.output<typeof listTransactionsInput>;
+
+export const idParam = z.strictObject({ id: ident(100) });

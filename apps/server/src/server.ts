@@ -1,0 +1,102 @@
+/**
+ * Starting and stopping one server process: the database (a PostgreSQL URL, or an embedded
+ * PGlite under REINS_DATA_DIR), migrations, first-start bootstrap, the HTTP listener.
+ */
+import { resolve } from 'node:path';
+import { initOrm, migrateUp, startEmbeddedPostgres, type Orm } from '@reins/db';
+import type { FastifyInstance } from 'fastify';
+import type { Core } from './core.js';
+import type { ServerEnv } from './env.js';
+import { buildApp } from './http/app.js';
+import { Authenticator } from './services/auth.js';
+import { bootstrap } from './services/orgs.js';
+import { PolicyCache } from './services/policyCache.js';
+import { RateLimiter } from './services/rateLimit.js';
+import { Recorder } from './services/recorder.js';
+
+export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.now): Core {
+  const policies = new PolicyCache();
+  return {
+    orm,
+    env,
+    clock,
+    policies,
+    recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX),
+    auth: new Authenticator(orm, env.REINS_KEY_CACHE_MS, clock),
+    limiter: new RateLimiter(env.REINS_RATE_LIMIT_RPS, clock),
+  };
+}
+
+export interface Database {
+  orm: Orm;
+  /** 'embedded' when the server launched PGlite itself. */
+  mode: 'postgres' | 'embedded';
+  close(): Promise<void>;
+}
+
+/** Connects (launching PGlite when there is no DATABASE_URL) and applies pending migrations. */
+export async function openDatabase(env: ServerEnv): Promise<Database> {
+  if (env.DATABASE_URL) {
+    const orm = await initOrm(env.DATABASE_URL, { maxConnections: env.REINS_DB_POOL });
+    await migrateUp(orm);
+    return { orm, mode: 'postgres', close: () => orm.close() };
+  }
+  const embedded = await startEmbeddedPostgres({ dataDir: resolve(env.REINS_DATA_DIR, 'pgdata') });
+  try {
+    const orm = await initOrm(embedded.url, { maxConnections: embedded.maxConnections });
+    await migrateUp(orm);
+    return {
+      orm,
+      mode: 'embedded',
+      async close() {
+        await orm.close();
+        await embedded.stop();
+      },
+    };
+  } catch (error) {
+    await embedded.stop();
+    throw error;
+  }
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  core: Core;
+  db: Database;
+  /** `http://host:port` */
+  url: string;
+  /** The admin key created on first start (null when the database already had organizations). */
+  bootstrapKey: string | null;
+  close(): Promise<void>;
+}
+
+export async function startServer(
+  env: ServerEnv,
+  opts: { clock?: () => number; db?: Database } = {},
+): Promise<RunningServer> {
+  const db = opts.db ?? (await openDatabase(env));
+  const clock = opts.clock ?? Date.now;
+  const boot = await bootstrap(db.orm, {
+    keyEnv: env.REINS_KEY_ENV,
+    secret: env.REINS_BOOTSTRAP_KEY,
+    now: new Date(clock()),
+  });
+  const core = createCore(db.orm, env, clock);
+  const app = await buildApp(core);
+  const address = await app.listen({ port: env.PORT, host: env.HOST });
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    core,
+    db,
+    url: address,
+    bootstrapKey: boot?.key.key ?? null,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        if (!opts.db) await db.close();
+      })();
+      return closing;
+    },
+  };
+}

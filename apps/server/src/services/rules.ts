@@ -1,0 +1,192 @@
+/**
+ * Policy rules in both dialects over one store: `/api/policy-rules` (docs dialect) and
+ * `/api/v1/rules` (typed dialect) read and write the same canonical rules. Every change bumps the
+ * organization's policy version in the same database transaction (see PolicyCache).
+ */
+import { PolicyRule } from '@reins/db';
+import {
+  compareRules,
+  parseDocsRule,
+  parseTypedRule,
+  patchDocsRule,
+  patchTypedRule,
+  toDocsRule,
+  toTypedRule,
+  type ParseResult,
+  type Rule,
+} from '@reins/engine';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import type { Ctx } from '../core.js';
+import { NotFound, ValidationError } from '../errors.js';
+import { newId } from '../lib/ids.js';
+import { parseInput } from '../schemas/common.js';
+import { listDocsRulesInput } from '../schemas/rules.js';
+import { audit } from './audit.js';
+import { requirePermission } from './auth.js';
+
+export type Dialect = 'docs' | 'typed';
+
+function unwrap(r: ParseResult<Rule>): Rule {
+  if (!r.ok) throw new ValidationError(r.issues);
+  return r.value;
+}
+
+function ruleOf(row: PolicyRule): Rule {
+  return row.definition as unknown as Rule;
+}
+
+export function present(rule: Rule, dialect: Dialect) {
+  return dialect === 'docs' ? toDocsRule(rule) : toTypedRule(rule);
+}
+
+async function bumpPolicyVersion(em: EntityManager, orgId: string): Promise<void> {
+  await em
+    .getConnection()
+    .execute(
+      'update organization set policy_version = policy_version + 1, updated_at = now() where id = ?',
+      [orgId],
+      'run',
+      em.getTransactionContext(),
+    );
+}
+
+function rowFields(rule: Rule) {
+  return {
+    definition: rule as unknown as Record<string, unknown>,
+    enabled: rule.enabled,
+    priority: rule.priority,
+    action: rule.action,
+    updatedAt: new Date(rule.updatedAt),
+  };
+}
+
+export async function createRule(ctx: Ctx, dialect: Dialect, body: unknown): Promise<Rule> {
+  requirePermission(ctx, 'policies:write');
+  const now = new Date(ctx.core.clock()).toISOString();
+  const who = { id: newId('rule'), createdAt: now, updatedAt: now };
+  const rule = unwrap(dialect === 'docs' ? parseDocsRule(body, who) : parseTypedRule(body, who));
+  // An org-scoped rule names its organization (shown, never compared: SPEC §3).
+  if (rule.scope === 'org' && rule.scopeId === null) rule.scopeId = ctx.orgId;
+  await ctx.em.transactional(async (em) => {
+    em.create(PolicyRule, {
+      id: rule.id,
+      orgId: ctx.orgId,
+      createdAt: new Date(rule.createdAt),
+      ...rowFields(rule),
+    });
+    audit(em, {
+      orgId: ctx.orgId,
+      eventType: 'policy_rule.created',
+      actor: ctx.actor,
+      entityType: 'policy_rule',
+      entityId: rule.id,
+      occurredAt: new Date(now),
+      metadata: { ruleName: rule.name, action: rule.action, enabled: rule.enabled, dialect },
+    });
+    await em.flush();
+    await bumpPolicyVersion(em, ctx.orgId);
+  });
+  return rule;
+}
+
+export async function listRules(ctx: Ctx, raw: unknown = {}): Promise<Rule[]> {
+  requirePermission(ctx, 'policies:read');
+  const q = parseInput(listDocsRulesInput, raw);
+  const rows = await ctx.em.find(PolicyRule, {
+    orgId: ctx.orgId,
+    ...(q.enabled !== undefined ? { enabled: q.enabled } : {}),
+    ...(q.action !== undefined ? { action: q.action } : {}),
+  });
+  let rules = rows.map(ruleOf);
+  const vendor = q.vendor?.trim().toLowerCase();
+  if (vendor) {
+    // Rules that apply to this vendor: those naming it, and those naming no vendor (all).
+    rules = rules.filter((r) => {
+      const list = r.match.vendors;
+      return list.length === 0 || list.some((v) => v.toLowerCase() === vendor);
+    });
+  }
+  return rules.sort(compareRules);
+}
+
+async function findRule(
+  ctx: Ctx,
+  em: EntityManager,
+  id: string,
+  lock = false,
+): Promise<PolicyRule> {
+  const row = await em.findOne(
+    PolicyRule,
+    { id, orgId: ctx.orgId },
+    lock ? { lockMode: LockMode.PESSIMISTIC_WRITE } : {},
+  );
+  if (!row) throw new NotFound('Policy rule', id);
+  return row;
+}
+
+export async function getRule(ctx: Ctx, id: string): Promise<Rule> {
+  requirePermission(ctx, 'policies:read');
+  return ruleOf(await findRule(ctx, ctx.em, id));
+}
+
+export async function updateRule(
+  ctx: Ctx,
+  dialect: Dialect,
+  id: string,
+  patch: unknown,
+): Promise<Rule> {
+  requirePermission(ctx, 'policies:write');
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+    throw ValidationError.of('body', 'must be a JSON object');
+  }
+  const now = new Date(ctx.core.clock()).toISOString();
+  return ctx.em.transactional(async (em) => {
+    // Locked: two concurrent partial updates must not each overwrite the other's fields.
+    const row = await findRule(ctx, em, id, true);
+    const before = ruleOf(row);
+    const rule = unwrap(
+      dialect === 'docs' ? patchDocsRule(before, patch, now) : patchTypedRule(before, patch, now),
+    );
+    if (rule.scope === 'org' && rule.scopeId === null) rule.scopeId = ctx.orgId;
+    em.assign(row, rowFields(rule));
+    const eventType =
+      before.enabled !== rule.enabled
+        ? rule.enabled
+          ? 'policy_rule.enabled'
+          : 'policy_rule.disabled'
+        : 'policy_rule.updated';
+    audit(em, {
+      orgId: ctx.orgId,
+      eventType,
+      actor: ctx.actor,
+      entityType: 'policy_rule',
+      entityId: id,
+      occurredAt: new Date(now),
+      metadata: { ruleName: rule.name, changed: Object.keys(patch), dialect },
+    });
+    await em.flush();
+    await bumpPolicyVersion(em, ctx.orgId);
+    return rule;
+  });
+}
+
+export async function deleteRule(ctx: Ctx, id: string): Promise<void> {
+  requirePermission(ctx, 'policies:write');
+  const now = new Date(ctx.core.clock());
+  await ctx.em.transactional(async (em) => {
+    const row = await findRule(ctx, em, id);
+    const rule = ruleOf(row);
+    em.remove(row);
+    audit(em, {
+      orgId: ctx.orgId,
+      eventType: 'policy_rule.deleted',
+      actor: ctx.actor,
+      entityType: 'policy_rule',
+      entityId: id,
+      occurredAt: now,
+      metadata: { ruleName: rule.name, action: rule.action, definition: rule },
+    });
+    await em.flush();
+    await bumpPolicyVersion(em, ctx.orgId);
+  });
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import { ruleSchemas } from '@reins/engine';
+import { parseInput } from '../../schemas/common.js';
+import { createKeyInput } from '../../schemas/keys.js';
+import { listDocsRulesInput } from '../../schemas/rules.js';
+import { listTransactionsInput, transactionInput } from '../../schemas/transactions.js';
+import { createKey, listKeys, revokeKey } from '../../services/keys.js';
+import {
+  createRule,
+  deleteRule,
+  getRule,
+  listRules,
+  present,
+  updateRule,
+} from '../../services/rules.js';
+import {
+  dryRunEvaluate,
+  getTransaction,
+  getTransactionTrace,
+  listTransactions,
+  submitTransaction,
+} from '../../services/transactions.js';
+import { authedProcedure, publicProcedure, rawInput, router } from '../trpc.js';
+
+const byId = z.strictObject({ id: z.string().min(1).max(100) });
+const ruleUpdate = z.strictObject({
+  id: z.string().min(1).max(100),
+  patch: z.record(z.string(), z.unknown()),
+});
+const idOf = (input: unknown): string => parseInput(byId, input).id;
+
+/**
+ * The typed API: the same service functions as the REST routes, so the two cannot diverge.
+ * Results are the REST bodies without `success` (tRPC reports failure as an error).
+ */
+export const appRouter = router({
+  health: publicProcedure.query(() => ({ status: 'ok' as const })),
+  transactions: router({
+    submit: authedProcedure
+      .input(rawInput(transactionInput))
+      .mutation(({ ctx, input }) => submitTransaction(ctx.reins, input)),
+    list: authedProcedure
+      .input(rawInput(listTransactionsInput))
+      .query(({ ctx, input }) => listTransactions(ctx.reins, input)),
+    get: authedProcedure
+      .input(rawInput(byId))
+      .query(({ ctx, input }) => getTransaction(ctx.reins, idOf(input))),
+    trace: authedProcedure
+      .input(rawInput(byId))
+      .query(({ ctx, input }) => getTransactionTrace(ctx.reins, idOf(input))),
+  }),
+  policyRules: router({
+    evaluate: authedProcedure
+      .input(rawInput(transactionInput))
+      .mutation(({ ctx, input }) => dryRunEvaluate(ctx.reins, input)),
+    create: authedProcedure
+      .input(rawInput(ruleSchemas.docs))
+      .mutation(async ({ ctx, input }) => present(await createRule(ctx.reins, 'docs', input), 'docs')),
+    list: authedProcedure
+      .input(rawInput(listDocsRulesInput.partial()))
+      .query(async ({ ctx, input }) =>
+        (await listRules(ctx.reins, input)).map((r) => present(r, 'docs')),
+      ),
+    get: authedProcedure
+      .input(rawInput(byId))
+      .query(async ({ ctx, input }) => present(await getRule(ctx.reins, idOf(input)), 'docs')),
+    update: authedProcedure
+      .input(rawInput(ruleUpdate))
+      .mutation(async ({ ctx, input }) => {
+        const { id, patch } = parseInput(ruleUpdate, input);
+        return present(await updateRule(ctx.reins, 'docs', id, patch), 'docs');
+      }),
+    delete: authedProcedure.input(rawInput(byId)).mutation(async ({ ctx, input }) => {
+      const id = idOf(input);
+      await deleteRule(ctx.reins, id);
+      return { id, deleted: true };
+    }),
+  }),
+  rules: router({
+    list: authedProcedure.query(async ({ ctx }) =>
+      (await listRules(ctx.reins, {})).map((r) => present(r, 'typed')),
+    ),
+    get: authedProcedure
+      .input(rawInput(byId))
+      .query(async ({ ctx, input }) => present(await getRule(ctx.reins, idOf(input)), 'typed')),
+    create: authedProcedure
+      .input(rawInput(ruleSchemas.typed))
+      .mutation(async ({ ctx, input }) => present(await createRule(ctx.reins, 'typed', input), 'typed')),
+    update: authedProcedure
+      .input(rawInput(ruleUpdate))
+      .mutation(async ({ ctx, input }) => {
+        const { id, patch } = parseInput(ruleUpdate, input);
+        return present(await updateRule(ctx.reins, 'typed', id, patch), 'typed');
+      }),
+    delete: authedProcedure.input(rawInput(byId)).mutation(async ({ ctx, input }) => {
+      const id = idOf(input);
+      await deleteRule(ctx.reins, id);
+      return { id, deleted: true };
+    }),
+  }),
+  keys: router({
+    list: authedProcedure.query(({ ctx }) => listKeys(ctx.reins)),
+    create: authedProcedure
+      .input(rawInput(createKeyInput))
+      .mutation(({ ctx, input }) => createKey(ctx.reins, input)),
+    revoke: authedProcedure
+      .input(rawInput(byId))
+      .mutation(({ ctx, input }) => revokeKey(ctx.reins, idOf(input))),
+  }),
+});
+
+export type AppRouter = typeof appRouter;
