@@ -1,9 +1,9 @@
 // pnpm --filter @reins/db migration:create [name] | migration:up | migration:check
 //
-// `up` migrates the database of DATABASE_URL. `create` and `check` compare the entities with the
+// `up` migrates the database of DATABASE_URL (creating the database if it does not exist). `create` and `check` compare the entities with the
 // committed snapshot; they only need a connection, and use (creating it if missing) a database
 // named `reins_dev` on DATABASE_URL's server, so they never touch another database.
-import { ensureDatabase } from '../src/admin.js';
+import { ensureDatabase, withDatabase } from '../src/admin.js';
 import { checkMigrations, initOrm, migrateUp } from '../src/orm.js';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -14,6 +14,8 @@ async function main(): Promise<number> {
   const url = process.env.DATABASE_URL ?? DEFAULT_URL;
   switch (command) {
     case 'up': {
+      const database = decodeURIComponent(new URL(url).pathname.slice(1)) || 'postgres';
+      await ensureDatabase(withDatabase(url, 'postgres'), database);
       const orm = await initOrm(url, { maxConnections: 1 });
       try {
         const applied = await migrateUp(orm);

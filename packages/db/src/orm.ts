@@ -1,7 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { Migrator, TSMigrationGenerator } from '@mikro-orm/migrations';
+import { Migrator as MikroMigrator, TSMigrationGenerator } from '@mikro-orm/migrations';
 import { MikroORM, type Options } from '@mikro-orm/core';
-import { defineConfig, PostgreSqlDriver, type SqlEntityManager } from '@mikro-orm/postgresql';
+import {
+  defineConfig,
+  PostgreSqlDriver,
+  type DatabaseSchema,
+  type SqlEntityManager,
+} from '@mikro-orm/postgresql';
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 
@@ -26,6 +31,25 @@ class MigrationGenerator extends TSMigrationGenerator {
       .generateMigrationFile(className, diff)
       .replaceAll('override async up(): Promise<void>', 'override up(): void')
       .replaceAll('override async down(): Promise<void>', 'override down(): void');
+  }
+}
+
+/**
+ * MikroORM's migrator rewrites the snapshot from the live database after every `up` that applies
+ * something, i.e. in every test run and deployment. The committed snapshot must change only with
+ * `migration:create` (written from the entities), so that write is skipped.
+ */
+class Migrator extends MikroMigrator {
+  static override register(orm: MikroORM): void {
+    // Same as the base class, which hard-codes `new Migrator(...)`; this ORM's em is SQL.
+    const em = orm.em as unknown as ConstructorParameters<typeof MikroMigrator>[0];
+    orm.config.registerExtension('@mikro-orm/migrator', () => new Migrator(em));
+  }
+
+  protected override async storeCurrentSchema(schema?: DatabaseSchema): Promise<void> {
+    // Called with a schema only after `up`/`down` (read from the database); without, by create.
+    if (schema) return;
+    await super.storeCurrentSchema();
   }
 }
 
