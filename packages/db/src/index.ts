@@ -1,2 +1,5 @@
 export * from './entities.js';
 export * from './orm.js';
+export * from './embedded.js';
+export * from './testing.js';
+export { createDatabase, dropDatabase, ensureDatabase, withDatabase } from './admin.js';
