@@ -3,8 +3,7 @@
  */
 import { z } from 'zod';
 
-const intFrom = (def: number, min = 0) =>
-  z.coerce.number().int().min(min).default(def);
+const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
 const schema = z.object({
   PORT: intFrom(3000),

@@ -23,7 +23,7 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
     policies,
     recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX),
     auth: new Authenticator(orm, env.REINS_KEY_CACHE_MS, clock),
-    limiter: new RateLimiter(env.REINS_RATE_LIMIT_RPS, clock),
+    limiter: new RateLimiter(env.REINS_RATE_LIMIT_RPS),
   };
 }
 

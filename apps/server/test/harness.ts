@@ -6,7 +6,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, initOrm, migrateUp, TEST_DB_TIMEOUT_MS } from '@reins/db';
 import { defaultEnv, type ServerEnv } from '../src/env.js';
 import { startServer, type RunningServer } from '../src/server.js';
-import { createOrganization } from '../src/services/orgs.js';
+import { createOrganization, type NewOrg } from '../src/services/orgs.js';
 
 export const ADMIN_KEY = 'rk_test_AdminKeyForTests0000000001';
 
@@ -48,10 +48,7 @@ export interface TestServer {
     opts?: { key?: string | null; headers?: Record<string, string>; raw?: string },
   ): Promise<Reply<T>>;
   /** A new organization with its own admin key. */
-  newOrg(
-    name?: string,
-    settings?: { timeZone?: string; defaultAction?: 'pass' | 'block'; monthlyBudgetCents?: number },
-  ): Promise<{ orgId: string; key: string }>;
+  newOrg(name?: string, settings?: Omit<NewOrg, 'name'>): Promise<{ orgId: string; key: string }>;
   /** Raw SQL on the test database. */
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
 }
@@ -68,14 +65,15 @@ export async function request<T>(
   if (key !== null) headers.authorization = `Bearer ${key}`;
   let payload: string | undefined = opts.raw;
   if (payload === undefined && body !== undefined) payload = JSON.stringify(body);
-  if (payload !== undefined && !('content-type' in headers)) headers['content-type'] = 'application/json';
+  if (payload !== undefined && !('content-type' in headers))
+    headers['content-type'] = 'application/json';
   const res = await fetch(`${baseUrl}${path}`, { method, headers, body: payload });
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    parsed = undefined;
+    // Not JSON (an empty 204, a CSV): the test reads `text`.
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
@@ -126,15 +124,20 @@ export async function startTestServer(
     clock,
     call: (method, path, body, opts) => request(url, method, path, body, opts),
     async newOrg(orgName = 'Test org', settings = {}) {
-      const created = await createOrganization(orm.em.fork(), { name: orgName, ...settings }, {
-        keyEnv: 'test',
-        actor: 'test',
-        now: new Date(clock.now()),
-      });
+      const created = await createOrganization(
+        orm.em.fork(),
+        { name: orgName, ...settings },
+        {
+          keyEnv: 'test',
+          actor: 'test',
+          now: new Date(clock.now()),
+        },
+      );
       return { orgId: created.orgId, key: created.key.key };
     },
     async sql<T>(query: string, params: unknown[] = []) {
-      return (await orm.em.fork().getConnection().execute(query, params, 'all')) as T[];
+      const rows: unknown = await orm.em.fork().getConnection().execute(query, params, 'all');
+      return rows as T[];
     },
     async close() {
       await server.close();

@@ -32,6 +32,10 @@ export const Organization = defineEntity({
     timeZone: p.text().default('UTC'),
     // Postgres: text + check (default_action in ('pass', 'block')).
     defaultAction: p.enum(['pass', 'block']).default('pass'),
+    /** Org budgets per calendar window: the limit of org window rules that name none. */
+    hourlyBudgetCents: p.bigint('number').nullable(),
+    dailyBudgetCents: p.bigint('number').nullable(),
+    weeklyBudgetCents: p.bigint('number').nullable(),
     monthlyBudgetCents: p.bigint('number').nullable(),
     policyVersion: p.bigint('number').default(0),
     ...timestamps,

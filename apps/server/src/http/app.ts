@@ -54,7 +54,9 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     void reply.status(res.status).headers(res.headers).send(res.body);
   });
   app.setNotFoundHandler((req, reply) => {
-    const res = toErrorResponse(new NotFound('Route', `${req.method} ${req.url.split('?')[0] ?? ''}`));
+    const res = toErrorResponse(
+      new NotFound('Route', `${req.method} ${req.url.split('?')[0] ?? ''}`),
+    );
     void reply.status(404).send(res.body);
   });
 

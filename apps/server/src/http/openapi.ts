@@ -35,20 +35,35 @@ export function openApiDocument(): unknown {
         ).map(([name, schema]) => ({ name, in: 'query', required: false, schema }))
       : [];
     const responses: Record<string, unknown> = {
-      [String(r.status)]: r.status === 204 ? { description: 'No content' } : {
-        description: 'Success',
-        content: { 'application/json': { schema: { type: 'object' } } },
+      [String(r.status)]:
+        r.status === 204
+          ? { description: 'No content' }
+          : {
+              description: 'Success',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+      '401': {
+        description: 'UNAUTHORIZED',
+        content: { 'application/json': { schema: errorBody } },
       },
-      '401': { description: 'UNAUTHORIZED', content: { 'application/json': { schema: errorBody } } },
       '403': {
         description: 'FORBIDDEN (missing permission) or POLICY_VIOLATION',
         content: { 'application/json': { schema: errorBody } },
       },
-      '422': { description: 'VALIDATION_ERROR', content: { 'application/json': { schema: errorBody } } },
-      '429': { description: 'RATE_LIMITED', content: { 'application/json': { schema: errorBody } } },
+      '422': {
+        description: 'VALIDATION_ERROR',
+        content: { 'application/json': { schema: errorBody } },
+      },
+      '429': {
+        description: 'RATE_LIMITED',
+        content: { 'application/json': { schema: errorBody } },
+      },
     };
     if (params.length > 0)
-      responses['404'] = { description: 'NOT_FOUND', content: { 'application/json': { schema: errorBody } } };
+      responses['404'] = {
+        description: 'NOT_FOUND',
+        content: { 'application/json': { schema: errorBody } },
+      };
     (paths[path] ??= {})[r.method.toLowerCase()] = {
       summary: r.summary,
       tags: [r.tag],
@@ -56,13 +71,21 @@ export function openApiDocument(): unknown {
       'x-permission': r.permission,
       parameters: [...params, ...query],
       ...(r.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(r.body) } },
+            },
+          }
         : {}),
       responses,
     };
   }
   paths['/health'] = {
-    get: { summary: 'Liveness and database reachability', responses: { '200': { description: 'OK' }, '503': { description: 'Database unreachable' } } },
+    get: {
+      summary: 'Liveness and database reachability',
+      responses: { '200': { description: 'OK' }, '503': { description: 'Database unreachable' } },
+    },
   };
   cached = {
     openapi: '3.1.0',

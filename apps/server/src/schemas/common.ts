@@ -53,15 +53,13 @@ export const pagination = {
 
 /** JSON metadata: an object, at most `maxBytes` serialized, no NUL anywhere. */
 export const metadataSchema = (maxBytes = 16_384) =>
-  z
-    .record(z.string(), z.unknown())
-    .superRefine((m, ctx) => {
-      const json = JSON.stringify(m);
-      if (json.length > maxBytes)
-        ctx.addIssue({ code: 'custom', message: `must be at most ${maxBytes} bytes of JSON` });
-      if (json.includes('\\u0000'))
-        ctx.addIssue({ code: 'custom', message: 'must not contain NUL characters' });
-    });
+  z.record(z.string(), z.unknown()).superRefine((m, ctx) => {
+    const json = JSON.stringify(m);
+    if (json.length > maxBytes)
+      ctx.addIssue({ code: 'custom', message: `must be at most ${maxBytes} bytes of JSON` });
+    if (json.includes('\\u0000'))
+      ctx.addIssue({ code: 'custom', message: 'must not contain NUL characters' });
+  });
 
 /** Parses with a zod schema, or throws the 422 that names the first bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

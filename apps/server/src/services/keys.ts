@@ -61,10 +61,41 @@ export function insertKey(
   };
 }
 
+/** The keys of an organization, oldest first. */
+export function findKeys(em: EntityManager, orgId: string): Promise<ApiKey[]> {
+  return em.find(ApiKey, { orgId }, { orderBy: { createdAt: 'asc' } });
+}
+
 export async function listKeys(ctx: Ctx) {
   requirePermission(ctx, 'keys:admin');
-  const rows = await ctx.em.find(ApiKey, { orgId: ctx.orgId }, { orderBy: { createdAt: 'asc' } });
+  const rows = await findKeys(ctx.em, ctx.orgId);
   return { keys: rows.map(keyView) };
+}
+
+/**
+ * Creates a key and its `api_key.created` audit event in one database transaction. The caller
+ * has validated the input and the actor's right to grant it (HTTP: `createKey`; the CLI).
+ */
+export function issueKey(
+  em: EntityManager,
+  orgId: string,
+  input: { name: string; permissions: string[]; env: string },
+  opts: { actor: string; now: Date },
+): Promise<CreatedKey> {
+  return em.transactional(async (tem) => {
+    const created = insertKey(tem, orgId, input, opts.now);
+    audit(tem, {
+      orgId,
+      eventType: 'api_key.created',
+      actor: opts.actor,
+      entityType: 'api_key',
+      entityId: created.id,
+      occurredAt: opts.now,
+      metadata: { name: created.name, keyMasked: created.keyMasked, permissions: created.permissions },
+    });
+    await tem.flush();
+    return created;
+  });
 }
 
 export async function createKey(ctx: Ctx, raw: unknown): Promise<CreatedKey> {
@@ -74,49 +105,50 @@ export async function createKey(ctx: Ctx, raw: unknown): Promise<CreatedKey> {
   for (const p of input.permissions) {
     if (!hasPermission(ctx.permissions, p)) throw new Forbidden(p);
   }
-  const now = new Date(ctx.core.clock());
-  return ctx.em.transactional(async (em) => {
-    const created = insertKey(
-      em,
-      ctx.orgId,
-      { name: input.name, permissions: input.permissions, env: input.env ?? ctx.core.env.REINS_KEY_ENV },
-      now,
-    );
-    audit(em, {
-      orgId: ctx.orgId,
-      eventType: 'api_key.created',
-      actor: ctx.actor,
-      entityType: 'api_key',
-      entityId: created.id,
-      occurredAt: now,
-      metadata: { name: created.name, keyMasked: created.keyMasked, permissions: created.permissions },
-    });
-    await em.flush();
-    return created;
+  return issueKey(
+    ctx.em,
+    ctx.orgId,
+    { name: input.name, permissions: input.permissions, env: input.env ?? ctx.core.env.REINS_KEY_ENV },
+    { actor: ctx.actor, now: new Date(ctx.core.clock()) },
+  );
+}
+
+/**
+ * Revokes key `id` (only if it belongs to `orgId`, when given) and records `api_key.revoked`, in
+ * one database transaction. Revoking a revoked key changes nothing. Throws NotFound.
+ *
+ * A server process trusts a verified key for REINS_KEY_CACHE_MS; `revokeKey` also forgets it in
+ * this process at once, a revocation from another process (the CLI) takes effect within that time.
+ */
+export function revokeKeyById(
+  em: EntityManager,
+  id: string,
+  opts: { orgId?: string | undefined; actor: string; now: Date },
+): Promise<ApiKey> {
+  return em.transactional(async (tem) => {
+    const k = await tem.findOne(ApiKey, opts.orgId === undefined ? { id } : { id, orgId: opts.orgId });
+    if (!k) throw new NotFound('API key', id);
+    if (!k.revokedAt) {
+      k.revokedAt = opts.now;
+      audit(tem, {
+        orgId: k.orgId,
+        eventType: 'api_key.revoked',
+        actor: opts.actor,
+        entityType: 'api_key',
+        entityId: id,
+        occurredAt: opts.now,
+        metadata: { name: k.name, keyMasked: k.keyMasked },
+      });
+      await tem.flush();
+    }
+    return k;
   });
 }
 
 export async function revokeKey(ctx: Ctx, id: string) {
   requirePermission(ctx, 'keys:admin');
   const now = new Date(ctx.core.clock());
-  const row = await ctx.em.transactional(async (em) => {
-    const k = await em.findOne(ApiKey, { id, orgId: ctx.orgId });
-    if (!k) throw new NotFound('API key', id);
-    if (!k.revokedAt) {
-      k.revokedAt = now;
-      audit(em, {
-        orgId: ctx.orgId,
-        eventType: 'api_key.revoked',
-        actor: ctx.actor,
-        entityType: 'api_key',
-        entityId: id,
-        occurredAt: now,
-        metadata: { name: k.name, keyMasked: k.keyMasked },
-      });
-      await em.flush();
-    }
-    return k;
-  });
+  const row = await revokeKeyById(ctx.em, id, { orgId: ctx.orgId, actor: ctx.actor, now });
   ctx.core.auth.forgetKey(id);
   return { id: row.id, isActive: false, revokedAt: (row.revokedAt ?? now).toISOString() };
 }

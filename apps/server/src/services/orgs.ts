@@ -9,6 +9,9 @@ export interface NewOrg {
   name: string;
   timeZone?: string;
   defaultAction?: 'pass' | 'block';
+  hourlyBudgetCents?: number | null;
+  dailyBudgetCents?: number | null;
+  weeklyBudgetCents?: number | null;
   monthlyBudgetCents?: number | null;
 }
 
@@ -24,6 +27,9 @@ export async function createOrganization(
       name: org.name,
       timeZone: org.timeZone ?? 'UTC',
       defaultAction: org.defaultAction ?? 'pass',
+      hourlyBudgetCents: org.hourlyBudgetCents ?? null,
+      dailyBudgetCents: org.dailyBudgetCents ?? null,
+      weeklyBudgetCents: org.weeklyBudgetCents ?? null,
       monthlyBudgetCents: org.monthlyBudgetCents ?? null,
       policyVersion: 0,
       createdAt: opts.now,
@@ -69,12 +75,9 @@ export async function bootstrap(
   const em = orm.em.fork();
   // Serialize concurrent first starts (two processes on one fresh database).
   return em.transactional(async (tem) => {
-    await tem.getConnection().execute(
-      'select pg_advisory_xact_lock(7262537)',
-      [],
-      'all',
-      tem.getTransactionContext(),
-    );
+    await tem
+      .getConnection()
+      .execute('select pg_advisory_xact_lock(7262537)', [], 'all', tem.getTransactionContext());
     if ((await tem.count(Organization, {})) > 0) return null;
     return createOrganization(
       tem,

@@ -1,4 +1,4 @@
-import { compile, type Policy, type Rule } from '@reins/engine';
+import { compile, type Period, type Policy, type Rule } from '@reins/engine';
 import type { EntityManager } from '@mikro-orm/postgresql';
 
 /** The organization settings every evaluation needs, read fresh with each batch. */
@@ -6,7 +6,8 @@ export interface OrgSettings {
   id: string;
   timeZone: string;
   defaultAction: 'pass' | 'block';
-  monthlyBudgetCents: number | null;
+  /** Org budgets in cents by window period (only the periods that have one). */
+  budgets: Partial<Record<Period, number>>;
   policyVersion: number;
 }
 
@@ -30,11 +31,15 @@ export class PolicyCache {
         id: string;
         time_zone: string;
         default_action: 'pass' | 'block';
+        hourly_budget_cents: string | null;
+        daily_budget_cents: string | null;
+        weekly_budget_cents: string | null;
         monthly_budget_cents: string | null;
         policy_version: string;
       }[]
     >(
-      `select id, time_zone, default_action, monthly_budget_cents, policy_version
+      `select id, time_zone, default_action, hourly_budget_cents, daily_budget_cents,
+              weekly_budget_cents, monthly_budget_cents, policy_version
          from organization where id = ?`,
       [orgId],
       'all',
@@ -42,11 +47,19 @@ export class PolicyCache {
     );
     const r = rows[0];
     if (!r) return null;
+    const budgets: Partial<Record<Period, number>> = {};
+    const periods = [
+      ['hourly', r.hourly_budget_cents],
+      ['daily', r.daily_budget_cents],
+      ['weekly', r.weekly_budget_cents],
+      ['monthly', r.monthly_budget_cents],
+    ] as const;
+    for (const [period, cents] of periods) if (cents !== null) budgets[period] = Number(cents);
     return {
       id: r.id,
       timeZone: r.time_zone,
       defaultAction: r.default_action,
-      monthlyBudgetCents: r.monthly_budget_cents === null ? null : Number(r.monthly_budget_cents),
+      budgets,
       policyVersion: Number(r.policy_version),
     };
   }

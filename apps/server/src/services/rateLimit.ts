@@ -8,9 +8,10 @@ import { RateLimited } from '../errors.js';
 export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
+  /** `clock` is monotonic milliseconds: elapsed real time, whatever the business clock says. */
   constructor(
     private readonly rps: number,
-    private readonly clock: () => number,
+    private readonly clock: () => number = () => performance.now(),
   ) {}
 
   take(keyId: string): void {

@@ -78,13 +78,11 @@ interface OrgQueue {
 const RETRYABLE = new Set(['40001', '40P01']);
 
 export function evaluationContext(settings: OrgSettings, nowMs: number): EvaluationContext {
-  const budgets: NonNullable<EvaluationContext['budgets']> = {};
-  if (settings.monthlyBudgetCents !== null) budgets.org = { monthly: settings.monthlyBudgetCents };
   return {
     now: nowMs,
     timeZone: settings.timeZone,
     defaultAction: settings.defaultAction,
-    budgets,
+    budgets: { org: settings.budgets },
     trace: true,
   };
 }
@@ -198,7 +196,13 @@ export async function recordBatch(
   const totals: Record<string, WindowTotals> = {};
   if (sorted.length > 0) {
     const rows = await exec<
-      { key: string; cost_micros: string; tokens_in: string; tokens_out: string; requests: string }[]
+      {
+        key: string;
+        cost_micros: string;
+        tokens_in: string;
+        tokens_out: string;
+        requests: string;
+      }[]
     >(
       `insert into window_counter (org_id, key, period, per, group_value, window_start, window_end)
        select ?, x.key, x.period, x.per, x.group_value, x.window_start, x.window_end
@@ -379,4 +383,3 @@ export function transactionEventType(d: Decision): string {
   if (d.action === 'warn') return 'transaction.warned';
   return 'transaction.recorded';
 }
-

@@ -145,14 +145,22 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
   const refs = requiredWindows(policy, req.input, ectx);
   const totals: Record<string, WindowTotals> = {};
   if (refs.length > 0) {
-    const rows = await ctx.em.getConnection().execute<
-      { key: string; cost_micros: string; tokens_in: string; tokens_out: string; requests: string }[]
-    >(
-      `select key, cost_micros, tokens_in, tokens_out, requests from window_counter
-        where org_id = ? and key = any(?::text[])`,
-      [ctx.orgId, refs.map((r) => r.key)],
-      'all',
-    );
+    const rows = await ctx.em
+      .getConnection()
+      .execute<
+        {
+          key: string;
+          cost_micros: string;
+          tokens_in: string;
+          tokens_out: string;
+          requests: string;
+        }[]
+      >(
+        `select key, cost_micros, tokens_in, tokens_out, requests from window_counter
+        where org_id = ? and key in (select jsonb_array_elements_text(?::jsonb))`,
+        [ctx.orgId, JSON.stringify(refs.map((r) => r.key))],
+        'all',
+      );
     for (const r of rows) {
       totals[r.key] = {
         costMicros: Number(r.cost_micros),

@@ -27,7 +27,10 @@ const TRPC_CODES: Record<number, TRPC_ERROR_CODE_KEY> = {
 /** Carries the docs' error body to the client in `error.data.reins`. */
 class ReinsTRPCError extends TRPCError {
   constructor(readonly response: ErrorResponse) {
-    super({ code: TRPC_CODES[response.status] ?? 'INTERNAL_SERVER_ERROR', message: response.body.message });
+    super({
+      code: TRPC_CODES[response.status] ?? 'INTERNAL_SERVER_ERROR',
+      message: response.body.message,
+    });
   }
 }
 

@@ -3,7 +3,9 @@
 // beside this one; add it to this list.
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125205025_init } from './Migration20261125205025_init.js';
+import { Migration20261125205645_org_budgets } from './Migration20261125205645_org_budgets.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
+  { name: 'Migration20261125205645_org_budgets', class: Migration20261125205645_org_budgets },
 ];

@@ -55,7 +55,9 @@ export const appRouter = router({
       .mutation(({ ctx, input }) => dryRunEvaluate(ctx.reins, input)),
     create: authedProcedure
       .input(rawInput(ruleSchemas.docs))
-      .mutation(async ({ ctx, input }) => present(await createRule(ctx.reins, 'docs', input), 'docs')),
+      .mutation(async ({ ctx, input }) =>
+        present(await createRule(ctx.reins, 'docs', input), 'docs'),
+      ),
     list: authedProcedure
       .input(rawInput(listDocsRulesInput.partial()))
       .query(async ({ ctx, input }) =>
@@ -64,12 +66,10 @@ export const appRouter = router({
     get: authedProcedure
       .input(rawInput(byId))
       .query(async ({ ctx, input }) => present(await getRule(ctx.reins, idOf(input)), 'docs')),
-    update: authedProcedure
-      .input(rawInput(ruleUpdate))
-      .mutation(async ({ ctx, input }) => {
-        const { id, patch } = parseInput(ruleUpdate, input);
-        return present(await updateRule(ctx.reins, 'docs', id, patch), 'docs');
-      }),
+    update: authedProcedure.input(rawInput(ruleUpdate)).mutation(async ({ ctx, input }) => {
+      const { id, patch } = parseInput(ruleUpdate, input);
+      return present(await updateRule(ctx.reins, 'docs', id, patch), 'docs');
+    }),
     delete: authedProcedure.input(rawInput(byId)).mutation(async ({ ctx, input }) => {
       const id = idOf(input);
       await deleteRule(ctx.reins, id);
@@ -85,13 +85,13 @@ export const appRouter = router({
       .query(async ({ ctx, input }) => present(await getRule(ctx.reins, idOf(input)), 'typed')),
     create: authedProcedure
       .input(rawInput(ruleSchemas.typed))
-      .mutation(async ({ ctx, input }) => present(await createRule(ctx.reins, 'typed', input), 'typed')),
-    update: authedProcedure
-      .input(rawInput(ruleUpdate))
-      .mutation(async ({ ctx, input }) => {
-        const { id, patch } = parseInput(ruleUpdate, input);
-        return present(await updateRule(ctx.reins, 'typed', id, patch), 'typed');
-      }),
+      .mutation(async ({ ctx, input }) =>
+        present(await createRule(ctx.reins, 'typed', input), 'typed'),
+      ),
+    update: authedProcedure.input(rawInput(ruleUpdate)).mutation(async ({ ctx, input }) => {
+      const { id, patch } = parseInput(ruleUpdate, input);
+      return present(await updateRule(ctx.reins, 'typed', id, patch), 'typed');
+    }),
     delete: authedProcedure.input(rawInput(byId)).mutation(async ({ ctx, input }) => {
       const id = idOf(input);
       await deleteRule(ctx.reins, id);
