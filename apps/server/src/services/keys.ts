@@ -91,7 +91,11 @@ export function issueKey(
       entityType: 'api_key',
       entityId: created.id,
       occurredAt: opts.now,
-      metadata: { name: created.name, keyMasked: created.keyMasked, permissions: created.permissions },
+      metadata: {
+        name: created.name,
+        keyMasked: created.keyMasked,
+        permissions: created.permissions,
+      },
     });
     await tem.flush();
     return created;
@@ -108,7 +112,11 @@ export async function createKey(ctx: Ctx, raw: unknown): Promise<CreatedKey> {
   return issueKey(
     ctx.em,
     ctx.orgId,
-    { name: input.name, permissions: input.permissions, env: input.env ?? ctx.core.env.REINS_KEY_ENV },
+    {
+      name: input.name,
+      permissions: input.permissions,
+      env: input.env ?? ctx.core.env.REINS_KEY_ENV,
+    },
     { actor: ctx.actor, now: new Date(ctx.core.clock()) },
   );
 }
@@ -126,7 +134,10 @@ export function revokeKeyById(
   opts: { orgId?: string | undefined; actor: string; now: Date },
 ): Promise<ApiKey> {
   return em.transactional(async (tem) => {
-    const k = await tem.findOne(ApiKey, opts.orgId === undefined ? { id } : { id, orgId: opts.orgId });
+    const k = await tem.findOne(
+      ApiKey,
+      opts.orgId === undefined ? { id } : { id, orgId: opts.orgId },
+    );
     if (!k) throw new NotFound('API key', id);
     if (!k.revokedAt) {
       k.revokedAt = opts.now;
