@@ -1,6 +1,7 @@
 import { Organization } from '@reins/db';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';
+import { NotFound } from '../errors.js';
 import { newId } from '../lib/ids.js';
 import { audit } from './audit.js';
 import { insertKey, type CreatedKey } from './keys.js';
@@ -85,4 +86,16 @@ export async function bootstrap(
       { keyEnv: opts.keyEnv, secret: opts.secret, actor: 'system:bootstrap', now: opts.now },
     );
   });
+}
+
+/** All organizations, oldest first. */
+export function listOrganizations(em: EntityManager): Promise<Organization[]> {
+  return em.find(Organization, {}, { orderBy: { createdAt: 'asc', id: 'asc' } });
+}
+
+/** The organization `orgId`, or NotFound. */
+export async function requireOrganization(em: EntityManager, orgId: string): Promise<Organization> {
+  const org = await em.findOne(Organization, { id: orgId });
+  if (!org) throw new NotFound('Organization', orgId);
+  return org;
 }
