@@ -197,12 +197,7 @@ describe('docs dialect: /api/policy-rules', () => {
     const { key } = await t().newOrg('docs put');
     const id = await at('2026-05-05T08:30:00.000Z', () => createDocs(DOCS_DAILY_CAP, key));
     const res = await at('2026-05-05T09:00:00.000Z', () =>
-      t().call(
-        'PUT',
-        `/api/policy-rules/${id}`,
-        { enabled: false, priority: 10 },
-        { key },
-      ),
+      t().call('PUT', `/api/policy-rules/${id}`, { enabled: false, priority: 10 }, { key }),
     );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ success: true, id, updatedAt: '2026-05-05T09:00:00.000Z' });
