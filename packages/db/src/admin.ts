@@ -43,3 +43,21 @@ export async function dropDatabase(serverUrl: string, database: string): Promise
     client.query(`drop database if exists ${quoteIdent(database)} with (force)`),
   );
 }
+
+/** Lock id for schema migrations (any fixed bigint; shared by every Reins process). */
+const MIGRATION_LOCK = 72_625_370_001;
+
+/**
+ * Runs `fn` while holding a session advisory lock on the database of `url`, so that several
+ * processes starting at once on one database migrate one after the other.
+ */
+export async function withMigrationLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  return withClient(url, async (client) => {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      return await fn();
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  });
+}

@@ -2,4 +2,10 @@ export * from './entities.js';
 export * from './orm.js';
 export * from './embedded.js';
 export * from './testing.js';
-export { createDatabase, dropDatabase, ensureDatabase, withDatabase } from './admin.js';
+export {
+  createDatabase,
+  dropDatabase,
+  ensureDatabase,
+  withDatabase,
+  withMigrationLock,
+} from './admin.js';
