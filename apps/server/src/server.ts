@@ -3,7 +3,13 @@
  * PGlite under REINS_DATA_DIR), migrations, first-start bootstrap, the HTTP listener.
  */
 import { resolve } from 'node:path';
-import { initOrm, migrateUp, startEmbeddedPostgres, type Orm } from '@reins/db';
+import {
+  initOrm,
+  migrateUp,
+  startEmbeddedPostgres,
+  withMigrationLock,
+  type Orm,
+} from '@reins/db';
 import type { FastifyInstance } from 'fastify';
 import type { Core } from './core.js';
 import type { ServerEnv } from './env.js';
@@ -37,8 +43,15 @@ export interface Database {
 /** Connects (launching PGlite when there is no DATABASE_URL) and applies pending migrations. */
 export async function openDatabase(env: ServerEnv): Promise<Database> {
   if (env.DATABASE_URL) {
-    const orm = await initOrm(env.DATABASE_URL, { maxConnections: env.REINS_DB_POOL });
-    await migrateUp(orm);
+    const url = env.DATABASE_URL;
+    const orm = await initOrm(url, { maxConnections: env.REINS_DB_POOL });
+    try {
+      // Several processes may start at once on one database: they migrate one at a time.
+      await withMigrationLock(url, () => migrateUp(orm));
+    } catch (error) {
+      await orm.close();
+      throw error;
+    }
     return { orm, mode: 'postgres', close: () => orm.close() };
   }
   const embedded = await startEmbeddedPostgres({ dataDir: resolve(env.REINS_DATA_DIR, 'pgdata') });
