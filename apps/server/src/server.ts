@@ -3,17 +3,12 @@
  * PGlite under REINS_DATA_DIR), migrations, first-start bootstrap, the HTTP listener.
  */
 import { resolve } from 'node:path';
-import {
-  initOrm,
-  migrateUp,
-  startEmbeddedPostgres,
-  withMigrationLock,
-  type Orm,
-} from '@reins/db';
+import { initOrm, migrateUp, startEmbeddedPostgres, withMigrationLock, type Orm } from '@reins/db';
 import type { FastifyInstance } from 'fastify';
 import type { Core } from './core.js';
 import type { ServerEnv } from './env.js';
 import { buildApp } from './http/app.js';
+import { lockDataDir } from './lib/dataDirLock.js';
 import { Authenticator } from './services/auth.js';
 import { bootstrap } from './services/orgs.js';
 import { PolicyCache } from './services/policyCache.js';
@@ -37,37 +32,63 @@ export interface Database {
   orm: Orm;
   /** 'embedded' when the server launched PGlite itself. */
   mode: 'postgres' | 'embedded';
+  /** Names of the migrations this open applied (empty when the schema was current). */
+  migrations?: string[];
   close(): Promise<void>;
 }
 
-/** Connects (launching PGlite when there is no DATABASE_URL) and applies pending migrations. */
-export async function openDatabase(env: ServerEnv): Promise<Database> {
+/**
+ * Connects (launching PGlite when there is no DATABASE_URL) and applies pending migrations.
+ * An embedded database is locked to this process until `close()` (lib/dataDirLock.ts: PGlite
+ * itself does not stop a second process); `holder` names the opener in the lock file.
+ */
+export async function openDatabase(env: ServerEnv, holder = 'server'): Promise<Database> {
   if (env.DATABASE_URL) {
     const url = env.DATABASE_URL;
     const orm = await initOrm(url, { maxConnections: env.REINS_DB_POOL });
+    let migrations: string[];
     try {
       // Several processes may start at once on one database: they migrate one at a time.
-      await withMigrationLock(url, () => migrateUp(orm));
+      migrations = await withMigrationLock(url, () => migrateUp(orm));
     } catch (error) {
       await orm.close();
       throw error;
     }
-    return { orm, mode: 'postgres', close: () => orm.close() };
+    return { orm, mode: 'postgres', migrations, close: () => orm.close() };
   }
-  const embedded = await startEmbeddedPostgres({ dataDir: resolve(env.REINS_DATA_DIR, 'pgdata') });
+  const dataDir = resolve(env.REINS_DATA_DIR, 'pgdata');
+  const unlock = await lockDataDir(`${dataDir}.lock`, holder);
+  let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
   try {
-    const orm = await initOrm(embedded.url, { maxConnections: embedded.maxConnections });
-    await migrateUp(orm);
+    embedded = await startEmbeddedPostgres({ dataDir });
+    const pglite = embedded;
+    const orm = await initOrm(pglite.url, { maxConnections: pglite.maxConnections });
+    let migrations: string[];
+    try {
+      migrations = await migrateUp(orm);
+    } catch (error) {
+      await orm.close();
+      throw error;
+    }
     return {
       orm,
       mode: 'embedded',
+      migrations,
       async close() {
-        await orm.close();
-        await embedded.stop();
+        try {
+          await orm.close();
+          await pglite.stop();
+        } finally {
+          await unlock();
+        }
       },
     };
   } catch (error) {
-    await embedded.stop();
+    try {
+      await embedded?.stop();
+    } finally {
+      await unlock();
+    }
     throw error;
   }
 }
