@@ -62,10 +62,14 @@ export class ValidationError extends DomainError {
   readonly code = 'VALIDATION_ERROR';
   readonly status = 422;
   readonly field: string;
-  constructor(readonly issues: ValidationIssue[]) {
-    const first = issues[0] ?? { path: '', message: 'Invalid request' };
-    super(first.path ? `${first.path}: ${first.message}` : first.message);
+  readonly issues: ValidationIssue[];
+  constructor(issues: ValidationIssue[]) {
+    // An issue with the input as a whole (an array, a string, nothing) names the body.
+    const named = issues.map((i) => (i.path ? i : { ...i, path: 'body' }));
+    const first = named[0] ?? { path: 'body', message: 'Invalid request' };
+    super(`${first.path}: ${first.message}`);
     this.field = first.path;
+    this.issues = named;
   }
   static of(path: string, message: string): ValidationError {
     return new ValidationError([{ path, message }]);

@@ -442,6 +442,7 @@ describe('GET /api/v1/transactions', () => {
       ['?action=allow', 'action'],
       ['?startDate=yesterday', 'startDate'],
       ['?endDate=2026-13-45', 'endDate'],
+      ['?startDate=2026-02-30', 'startDate'],
       ['?vendr=openai', 'vendr'],
     ] as const) {
       const res = await t().call<ErrorBody>('GET', `/api/v1/transactions${query}`, undefined, {

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyRequest } fro
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { Core } from '../core.js';
 import { createContext } from '../context.js';
+import { checkStorable } from '../schemas/common.js';
 import {
   NotFound,
   PayloadTooLarge,
@@ -14,12 +15,16 @@ import { openApiDocument } from './openapi.js';
 import { routes, type RouteInput } from './routes.js';
 
 /** Fastify's own request errors, translated into the docs' error body. */
-function fastifyError(err: { code?: string; message: string }, core: Core): unknown {
+function fastifyError(
+  err: { code?: string; message: string },
+  core: Core,
+  req: FastifyRequest,
+): unknown {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new PayloadTooLarge(core.env.REINS_BODY_LIMIT_BYTES);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return new UnsupportedMediaType('(unsupported)');
+      return new UnsupportedMediaType(req.headers['content-type'] ?? '(none)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return ValidationError.of('body', 'is empty; send a JSON object');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
@@ -46,9 +51,11 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true },
   });
+  // Bodies are JSON: a text/plain body is a 415, not a string for the services to trip over.
+  app.removeContentTypeParser('text/plain');
 
   app.setErrorHandler((err, req, reply) => {
-    const mapped = fastifyError(err as { code?: string; message: string }, core);
+    const mapped = fastifyError(err as { code?: string; message: string }, core, req);
     const res = toErrorResponse(mapped);
     if (res.status >= 500) req.log.error({ err }, 'request failed');
     void reply.status(res.status).headers(res.headers).send(res.body);
@@ -87,6 +94,9 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
           query: req.query as Record<string, unknown>,
           body: req.body,
         };
+        checkStorable(input.params);
+        checkStorable(input.query);
+        checkStorable(input.body);
         const result = await def.run(ctx, input);
         if (def.status === 204) return reply.status(204).send();
         const body =

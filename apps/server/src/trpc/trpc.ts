@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { Core } from '../core.js';
 import { createContext } from '../context.js';
 import { toErrorResponse, type ErrorResponse } from '../errors.js';
+import { checkStorable } from '../schemas/common.js';
 
 /** What the Fastify adapter hands every procedure: authentication happens in `authedProcedure`. */
 export interface OuterContext {
@@ -54,10 +55,14 @@ const mapErrors = t.middleware(async ({ next }) => {
 
 /**
  * Types the procedure's input for clients without validating it here: the service validates, so
- * REST and tRPC answer bad input with the same 422 and the same messages.
+ * REST and tRPC answer bad input with the same 422 and the same messages. Only what no service
+ * could store is refused here, as the REST adapter does (`checkStorable`).
  */
 export function rawInput<S extends z.ZodType>(_schema: S): (value: unknown) => z.input<S> {
-  return (value) => value as z.input<S>;
+  return (value) => {
+    checkStorable(value);
+    return value as z.input<S>;
+  };
 }
 
 export const router = t.router;
