@@ -121,7 +121,9 @@ export class Recorder {
             p.resolve(outcomes[i] as TxOutcome);
           });
         } catch (err) {
-          for (const p of batch) p.reject(err);
+          if (batch.length === 1) (batch[0] as Pending).reject(err);
+          // One bad row must not fail its neighbours: write them one by one, in order.
+          else for (const p of batch) await this.writeAlone(orgId, p);
         }
       }
     } finally {
@@ -131,6 +133,15 @@ export class Recorder {
         q.running = true;
         void this.drain(orgId, q);
       }
+    }
+  }
+
+  private async writeAlone(orgId: string, p: Pending): Promise<void> {
+    try {
+      const [outcome] = await this.writeWithRetry(orgId, [p]);
+      p.resolve(outcome as TxOutcome);
+    } catch (err) {
+      p.reject(err);
     }
   }
 

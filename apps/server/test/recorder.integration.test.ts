@@ -1,0 +1,117 @@
+/**
+ * The recorder's batches: transactions of one organization that arrive together are written in
+ * one database transaction, in arrival order, and one bad row never fails its neighbours.
+ */
+import { describe, expect, it } from 'vitest';
+import { MICROS_PER_CENT } from '@reins/engine';
+import { newId } from '../src/lib/ids.js';
+import type { TxRequest } from '../src/services/recorder.js';
+import { useTestServer } from './harness.js';
+
+const t = useTestServer('recorder');
+
+function txRequest(orgId: string, amountCents: number, id = newId('txn')): TxRequest {
+  const amountMicros = amountCents * MICROS_PER_CENT;
+  return {
+    orgId,
+    input: { vendor: 'openai', model: 'gpt-4o', agentId: 'batcher', amountMicros },
+    record: {
+      id,
+      vendor: 'openai',
+      model: 'gpt-4o',
+      agentId: 'batcher',
+      userId: null,
+      userRoles: [],
+      teamId: null,
+      projectId: null,
+      amountMicros,
+      amountCents,
+      tokensIn: 0,
+      tokensOut: 0,
+      prompt: null,
+      response: null,
+      metadata: {},
+      occurredAt: new Date().toISOString(),
+      priceSource: 'caller',
+      priceVersion: null,
+    },
+  };
+}
+
+describe('recorder batches', () => {
+  it('evaluates a burst in arrival order: the request that crosses the cap and every later one is blocked', async () => {
+    const { orgId, key } = await t().newOrg('burst');
+    const rule = await t().call(
+      'POST',
+      '/api/policy-rules',
+      {
+        name: 'Daily $1 cap',
+        conditions: { timeWindow: 'daily' },
+        action: 'block',
+        actionConfig: { limitCents: 100 },
+      },
+      { key },
+    );
+    expect(rule.status).toBe(201);
+    const recorder = t().server.core.recorder;
+    const before = recorder.stats.batches;
+    // 30 × 10¢ submitted in one tick: one batch, the first 10 fit under $1.
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, () => recorder.submit(txRequest(orgId, 10))),
+    );
+    expect(outcomes.map((o) => o.decision.admitted)).toEqual(
+      Array.from({ length: 30 }, (_, i) => i < 10),
+    );
+    expect(recorder.stats.batches - before).toBeLessThanOrEqual(2);
+    const [counter] = await t().sql<{ cost_micros: string; requests: string }>(
+      "select cost_micros, requests from window_counter where org_id = ? and period = 'daily'",
+      [orgId],
+    );
+    expect(Number(counter?.cost_micros)).toBe(100 * MICROS_PER_CENT);
+    expect(Number(counter?.requests)).toBe(10);
+  });
+
+  it('writes the rest of a batch when one row fails in the database', async () => {
+    const { orgId, key } = await t().newOrg('bad row');
+    await t().call(
+      'POST',
+      '/api/policy-rules',
+      {
+        name: 'Daily $100 cap',
+        conditions: { timeWindow: 'daily' },
+        action: 'block',
+        actionConfig: { limitCents: 10_000 },
+      },
+      { key },
+    );
+    const recorder = t().server.core.recorder;
+    const dup = newId('txn');
+    const reqs = [
+      txRequest(orgId, 5),
+      txRequest(orgId, 5, dup),
+      txRequest(orgId, 5),
+      txRequest(orgId, 5, dup), // primary-key violation: only this one may fail
+      txRequest(orgId, 5),
+    ];
+    const settled = await Promise.allSettled(reqs.map((r) => recorder.submit(r)));
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    const rows = await t().sql<{ n: string }>(
+      'select count(*) as n from transaction_record where org_id = ?',
+      [orgId],
+    );
+    expect(Number(rows[0]?.n)).toBe(4);
+    const [counter] = await t().sql<{ requests: string; cost_micros: string }>(
+      "select requests, cost_micros from window_counter where org_id = ? and period = 'daily'",
+      [orgId],
+    );
+    // The failed row's counter bump was rolled back with it.
+    expect(Number(counter?.requests)).toBe(4);
+    expect(Number(counter?.cost_micros)).toBe(20 * MICROS_PER_CENT);
+  });
+});
