@@ -1,0 +1,746 @@
+/**
+ * `pnpm bench` (server): `POST /api/v1/transactions` over HTTP, on a real PostgreSQL.
+ *
+ * 1. Creates a fresh database `reins_bench_<random>` on the local PostgreSQL (127.0.0.1 only).
+ * 2. Starts the server in a CHILD process (`bench/serve.ts` = `src/main.ts`'s `startServer` plus
+ *    an IPC channel for the recorder's stats), so that load and server do not share a thread;
+ *    rate limit off, LOG_LEVEL=warn. Waits for /health.
+ * 3. Creates 20 docs-dialect rules through the API and a write-only key for the agents.
+ * 4. Sends the agents' transactions: fixed offered loads (open loop) and saturation (autocannon,
+ *    closed loop), each bounded in time and count.
+ * 5. Checks the guarantees: every answer has its row (2xx admitted, 403 blocked), no row without
+ *    a request, the org daily counter (and every other window) equals the admitted amounts.
+ * 6. Prints markdown tables, writes `bench/results/http-<timestamp>.json`, stops the child and
+ *    drops the database — also on failure or Ctrl-C.
+ *
+ * Where the time goes: the child's CPU time and event-loop utilization, the recorder's batch
+ * stats (`Recorder.stats`: batches, transactions, wall time inside the batch transactions), the
+ * CPU time of the PostgreSQL backends serving the bench database (/proc), and what those
+ * backends were doing (pg_stat_activity sampled every 20 ms: running a statement, waiting on
+ * I/O or locks, or idle inside a transaction = waiting for Reins).
+ *
+ * Options: --quick (2 s phases, a smoke test), --profile (the child runs with --cpu-prof; the
+ * profile lands in bench/results/), --out <file>.
+ * PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set (its server, not its database), else
+ * postgres://postgres@127.0.0.1:5432/postgres.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createDatabase, dropDatabase, initOrm, testServerUrl, type Orm } from '@reins/db';
+import { closedLoop, openLoop, type NextBody, type PhaseLog, type Target } from './loadgen.js';
+import {
+  ActivitySampler,
+  StallDetector,
+  allProcessesCpu,
+  topCpu,
+  backendCpu,
+  backendCpuDelta,
+  machineCpu,
+  queryOf,
+  type Query,
+} from './probes.js';
+import { round, tables } from './report.js';
+import type { ChildMessage, ServerSnapshot } from './types.js';
+import { benchRules, bodyOf, makeTemplates } from './workload.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const serverDir = join(here, '..');
+const resultsDir = join(here, 'results');
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+type PhaseSpec =
+  | { name: string; kind: 'open'; rate: number; seconds: number; report: boolean }
+  | { name: string; kind: 'closed'; connections: number; seconds: number; report: boolean };
+
+const S = args.quick ? 2 : 10;
+const PHASES: PhaseSpec[] = [
+  { name: 'warm-up', kind: 'closed', connections: 16, seconds: args.quick ? 1 : 3, report: false },
+  { name: '500 tx/s', kind: 'open', rate: 500, seconds: S, report: true },
+  { name: '1,000 tx/s', kind: 'open', rate: 1000, seconds: S, report: true },
+  { name: '2,000 tx/s', kind: 'open', rate: 2000, seconds: S, report: true },
+  { name: 'saturation, 16 conn.', kind: 'closed', connections: 16, seconds: S, report: true },
+  { name: 'saturation, 64 conn.', kind: 'closed', connections: 64, seconds: S, report: true },
+  { name: 'saturation, 256 conn.', kind: 'closed', connections: 256, seconds: S, report: true },
+];
+/** Whole run, setup and checks included; past it the run is abandoned (and cleaned up). */
+const RUN_TIMEOUT_MS = 240_000;
+/** Count bound per phase: far above anything this machine can answer. */
+const MAX_RPS = 20_000;
+const MAX_SEQ = 2_000_000;
+
+const BOOTSTRAP_KEY = `rk_bench_${randomBytes(12).toString('hex')}`;
+const TEMPLATES = makeTemplates(4096);
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function median(xs: readonly number[]): number {
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
+}
+
+async function api(
+  base: string,
+  key: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server child
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  port: number;
+  output: string[];
+  snapshot(): Promise<ServerSnapshot>;
+  stop(): Promise<void>;
+}
+
+async function startChild(databaseUrl: string): Promise<Child> {
+  const nodeArgs = ['--import', 'tsx'];
+  if (args.profile) {
+    mkdirSync(resultsDir, { recursive: true });
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', resultsDir);
+  }
+  const proc = spawn(process.execPath, [...nodeArgs, join('bench', 'serve.ts')], {
+    cwd: serverDir,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATABASE_URL: databaseUrl,
+      REINS_BOOTSTRAP_KEY: BOOTSTRAP_KEY,
+      REINS_KEY_ENV: 'bench',
+      REINS_RATE_LIMIT_RPS: '0',
+      LOG_LEVEL: 'warn',
+      // Server tuning under test, passed through when set (defaults otherwise).
+      ...pick(process.env, ['REINS_BATCH_MAX', 'REINS_DB_POOL', 'REINS_KEY_CACHE_MS']),
+    },
+  });
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  // A failed send or a dead child must not crash the benchmark before it cleans up.
+  proc.on('error', (err) => {
+    output.push(`child process error: ${err.message}\n`);
+  });
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+
+  const waiters: ((m: ChildMessage) => void)[] = [];
+  proc.on('message', (m: ChildMessage) => {
+    for (const w of waiters.splice(0)) w(m);
+  });
+  const nextMessage = (type: ChildMessage['type'], timeoutMs: number) =>
+    new Promise<ChildMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`server child: no '${type}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onExit = () => {
+        clearTimeout(timer);
+        reject(new Error(`server child exited (code ${proc.exitCode}):\n${output.join('')}`));
+      };
+      proc.once('exit', onExit);
+      const wait = (m: ChildMessage) => {
+        if (m.type !== type) {
+          waiters.push(wait);
+          return;
+        }
+        clearTimeout(timer);
+        proc.off('exit', onExit);
+        resolve(m);
+      };
+      waiters.push(wait);
+    });
+
+  const ready = await nextMessage('ready', 90_000);
+  const url = ready.type === 'ready' ? ready.url : '';
+  const exited = new Promise<void>((r) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) r();
+    else
+      proc.once('exit', () => {
+        r();
+      });
+  });
+  return {
+    proc,
+    url,
+    port: Number(new URL(url).port),
+    output,
+    async snapshot() {
+      if (!proc.connected) throw new Error(`server child is gone:\n${output.join('')}`);
+      const m = nextMessage('snapshot', 10_000);
+      proc.send('snapshot', (err) => {
+        if (err) output.push(`IPC: ${err.message}\n`);
+      });
+      const got = await m;
+      if (got.type !== 'snapshot') throw new Error('unexpected message');
+      return got.snapshot;
+    },
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = env[n];
+    if (v) out[n] = v;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests and their answers, by sequence number
+
+/** 0 = never sent, -1 = sent and never answered, else the HTTP status. */
+const statusBySeq = new Int16Array(MAX_SEQ);
+let nextSeq = 0;
+
+const nextBody: NextBody = () => {
+  const seq = nextSeq;
+  if (seq >= MAX_SEQ) throw new Error(`more than ${MAX_SEQ} requests: the run is unbounded`);
+  nextSeq += 1;
+  statusBySeq[seq] = -1;
+  return { seq, body: bodyOf(TEMPLATES[seq % TEMPLATES.length] as (typeof TEMPLATES)[0], seq) };
+};
+const onAnswer = (seq: number, status: number) => {
+  statusBySeq[seq] = status;
+};
+
+// ---------------------------------------------------------------------------------------------
+// One phase
+
+interface Readings {
+  at: number;
+  server: ServerSnapshot;
+  backends: Map<number, number>;
+  machine: { busyMs: number; totalMs: number };
+  selfCpu: NodeJS.CpuUsage;
+  processes: ReturnType<typeof allProcessesCpu>;
+}
+
+async function read(child: Child, admin: Query, database: string): Promise<Readings> {
+  return {
+    at: performance.now(),
+    server: await child.snapshot(),
+    backends: await backendCpu(admin, database),
+    machine: machineCpu(),
+    selfCpu: process.cpuUsage(),
+    processes: allProcessesCpu(),
+  };
+}
+
+function summarize(
+  spec: PhaseSpec,
+  log: PhaseLog,
+  before: Readings,
+  after: Readings,
+  activity: ReturnType<ActivitySampler['take']>,
+  stalls: StallDetector,
+) {
+  const seconds = (log.endedAt - log.startedAt) / 1000;
+  const ok = Object.entries(log.statusCounts)
+    .filter(([s]) => s.startsWith('2'))
+    .reduce((a, [, n]) => a + n, 0);
+  const blocked = log.statusCounts['403'] ?? 0;
+  const other = log.answered - ok - blocked;
+  const lat = [...log.latencies].sort((a, b) => a - b);
+  // p99 of each one-second slice, then the median of those: one machine stall spoils one slice.
+  const bySecond = new Map<number, number[]>();
+  log.latencies.forEach((l, i) => {
+    const s = Math.floor(((log.doneAt[i] ?? 0) - log.startedAt) / 1000);
+    const list = bySecond.get(s) ?? [];
+    list.push(l);
+    bySecond.set(s, list);
+  });
+  const sliceP99 = [...bySecond.values()]
+    .filter((l) => l.length >= 100)
+    .map((l) =>
+      percentile(
+        l.sort((a, b) => a - b),
+        99,
+      ),
+    );
+
+  const rec = {
+    batches: after.server.recorder.batches - before.server.recorder.batches,
+    transactions: after.server.recorder.transactions - before.server.recorder.transactions,
+    dbMs: after.server.recorder.dbMs - before.server.recorder.dbMs,
+  };
+  const wallMs = after.at - before.at;
+  const tx = Math.max(1, rec.transactions);
+  const serverCpuMs =
+    after.server.cpuUserMs +
+    after.server.cpuSystemMs -
+    before.server.cpuUserMs -
+    before.server.cpuSystemMs;
+  const eluActive = after.server.eluActiveMs - before.server.eluActiveMs;
+  const eluIdle = after.server.eluIdleMs - before.server.eluIdleMs;
+  const pgCpuMs = backendCpuDelta(before.backends, after.backends);
+  const selfCpuMs =
+    (after.selfCpu.user + after.selfCpu.system - before.selfCpu.user - before.selfCpu.system) /
+    1000;
+  const machineBusyMs = after.machine.busyMs - before.machine.busyMs;
+  const machineTotalMs = after.machine.totalMs - before.machine.totalMs;
+
+  // Backend time by state and statement: share of samples × wall time.
+  const stateMs: Record<string, number> = {};
+  const activeByStatement: Record<string, number> = {};
+  const idleAfterStatement: Record<string, number> = {};
+  for (const [key, n] of Object.entries(activity.counts)) {
+    const [state = '', statement = ''] = key.split('\t');
+    const ms = (n / Math.max(1, activity.samples)) * wallMs;
+    stateMs[state] = (stateMs[state] ?? 0) + ms;
+    if (state.startsWith('active'))
+      activeByStatement[statement] = (activeByStatement[statement] ?? 0) + ms;
+    else idleAfterStatement[statement] = (idleAfterStatement[statement] ?? 0) + ms;
+  }
+  const activeMs = Object.entries(stateMs)
+    .filter(([s]) => s.startsWith('active'))
+    .reduce((a, [, ms]) => a + ms, 0);
+  const idleInTxMs = stateMs['idle in transaction'] ?? 0;
+  const perBatch = (m: Record<string, number>) =>
+    Object.fromEntries(
+      Object.entries(m)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => [k, round(v / Math.max(1, rec.batches), 2)]),
+    );
+  const perTxUs = (ms: number) => round((ms * 1000) / tx, 1);
+
+  return {
+    name: spec.name,
+    kind: spec.kind,
+    offeredPerS: spec.kind === 'open' ? spec.rate : null,
+    connections: spec.kind === 'closed' ? spec.connections : null,
+    seconds: round(seconds, 2),
+    sent: log.sent,
+    answered: log.answered,
+    unanswered: log.unanswered,
+    skipped: log.skipped,
+    statusCounts: log.statusCounts,
+    ok2xx: ok,
+    blocked403: blocked,
+    otherNon2xx: other,
+    okPerS: round(ok / seconds, 0),
+    recordedPerS: round((ok + blocked) / seconds, 0),
+    latencyMs: {
+      p50: round(percentile(lat, 50)),
+      p90: round(percentile(lat, 90)),
+      p99: round(percentile(lat, 99)),
+      max: round(lat[lat.length - 1] ?? NaN),
+      p99MedianOfSeconds: round(median(sliceP99)),
+    },
+    stalls: stalls.between(log.startedAt, log.endedAt),
+    server: {
+      cpuMs: round(serverCpuMs, 0),
+      cpuUsPerTx: perTxUs(serverCpuMs),
+      eventLoopUtilization: round(eluActive / Math.max(1, eluActive + eluIdle), 3),
+      loopLagP99Ms: round(after.server.loopLagP99Ms),
+      loopLagMaxMs: round(after.server.loopLagMaxMs),
+    },
+    recorder: {
+      ...rec,
+      dbMs: round(rec.dbMs, 0),
+      avgBatchSize: round(rec.transactions / Math.max(1, rec.batches), 1),
+      avgBatchMs: round(rec.dbMs / Math.max(1, rec.batches)),
+      /** Share of the wall time the org's batch pipeline was inside a batch transaction. */
+      busyShare: round(rec.dbMs / wallMs, 3),
+    },
+    postgres: {
+      backendCpuMs: round(pgCpuMs, 0),
+      cpuUsPerTx: perTxUs(pgCpuMs),
+      samples: activity.samples,
+      backendMsByState: Object.fromEntries(
+        Object.entries(stateMs).map(([k, v]) => [k, round(v, 0)]),
+      ),
+      activeUsPerTx: perTxUs(activeMs),
+      idleInTransactionUsPerTx: perTxUs(idleInTxMs),
+      activeMsPerBatch: round(activeMs / Math.max(1, rec.batches)),
+      idleInTransactionMsPerBatch: round(idleInTxMs / Math.max(1, rec.batches)),
+      /** ms per batch that a backend ran each statement (any wait included). */
+      activeMsPerBatchByStatement: perBatch(activeByStatement),
+      /** ms per batch that a backend sat idle in the transaction, by the statement before. */
+      idleMsPerBatchAfterStatement: perBatch(idleAfterStatement),
+    },
+    loadGenerator: { cpuMs: round(selfCpuMs, 0), cpuUsPerTx: perTxUs(selfCpuMs) },
+    machine: {
+      cores: cpus().length,
+      busyPct: round((100 * machineBusyMs) / Math.max(1, machineTotalMs), 1),
+      /** CPU used by everything else on the machine (other services) meanwhile. */
+      otherCpuMs: round(machineBusyMs - serverCpuMs - pgCpuMs - selfCpuMs, 0),
+      /** The processes that used the most CPU meanwhile (server, load generator and the
+       * PostgreSQL backends included), by command name. */
+      topProcesses: topCpu(before.processes, after.processes, 8),
+    },
+  };
+}
+
+type PhaseResult = ReturnType<typeof summarize>;
+
+// ---------------------------------------------------------------------------------------------
+// Guarantees
+
+async function verify(sql: Query) {
+  const rows = await sql<{ seq: number | null; admitted: boolean; amount_micros: string }>(
+    `select substring(metadata->>'requestId' from 5)::int as seq, admitted, amount_micros
+       from transaction_record`,
+  );
+  const problems: string[] = [];
+  const note = (msg: string) => {
+    if (problems.length < 20) problems.push(msg);
+  };
+  const seen = new Uint8Array(MAX_SEQ);
+  let admittedRows = 0;
+  let admittedMicros = 0;
+  let lostInFlightRecorded = 0;
+  for (const r of rows) {
+    if (r.seq === null || r.seq < 0 || r.seq >= nextSeq) {
+      note(`a row without a request of this run (seq ${String(r.seq)})`);
+      continue;
+    }
+    if (seen[r.seq]) note(`request ${r.seq} recorded twice`);
+    seen[r.seq] = 1;
+    const status = statusBySeq[r.seq] ?? 0;
+    if (r.admitted) {
+      admittedRows += 1;
+      admittedMicros += Number(r.amount_micros);
+    }
+    if (status === -1) lostInFlightRecorded += 1;
+    else if (status >= 200 && status < 300 && !r.admitted)
+      note(`request ${r.seq}: answered ${status}, recorded as blocked`);
+    else if (status === 403 && r.admitted)
+      note(`request ${r.seq}: answered 403, recorded as admitted`);
+    else if (status !== 403 && (status < 200 || status >= 300))
+      note(`request ${r.seq}: answered ${status}, but recorded`);
+  }
+  let answered2xx = 0;
+  let answered403 = 0;
+  let answeredOther = 0;
+  let unanswered = 0;
+  let okMicros = 0;
+  let wrongBlock = 0;
+  for (let seq = 0; seq < nextSeq; seq++) {
+    const status = statusBySeq[seq] ?? 0;
+    const t = TEMPLATES[seq % TEMPLATES.length] as (typeof TEMPLATES)[0];
+    if (status === -1) {
+      unanswered += 1;
+      continue;
+    }
+    const ok = status >= 200 && status < 300;
+    if (ok) {
+      answered2xx += 1;
+      okMicros += t.amountCents * 1_000_000;
+    } else if (status === 403) answered403 += 1;
+    else answeredOther += 1;
+    if ((ok || status === 403) && !seen[seq]) note(`request ${seq}: answered ${status}, no row`);
+    if ((ok && t.expectBlock) || (status === 403 && !t.expectBlock)) wrongBlock += 1;
+  }
+  if (wrongBlock > 0) note(`${wrongBlock} answers disagree with the intended decision`);
+  if (answeredOther > 0) note(`${answeredOther} answers neither 2xx nor 403`);
+
+  // Every admitted transaction is counted once in every window pair (period × per).
+  const windows = await sql<{ period: string; per: string; cost: string; requests: string }>(
+    `select period, per, sum(cost_micros)::text as cost, sum(requests)::text as requests
+       from window_counter group by period, per order by period, per`,
+  );
+  const lostAdmittedMicros = admittedMicros - okMicros;
+  for (const w of windows) {
+    if (Number(w.cost) !== admittedMicros || Number(w.requests) !== admittedRows) {
+      note(
+        `window ${w.period}/${w.per}: ${w.cost} µ¢ in ${w.requests} requests, ` +
+          `admitted rows hold ${admittedMicros} µ¢ in ${admittedRows}`,
+      );
+    }
+  }
+  const daily = windows.find((w) => w.period === 'daily' && w.per === 'org');
+  if (!daily) note('no org daily counter');
+  const audits = await sql<{ n: string }>(
+    `select count(*)::text as n from audit_event where entity_type = 'transaction'`,
+  );
+  const auditCount = Number(audits[0]?.n ?? 0);
+  if (auditCount !== rows.length)
+    note(`${auditCount} transaction audit events, ${rows.length} rows`);
+
+  return {
+    ok: problems.length === 0,
+    problems,
+    requestsSent: nextSeq,
+    answered2xx,
+    answered403,
+    answeredOther,
+    unanswered,
+    transactionRows: rows.length,
+    /** Rows of requests whose answer the load generator never read (in flight when it stopped). */
+    rowsOfUnansweredRequests: lostInFlightRecorded,
+    rowsEqualAnswers: rows.length === answered2xx + answered403 + lostInFlightRecorded,
+    orgDailyCounterMicros: daily ? Number(daily.cost) : null,
+    admittedMicrosInRows: admittedMicros,
+    admittedMicrosAnswered2xx: okMicros,
+    admittedMicrosOfUnanswered: lostAdmittedMicros,
+    windowPairsChecked: windows.length,
+    auditEvents: auditCount,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main(): Promise<number> {
+  const serverUrl = testServerUrl() ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const host = new URL(serverUrl).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost') {
+    throw new Error(`the benchmark runs against a local PostgreSQL only, not ${host}`);
+  }
+  const database = `reins_bench_${randomBytes(4).toString('hex')}`;
+  const started = Date.now();
+  let child: Child | undefined;
+  let admin: Orm | undefined;
+  let check: Orm | undefined;
+  let sampler: ActivitySampler | undefined;
+  let created = false;
+  const stalls = new StallDetector();
+
+  const cleanup = async () => {
+    stalls.stop();
+    await sampler?.stop().catch(() => undefined);
+    await child?.stop().catch(() => undefined);
+    await check?.close().catch(() => undefined);
+    await admin?.close().catch(() => undefined);
+    if (created) {
+      await dropDatabase(serverUrl, database).catch((err: unknown) => {
+        console.error(`could not drop ${database}:`, err);
+      });
+      created = false;
+    }
+  };
+  let cleaning: Promise<void> | undefined;
+  const cleanupOnce = () => (cleaning ??= cleanup());
+  const watchdog = setTimeout(() => {
+    console.error(`bench: over ${RUN_TIMEOUT_MS / 1000} s, abandoning the run`);
+    void cleanupOnce().finally(() => process.exit(1));
+  }, RUN_TIMEOUT_MS);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`bench: ${signal}, cleaning up`);
+      void cleanupOnce().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    const dbUrl = await createDatabase(serverUrl, database);
+    created = true;
+    admin = await initOrm(serverUrl, { maxConnections: 3 });
+    const adminSql = queryOf(admin);
+    const [pgVersion] = await adminSql<{ v: string }>(
+      "select current_setting('server_version') as v",
+    );
+    console.log(`bench: database ${database}; starting the server …`);
+
+    child = await startChild(dbUrl);
+    const base = child.url;
+    for (let i = 0; ; i++) {
+      const res = await fetch(`${base}/health`).catch(() => null);
+      if (res?.ok) break;
+      if (i > 100) throw new Error('/health never answered 200');
+      await sleep(100);
+    }
+
+    const keyRes = await api(base, BOOTSTRAP_KEY, 'POST', '/api/keys', {
+      name: 'bench-agents',
+      permissions: ['transactions:write'],
+    });
+    if (keyRes.status !== 201 || typeof keyRes.json.key !== 'string') {
+      throw new Error(`creating the agents' key: ${keyRes.status} ${JSON.stringify(keyRes.json)}`);
+    }
+    const rules = benchRules();
+    for (const rule of rules) {
+      const r = await api(base, BOOTSTRAP_KEY, 'POST', '/api/policy-rules', rule);
+      if (r.status !== 201)
+        throw new Error(`rule "${rule.name}": ${r.status} ${JSON.stringify(r.json)}`);
+    }
+    console.log(`bench: ${rules.length} rules, server at ${base} (pid ${child.proc.pid ?? '?'})`);
+
+    const target: Target = {
+      port: child.port,
+      path: '/api/v1/transactions',
+      headers: { authorization: `Bearer ${keyRes.json.key}`, 'content-type': 'application/json' },
+    };
+    sampler = new ActivitySampler(adminSql, database);
+    sampler.start();
+    stalls.start();
+
+    const results: PhaseResult[] = [];
+    for (const spec of PHASES) {
+      await sleep(1000); // the previous phase's stragglers drain
+      const before = await read(child, adminSql, database);
+      sampler.take();
+      const log =
+        spec.kind === 'open'
+          ? await openLoop(
+              target,
+              {
+                rate: spec.rate,
+                durationMs: spec.seconds * 1000,
+                maxInFlight: 512,
+                drainMs: 10_000,
+              },
+              nextBody,
+              onAnswer,
+            )
+          : await closedLoop(
+              target,
+              {
+                connections: spec.connections,
+                durationS: spec.seconds,
+                maxRequests: MAX_RPS * spec.seconds,
+              },
+              nextBody,
+              onAnswer,
+            );
+      const activity = sampler.take();
+      const after = await read(child, adminSql, database);
+      const r = summarize(spec, log, before, after, activity, stalls);
+      console.log(
+        `bench: ${spec.name}: ${r.okPerS} 2xx/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ` +
+          `batch ${r.recorder.avgBatchSize} tx / ${r.recorder.avgBatchMs} ms`,
+      );
+      if (spec.report) results.push(r);
+    }
+    await sampler.stop();
+    sampler = undefined;
+    stalls.stop();
+
+    // Stop the server (its sessions end, so PostgreSQL flushes their statistics), then check.
+    await sleep(500);
+    const final = await child.snapshot();
+    await child.stop();
+    const [dbStats] = await adminSql<Record<string, string | number>>(
+      `select xact_commit, xact_rollback, tup_inserted, tup_updated, blks_read, blks_hit,
+              round(active_time::numeric, 1) as active_time_ms,
+              round(idle_in_transaction_time::numeric, 1) as idle_in_transaction_time_ms,
+              round(session_time::numeric, 1) as session_time_ms, sessions
+         from pg_stat_database where datname = ?`,
+      [database],
+    );
+    check = await initOrm(dbUrl, { maxConnections: 1 });
+    const checkSql = queryOf(check);
+    const verification = await verify(checkSql);
+    const [storage] = await checkSql<Record<string, string>>(
+      `select count(*) as rows,
+              round(avg(octet_length(trace::text))) as trace_json_bytes,
+              round(avg(pg_column_size(trace))) as trace_stored_bytes,
+              round(avg(octet_length(policy_result::text))) as policy_result_json_bytes,
+              round(avg(pg_column_size(r.*))) as row_stored_bytes,
+              round(avg(jsonb_array_length(trace)), 1) as trace_entries,
+              pg_total_relation_size('transaction_record') as transaction_record_bytes,
+              pg_total_relation_size('audit_event') as audit_event_bytes,
+              (select count(*) from window_counter) as window_counters
+         from transaction_record r`,
+    );
+
+    const report = tables(results);
+    console.log(`\n${report}\n`);
+    console.log(
+      `Guarantees: ${verification.ok ? 'intact' : 'BROKEN'} — ${verification.transactionRows} rows = ` +
+        `${verification.answered2xx} 2xx + ${verification.answered403} 403 + ` +
+        `${verification.rowsOfUnansweredRequests} recorded whose answer the load generator ` +
+        `dropped at a phase end; org daily counter ${verification.orgDailyCounterMicros} µ¢ = ` +
+        `admitted ${verification.admittedMicrosInRows} µ¢; ${verification.windowPairsChecked} ` +
+        `window pairs checked.`,
+    );
+    for (const p of verification.problems) console.log(`  - ${p}`);
+
+    const stamp = new Date()
+      .toISOString()
+      .replace(/:/g, '')
+      .replace(/\.\d+Z$/, 'Z');
+    const out = args.out ?? join(resultsDir, `http-${stamp}.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    const json = {
+      benchmark: 'POST /api/v1/transactions over HTTP (apps/server/bench/http.bench.ts)',
+      date: new Date().toISOString(),
+      machine: {
+        cores: cpus().length,
+        cpu: cpus()[0]?.model ?? null,
+        loadAverageAtEnd: loadavg().map((x) => round(x)),
+        node: process.version,
+        postgres: pgVersion?.v ?? null,
+      },
+      config: {
+        quick: args.quick,
+        profile: args.profile,
+        rules: rules.length,
+        templates: TEMPLATES.length,
+        env: {
+          REINS_RATE_LIMIT_RPS: 0,
+          ...pick(process.env, ['REINS_BATCH_MAX', 'REINS_DB_POOL', 'REINS_KEY_CACHE_MS']),
+        },
+        phases: PHASES,
+      },
+      phases: results,
+      recorderTotals: final.recorder,
+      pgStatDatabase: dbStats ?? null,
+      storage: storage ?? null,
+      verification,
+      runSeconds: round((Date.now() - started) / 1000, 1),
+    };
+    writeFileSync(out, `${JSON.stringify(json, null, 2)}\n`);
+    console.log(`bench: results in ${relative(process.cwd(), out)} (${json.runSeconds} s)`);
+    return verification.ok ? 0 : 1;
+  } catch (err) {
+    console.error('bench failed:', err);
+    if (child) console.error(`server output (tail):\n${child.output.join('').slice(-4000)}`);
+    return 1;
+  } finally {
+    await cleanupOnce();
+    clearTimeout(watchdog);
+  }
+}
+
+process.exitCode = await main();

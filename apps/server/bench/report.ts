@@ -1,0 +1,108 @@
+/** The benchmark's tables, for one run (`http.bench.ts`) or the medians of several (`summarize.ts`). */
+
+export const round = (x: number, digits = 2): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/** What the tables read of a phase result (see `summarize` in http.bench.ts). */
+export interface PhaseRow {
+  name: string;
+  ok2xx: number;
+  blocked403: number;
+  /** Answers neither 2xx nor 403 (403 is the intended answer to a deny-listed model). */
+  otherNon2xx: number;
+  skipped: number;
+  okPerS: number;
+  recordedPerS: number;
+  latencyMs: { p50: number; p90: number; p99: number; p99MedianOfSeconds: number };
+  stalls: { count: number; maxMs: number };
+  server: { cpuUsPerTx: number; eventLoopUtilization: number };
+  recorder: { batches: number; avgBatchSize: number; avgBatchMs: number; busyShare: number };
+  postgres: {
+    cpuUsPerTx: number;
+    activeUsPerTx: number;
+    idleInTransactionUsPerTx: number;
+    activeMsPerBatchByStatement: Record<string, number>;
+    idleInTransactionMsPerBatch: number;
+  };
+  loadGenerator: { cpuUsPerTx: number };
+  machine: { busyPct: number };
+}
+
+const STATEMENTS = [
+  'read org settings',
+  'lock counters (upsert … returning)',
+  'insert transaction_record',
+  'update counters',
+  'insert audit_event',
+  'commit',
+];
+
+export function tables(phases: PhaseRow[]): string {
+  const lines = [
+    '| load | 2xx/s | recorded/s | p50 ms | p90 ms | p99 ms | p99 of 1-s slices, median | 403 (intended) | other non-2xx | not sent (512 waiting) | stalls ≥ 50 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const p of phases) {
+    lines.push(
+      `| ${p.name} | ${p.okPerS} | ${p.recordedPerS} | ${p.latencyMs.p50} | ${p.latencyMs.p90} | ` +
+        `${p.latencyMs.p99} | ${p.latencyMs.p99MedianOfSeconds} | ` +
+        `${p.blocked403} | ${p.otherNon2xx} | ${p.skipped} | ` +
+        `${p.stalls.count} (max ${round(p.stalls.maxMs, 0)} ms) |`,
+    );
+  }
+  lines.push(
+    '',
+    '| load | avg batch (tx) | batch ms | pipeline busy | Reins CPU µs/tx | server event loop busy | PG CPU µs/tx | PG running statements µs/tx | PG idle in transaction µs/tx | load generator CPU µs/tx | machine CPU busy |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const p of phases) {
+    lines.push(
+      `| ${p.name} | ${p.recorder.avgBatchSize} | ${p.recorder.avgBatchMs} | ` +
+        `${round(p.recorder.busyShare * 100, 0)} % | ${p.server.cpuUsPerTx} | ` +
+        `${round(p.server.eventLoopUtilization * 100, 0)} % | ${p.postgres.cpuUsPerTx} | ` +
+        `${p.postgres.activeUsPerTx} | ${p.postgres.idleInTransactionUsPerTx} | ` +
+        `${p.loadGenerator.cpuUsPerTx} | ${p.machine.busyPct} % |`,
+    );
+  }
+  lines.push(
+    '',
+    `| load | batch ms | ${STATEMENTS.map((s) => `PG: ${s}`).join(' | ')} | PG idle in transaction (waiting for Reins) |`,
+    `| --- | ---: | ${STATEMENTS.map(() => '---:').join(' | ')} | ---: |`,
+  );
+  for (const p of phases) {
+    const by = p.postgres.activeMsPerBatchByStatement;
+    lines.push(
+      `| ${p.name} | ${p.recorder.avgBatchMs} | ${STATEMENTS.map((s) => round(by[s] ?? 0)).join(' | ')} | ` +
+        `${p.postgres.idleInTransactionMsPerBatch} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
+}
+
+/** Field by field median of the same value in several runs (numbers only; the rest from the first). */
+export function medianDeep(values: unknown[]): unknown {
+  const first = values[0];
+  if (typeof first === 'number') {
+    return round(medianOf(values.filter((v): v is number => typeof v === 'number')));
+  }
+  if (first && typeof first === 'object' && !Array.isArray(first)) {
+    const keys = new Set(values.flatMap((v) => (v && typeof v === 'object' ? Object.keys(v) : [])));
+    const out: Record<string, unknown> = {};
+    for (const k of keys) {
+      const vs = values.map(
+        (v) => (v as Record<string, unknown>)[k] ?? (typeof first === 'object' ? 0 : undefined),
+      );
+      out[k] = medianDeep(vs);
+    }
+    return out;
+  }
+  return first;
+}

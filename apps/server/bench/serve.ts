@@ -1,0 +1,62 @@
+/**
+ * The benchmark's server process: exactly what `src/main.ts` starts (`startServer(readEnv())`),
+ * plus an IPC channel to the benchmark that reports this process's own figures on request — the
+ * recorder's batch stats, CPU time and event-loop utilization. Nothing is added to the HTTP
+ * surface; the channel is idle except between load phases.
+ *
+ * Run by `http.bench.ts` as `node --import tsx bench/serve.ts` with an IPC stdio slot.
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { readEnv } from '../src/env.js';
+import { startServer } from '../src/server.js';
+import type { ServerSnapshot } from './types.js';
+
+if (!process.send) throw new Error('bench/serve.ts runs as a child of http.bench.ts (IPC)');
+const send = process.send.bind(process);
+
+const server = await startServer(readEnv());
+const RESOLUTION_MS = 10;
+const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+delay.enable();
+
+function snapshot(): ServerSnapshot {
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  const snap: ServerSnapshot = {
+    recorder: { ...server.core.recorder.stats },
+    cpuUserMs: cpu.user / 1000,
+    cpuSystemMs: cpu.system / 1000,
+    eluIdleMs: elu.idle,
+    eluActiveMs: elu.active,
+    // The histogram holds the time between its timer's runs: the resolution plus the lag.
+    loopLagP99Ms: Math.max(0, delay.percentile(99) / 1e6 - RESOLUTION_MS),
+    loopLagMaxMs: Math.max(0, delay.max / 1e6 - RESOLUTION_MS),
+    heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
+  };
+  delay.reset();
+  return snap;
+}
+
+process.on('message', (msg) => {
+  if (msg === 'snapshot') send({ type: 'snapshot', snapshot: snapshot() });
+});
+
+let stopping = false;
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  // process.exit (not a signal's default action) so that --cpu-prof writes its profile.
+  server.close().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+// The benchmark went away (crash, kill -9): do not outlive it.
+process.on('disconnect', stop);
+
+send({ type: 'ready', url: server.url });

@@ -1,0 +1,24 @@
+/** Messages between `http.bench.ts` and its server child (`serve.ts`). */
+
+export interface RecorderStats {
+  batches: number;
+  transactions: number;
+  /** Wall time inside the batch database transactions. */
+  dbMs: number;
+}
+
+export interface ServerSnapshot {
+  recorder: RecorderStats;
+  cpuUserMs: number;
+  cpuSystemMs: number;
+  /** `performance.eventLoopUtilization()`, cumulative. */
+  eluIdleMs: number;
+  eluActiveMs: number;
+  /** How late the event loop ran a 10 ms timer, since the previous snapshot. */
+  loopLagP99Ms: number;
+  loopLagMaxMs: number;
+  heapUsedMb: number;
+}
+
+export type ChildMessage =
+  { type: 'ready'; url: string } | { type: 'snapshot'; snapshot: ServerSnapshot };
