@@ -53,6 +53,8 @@ const serverDir = join(here, '..');
 const resultsDir = join(here, 'results');
 
 const { values: args } = parseArgs({
+  // `pnpm bench -- --quick` hands the script a literal `--`.
+  args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
