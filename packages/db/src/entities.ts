@@ -121,7 +121,12 @@ export const TransactionRecord = defineEntity({
     admitted: p.boolean(),
     ruleId: p.text().nullable(),
     policyResult: p.json<Record<string, unknown>>(),
-    trace: p.json<unknown[]>(),
+    /**
+     * What the engine was given besides the transaction itself (policy version, org settings,
+     * model-known flag, the window totals before this transaction): enough to replay the
+     * evaluation deterministically and render its full trace on request.
+     */
+    evaluation: p.json<Record<string, unknown>>(),
     countedWindows: p.json<unknown[]>().defaultRaw(`'[]'`),
     priceSource: p.text().nullable(),
     priceVersion: p.text().nullable(),
@@ -155,6 +160,23 @@ export const TransactionRecord = defineEntity({
   ],
 });
 export type TransactionRecord = InferEntity<typeof TransactionRecord>;
+
+/**
+ * The enabled rules of an organization at one policy version, as the engine evaluated them.
+ * Immutable; written once per version, read to replay an evaluation (transaction traces).
+ */
+export const PolicySnapshot = defineEntity({
+  name: 'PolicySnapshot',
+  tableName: 'policy_snapshot',
+  properties: {
+    orgId: () => orgId('cascade')().primary(),
+    version: p.bigint('number').primary(),
+    rules: p.json<unknown[]>(),
+    createdAt: timestamps.createdAt,
+  },
+  primaryKeys: ['orgId', 'version'],
+});
+export type PolicySnapshot = InferEntity<typeof PolicySnapshot>;
 
 export const WindowCounter = defineEntity({
   name: 'WindowCounter',
@@ -214,6 +236,7 @@ export const entities = [
   ApiKey,
   PolicyRule,
   TransactionRecord,
+  PolicySnapshot,
   WindowCounter,
   AuditEvent,
 ] as const;

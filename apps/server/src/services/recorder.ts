@@ -12,21 +12,20 @@
  * order, concurrent batches — in this or any other server process — serialize on the counters
  * they share, never deadlock, and can never together push a window past a block limit.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';
 import {
   evaluate,
   requiredWindows,
   type Decision,
   type EvaluationContext,
-  type Policy,
   type TransactionInput,
   type WindowRef,
   type WindowTotals,
 } from '@reins/engine';
 import { NotFound } from '../errors.js';
 import { newId } from '../lib/ids.js';
-import type { OrgSettings, PolicyCache } from './policyCache.js';
+import { inTransaction, plainSql, type Sql } from '../lib/sql.js';
+import type { LoadedPolicy, OrgSettings, PolicyCache } from './policyCache.js';
 
 /** What is stored besides the engine's input. */
 export interface TxRecordFields {
@@ -72,19 +71,55 @@ interface Pending {
 
 interface OrgQueue {
   items: Pending[];
-  running: boolean;
+  /** Batches of this org being written (at most PIPELINE_DEPTH). */
+  inFlight: number;
+  /** A batch has started but does not hold its counter locks yet. */
+  starting: boolean;
 }
+
+/**
+ * Batches of one organization in flight at once. The next batch starts as soon as the previous
+ * one holds its counter locks: its BEGIN, settings read and lock request overlap the previous
+ * batch's evaluation, writes and commit, and it takes the locks right after that commit — in
+ * arrival order, because it asked for them only after its predecessor had them.
+ */
+const PIPELINE_DEPTH = 2;
+/**
+ * A second batch starts only once this many transactions wait: under light load a lone second
+ * batch would only sit on the locks (and add a connection's work to a busy machine).
+ */
+const PIPELINE_MIN_WAITING = 8;
 
 const RETRYABLE = new Set(['40001', '40P01']);
 
-export function evaluationContext(settings: OrgSettings, nowMs: number): EvaluationContext {
+export function evaluationContext(
+  settings: Pick<OrgSettings, 'timeZone' | 'defaultAction' | 'budgets'>,
+  nowMs: number,
+  trace: boolean,
+): EvaluationContext {
   return {
     now: nowMs,
     timeZone: settings.timeZone,
     defaultAction: settings.defaultAction,
     budgets: { org: settings.budgets },
-    trace: true,
+    trace,
   };
+}
+
+/**
+ * Stored with each transaction: what the engine was given besides the transaction. With the
+ * policy snapshot of `policyVersion` it replays the evaluation exactly (`GET …/trace`), so the
+ * hot path evaluates without building a trace and stores a few hundred bytes instead of a
+ * rendered trace of every rule.
+ */
+export interface StoredEvaluation {
+  policyVersion: number;
+  timeZone: string;
+  defaultAction: 'pass' | 'block';
+  budgets: OrgSettings['budgets'];
+  modelKnown: boolean | null;
+  /** Totals before this transaction: key → [costMicros, tokensIn, tokensOut, requests]. */
+  windows: Record<string, [number, number, number, number]>;
 }
 
 export class Recorder {
@@ -102,53 +137,67 @@ export class Recorder {
   submit(req: TxRequest): Promise<TxOutcome> {
     return new Promise<TxOutcome>((resolve, reject) => {
       let q = this.queues.get(req.orgId);
-      if (!q) this.queues.set(req.orgId, (q = { items: [], running: false }));
+      if (!q) this.queues.set(req.orgId, (q = { items: [], inFlight: 0, starting: false }));
       q.items.push({ req, resolve, reject });
-      if (!q.running) {
-        q.running = true;
-        void this.drain(req.orgId, q);
-      }
+      this.pump(req.orgId, q);
     });
   }
 
-  private async drain(orgId: string, q: OrgQueue): Promise<void> {
+  /** Starts the next batch of `q` if the pipeline has room and no batch is still locking. */
+  private pump(orgId: string, q: OrgQueue): void {
+    if (q.starting || q.inFlight >= PIPELINE_DEPTH) return;
+    if (q.inFlight > 0 && q.items.length < PIPELINE_MIN_WAITING) return;
+    if (q.items.length === 0) {
+      if (q.inFlight === 0) this.queues.delete(orgId);
+      return;
+    }
+    const batch = q.items.splice(0, this.batchMax);
+    q.inFlight += 1;
+    q.starting = true;
+    let locked = false;
+    const onLocked = () => {
+      if (locked) return;
+      locked = true;
+      q.starting = false;
+      this.pump(orgId, q);
+    };
+    void this.runBatch(orgId, batch, onLocked).finally(() => {
+      q.inFlight -= 1;
+      onLocked();
+      this.pump(orgId, q);
+    });
+  }
+
+  private async runBatch(orgId: string, batch: Pending[], onLocked: () => void): Promise<void> {
     try {
-      while (q.items.length > 0) {
-        const batch = q.items.splice(0, this.batchMax);
-        try {
-          const outcomes = await this.writeWithRetry(orgId, batch);
-          batch.forEach((p, i) => {
-            p.resolve(outcomes[i] as TxOutcome);
-          });
-        } catch (err) {
-          if (batch.length === 1) (batch[0] as Pending).reject(err);
-          // One bad row must not fail its neighbours: write them one by one, in order.
-          else for (const p of batch) await this.writeAlone(orgId, p);
-        }
-      }
-    } finally {
-      q.running = false;
-      if (q.items.length === 0) this.queues.delete(orgId);
-      else {
-        q.running = true;
-        void this.drain(orgId, q);
-      }
+      const outcomes = await this.writeWithRetry(orgId, batch, onLocked);
+      batch.forEach((p, i) => {
+        p.resolve(outcomes[i] as TxOutcome);
+      });
+    } catch (err) {
+      if (batch.length === 1) (batch[0] as Pending).reject(err);
+      // One bad row must not fail its neighbours: write them one by one, in order.
+      else for (const p of batch) await this.writeAlone(orgId, p);
     }
   }
 
   private async writeAlone(orgId: string, p: Pending): Promise<void> {
     try {
-      const [outcome] = await this.writeWithRetry(orgId, [p]);
+      const [outcome] = await this.writeWithRetry(orgId, [p], () => undefined);
       p.resolve(outcome as TxOutcome);
     } catch (err) {
       p.reject(err);
     }
   }
 
-  private async writeWithRetry(orgId: string, batch: Pending[]): Promise<TxOutcome[]> {
+  private async writeWithRetry(
+    orgId: string,
+    batch: Pending[],
+    onLocked: () => void,
+  ): Promise<TxOutcome[]> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.writeBatch(orgId, batch);
+        return await this.writeBatch(orgId, batch, onLocked);
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (attempt >= 3 || typeof code !== 'string' || !RETRYABLE.has(code)) throw err;
@@ -156,23 +205,29 @@ export class Recorder {
     }
   }
 
-  private async writeBatch(orgId: string, batch: Pending[]): Promise<TxOutcome[]> {
+  private async writeBatch(
+    orgId: string,
+    batch: Pending[],
+    onLocked: () => void,
+  ): Promise<TxOutcome[]> {
     const started = performance.now();
-    const em = this.orm.em.fork();
-    const outcomes = await em.transactional(async (tem) => {
-      const settings = await this.policies.settings(tem, orgId);
-      if (!settings) throw new NotFound('Organization', orgId);
-      const policy = await this.policies.policy(tem, orgId, settings.policyVersion);
-      const nowMs = this.clock();
-      const ctx = evaluationContext(settings, nowMs);
-      return recordBatch(
-        tem,
+    // Settings and policy first, outside the batch's transaction: a policy version this process
+    // caches must have its snapshot committed whatever becomes of the batch.
+    const plain = plainSql(this.orm);
+    const settings = await this.policies.settings(plain, orgId);
+    if (!settings) throw new NotFound('Organization', orgId);
+    const loaded = await this.policies.current(plain, orgId, settings.policyVersion);
+    const ctx = evaluationContext(settings, this.clock(), false);
+    const outcomes = await inTransaction(this.orm, (sql) =>
+      recordBatch(
+        sql,
         orgId,
-        policy,
+        { ...settings, ...loaded },
         ctx,
         batch.map((p) => p.req),
-      );
-    });
+        onLocked,
+      ),
+    );
     this.stats.batches += 1;
     this.stats.transactions += batch.length;
     this.stats.dbMs += performance.now() - started;
@@ -180,23 +235,41 @@ export class Recorder {
   }
 }
 
+/** A `window_counter` row as the driver returns it (bigints as strings). */
+export interface CounterRow {
+  key: string;
+  cost_micros: string | number;
+  tokens_in: string | number;
+  tokens_out: string | number;
+  requests: string | number;
+}
+
+export function toTotals(r: CounterRow): WindowTotals {
+  return {
+    costMicros: Number(r.cost_micros),
+    tokensIn: Number(r.tokens_in),
+    tokensOut: Number(r.tokens_out),
+    requests: Number(r.requests),
+  };
+}
+
 const zero = (): WindowTotals => ({ costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 0 });
 
 /**
  * Locks the counters, evaluates in order and writes everything, inside the caller's database
- * transaction (`em` must be transactional).
+ * transaction (`sql` must run in one). Three statements whatever the batch size: settings and
+ * policy are read before, counters are created-and-locked, then one statement writes the
+ * transactions, the counters and the audit events.
  */
 export async function recordBatch(
-  em: EntityManager,
+  sql: Sql,
   orgId: string,
-  policy: Policy,
+  org: LoadedPolicy & Pick<OrgSettings, 'timeZone' | 'defaultAction' | 'budgets'>,
   ctx: EvaluationContext,
   reqs: TxRequest[],
+  onLocked: () => void = () => undefined,
 ): Promise<TxOutcome[]> {
-  const conn = em.getConnection();
-  const trx: unknown = em.getTransactionContext();
-  const exec = async <T>(sql: string, params: unknown[]): Promise<T> =>
-    (await conn.execute(sql, params, 'all', trx)) as T;
+  const policy = org.policy;
   const evaluatedAt = new Date(ctx.now).toISOString();
 
   const refs = reqs.map((r) => requiredWindows(policy, r.input, ctx));
@@ -206,15 +279,7 @@ export async function recordBatch(
 
   const totals: Record<string, WindowTotals> = {};
   if (sorted.length > 0) {
-    const rows = await exec<
-      {
-        key: string;
-        cost_micros: string;
-        tokens_in: string;
-        tokens_out: string;
-        requests: string;
-      }[]
-    >(
+    const rows = await sql<CounterRow>(
       `insert into window_counter (org_id, key, period, per, group_value, window_start, window_end)
        select ?, x.key, x.period, x.per, x.group_value, x.window_start, x.window_end
          from jsonb_to_recordset(?::jsonb) as x(key text, period text, per text, group_value text,
@@ -236,21 +301,31 @@ export async function recordBatch(
         ),
       ],
     );
-    for (const r of rows) {
-      totals[r.key] = {
-        costMicros: Number(r.cost_micros),
-        tokensIn: Number(r.tokens_in),
-        tokensOut: Number(r.tokens_out),
-        requests: Number(r.requests),
-      };
-    }
+    for (const r of rows) totals[r.key] = toTotals(r);
   }
+  // This batch now holds every counter it reads: the next one may ask for them.
+  onLocked();
 
   const dirty = new Set<string>();
   const outcomes: TxOutcome[] = [];
   const txRows: Record<string, unknown>[] = [];
   const auditRows: Record<string, unknown>[] = [];
   reqs.forEach((req, i) => {
+    const windowsBefore: StoredEvaluation['windows'] = {};
+    for (const ref of refs[i] ?? []) {
+      const t = totals[ref.key];
+      windowsBefore[ref.key] = t
+        ? [t.costMicros, t.tokensIn, t.tokensOut, t.requests]
+        : [0, 0, 0, 0];
+    }
+    const evaluation: StoredEvaluation = {
+      policyVersion: org.version,
+      timeZone: org.timeZone,
+      defaultAction: org.defaultAction,
+      budgets: org.budgets,
+      modelKnown: req.input.modelKnown ?? null,
+      windows: windowsBefore,
+    };
     const decision = evaluate(policy, req.input, totals, ctx);
     const counted: string[] = [];
     if (decision.admitted) {
@@ -295,7 +370,7 @@ export async function recordBatch(
       admitted: decision.admitted,
       rule_id: decision.ruleId,
       policy_result: policyResult,
-      trace: decision.trace,
+      evaluation,
       counted_windows: counted,
       price_source: r.priceSource,
       price_version: r.priceVersion,
@@ -332,58 +407,59 @@ export async function recordBatch(
     outcomes.push({ id: r.id, decision, evaluatedAt, countedWindows: counted });
   });
 
-  await exec(
-    `insert into transaction_record (id, org_id, vendor, model, agent_id, user_id, user_roles,
-        team_id, project_id, amount_micros, amount_cents, tokens_in, tokens_out, prompt, response,
-        metadata, occurred_at, created_at, action, admitted, rule_id, policy_result, trace,
-        counted_windows, price_source, price_version, status)
-     select x.id, ?, x.vendor, x.model, x.agent_id, x.user_id, x.user_roles, x.team_id,
-        x.project_id, x.amount_micros, x.amount_cents, x.tokens_in, x.tokens_out, x.prompt,
-        x.response, x.metadata, x.occurred_at, x.created_at, x.action, x.admitted, x.rule_id,
-        x.policy_result, x.trace, x.counted_windows, x.price_source, x.price_version, x.status
-       from jsonb_to_recordset(?::jsonb) as x(id text, vendor text, model text, agent_id text,
-        user_id text, user_roles jsonb, team_id text, project_id text, amount_micros bigint,
-        amount_cents bigint, tokens_in bigint, tokens_out bigint, prompt text, response text,
-        metadata jsonb, occurred_at timestamptz, created_at timestamptz, action text,
-        admitted boolean, rule_id text, policy_result jsonb, trace jsonb, counted_windows jsonb,
-        price_source text, price_version text, status text)`,
-    [orgId, JSON.stringify(txRows)],
-  );
-
-  if (dirty.size > 0) {
-    await exec(
-      `update window_counter c
+  const counters = [...dirty].map((key) => {
+    const t = totals[key] ?? zero();
+    return {
+      key,
+      cost_micros: t.costMicros,
+      tokens_in: t.tokensIn,
+      tokens_out: t.tokensOut,
+      requests: t.requests,
+    };
+  });
+  // Data-modifying CTEs: one round trip for all the batch's writes.
+  await sql(
+    `with tx as (
+       insert into transaction_record (id, org_id, vendor, model, agent_id, user_id, user_roles,
+          team_id, project_id, amount_micros, amount_cents, tokens_in, tokens_out, prompt,
+          response, metadata, occurred_at, created_at, action, admitted, rule_id, policy_result,
+          evaluation, counted_windows, price_source, price_version, status)
+       select x.id, ?, x.vendor, x.model, x.agent_id, x.user_id, x.user_roles, x.team_id,
+          x.project_id, x.amount_micros, x.amount_cents, x.tokens_in, x.tokens_out, x.prompt,
+          x.response, x.metadata, x.occurred_at, x.created_at, x.action, x.admitted, x.rule_id,
+          x.policy_result, x.evaluation, x.counted_windows, x.price_source, x.price_version,
+          x.status
+         from jsonb_to_recordset(?::jsonb) as x(id text, vendor text, model text, agent_id text,
+          user_id text, user_roles jsonb, team_id text, project_id text, amount_micros bigint,
+          amount_cents bigint, tokens_in bigint, tokens_out bigint, prompt text, response text,
+          metadata jsonb, occurred_at timestamptz, created_at timestamptz, action text,
+          admitted boolean, rule_id text, policy_result jsonb, evaluation jsonb, counted_windows jsonb,
+          price_source text, price_version text, status text)
+     ), counters as (
+       update window_counter c
           set cost_micros = x.cost_micros, tokens_in = x.tokens_in, tokens_out = x.tokens_out,
               requests = x.requests, updated_at = ?
          from jsonb_to_recordset(?::jsonb) as x(key text, cost_micros bigint, tokens_in bigint,
                                                 tokens_out bigint, requests bigint)
-        where c.org_id = ? and c.key = x.key`,
-      [
-        evaluatedAt,
-        JSON.stringify(
-          [...dirty].map((key) => {
-            const t = totals[key] ?? zero();
-            return {
-              key,
-              cost_micros: t.costMicros,
-              tokens_in: t.tokensIn,
-              tokens_out: t.tokensOut,
-              requests: t.requests,
-            };
-          }),
-        ),
-        orgId,
-      ],
-    );
-  }
-
-  await exec(
-    `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id,
-        metadata)
-     select x.id, ?, x.event_type, x.occurred_at, x.actor, x.entity_type, x.entity_id, x.metadata
-       from jsonb_to_recordset(?::jsonb) as x(id text, event_type text, occurred_at timestamptz,
-        actor text, entity_type text, entity_id text, metadata jsonb)`,
-    [orgId, JSON.stringify(auditRows)],
+        where c.org_id = ? and c.key = x.key
+     ), audit as (
+       insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type,
+          entity_id, metadata)
+       select x.id, ?, x.event_type, x.occurred_at, x.actor, x.entity_type, x.entity_id,
+          x.metadata
+         from jsonb_to_recordset(?::jsonb) as x(id text, event_type text, occurred_at timestamptz,
+          actor text, entity_type text, entity_id text, metadata jsonb)
+     )
+     select 1`,
+    [
+      orgId,
+      JSON.stringify(txRows),
+      evaluatedAt,
+      JSON.stringify(counters),
+      orgId,
+      orgId,
+      JSON.stringify(auditRows),
+    ],
   );
   return outcomes;
 }

@@ -22,8 +22,9 @@ import {
   type TransactionInputBody,
 } from '../schemas/transactions.js';
 import { parseInput } from '../schemas/common.js';
+import { sqlOf } from '../lib/sql.js';
 import { requirePermission } from './auth.js';
-import { evaluationContext } from './recorder.js';
+import { evaluationContext, toTotals, type CounterRow, type StoredEvaluation } from './recorder.js';
 import type { TxRequest } from './recorder.js';
 
 /** Future timestamps beyond clock skew are a client bug, not a transaction. */
@@ -138,37 +139,20 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
   const body = parseInput(transactionInput, raw);
   const nowMs = ctx.core.clock();
   const req = toTxRequest(ctx, body, nowMs);
-  const settings = await ctx.core.policies.settings(ctx.em, ctx.orgId);
+  const sql = sqlOf(ctx.em);
+  const settings = await ctx.core.policies.settings(sql, ctx.orgId);
   if (!settings) throw new NotFound('Organization', ctx.orgId);
-  const policy = await ctx.core.policies.policy(ctx.em, ctx.orgId, settings.policyVersion);
-  const ectx = evaluationContext(settings, nowMs);
+  const { policy } = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
+  const ectx = evaluationContext(settings, nowMs, true);
   const refs = requiredWindows(policy, req.input, ectx);
   const totals: Record<string, WindowTotals> = {};
   if (refs.length > 0) {
-    const rows = await ctx.em
-      .getConnection()
-      .execute<
-        {
-          key: string;
-          cost_micros: string;
-          tokens_in: string;
-          tokens_out: string;
-          requests: string;
-        }[]
-      >(
-        `select key, cost_micros, tokens_in, tokens_out, requests from window_counter
+    const rows = await sql<CounterRow>(
+      `select key, cost_micros, tokens_in, tokens_out, requests from window_counter
         where org_id = ? and key in (select jsonb_array_elements_text(?::jsonb))`,
-        [ctx.orgId, JSON.stringify(refs.map((r) => r.key))],
-        'all',
-      );
-    for (const r of rows) {
-      totals[r.key] = {
-        costMicros: Number(r.cost_micros),
-        tokensIn: Number(r.tokens_in),
-        tokensOut: Number(r.tokens_out),
-        requests: Number(r.requests),
-      };
-    }
+      [ctx.orgId, JSON.stringify(refs.map((r) => r.key))],
+    );
+    for (const r of rows) totals[r.key] = toTotals(r);
   }
   const d = evaluate(policy, req.input, totals, ectx);
   return {
@@ -195,7 +179,7 @@ function traceEntry(t: TraceEntry) {
 }
 
 /** The wire shape of a stored transaction. */
-export function transactionView(t: Omit<TransactionRecord, 'trace'>) {
+export function transactionView(t: Omit<TransactionRecord, 'evaluation'>) {
   return {
     id: t.id,
     amount: t.amountCents,
@@ -242,7 +226,7 @@ export async function listTransactions(ctx: Ctx, raw: unknown) {
     limit: q.limit,
     offset: q.offset,
     orderBy: { occurredAt: 'desc', id: 'desc' },
-    exclude: ['trace'],
+    exclude: ['evaluation'],
   });
   return {
     transactions: rows.map(transactionView),
@@ -264,13 +248,46 @@ export async function getTransaction(ctx: Ctx, id: string) {
   return { transaction: transactionView(await findTransaction(ctx, id)) };
 }
 
+/**
+ * The full trace of a recorded transaction, replayed: the engine is deterministic, so the
+ * transaction, the policy snapshot of its version and the window totals it saw give back exactly
+ * the decision it got, with every rule's reason.
+ */
+async function replayTrace(ctx: Ctx, t: TransactionRecord): Promise<TraceEntry[]> {
+  const ev = t.evaluation as unknown as StoredEvaluation | TraceEntry[];
+  if (Array.isArray(ev)) return ev; // recorded before evaluations were replayable
+  const policy = await ctx.core.policies.atVersion(sqlOf(ctx.em), ctx.orgId, ev.policyVersion);
+  if (!policy) throw new NotFound('Policy snapshot of transaction', t.id);
+  const input: TransactionInput = {
+    vendor: t.vendor,
+    model: t.model ?? null,
+    agentId: t.agentId,
+    userId: t.userId ?? null,
+    userRoles: t.userRoles,
+    teamId: t.teamId ?? null,
+    projectId: t.projectId ?? null,
+    amountMicros: t.amountMicros,
+    tokensIn: t.tokensIn,
+    tokensOut: t.tokensOut,
+    metadata: t.metadata,
+    ...(ev.modelKnown === null ? {} : { modelKnown: ev.modelKnown }),
+  };
+  const windows: Record<string, WindowTotals> = {};
+  for (const [key, [costMicros, tokensIn, tokensOut, requests]] of Object.entries(ev.windows)) {
+    windows[key] = { costMicros, tokensIn, tokensOut, requests };
+  }
+  const d = evaluate(policy, input, windows, evaluationContext(ev, t.createdAt.getTime(), true));
+  return d.trace;
+}
+
 export async function getTransactionTrace(ctx: Ctx, id: string) {
   requirePermission(ctx, 'transactions:read');
   const t = await findTransaction(ctx, id);
+  const trace = await replayTrace(ctx, t);
   return {
     traceId: `trc_${t.id.replace(/^txn_/, '')}`,
     transactionId: t.id,
-    evaluatedRules: (t.trace as TraceEntry[]).map(traceEntry),
+    evaluatedRules: trace.map(traceEntry),
     finalAction: t.action,
     policyResult: t.policyResult,
     evaluatedAt: t.createdAt.toISOString(),

@@ -4,8 +4,13 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125205025_init } from './Migration20261125205025_init.js';
 import { Migration20261125205645_org_budgets } from './Migration20261125205645_org_budgets.js';
+import { Migration20261125214458_replayable_evaluations } from './Migration20261125214458_replayable_evaluations.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
   { name: 'Migration20261125205645_org_budgets', class: Migration20261125205645_org_budgets },
+  {
+    name: 'Migration20261125214458_replayable_evaluations',
+    class: Migration20261125214458_replayable_evaluations,
+  },
 ];
