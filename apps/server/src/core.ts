@@ -24,7 +24,8 @@ export interface Core {
 /** The caller of one request: its organization and key, and a fresh EntityManager. */
 export interface Ctx {
   core: Core;
-  em: EntityManager;
+  /** This request's own EntityManager fork (made on first use). */
+  readonly em: EntityManager;
   orgId: string;
   keyId: string;
   permissions: readonly string[];
