@@ -114,4 +114,20 @@ describe('recorder batches', () => {
     expect(Number(counter?.requests)).toBe(4);
     expect(Number(counter?.cost_micros)).toBe(20 * MICROS_PER_CENT);
   });
+
+  it('sees an organization setting changed behind its back (under the batch locks)', async () => {
+    const { orgId } = await t().newOrg('settings change');
+    const recorder = t().server.core.recorder;
+    const first = await recorder.submit(txRequest(orgId, 1));
+    // Another process (or an operator) changes the time zone: the next batch must use it.
+    await t().sql(`update organization set time_zone = 'Asia/Tokyo' where id = ?`, [orgId]);
+    const second = await recorder.submit(txRequest(orgId, 1));
+    const rows = await t().sql<{ id: string; evaluation: { timeZone: string } }>(
+      'select id, evaluation from transaction_record where id in (?, ?)',
+      [first.id, second.id],
+    );
+    const zone = (id: string) => rows.find((r) => r.id === id)?.evaluation.timeZone;
+    expect(zone(first.id)).toBe('UTC');
+    expect(zone(second.id)).toBe('Asia/Tokyo');
+  });
 });

@@ -1,32 +1,19 @@
 /**
- * Explicit SQL for the hot path. MikroORM's `execute` pastes escaped values into the SQL text;
- * for batches of hundreds of rows (a few hundred KB of JSON) that costs more CPU than everything
- * else together, so the recorder goes through the ORM's knex with real bind parameters, on the
- * same connection pool (embedded PGlite has a single connection).
+ * Explicit SQL, on the ORM's own connection pool (embedded PGlite has a single connection).
  *
- * Placeholders are `?` (knex). Pass arrays and objects as JSON strings (`?::jsonb`): knex would
- * expand an array into a list of placeholders.
+ * `Sql` runs one statement with `?` placeholders (knex); pass arrays and objects as JSON strings
+ * (`?::jsonb`): knex would expand an array into a list of placeholders. MikroORM's `execute`
+ * pastes escaped values into the SQL text, which for a batch of a few hundred KB of JSON cost
+ * more CPU than everything else together; the recorder's batches use `withConnection` and
+ * dollar-quoted literals instead, so that a batch is two round trips.
  */
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Knex } from '@mikro-orm/postgresql';
+import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';
 
 export type Sql = <T = Record<string, unknown>>(
   query: string,
   params?: readonly unknown[],
 ) => Promise<T[]>;
-
-/** Runs `fn` in one database transaction with bind-parameter SQL. */
-export async function inTransaction<T>(orm: Orm, fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const knex = orm.em.getConnection().getKnex();
-  return knex.transaction(async (trx) => {
-    const sql: Sql = async <R>(query: string, params: readonly unknown[] = []) => {
-      const res = await trx.raw<{ rows: R[] }>(query, params as readonly Knex.RawBinding[]);
-      return res.rows;
-    };
-    return fn(sql);
-  });
-}
 
 /** The same interface over an EntityManager (and its transaction, if it is in one). */
 export function sqlOf(em: EntityManager): Sql {
@@ -45,4 +32,48 @@ export function plainSql(orm: Orm): Sql {
     const res = await knex.raw<{ rows: R[] }>(query, params as readonly Knex.RawBinding[]);
     return res.rows;
   };
+}
+
+/** A pooled driver connection, used with the simple query protocol (several statements). */
+export interface RawConnection {
+  query(text: string): Promise<RawResult | RawResult[]>;
+}
+export interface RawResult {
+  rows: Record<string, unknown>[];
+}
+
+/**
+ * Runs `fn` on one connection of the ORM's pool. The caller manages BEGIN/COMMIT itself: the
+ * hot path sends `BEGIN; …; …` and `…; COMMIT` as single round trips.
+ */
+export async function withConnection<T>(
+  orm: Orm,
+  fn: (conn: RawConnection) => Promise<T>,
+): Promise<T> {
+  const client = orm.em.getConnection().getKnex().client as {
+    acquireConnection(): Promise<RawConnection>;
+    releaseConnection(conn: RawConnection): Promise<void>;
+  };
+  const conn = await client.acquireConnection();
+  try {
+    return await fn(conn);
+  } finally {
+    await client.releaseConnection(conn);
+  }
+}
+
+/** The results of a multi-statement simple query, one per statement. */
+export function results(r: RawResult | RawResult[]): RawResult[] {
+  return Array.isArray(r) ? r : [r];
+}
+
+/**
+ * A string as an SQL literal in dollar quotes, whose content PostgreSQL takes verbatim: no
+ * escaping pass over a few hundred KB of JSON (the text must not contain NUL — request input is
+ * checked for it — and the tag is chosen so that it does not occur in the text).
+ */
+export function dollarQuote(text: string): string {
+  let tag = '$j$';
+  for (let i = 0; text.includes(tag); i++) tag = `$j${String(i)}$`;
+  return `${tag}${text}${tag}`;
 }

@@ -11,6 +11,53 @@ export interface OrgSettings {
   policyVersion: number;
 }
 
+/** The organization columns an evaluation needs (append `where id = …`). */
+export const SETTINGS_SELECT = `select id, time_zone, default_action, hourly_budget_cents,
+    daily_budget_cents, weekly_budget_cents, monthly_budget_cents, policy_version
+  from organization`;
+
+export interface SettingsRow {
+  id: string;
+  time_zone: string;
+  default_action: 'pass' | 'block';
+  hourly_budget_cents: string | null;
+  daily_budget_cents: string | null;
+  weekly_budget_cents: string | null;
+  monthly_budget_cents: string | null;
+  policy_version: string;
+}
+
+export function parseSettings(r: SettingsRow): OrgSettings {
+  const budgets: Partial<Record<Period, number>> = {};
+  const periods = [
+    ['hourly', r.hourly_budget_cents],
+    ['daily', r.daily_budget_cents],
+    ['weekly', r.weekly_budget_cents],
+    ['monthly', r.monthly_budget_cents],
+  ] as const;
+  for (const [period, cents] of periods) if (cents !== null) budgets[period] = Number(cents);
+  return {
+    id: r.id,
+    timeZone: r.time_zone,
+    defaultAction: r.default_action,
+    budgets,
+    policyVersion: Number(r.policy_version),
+  };
+}
+
+/** Whether `now` (just read) still gives the evaluation `used` was prepared with. */
+export function sameSettings(
+  now: OrgSettings,
+  used: Pick<OrgSettings, 'timeZone' | 'defaultAction' | 'budgets'> & { version: number },
+): boolean {
+  return (
+    now.policyVersion === used.version &&
+    now.timeZone === used.timeZone &&
+    now.defaultAction === used.defaultAction &&
+    JSON.stringify(now.budgets) === JSON.stringify(used.budgets)
+  );
+}
+
 interface Entry {
   version: number;
   policy: Policy;
@@ -38,38 +85,8 @@ export class PolicyCache {
   private readonly past = new Map<string, Policy>();
 
   async settings(sql: Sql, orgId: string): Promise<OrgSettings | null> {
-    const rows = await sql<{
-      id: string;
-      time_zone: string;
-      default_action: 'pass' | 'block';
-      hourly_budget_cents: string | null;
-      daily_budget_cents: string | null;
-      weekly_budget_cents: string | null;
-      monthly_budget_cents: string | null;
-      policy_version: string;
-    }>(
-      `select id, time_zone, default_action, hourly_budget_cents, daily_budget_cents,
-              weekly_budget_cents, monthly_budget_cents, policy_version
-         from organization where id = ?`,
-      [orgId],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    const budgets: Partial<Record<Period, number>> = {};
-    const periods = [
-      ['hourly', r.hourly_budget_cents],
-      ['daily', r.daily_budget_cents],
-      ['weekly', r.weekly_budget_cents],
-      ['monthly', r.monthly_budget_cents],
-    ] as const;
-    for (const [period, cents] of periods) if (cents !== null) budgets[period] = Number(cents);
-    return {
-      id: r.id,
-      timeZone: r.time_zone,
-      defaultAction: r.default_action,
-      budgets,
-      policyVersion: Number(r.policy_version),
-    };
+    const [row] = await sql<SettingsRow>(`${SETTINGS_SELECT} where id = ?`, [orgId]);
+    return row ? parseSettings(row) : null;
   }
 
   /**

@@ -24,8 +24,22 @@ import {
 } from '@reins/engine';
 import { NotFound } from '../errors.js';
 import { newId } from '../lib/ids.js';
-import { inTransaction, plainSql, type Sql } from '../lib/sql.js';
-import type { LoadedPolicy, OrgSettings, PolicyCache } from './policyCache.js';
+import {
+  dollarQuote,
+  plainSql,
+  results,
+  withConnection,
+  type RawConnection,
+} from '../lib/sql.js';
+import {
+  SETTINGS_SELECT,
+  parseSettings,
+  sameSettings,
+  type LoadedPolicy,
+  type OrgSettings,
+  type PolicyCache,
+  type SettingsRow,
+} from './policyCache.js';
 
 /** What is stored besides the engine's input. */
 export interface TxRecordFields {
@@ -205,33 +219,44 @@ export class Recorder {
     }
   }
 
+  /** Settings this process last saw per org; every batch checks them under its locks. */
+  private readonly settingsSeen = new Map<string, OrgSettings>();
+
   private async writeBatch(
     orgId: string,
     batch: Pending[],
     onLocked: () => void,
   ): Promise<TxOutcome[]> {
     const started = performance.now();
-    // Settings and policy first, outside the batch's transaction: a policy version this process
-    // caches must have its snapshot committed whatever becomes of the batch.
-    const plain = plainSql(this.orm);
-    const settings = await this.policies.settings(plain, orgId);
-    if (!settings) throw new NotFound('Organization', orgId);
-    const loaded = await this.policies.current(plain, orgId, settings.policyVersion);
-    const ctx = evaluationContext(settings, this.clock(), false);
-    const outcomes = await inTransaction(this.orm, (sql) =>
-      recordBatch(
-        sql,
-        orgId,
-        { ...settings, ...loaded },
-        ctx,
-        batch.map((p) => p.req),
-        onLocked,
-      ),
-    );
-    this.stats.batches += 1;
-    this.stats.transactions += batch.length;
-    this.stats.dbMs += performance.now() - started;
-    return outcomes;
+    const reqs = batch.map((p) => p.req);
+    for (let attempt = 1; ; attempt++) {
+      let settings = this.settingsSeen.get(orgId);
+      // Settings and policy are (re)loaded outside the batch's transaction: a policy version this
+      // process caches must have its snapshot committed whatever becomes of the batch.
+      const plain = plainSql(this.orm);
+      if (!settings) {
+        settings = (await this.policies.settings(plain, orgId)) ?? undefined;
+        if (!settings) throw new NotFound('Organization', orgId);
+        this.settingsSeen.set(orgId, settings);
+      }
+      const loaded = await this.policies.current(plain, orgId, settings.policyVersion);
+      const ctx = evaluationContext(settings, this.clock(), false);
+      const result = await withConnection(this.orm, (conn) =>
+        recordBatch(conn, orgId, { ...settings, ...loaded }, ctx, reqs, onLocked),
+      );
+      if ('stale' in result) {
+        // Rules or settings changed since this process last looked: the batch was rolled back
+        // before anything was written; evaluate it again with what the database has now.
+        if (!result.stale) throw new NotFound('Organization', orgId);
+        this.settingsSeen.set(orgId, result.stale);
+        if (attempt < 5) continue;
+        throw new Error(`organization ${orgId}: settings kept changing under the batch`);
+      }
+      this.stats.batches += 1;
+      this.stats.transactions += batch.length;
+      this.stats.dbMs += performance.now() - started;
+      return result.outcomes;
+    }
   }
 }
 
@@ -262,14 +287,33 @@ const zero = (): WindowTotals => ({ costMicros: 0, tokensIn: 0, tokensOut: 0, re
  * transactions, the counters and the audit events.
  */
 export async function recordBatch(
-  sql: Sql,
+  conn: RawConnection,
   orgId: string,
-  org: LoadedPolicy & Pick<OrgSettings, 'timeZone' | 'defaultAction' | 'budgets'>,
+  org: LoadedPolicy & OrgSettings,
   ctx: EvaluationContext,
   reqs: TxRequest[],
   onLocked: () => void = () => undefined,
-): Promise<TxOutcome[]> {
+): Promise<{ outcomes: TxOutcome[] } | { stale: OrgSettings | null }> {
+  try {
+    return await recordLocked(conn, orgId, org, ctx, reqs, onLocked);
+  } catch (err) {
+    // The transaction is aborted (or already over, if COMMIT itself failed): end it, keep the
+    // connection clean for the pool, report the original error.
+    await conn.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function recordLocked(
+  conn: RawConnection,
+  orgId: string,
+  org: LoadedPolicy & OrgSettings,
+  ctx: EvaluationContext,
+  reqs: TxRequest[],
+  onLocked: () => void,
+): Promise<{ outcomes: TxOutcome[] } | { stale: OrgSettings | null }> {
   const policy = org.policy;
+  const q = dollarQuote;
   const evaluatedAt = new Date(ctx.now).toISOString();
 
   const refs = reqs.map((r) => requiredWindows(policy, r.input, ctx));
@@ -277,31 +321,41 @@ export async function recordBatch(
   for (const list of refs) for (const ref of list) all.set(ref.key, ref);
   const sorted = [...all.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 
+  // Round trip 1: open the transaction, read the settings, create-and-lock the counters.
+  const lockCounters =
+    sorted.length === 0
+      ? ''
+      : `insert into window_counter (org_id, key, period, per, group_value, window_start,
+            window_end)
+         select ${q(orgId)}, x.key, x.period, x.per, x.group_value, x.window_start, x.window_end
+           from jsonb_to_recordset(${q(
+             JSON.stringify(
+               sorted.map((w) => ({
+                 key: w.key,
+                 period: w.period,
+                 per: w.per,
+                 group_value: w.group,
+                 window_start: w.start,
+                 window_end: w.end,
+               })),
+             ),
+           )}::jsonb) as x(key text, period text, per text, group_value text,
+                          window_start timestamptz, window_end timestamptz)
+          order by x.key
+         on conflict (org_id, key) do update set updated_at = window_counter.updated_at
+         returning key, cost_micros, tokens_in, tokens_out, requests;`;
+  const [, settingsResult, countersResult] = results(
+    await conn.query(`begin; ${SETTINGS_SELECT} where id = ${q(orgId)}; ${lockCounters}`),
+  );
+  const settingsRow = settingsResult?.rows[0] as SettingsRow | undefined;
+  const now = settingsRow ? parseSettings(settingsRow) : null;
+  if (!now || !sameSettings(now, org)) {
+    await conn.query('rollback');
+    return { stale: now };
+  }
   const totals: Record<string, WindowTotals> = {};
-  if (sorted.length > 0) {
-    const rows = await sql<CounterRow>(
-      `insert into window_counter (org_id, key, period, per, group_value, window_start, window_end)
-       select ?, x.key, x.period, x.per, x.group_value, x.window_start, x.window_end
-         from jsonb_to_recordset(?::jsonb) as x(key text, period text, per text, group_value text,
-                                                window_start timestamptz, window_end timestamptz)
-        order by x.key
-       on conflict (org_id, key) do update set updated_at = window_counter.updated_at
-       returning key, cost_micros, tokens_in, tokens_out, requests`,
-      [
-        orgId,
-        JSON.stringify(
-          sorted.map((w) => ({
-            key: w.key,
-            period: w.period,
-            per: w.per,
-            group_value: w.group,
-            window_start: w.start,
-            window_end: w.end,
-          })),
-        ),
-      ],
-    );
-    for (const r of rows) totals[r.key] = toTotals(r);
+  for (const r of (countersResult?.rows ?? []) as unknown as CounterRow[]) {
+    totals[r.key] = toTotals(r);
   }
   // This batch now holds every counter it reads: the next one may ask for them.
   onLocked();
@@ -417,51 +471,44 @@ export async function recordBatch(
       requests: t.requests,
     };
   });
-  // Data-modifying CTEs: one round trip for all the batch's writes.
-  await sql(
+  // Round trip 2: every write of the batch in one statement (data-modifying CTEs), and COMMIT.
+  await conn.query(
     `with tx as (
        insert into transaction_record (id, org_id, vendor, model, agent_id, user_id, user_roles,
           team_id, project_id, amount_micros, amount_cents, tokens_in, tokens_out, prompt,
           response, metadata, occurred_at, created_at, action, admitted, rule_id, policy_result,
           evaluation, counted_windows, price_source, price_version, status)
-       select x.id, ?, x.vendor, x.model, x.agent_id, x.user_id, x.user_roles, x.team_id,
-          x.project_id, x.amount_micros, x.amount_cents, x.tokens_in, x.tokens_out, x.prompt,
-          x.response, x.metadata, x.occurred_at, x.created_at, x.action, x.admitted, x.rule_id,
-          x.policy_result, x.evaluation, x.counted_windows, x.price_source, x.price_version,
-          x.status
-         from jsonb_to_recordset(?::jsonb) as x(id text, vendor text, model text, agent_id text,
-          user_id text, user_roles jsonb, team_id text, project_id text, amount_micros bigint,
-          amount_cents bigint, tokens_in bigint, tokens_out bigint, prompt text, response text,
-          metadata jsonb, occurred_at timestamptz, created_at timestamptz, action text,
-          admitted boolean, rule_id text, policy_result jsonb, evaluation jsonb, counted_windows jsonb,
-          price_source text, price_version text, status text)
+       select x.id, ${q(orgId)}, x.vendor, x.model, x.agent_id, x.user_id, x.user_roles,
+          x.team_id, x.project_id, x.amount_micros, x.amount_cents, x.tokens_in, x.tokens_out,
+          x.prompt, x.response, x.metadata, x.occurred_at, x.created_at, x.action, x.admitted,
+          x.rule_id, x.policy_result, x.evaluation, x.counted_windows, x.price_source,
+          x.price_version, x.status
+         from jsonb_to_recordset(${q(JSON.stringify(txRows))}::jsonb) as x(id text,
+          vendor text, model text, agent_id text, user_id text, user_roles jsonb, team_id text,
+          project_id text, amount_micros bigint, amount_cents bigint, tokens_in bigint,
+          tokens_out bigint, prompt text, response text, metadata jsonb, occurred_at timestamptz,
+          created_at timestamptz, action text, admitted boolean, rule_id text,
+          policy_result jsonb, evaluation jsonb, counted_windows jsonb, price_source text,
+          price_version text, status text)
      ), counters as (
        update window_counter c
           set cost_micros = x.cost_micros, tokens_in = x.tokens_in, tokens_out = x.tokens_out,
-              requests = x.requests, updated_at = ?
-         from jsonb_to_recordset(?::jsonb) as x(key text, cost_micros bigint, tokens_in bigint,
-                                                tokens_out bigint, requests bigint)
-        where c.org_id = ? and c.key = x.key
+              requests = x.requests, updated_at = ${q(evaluatedAt)}::timestamptz
+         from jsonb_to_recordset(${q(JSON.stringify(counters))}::jsonb) as x(key text,
+          cost_micros bigint, tokens_in bigint, tokens_out bigint, requests bigint)
+        where c.org_id = ${q(orgId)} and c.key = x.key
      ), audit as (
        insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type,
           entity_id, metadata)
-       select x.id, ?, x.event_type, x.occurred_at, x.actor, x.entity_type, x.entity_id,
-          x.metadata
-         from jsonb_to_recordset(?::jsonb) as x(id text, event_type text, occurred_at timestamptz,
-          actor text, entity_type text, entity_id text, metadata jsonb)
+       select x.id, ${q(orgId)}, x.event_type, x.occurred_at, x.actor, x.entity_type,
+          x.entity_id, x.metadata
+         from jsonb_to_recordset(${q(JSON.stringify(auditRows))}::jsonb) as x(id text,
+          event_type text, occurred_at timestamptz, actor text, entity_type text,
+          entity_id text, metadata jsonb)
      )
-     select 1`,
-    [
-      orgId,
-      JSON.stringify(txRows),
-      evaluatedAt,
-      JSON.stringify(counters),
-      orgId,
-      orgId,
-      JSON.stringify(auditRows),
-    ],
+     select 1; commit;`,
   );
-  return outcomes;
+  return { outcomes };
 }
 
 export function transactionEventType(d: Decision): string {
