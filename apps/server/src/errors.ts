@@ -11,7 +11,6 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'VALIDATION_ERROR'
   | 'POLICY_VIOLATION'
-  | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
@@ -100,16 +99,6 @@ export class PolicyViolation extends DomainError {
   }
   override extra() {
     return { ...this.body };
-  }
-}
-
-export class Conflict extends DomainError {
-  readonly status = 409;
-  constructor(
-    readonly code: 'CONFLICT',
-    message: string,
-  ) {
-    super(message);
   }
 }
 

@@ -6,6 +6,7 @@ import { checkStorable } from '../schemas/common.js';
 import {
   NotFound,
   PayloadTooLarge,
+  ServiceUnavailable,
   UnsupportedMediaType,
   ValidationError,
   toErrorResponse,
@@ -28,13 +29,14 @@ function fastifyError(
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return ValidationError.of('body', 'is empty; send a JSON object');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return ValidationError.of('body', `is not valid JSON (${err.message})`);
+      // Also what onProtoPoisoning/onConstructorPoisoning: 'error' answer with.
+      return ValidationError.of(
+        'body',
+        `is not valid JSON or contains __proto__/constructor.prototype (${err.message})`,
+      );
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return ValidationError.of('body', 'Content-Length does not match the body');
     default:
-      if (err instanceof SyntaxError) return ValidationError.of('body', 'is not valid JSON');
-      if (/prototype|__proto__|constructor/i.test(err.message) && err.code === undefined)
-        return ValidationError.of('body', 'must not contain __proto__ or constructor keys');
       return err;
   }
 }
@@ -72,13 +74,10 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
       await core.orm.em.fork().getConnection().execute('select 1');
       return { success: true, status: 'ok', database: 'reachable' };
     } catch {
-      return reply.status(503).send({
-        success: false,
-        code: 'SERVICE_UNAVAILABLE',
-        message: 'The database is unreachable',
-        status: 'degraded',
-        database: 'unreachable',
-      });
+      const res = toErrorResponse(new ServiceUnavailable('The database is unreachable'));
+      return reply
+        .status(res.status)
+        .send({ ...res.body, status: 'degraded', database: 'unreachable' });
     }
   });
   app.get('/api/openapi.json', () => openApiDocument());
