@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
+  | ConflictCode
   | 'INTERNAL_ERROR'
   | 'SERVICE_UNAVAILABLE';
 
@@ -99,6 +100,30 @@ export class PolicyViolation extends DomainError {
   }
   override extra() {
     return { ...this.body };
+  }
+}
+
+/** 409s: the request is well formed but contradicts the state it would change. */
+export type ConflictCode =
+  | 'ALREADY_EXISTS'
+  | 'IDEMPOTENCY_CONFLICT'
+  | 'IDEMPOTENCY_IN_PROGRESS'
+  | 'NOT_A_RESERVATION'
+  | 'RESERVATION_SETTLED'
+  | 'RESERVATION_VOIDED'
+  | 'RESERVATION_BLOCKED';
+
+export class Conflict extends DomainError {
+  readonly status = 409;
+  constructor(
+    readonly code: ConflictCode,
+    message: string,
+    private readonly fields: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+  override extra() {
+    return { ...this.fields };
   }
 }
 

@@ -131,8 +131,15 @@ export const TransactionRecord = defineEntity({
     priceSource: p.text().nullable(),
     priceVersion: p.text().nullable(),
     phase: p.text().default('final'),
+    /** recorded | blocked | reserved | settled | voided | expired */
     status: p.text().default('recorded'),
     idempotencyKey: p.text().nullable(),
+    /** A reservation's hold (`{amountMicros, tokensIn, tokensOut}`) while it counts in windows. */
+    hold: p.json<Record<string, number>>().nullable(),
+    /** When an unsettled reservation stops counting toward limits. */
+    expiresAt: timestamptz().nullable(),
+    settledAt: timestamptz().nullable(),
+    voidedAt: timestamptz().nullable(),
   },
   // Descending and partial indexes are raw SQL: MikroORM 6 index options have no column order or
   // WHERE clause. The schema comparator matches expression indexes by name.
@@ -156,6 +163,11 @@ export const TransactionRecord = defineEntity({
       name: 'transaction_record_org_idempotency_key_unique',
       expression:
         'create unique index "transaction_record_org_idempotency_key_unique" on "transaction_record" ("org_id", "idempotency_key") where "idempotency_key" is not null',
+    },
+    {
+      name: 'transaction_record_open_reservations_index',
+      expression:
+        'create index "transaction_record_open_reservations_index" on "transaction_record" ("org_id", "expires_at") where "status" = \'reserved\'',
     },
   ],
 });
@@ -227,9 +239,190 @@ export const AuditEvent = defineEntity({
       expression:
         'create unique index "audit_event_org_seq_unique" on "audit_event" ("org_id", "seq") where "seq" is not null',
     },
+    {
+      name: 'audit_event_unsealed_index',
+      expression:
+        'create index "audit_event_unsealed_index" on "audit_event" ("org_id", "occurred_at", "id") where "hash" is null',
+    },
   ],
 });
 export type AuditEvent = InferEntity<typeof AuditEvent>;
+
+/**
+ * Where each organization's audit hash chain ends: the sealer locks this row, so chains are
+ * extended by one sealer at a time per org while recording never waits for it.
+ */
+export const AuditChainHead = defineEntity({
+  name: 'AuditChainHead',
+  tableName: 'audit_chain_head',
+  properties: {
+    orgId: () => orgId('no action')().primary(),
+    seq: p.bigint('number').default(0),
+    hash: p.text(),
+    updatedAt: timestamps.updatedAt,
+  },
+});
+export type AuditChainHead = InferEntity<typeof AuditChainHead>;
+
+/** The agent registry: per-agent monthly budgets and metadata. */
+export const Agent = defineEntity({
+  name: 'Agent',
+  tableName: 'agent',
+  properties: {
+    orgId: () => orgId('cascade')().primary(),
+    agentId: p.text().primary(),
+    name: p.text(),
+    description: p.text().nullable(),
+    vendor: p.text().nullable(),
+    monthlyBudgetCents: p.bigint('number').nullable(),
+    metadata: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
+    ...timestamps,
+  },
+  primaryKeys: ['orgId', 'agentId'],
+});
+export type Agent = InferEntity<typeof Agent>;
+
+/** Per-org vendor settings; a vendor without a row is enabled and unlimited. */
+export const VendorSetting = defineEntity({
+  name: 'VendorSetting',
+  tableName: 'vendor_setting',
+  properties: {
+    orgId: () => orgId('cascade')().primary(),
+    vendor: p.text().primary(),
+    enabled: p.boolean().default(true),
+    /** Requests per minute for the whole organization; null = no limit. */
+    rateLimitRpm: p.integer().nullable(),
+    ...timestamps,
+  },
+  primaryKeys: ['orgId', 'vendor'],
+});
+export type VendorSetting = InferEntity<typeof VendorSetting>;
+
+/** An org's own price for a vendor's model (glob), in force from `effectiveFrom`. */
+export const PriceOverride = defineEntity({
+  name: 'PriceOverride',
+  tableName: 'price_override',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    vendor: p.text(),
+    model: p.text(),
+    /** Dollars per million tokens / per request, as the engine's PriceOverride names them. */
+    prices: p.json<Record<string, number>>(),
+    effectiveFrom: timestamptz(),
+    effectiveTo: timestamptz().nullable(),
+    createdAt: timestamps.createdAt,
+  },
+  indexes: [{ name: 'price_override_org_id_index', properties: ['orgId'] }],
+});
+export type PriceOverride = InferEntity<typeof PriceOverride>;
+
+/**
+ * A request made with an `Idempotency-Key` (or `metadata.requestId`): the first response, kept to
+ * be replayed byte for byte. Written in the same database transaction as what it answers.
+ */
+export const IdempotencyRecord = defineEntity({
+  name: 'IdempotencyRecord',
+  tableName: 'idempotency_record',
+  properties: {
+    orgId: () => orgId('cascade')().primary(),
+    key: p.text().primary(),
+    /** `POST /api/v1/transactions` etc.: a key answers one kind of request. */
+    route: p.text(),
+    /** SHA-256 of the canonical request body: the same key with another body is a conflict. */
+    requestHash: p.text(),
+    statusCode: p.integer().nullable(),
+    responseBody: p.text().nullable(),
+    createdAt: timestamps.createdAt,
+    completedAt: timestamptz().nullable(),
+  },
+  primaryKeys: ['orgId', 'key'],
+  indexes: [{ name: 'idempotency_record_created_index', properties: ['createdAt'] }],
+});
+export type IdempotencyRecord = InferEntity<typeof IdempotencyRecord>;
+
+/** A `warn`/`notify` alert: one per rule, group, window and threshold (`dedupKey`). */
+export const PolicyAlert = defineEntity({
+  name: 'PolicyAlert',
+  tableName: 'policy_alert',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    ruleId: p.text(),
+    ruleName: p.text(),
+    action: p.text(),
+    message: p.text(),
+    dedupKey: p.text(),
+    transactionId: p.text(),
+    agentId: p.text().nullable(),
+    groupValue: p.text().nullable(),
+    timeWindow: p.text().nullable(),
+    windowStart: timestamptz().nullable(),
+    thresholdPct: p.integer().nullable(),
+    limitValue: p.bigint('number').nullable(),
+    currentValue: p.bigint('number').nullable(),
+    unit: p.text().nullable(),
+    read: p.boolean().default(false),
+    readAt: timestamptz().nullable(),
+    createdAt: timestamps.createdAt,
+  },
+  uniques: [{ name: 'policy_alert_org_dedup_unique', properties: ['orgId', 'dedupKey'] }],
+  indexes: [
+    {
+      name: 'policy_alert_org_created_index',
+      expression:
+        'create index "policy_alert_org_created_index" on "policy_alert" ("org_id", "created_at" desc, "id" desc)',
+    },
+  ],
+});
+export type PolicyAlert = InferEntity<typeof PolicyAlert>;
+
+/** Where an org's notifications go: a webhook (signed), a Slack incoming webhook or email. */
+export const NotificationChannel = defineEntity({
+  name: 'NotificationChannel',
+  tableName: 'notification_channel',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    name: p.text(),
+    /** webhook | slack | email */
+    type: p.text(),
+    /** webhook: {url, secret}; slack: {url}; email: {addresses}. */
+    config: p.json<Record<string, unknown>>(),
+    enabled: p.boolean().default(true),
+    ...timestamps,
+  },
+  indexes: [{ name: 'notification_channel_org_id_index', properties: ['orgId'] }],
+});
+export type NotificationChannel = InferEntity<typeof NotificationChannel>;
+
+/** Notifications waiting to be delivered (by the worker), one per alert and channel. */
+export const NotificationOutbox = defineEntity({
+  name: 'NotificationOutbox',
+  tableName: 'notification_outbox',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    alertId: p.text().nullable(),
+    channelId: p.text(),
+    /** pending | delivered | failed */
+    status: p.text().default('pending'),
+    attempts: p.integer().default(0),
+    nextAttemptAt: timestamptz().defaultRaw('now()'),
+    payload: p.json<Record<string, unknown>>(),
+    lastError: p.text().nullable(),
+    createdAt: timestamps.createdAt,
+    deliveredAt: timestamptz().nullable(),
+  },
+  indexes: [
+    {
+      name: 'notification_outbox_pending_index',
+      expression:
+        'create index "notification_outbox_pending_index" on "notification_outbox" ("next_attempt_at") where "status" = \'pending\'',
+    },
+  ],
+});
+export type NotificationOutbox = InferEntity<typeof NotificationOutbox>;
 
 export const entities = [
   Organization,
@@ -239,4 +432,12 @@ export const entities = [
   PolicySnapshot,
   WindowCounter,
   AuditEvent,
+  AuditChainHead,
+  Agent,
+  VendorSetting,
+  PriceOverride,
+  IdempotencyRecord,
+  PolicyAlert,
+  NotificationChannel,
+  NotificationOutbox,
 ] as const;

@@ -13,7 +13,7 @@ import {
 } from '../errors.js';
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { openApiDocument } from './openapi.js';
-import { routes, type RouteInput } from './routes.js';
+import { routes, type RouteInput, type StreamResult } from './routes.js';
 
 /** Fastify's own request errors, translated into the docs' error body. */
 function fastifyError(
@@ -98,6 +98,14 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
         checkStorable(input.body);
         const result = await def.run(ctx, input);
         if (def.status === 204) return reply.status(204).send();
+        if (def.envelope === 'stream') {
+          const out = result as StreamResult;
+          void reply.status(def.status).header('content-type', out.contentType);
+          if (out.filename) {
+            void reply.header('content-disposition', `attachment; filename="${out.filename}"`);
+          }
+          return reply.send(out.stream);
+        }
         const body =
           def.envelope === 'docs' ? { success: true, ...(result as object) } : (result as object);
         return reply.status(def.status).send(body);

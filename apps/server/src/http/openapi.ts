@@ -38,10 +38,12 @@ export function openApiDocument(): unknown {
       [String(r.status)]:
         r.status === 204
           ? { description: 'No content' }
-          : {
-              description: 'Success',
-              content: { 'application/json': { schema: { type: 'object' } } },
-            },
+          : r.envelope === 'stream'
+            ? { description: 'Success', content: { 'text/csv': { schema: { type: 'string' } } } }
+            : {
+                description: 'Success',
+                content: { 'application/json': { schema: { type: 'object' } } },
+              },
       '401': {
         description: 'UNAUTHORIZED',
         content: { 'application/json': { schema: errorBody } },

@@ -5,11 +5,17 @@
  */
 import type { z } from 'zod';
 import { ruleSchemas } from '@reins/engine';
+import type { Readable } from 'node:stream';
 import type { Ctx } from '../core.js';
 import { createKeyInput } from '../schemas/keys.js';
 import { listDocsRulesInput } from '../schemas/rules.js';
 import { listTransactionsInput, transactionInput } from '../schemas/transactions.js';
 import { createKey, listKeys, revokeKey } from '../services/keys.js';
+import { agentsRoutes } from './routes/agents.js';
+import { vendorsRoutes } from './routes/vendors.js';
+import { auditRoutes } from './routes/audit.js';
+import { alertsRoutes } from './routes/alerts.js';
+import { channelsRoutes } from './routes/channels.js';
 import {
   createRule,
   deleteRule,
@@ -38,15 +44,25 @@ export interface RouteDef {
   summary: string;
   tag: string;
   permission: string;
-  /** 'docs' answers `{success: true, ...result}`; 'plain' answers the result as is (typed API). */
-  envelope: 'docs' | 'plain';
+  /**
+   * 'docs' answers `{success: true, ...result}`; 'plain' answers the result as is (typed API);
+   * 'stream' sends a `StreamResult` (CSV exports) without buffering it.
+   */
+  envelope: 'docs' | 'plain' | 'stream';
   status: number;
   body?: z.ZodType;
   query?: z.ZodType;
   run: (ctx: Ctx, input: RouteInput) => Promise<unknown>;
 }
 
-const id = (i: RouteInput): string => i.params.id ?? '';
+export interface StreamResult {
+  contentType: string;
+  /** Sent as `Content-Disposition: attachment; filename="…"`. */
+  filename?: string;
+  stream: Readable;
+}
+
+export const id = (i: RouteInput): string => i.params.id ?? '';
 
 export const routes: RouteDef[] = [
   // Transactions (SPEC §4)
@@ -264,4 +280,9 @@ export const routes: RouteDef[] = [
     status: 200,
     run: (ctx, i) => revokeKey(ctx, id(i)),
   },
+  ...agentsRoutes,
+  ...vendorsRoutes,
+  ...auditRoutes,
+  ...alertsRoutes,
+  ...channelsRoutes,
 ];

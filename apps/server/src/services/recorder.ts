@@ -24,13 +24,7 @@ import {
 } from '@reins/engine';
 import { NotFound } from '../errors.js';
 import { newId } from '../lib/ids.js';
-import {
-  dollarQuote,
-  plainSql,
-  results,
-  withConnection,
-  type RawConnection,
-} from '../lib/sql.js';
+import { dollarQuote, plainSql, results, withConnection, type RawConnection } from '../lib/sql.js';
 import {
   SETTINGS_SELECT,
   parseSettings,

@@ -22,6 +22,7 @@ import { newId } from '../lib/ids.js';
 import { parseInput } from '../schemas/common.js';
 import { listDocsRulesInput } from '../schemas/rules.js';
 import { audit } from './audit.js';
+import { bumpPolicyVersion } from './policyVersion.js';
 import { requirePermission } from './auth.js';
 
 export type Dialect = 'docs' | 'typed';
@@ -37,17 +38,6 @@ function ruleOf(row: PolicyRule): Rule {
 
 export function present(rule: Rule, dialect: Dialect) {
   return dialect === 'docs' ? toDocsRule(rule) : toTypedRule(rule);
-}
-
-async function bumpPolicyVersion(em: EntityManager, orgId: string): Promise<void> {
-  await em
-    .getConnection()
-    .execute(
-      'update organization set policy_version = policy_version + 1, updated_at = now() where id = ?',
-      [orgId],
-      'run',
-      em.getTransactionContext(),
-    );
 }
 
 function rowFields(rule: Rule) {

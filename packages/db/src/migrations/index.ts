@@ -5,6 +5,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261125205025_init } from './Migration20261125205025_init.js';
 import { Migration20261125205645_org_budgets } from './Migration20261125205645_org_budgets.js';
 import { Migration20261125214458_replayable_evaluations } from './Migration20261125214458_replayable_evaluations.js';
+import { Migration20261125224819_issue5_agents_vendors_reservations_alerts } from './Migration20261125224819_issue5_agents_vendors_reservations_alerts.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -12,5 +13,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261125214458_replayable_evaluations',
     class: Migration20261125214458_replayable_evaluations,
+  },
+  {
+    name: 'Migration20261125224819_issue5_agents_vendors_reservations_alerts',
+    class: Migration20261125224819_issue5_agents_vendors_reservations_alerts,
   },
 ];

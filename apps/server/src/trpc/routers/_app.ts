@@ -21,6 +21,11 @@ import {
   submitTransaction,
 } from '../../services/transactions.js';
 import { authedProcedure, publicProcedure, rawInput, router } from '../trpc.js';
+import { agentsRouter } from './agents.js';
+import { vendorsRouter } from './vendors.js';
+import { auditRouter } from './audit.js';
+import { alertsRouter } from './alerts.js';
+import { channelsRouter } from './channels.js';
 
 const byId = z.strictObject({ id: z.string().min(1).max(100) });
 const ruleUpdate = z.strictObject({
@@ -107,6 +112,11 @@ export const appRouter = router({
       .input(rawInput(byId))
       .mutation(({ ctx, input }) => revokeKey(ctx.reins, idOf(input))),
   }),
+  agents: agentsRouter,
+  vendors: vendorsRouter,
+  auditLog: auditRouter,
+  alerts: alertsRouter,
+  notificationChannels: channelsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,0 +1,4 @@
+import type { RouteDef } from '../routes.js';
+
+/** Agents (`/api/agents`). */
+export const agentsRoutes: RouteDef[] = [];
