@@ -47,12 +47,15 @@ export {
 export {
   estimateCost,
   isModelKnown,
+  listModelPrices,
   dollarsToMicros,
   findOverride,
   PRICE_DATA_VERSION,
   type CostEstimate,
   type EstimateOptions,
+  type ModelPrice,
   type PriceRef,
+  type PriceTier,
   type Usage,
 } from './prices.js';
 export { windowBounds, isValidTimeZone, fromLocal, toLocal, type Bounds } from './time.js';

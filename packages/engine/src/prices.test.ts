@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { dollarsToMicros, estimateCost, isModelKnown, PRICE_DATA_VERSION } from './prices.js';
+import {
+  dollarsToMicros,
+  estimateCost,
+  isModelKnown,
+  listModelPrices,
+  PRICE_DATA_VERSION,
+} from './prices.js';
 
 const at = '2026-11-25T00:00:00Z';
 
@@ -134,5 +140,80 @@ describe('price table', () => {
     expect(dollarsToMicros(1e-12)).toBe(1);
     expect(dollarsToMicros(0)).toBe(0);
     expect(dollarsToMicros(0.1 + 0.2)).toBe(30_000_000);
+  });
+});
+
+describe('listModelPrices', () => {
+  it('lists a vendor’s models with their per-million-token prices and the data version', () => {
+    const rows = listModelPrices('OpenAI', at);
+    const mini = rows.find((r) => r.model === 'gpt-4o-mini');
+    expect(mini).toEqual({
+      model: 'gpt-4o-mini',
+      name: expect.any(String) as unknown,
+      inputPerMtokUsd: 0.15,
+      outputPerMtokUsd: 0.6,
+      cacheReadPerMtokUsd: 0.075,
+      deprecated: false,
+      source: PRICE_DATA_VERSION,
+    });
+    const ids = rows.map((r) => r.model);
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('lists the price in force at the instant asked for', () => {
+    // The `ministral-8b-latest` alias moved to a dearer model on 2025-12-02.
+    const price = (when: string) =>
+      listModelPrices('mistral', when).find((r) => r.model === 'ministral-8b-latest');
+    expect(price('2025-12-01T23:59:59.999Z')).toMatchObject({
+      inputPerMtokUsd: 0.1,
+      outputPerMtokUsd: 0.1,
+    });
+    expect(price('2025-12-02T00:00:00.000Z')).toMatchObject({
+      inputPerMtokUsd: 0.15,
+      outputPerMtokUsd: 0.15,
+      cacheReadPerMtokUsd: 0.015,
+    });
+  });
+
+  it('shows long-context tiers beside the base prices', () => {
+    const pro = listModelPrices('google', at).find((r) => r.model === 'gemini-2.5-pro');
+    expect(pro).toMatchObject({
+      inputPerMtokUsd: 1.25,
+      outputPerMtokUsd: 10,
+      cacheReadPerMtokUsd: 0.125,
+      tiers: [
+        {
+          aboveInputTokens: 200_000,
+          inputPerMtokUsd: 2.5,
+          outputPerMtokUsd: 15,
+          cacheReadPerMtokUsd: 0.25,
+        },
+      ],
+    });
+  });
+
+  it('lists nothing for a vendor it does not know', () => {
+    expect(listModelPrices('acme', at)).toEqual([]);
+  });
+
+  it('lists what estimateCost charges for every model of every vendor', () => {
+    let compared = 0;
+    for (const vendor of ['openai', 'anthropic', 'google', 'cohere', 'mistral', 'perplexity']) {
+      const rows = listModelPrices(vendor, at);
+      expect(rows.length, vendor).toBeGreaterThan(0);
+      for (const row of rows) {
+        if (row.perRequestUsd !== undefined) continue;
+        const usage = { inputTokens: 1000, outputTokens: 100 };
+        const e = estimateCost(vendor, row.model, usage, { at });
+        // Some table ids are not request ids (`codestral` answers to `codestral-latest`).
+        if (!e.known || e.price.model !== row.model) continue;
+        const dollars =
+          ((row.inputPerMtokUsd ?? 0) * 1000) / 1e6 + ((row.outputPerMtokUsd ?? 0) * 100) / 1e6;
+        expect(e.costMicros, `${vendor}/${row.model}`).toBe(dollarsToMicros(dollars));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(150);
   });
 });

@@ -3,7 +3,7 @@
  * org overrides passed in as data. The package prices in float dollars; this module converts once,
  * to the nearest microcent, and a non-zero price never becomes $0.
  */
-import { calcPrice } from '@pydantic/genai-prices';
+import { calcPrice, findProvider, type ModelInfo, type Provider } from '@pydantic/genai-prices';
 import { globMatches } from './glob.js';
 import { MICROS_PER_DOLLAR } from './money.js';
 import { parseInstant } from './time.js';
@@ -202,4 +202,117 @@ export function isModelKnown(
   if (knownMemo.size >= 4096) knownMemo.clear();
   knownMemo.set(key, known);
   return known;
+}
+
+/** A price tier: from more than `aboveInputTokens` input tokens on, these prices replace the base. */
+export interface PriceTier {
+  aboveInputTokens: number;
+  inputPerMtokUsd?: number;
+  outputPerMtokUsd?: number;
+  cacheReadPerMtokUsd?: number;
+  cacheWritePerMtokUsd?: number;
+}
+
+/** One model of a vendor's price table, in the units of `PriceOverride`. */
+export interface ModelPrice {
+  model: string;
+  name: string | null;
+  /** Dollars per million tokens; null when the table has no such price for the model. */
+  inputPerMtokUsd: number | null;
+  outputPerMtokUsd: number | null;
+  /** Absent: cached input tokens cost the input price. */
+  cacheReadPerMtokUsd?: number;
+  cacheWritePerMtokUsd?: number;
+  perRequestUsd?: number;
+  /** Long-context prices, by input size (the headline prices are those of the first tier). */
+  tiers?: PriceTier[];
+  deprecated: boolean;
+  /** PRICE_DATA_VERSION. */
+  source: string;
+}
+
+type TierField = Exclude<keyof PriceTier, 'aboveInputTokens'>;
+
+/** genai-prices price keys → PriceOverride field names (the token prices `estimateCost` uses). */
+const PRICE_KEYS: readonly (readonly [string, TierField])[] = [
+  ['input_mtok', 'inputPerMtokUsd'],
+  ['output_mtok', 'outputPerMtokUsd'],
+  ['cache_read_mtok', 'cacheReadPerMtokUsd'],
+  ['cache_write_mtok', 'cacheWritePerMtokUsd'],
+];
+
+interface RawTiered {
+  base: number;
+  tiers: readonly { start: number; price: number }[];
+}
+
+function isTiered(v: unknown): v is RawTiered {
+  return typeof v === 'object' && v !== null && 'base' in v && 'tiers' in v;
+}
+
+function baseOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  return isTiered(v) ? v.base : undefined;
+}
+
+function toModelPrice(model: ModelInfo, prices: Record<string, unknown>): ModelPrice {
+  const row: ModelPrice = {
+    model: model.id,
+    name: model.name ?? null,
+    inputPerMtokUsd: baseOf(prices.input_mtok) ?? null,
+    outputPerMtokUsd: baseOf(prices.output_mtok) ?? null,
+    deprecated: model.deprecated === true,
+    source: PRICE_DATA_VERSION,
+  };
+  const cacheRead = baseOf(prices.cache_read_mtok);
+  const cacheWrite = baseOf(prices.cache_write_mtok);
+  const perKRequests = baseOf(prices.requests_kcount);
+  if (cacheRead !== undefined) row.cacheReadPerMtokUsd = cacheRead;
+  if (cacheWrite !== undefined) row.cacheWritePerMtokUsd = cacheWrite;
+  if (perKRequests !== undefined) row.perRequestUsd = perKRequests / 1000;
+  const tiers = new Map<number, PriceTier>();
+  for (const [key, field] of PRICE_KEYS) {
+    const v = prices[key];
+    if (!isTiered(v)) continue;
+    for (const t of v.tiers) {
+      const tier = tiers.get(t.start) ?? { aboveInputTokens: t.start };
+      tier[field] = t.price;
+      tiers.set(t.start, tier);
+    }
+  }
+  if (tiers.size > 0) {
+    row.tiers = [...tiers.values()].sort((a, b) => a.aboveInputTokens - b.aboveInputTokens);
+  }
+  return row;
+}
+
+/**
+ * The price table of `vendor` at instant `at`, as `estimateCost` would apply it without overrides:
+ * one row per model of the pinned price data, sorted by model id ([] for an unknown vendor).
+ *
+ * genai-prices does not export how it picks among a model's dated (or time-of-day) prices, so each
+ * model is priced through `calcPrice` against a provider holding only that model: the choice of
+ * price is the package's own, not a copy of it that could drift when the data is upgraded.
+ */
+export function listModelPrices(vendor: string, at: string | number): ModelPrice[] {
+  const providerId = PROVIDERS[vendor.toLowerCase()];
+  if (!providerId) return [];
+  const provider = findProvider({ providerId });
+  if (!provider) return [];
+  const timestamp = new Date(parseInstant(at));
+  const rows: ModelPrice[] = [];
+  for (const model of provider.models) {
+    const probe: Provider = {
+      ...provider,
+      fallback_model_providers: [],
+      models: [{ ...model, match: { equals: model.id } }],
+    };
+    try {
+      const result = calcPrice({}, model.id, { provider: probe, timestamp });
+      if (result) rows.push(toModelPrice(model, result.model_price));
+    } catch {
+      // A model whose price data the package itself refuses is one estimateCost cannot price.
+    }
+  }
+  return rows.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
 }
