@@ -1,4 +1,42 @@
-import type { RouteDef } from '../routes.js';
+import type { RouteDef, RouteInput } from '../routes.js';
+import { listAlertsInput } from '../../schemas/alerts.js';
+import { getAlert, listAlerts, markAlertRead } from '../../services/alerts.js';
+
+// Not routes.ts's `id`: importing a value back from routes.ts would make the two modules' load
+// order matter.
+const id = (i: RouteInput): string => i.params.id ?? '';
 
 /** Policy alerts (`/api/policy-alerts`). */
-export const alertsRoutes: RouteDef[] = [];
+export const alertsRoutes: RouteDef[] = [
+  {
+    method: 'GET',
+    url: '/api/policy-alerts',
+    summary: 'List policy alerts, newest first (filters read, ruleId; cursor pagination)',
+    tag: 'Alerts',
+    permission: 'alerts:read',
+    envelope: 'docs',
+    status: 200,
+    query: listAlertsInput,
+    run: (ctx, i) => listAlerts(ctx, i.query),
+  },
+  {
+    method: 'GET',
+    url: '/api/policy-alerts/:id',
+    summary: 'Get one policy alert',
+    tag: 'Alerts',
+    permission: 'alerts:read',
+    envelope: 'docs',
+    status: 200,
+    run: (ctx, i) => getAlert(ctx, id(i)),
+  },
+  {
+    method: 'PUT',
+    url: '/api/policy-alerts/:id/read',
+    summary: 'Mark a policy alert read (idempotent)',
+    tag: 'Alerts',
+    permission: 'alerts:write',
+    envelope: 'docs',
+    status: 200,
+    run: (ctx, i) => markAlertRead(ctx, id(i)),
+  },
+];

@@ -1,0 +1,158 @@
+/**
+ * The read side of policy alerts. Alerts are raised by the transaction hot path (`warn` and
+ * `notify` decisions, deduplicated per rule, group, window and threshold); here they are listed,
+ * read and marked read.
+ */
+import { PolicyAlert } from '@reins/db';
+import { LockMode } from '@mikro-orm/postgresql';
+import type { Ctx } from '../core.js';
+import { NotFound, ValidationError } from '../errors.js';
+import { sqlOf } from '../lib/sql.js';
+import { parseInput } from '../schemas/common.js';
+import { listAlertsInput } from '../schemas/alerts.js';
+import { audit } from './audit.js';
+import { requirePermission } from './auth.js';
+
+export function alertView(a: PolicyAlert) {
+  return {
+    id: a.id,
+    ruleId: a.ruleId,
+    ruleName: a.ruleName,
+    action: a.action,
+    message: a.message,
+    transactionId: a.transactionId,
+    agentId: a.agentId ?? null,
+    groupValue: a.groupValue ?? null,
+    timeWindow: a.timeWindow ?? null,
+    windowStart: a.windowStart ? a.windowStart.toISOString() : null,
+    thresholdPct: a.thresholdPct ?? null,
+    limit: a.limitValue ?? null,
+    current: a.currentValue ?? null,
+    unit: a.unit ?? null,
+    read: a.read,
+    readAt: a.readAt ? a.readAt.toISOString() : null,
+    createdAt: a.createdAt.toISOString(),
+  };
+}
+export type AlertView = ReturnType<typeof alertView>;
+
+/**
+ * A cursor is the (created_at, id) of the last alert of a page. created_at keeps PostgreSQL's
+ * microseconds: alerts written with `now()` would otherwise tie or skip at millisecond precision.
+ */
+const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    Array.isArray(parsed) &&
+    parsed.length === 2 &&
+    typeof parsed[0] === 'string' &&
+    CURSOR_AT.test(parsed[0]) &&
+    typeof parsed[1] === 'string' &&
+    parsed[1].length > 0 &&
+    parsed[1].length <= 100
+  ) {
+    return [parsed[0], parsed[1]];
+  }
+  throw ValidationError.of('cursor', 'is not a cursor this API returned (use nextCursor)');
+}
+
+type AlertRow = Record<string, unknown> & { cursor_at: string; id: string };
+
+export async function listAlerts(ctx: Ctx, raw: unknown = {}) {
+  requirePermission(ctx, 'alerts:read');
+  const q = parseInput(listAlertsInput, raw);
+  const filters = ['org_id = ?'];
+  const params: unknown[] = [ctx.orgId];
+  if (q.read !== undefined) {
+    filters.push('read = ?');
+    params.push(q.read);
+  }
+  if (q.ruleId !== undefined) {
+    filters.push('rule_id = ?');
+    params.push(q.ruleId);
+  }
+  const where = filters.join(' and ');
+  const page = [...filters];
+  const pageParams = [...params];
+  if (q.cursor !== undefined) {
+    const [at, id] = decodeCursor(q.cursor);
+    page.push('(created_at, id) < (?::timestamptz, ?)');
+    pageParams.push(at, id);
+  }
+  const sql = sqlOf(ctx.em);
+  // One row more than asked tells whether there is a next page without a second query.
+  const [rows, counted] = await Promise.all([
+    sql<AlertRow>(
+      `select *, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
+         from policy_alert where ${page.join(' and ')}
+        order by created_at desc, id desc limit ?`,
+      [...pageParams, q.limit + 1],
+    ),
+    sql<{ total: number }>(
+      `select count(*)::int as total from policy_alert where ${where}`,
+      params,
+    ),
+  ]);
+  const pageRows = rows.slice(0, q.limit);
+  const last = pageRows[pageRows.length - 1];
+  const alerts = pageRows.map(({ cursor_at: _c, ...row }) =>
+    alertView(ctx.em.map(PolicyAlert, row)),
+  );
+  return {
+    alerts,
+    count: alerts.length,
+    total: counted[0]?.total ?? 0,
+    nextCursor: rows.length > q.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+  };
+}
+
+export async function getAlert(ctx: Ctx, id: string) {
+  requirePermission(ctx, 'alerts:read');
+  const row = await ctx.em.findOne(PolicyAlert, { id, orgId: ctx.orgId });
+  if (!row) throw new NotFound('Policy alert', id);
+  return { alert: alertView(row) };
+}
+
+/**
+ * Marks an alert read; the `alert.read` audit event is written with the first read only, so
+ * repeating the call (a retry, two dashboards) answers the same and records nothing.
+ */
+export async function markAlertRead(ctx: Ctx, id: string): Promise<{ id: string; read: true }> {
+  requirePermission(ctx, 'alerts:write');
+  const now = new Date(ctx.core.clock());
+  return ctx.em.transactional(async (em) => {
+    // Locked so that of two concurrent first reads exactly one writes the audit event.
+    const row = await em.findOne(
+      PolicyAlert,
+      { id, orgId: ctx.orgId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (!row) throw new NotFound('Policy alert', id);
+    if (!row.read) {
+      row.read = true;
+      row.readAt = now;
+      audit(em, {
+        orgId: ctx.orgId,
+        eventType: 'alert.read',
+        actor: ctx.actor,
+        entityType: 'policy_alert',
+        entityId: id,
+        occurredAt: now,
+        metadata: { ruleId: row.ruleId, ruleName: row.ruleName, action: row.action },
+      });
+      await em.flush();
+    }
+    return { id, read: true as const };
+  });
+}
