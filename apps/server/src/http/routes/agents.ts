@@ -1,4 +1,68 @@
-import type { RouteDef } from '../routes.js';
+import { createAgentInput, listAgentsInput, updateAgentInput } from '../../schemas/agents.js';
+import {
+  createAgent,
+  deleteAgent,
+  getAgent,
+  listAgents,
+  updateAgent,
+} from '../../services/agents.js';
+import type { RouteDef, RouteInput } from '../routes.js';
+
+const agentIdOf = (i: RouteInput): string => i.params.agentId ?? '';
 
 /** Agents (`/api/agents`). */
-export const agentsRoutes: RouteDef[] = [];
+export const agentsRoutes: RouteDef[] = [
+  {
+    method: 'POST',
+    url: '/api/agents',
+    summary: 'Register an agent with its monthly budget and metadata',
+    tag: 'Agents',
+    permission: 'agents:write',
+    envelope: 'docs',
+    status: 201,
+    body: createAgentInput,
+    run: (ctx, i) => createAgent(ctx, i.body),
+  },
+  {
+    method: 'GET',
+    url: '/api/agents',
+    summary: 'List agents (filter vendor), oldest first',
+    tag: 'Agents',
+    permission: 'agents:read',
+    envelope: 'docs',
+    status: 200,
+    query: listAgentsInput,
+    run: (ctx, i) => listAgents(ctx, i.query),
+  },
+  {
+    method: 'GET',
+    url: '/api/agents/:agentId',
+    summary: 'Get an agent',
+    tag: 'Agents',
+    permission: 'agents:read',
+    envelope: 'docs',
+    status: 200,
+    run: (ctx, i) => getAgent(ctx, agentIdOf(i)),
+  },
+  {
+    method: 'PUT',
+    url: '/api/agents/:agentId',
+    summary: 'Partially update an agent (name, description, vendor, monthlyBudgetCents, metadata)',
+    tag: 'Agents',
+    permission: 'agents:write',
+    envelope: 'docs',
+    status: 200,
+    body: updateAgentInput,
+    run: (ctx, i) => updateAgent(ctx, agentIdOf(i), i.body),
+  },
+  {
+    method: 'DELETE',
+    url: '/api/agents/:agentId',
+    summary: 'Delete an agent (its past transactions stay recorded)',
+    tag: 'Agents',
+    permission: 'agents:write',
+    envelope: 'docs',
+    status: 200,
+    run: (ctx, i) => deleteAgent(ctx, agentIdOf(i)),
+  },
+];
