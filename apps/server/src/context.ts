@@ -3,7 +3,11 @@ import type { Core, Ctx } from './core.js';
 import type { Caller } from './services/auth.js';
 
 /** A request context from an authenticated caller: what tests and both adapters build. */
-export function createContextInner(core: Core, caller: Caller): Ctx {
+export function createContextInner(
+  core: Core,
+  caller: Caller,
+  idempotencyKey: string | null = null,
+): Ctx {
   let em: EntityManager | undefined;
   return {
     core,
@@ -16,12 +20,17 @@ export function createContextInner(core: Core, caller: Caller): Ctx {
     keyId: caller.keyId,
     permissions: caller.permissions,
     actor: `key:${caller.keyId}`,
+    idempotencyKey,
   };
 }
 
 /** Authenticates the Authorization header, applies the key's rate limit, forks an EntityManager. */
-export async function createContext(core: Core, authorization: string | undefined): Promise<Ctx> {
+export async function createContext(
+  core: Core,
+  authorization: string | undefined,
+  idempotencyKey: string | null = null,
+): Promise<Ctx> {
   const caller = await core.auth.authenticate(authorization);
   core.limiter.take(caller.keyId);
-  return createContextInner(core, caller);
+  return createContextInner(core, caller, idempotencyKey);
 }

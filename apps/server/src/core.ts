@@ -31,4 +31,6 @@ export interface Ctx {
   permissions: readonly string[];
   /** Who the audit log names: `key:<id>`. */
   actor: string;
+  /** The request's `Idempotency-Key` header, unvalidated (services that honour it check it). */
+  idempotencyKey: string | null;
 }

@@ -25,12 +25,16 @@ const schema = z.object({
   REINS_RATE_LIMIT_RPS: intFrom(2000),
   /** Largest accepted request body, in bytes. */
   REINS_BODY_LIMIT_BYTES: intFrom(1024 * 1024, 1024),
+  /** Largest accepted body of POST /api/v1/transactions/bulk (1,000 transactions with snippets). */
+  REINS_BULK_BODY_LIMIT_BYTES: intFrom(8 * 1024 * 1024, 1024),
   /** Most transactions of one org written in one database transaction. */
   REINS_BATCH_MAX: intFrom(256, 1),
   /** How long a verified API key is trusted without asking the database again. */
   REINS_KEY_CACHE_MS: intFrom(2000),
   /** Database pool size (a real PostgreSQL; PGlite is always one connection). */
   REINS_DB_POOL: intFrom(8, 1),
+  /** How often this process seals pending audit events into the hash chain (ms); 0 = never. */
+  REINS_AUDIT_SEAL_MS: intFrom(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -127,6 +127,25 @@ export class Conflict extends DomainError {
   }
 }
 
+/**
+ * The stored error answer of an idempotent request, replayed: the same status and body, byte
+ * for byte (the body was serialized from this same mapping the first time).
+ */
+export class ReplayedError extends DomainError {
+  readonly code: ErrorCode;
+  constructor(
+    readonly status: number,
+    private readonly body: { code: ErrorCode; message: string } & Record<string, unknown>,
+  ) {
+    super(body.message);
+    this.code = body.code;
+  }
+  override extra() {
+    const { success: _s, code: _c, message: _m, ...rest } = this.body;
+    return rest;
+  }
+}
+
 export class PayloadTooLarge extends DomainError {
   readonly code = 'PAYLOAD_TOO_LARGE';
   readonly status = 413;
@@ -146,11 +165,22 @@ export class UnsupportedMediaType extends DomainError {
 export class RateLimited extends DomainError {
   readonly code = 'RATE_LIMITED';
   readonly status = 429;
-  constructor(readonly retryAfterSeconds: number) {
-    super(`Too many requests; retry after ${retryAfterSeconds} s`);
+  /** `vendor`: the organization's per-minute limit for that vendor, not the key's rate. */
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly vendor?: string,
+  ) {
+    super(
+      vendor === undefined
+        ? `Too many requests; retry after ${retryAfterSeconds} s`
+        : `Rate limit for vendor "${vendor}" reached; retry after ${retryAfterSeconds} s`,
+    );
   }
   override extra() {
-    return { retryAfter: this.retryAfterSeconds };
+    return {
+      retryAfter: this.retryAfterSeconds,
+      ...(this.vendor === undefined ? {} : { vendor: this.vendor }),
+    };
   }
   override headers() {
     return { 'retry-after': String(this.retryAfterSeconds) };

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { MICROS_PER_CENT } from '@reins/engine';
 import { newId } from '../src/lib/ids.js';
-import type { TxRequest } from '../src/services/recorder.js';
+import type { TxOutcome, TxRequest, TxResult } from '../src/services/recorder.js';
 import { useTestServer } from './harness.js';
 
 const t = useTestServer('recorder');
@@ -14,6 +14,10 @@ function txRequest(orgId: string, amountCents: number, id = newId('txn')): TxReq
   const amountMicros = amountCents * MICROS_PER_CENT;
   return {
     orgId,
+    phase: 'final',
+    ttlMs: 0,
+    priceFromTokens: false,
+    idempotency: null,
     input: { vendor: 'openai', model: 'gpt-4o', agentId: 'batcher', amountMicros },
     record: {
       id,
@@ -38,6 +42,12 @@ function txRequest(orgId: string, amountCents: number, id = newId('txn')): TxReq
   };
 }
 
+/** The outcome of a request the recorder recorded (these tests submit nothing it refuses). */
+function recorded(r: TxResult): TxOutcome {
+  if (r.kind !== 'recorded') throw new Error(`expected a recorded transaction, got ${r.kind}`);
+  return r.outcome;
+}
+
 describe('recorder batches', () => {
   it('evaluates a burst in arrival order: the request that crosses the cap and every later one is blocked', async () => {
     const { orgId, key } = await t().newOrg('burst');
@@ -57,7 +67,7 @@ describe('recorder batches', () => {
     const before = recorder.stats.batches;
     // 30 × 10¢ submitted in one tick: one batch, the first 10 fit under $1.
     const outcomes = await Promise.all(
-      Array.from({ length: 30 }, () => recorder.submit(txRequest(orgId, 10))),
+      Array.from({ length: 30 }, () => recorder.submit(txRequest(orgId, 10)).then(recorded)),
     );
     expect(outcomes.map((o) => o.decision.admitted)).toEqual(
       Array.from({ length: 30 }, (_, i) => i < 10),
@@ -118,10 +128,10 @@ describe('recorder batches', () => {
   it('sees an organization setting changed behind its back (under the batch locks)', async () => {
     const { orgId } = await t().newOrg('settings change');
     const recorder = t().server.core.recorder;
-    const first = await recorder.submit(txRequest(orgId, 1));
+    const first = recorded(await recorder.submit(txRequest(orgId, 1)));
     // Another process (or an operator) changes the time zone: the next batch must use it.
     await t().sql(`update organization set time_zone = 'Asia/Tokyo' where id = ?`, [orgId]);
-    const second = await recorder.submit(txRequest(orgId, 1));
+    const second = recorded(await recorder.submit(txRequest(orgId, 1)));
     const rows = await t().sql<{ id: string; evaluation: { timeZone: string } }>(
       'select id, evaluation from transaction_record where id in (?, ?)',
       [first.id, second.id],

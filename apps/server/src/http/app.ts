@@ -41,6 +41,12 @@ function fastifyError(
   }
 }
 
+/** A header sent once; a repeated header is kept whole so validation can refuse it. */
+export function headerValue(v: string | string[] | undefined): string | null {
+  if (v === undefined) return null;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
 export async function buildApp(core: Core): Promise<FastifyInstance> {
   const app = Fastify({
     logger: core.env.LOG_LEVEL === 'silent' ? false : { level: core.env.LOG_LEVEL },
@@ -86,8 +92,13 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     app.route({
       method: def.method,
       url: def.url,
+      ...(def.bodyLimit ? { bodyLimit: def.bodyLimit(core.env) } : {}),
       handler: async (req: FastifyRequest, reply) => {
-        const ctx = await createContext(core, req.headers.authorization);
+        const ctx = await createContext(
+          core,
+          req.headers.authorization,
+          headerValue(req.headers['idempotency-key']),
+        );
         const input: RouteInput = {
           params: req.params as Record<string, string>,
           query: req.query as Record<string, unknown>,
@@ -117,7 +128,11 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     prefix: '/trpc',
     trpcOptions: {
       router: appRouter,
-      createContext: ({ req }) => ({ core, authorization: req.headers.authorization }),
+      createContext: ({ req }) => ({
+        core,
+        authorization: req.headers.authorization,
+        idempotencyKey: headerValue(req.headers['idempotency-key']),
+      }),
     } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
   });
   return app;

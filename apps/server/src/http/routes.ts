@@ -7,9 +7,17 @@ import type { z } from 'zod';
 import { ruleSchemas } from '@reins/engine';
 import type { Readable } from 'node:stream';
 import type { Ctx } from '../core.js';
+import type { ServerEnv } from '../env.js';
 import { createKeyInput } from '../schemas/keys.js';
 import { listDocsRulesInput } from '../schemas/rules.js';
-import { listTransactionsInput, transactionInput } from '../schemas/transactions.js';
+import {
+  bulkInput,
+  listTransactionsInput,
+  settleInput,
+  transactionInput,
+  voidInput,
+} from '../schemas/transactions.js';
+import { settleReservation, voidReservation } from '../services/reservations.js';
 import { createKey, listKeys, revokeKey } from '../services/keys.js';
 import { agentsRoutes } from './routes/agents.js';
 import { vendorsRoutes } from './routes/vendors.js';
@@ -29,6 +37,7 @@ import {
   getTransaction,
   getTransactionTrace,
   listTransactions,
+  submitBulk,
   submitTransaction,
 } from '../services/transactions.js';
 
@@ -52,6 +61,8 @@ export interface RouteDef {
   status: number;
   body?: z.ZodType;
   query?: z.ZodType;
+  /** A larger body limit than the server's default (bulk uploads). */
+  bodyLimit?: (env: ServerEnv) => number;
   run: (ctx: Ctx, input: RouteInput) => Promise<unknown>;
 }
 
@@ -76,6 +87,41 @@ export const routes: RouteDef[] = [
     status: 202,
     body: transactionInput,
     run: (ctx, i) => submitTransaction(ctx, i.body),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/transactions/bulk',
+    summary:
+      'Record up to 1,000 transactions in order (each sees the ones before it); one result per item',
+    tag: 'Transactions',
+    permission: 'transactions:write',
+    envelope: 'docs',
+    status: 200,
+    body: bulkInput,
+    bodyLimit: (env) => Math.max(env.REINS_BULK_BODY_LIMIT_BYTES, env.REINS_BODY_LIMIT_BYTES),
+    run: (ctx, i) => submitBulk(ctx, i.body),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/transactions/:id/settle',
+    summary: 'Settle a reservation: the actual cost replaces the hold in every window',
+    tag: 'Transactions',
+    permission: 'transactions:write',
+    envelope: 'docs',
+    status: 200,
+    body: settleInput,
+    run: (ctx, i) => settleReservation(ctx, id(i), i.body),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/transactions/:id/void',
+    summary: 'Void a reservation: its hold is released',
+    tag: 'Transactions',
+    permission: 'transactions:write',
+    envelope: 'docs',
+    status: 200,
+    body: voidInput,
+    run: (ctx, i) => voidReservation(ctx, id(i), i.body),
   },
   {
     method: 'GET',

@@ -16,6 +16,19 @@ const vendor = z
 
 const tokens = z.number().int().min(0).max(MAX_TOKENS);
 
+/** SPEC §4: an unsettled hold stops counting after this long unless the request says otherwise. */
+export const DEFAULT_RESERVATION_TTL_SECONDS = 600;
+export const MAX_RESERVATION_TTL_SECONDS = 86_400;
+
+/** Without an amount, a call is costed from its tokens: that needs a model and some tokens. */
+export function costableFromTokens(t: {
+  model?: string | null | undefined;
+  tokensIn?: number | undefined;
+  tokensOut?: number | undefined;
+}): boolean {
+  return Boolean(t.model) && (t.tokensIn !== undefined || t.tokensOut !== undefined);
+}
+
 /**
  * The documented transaction fields plus `tokensIn`, `tokensOut`, `userRoles`, `teamId`,
  * `projectId` and `amountMicros` (sub-cent amounts: 1 cent = 1,000,000 microcents). Unknown
@@ -43,10 +56,25 @@ export const transactionInput = z
     timestamp: isoInstant.optional(),
     tokensIn: tokens.optional(),
     tokensOut: tokens.optional(),
+    /** `reserve`: hold the (estimated) amount until `/settle` or `/void` (SPEC §4). */
+    phase: z.enum(['final', 'reserve']).optional(),
+    reservationTtlSeconds: z.number().int().min(1).max(MAX_RESERVATION_TTL_SECONDS).optional(),
   })
   .superRefine((t, ctx) => {
-    if (t.amount === undefined && t.amountMicros === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['amount'], message: 'is required' });
+    if (t.amount === undefined && t.amountMicros === undefined && !costableFromTokens(t)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message:
+          'is required (or give model with tokensIn/tokensOut to cost it from the price table)',
+      });
+    }
+    if (t.reservationTtlSeconds !== undefined && t.phase !== 'reserve') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reservationTtlSeconds'],
+        message: 'applies to phase "reserve" only',
+      });
     }
     if (
       t.amount !== undefined &&
@@ -72,5 +100,55 @@ export const listTransactionsInput = z.strictObject({
   action: z.enum(ACTIONS).optional(),
 });
 export type ListTransactionsInput = z.output<typeof listTransactionsInput>;
+
+/** POST /api/v1/transactions/bulk: up to 1,000 transactions, each validated on its own. */
+export const MAX_BULK = 1000;
+export const bulkInput = z.strictObject({
+  transactions: z.array(z.unknown()).min(1).max(MAX_BULK),
+});
+
+/** POST /api/v1/transactions/:id/settle: the actual cost replaces the reservation's hold. */
+export const settleInput = z
+  .strictObject({
+    amount: z.number().int().min(0).max(MAX_AMOUNT_CENTS).optional(),
+    amountMicros: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_AMOUNT_CENTS * MICROS_PER_CENT)
+      .optional(),
+    tokensIn: tokens.optional(),
+    tokensOut: tokens.optional(),
+    response: text(1_000_000).nullish(),
+    metadata: metadataSchema().optional(),
+  })
+  .superRefine((t, ctx) => {
+    if (
+      t.amount === undefined &&
+      t.amountMicros === undefined &&
+      t.tokensIn === undefined &&
+      t.tokensOut === undefined
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amount'],
+        message: 'is required (or give tokensIn/tokensOut to cost it from the price table)',
+      });
+    }
+    if (
+      t.amount !== undefined &&
+      t.amountMicros !== undefined &&
+      Math.ceil(t.amountMicros / MICROS_PER_CENT) !== t.amount
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['amountMicros'],
+        message: 'disagrees with amount (amount must be amountMicros in cents, rounded up)',
+      });
+    }
+  });
+export type SettleInput = z.output<typeof settleInput>;
+
+export const voidInput = z.strictObject({ reason: text(1000).optional() });
 
 export const idParam = z.strictObject({ id: ident(100) });

@@ -1,4 +1,10 @@
-import { compile, type Period, type Policy, type Rule } from '@reins/engine';
+import {
+  compile,
+  type Period,
+  type Policy,
+  type PriceOverride,
+  type Rule,
+} from '@reins/engine';
 import type { Sql } from '../lib/sql.js';
 
 /** The organization settings every evaluation needs, read fresh with each batch. */
@@ -58,14 +64,46 @@ export function sameSettings(
   );
 }
 
-interface Entry {
-  version: number;
-  policy: Policy;
+/** An org's vendor setting; a vendor without one is enabled and unlimited. */
+export interface VendorPolicy {
+  enabled: boolean;
+  rateLimitRpm: number | null;
 }
 
+/**
+ * Everything an evaluation reads besides the organization row, as of one policy version: the
+ * enabled rules, the agent registry's monthly budgets, vendor settings and price overrides.
+ * Every write of any of them bumps the version.
+ */
 export interface LoadedPolicy {
   version: number;
   policy: Policy;
+  /** Agent id → monthly budget in cents (registered agents that have one). */
+  agentBudgets: Readonly<Record<string, number>>;
+  vendors: Readonly<Record<string, VendorPolicy>>;
+  overrides: readonly PriceOverride[];
+}
+
+type Entry = LoadedPolicy;
+
+interface OverrideRow {
+  vendor: string;
+  model: string;
+  effectiveFrom: string;
+  effectiveTo: string | null;
+  prices: Record<string, number>;
+}
+
+const json = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+function toOverride(o: OverrideRow): PriceOverride {
+  return {
+    vendor: o.vendor,
+    model: o.model,
+    effectiveFrom: new Date(o.effectiveFrom).toISOString(),
+    effectiveTo: o.effectiveTo === null ? null : new Date(o.effectiveTo).toISOString(),
+    ...o.prices,
+  };
 }
 
 /** Past versions kept compiled for replays (transaction traces). */
@@ -98,22 +136,48 @@ export class PolicyCache {
   async current(sql: Sql, orgId: string, version: number): Promise<LoadedPolicy> {
     const hit = this.entries.get(orgId);
     if (hit?.version === version) return hit;
-    const [row] = await sql<{ policy_version: string; rules: Rule[] | string }>(
+    const [row] = await sql<{
+      policy_version: string;
+      rules: Rule[] | string;
+      agents: Record<string, number | string> | string;
+      vendors: Record<string, VendorPolicy> | string;
+      overrides: OverrideRow[] | string;
+    }>(
       `select o.policy_version,
               coalesce((select jsonb_agg(r.definition order by r.id) from policy_rule r
-                         where r.org_id = o.id and r.enabled), '[]'::jsonb) as rules
+                         where r.org_id = o.id and r.enabled), '[]'::jsonb) as rules,
+              coalesce((select jsonb_object_agg(a.agent_id, a.monthly_budget_cents) from agent a
+                         where a.org_id = o.id and a.monthly_budget_cents is not null),
+                       '{}'::jsonb) as agents,
+              coalesce((select jsonb_object_agg(v.vendor, jsonb_build_object(
+                                 'enabled', v.enabled, 'rateLimitRpm', v.rate_limit_rpm))
+                          from vendor_setting v where v.org_id = o.id), '{}'::jsonb) as vendors,
+              coalesce((select jsonb_agg(jsonb_build_object('vendor', p.vendor, 'model', p.model,
+                                 'effectiveFrom', p.effective_from, 'effectiveTo', p.effective_to,
+                                 'prices', p.prices) order by p.effective_from, p.id)
+                          from price_override p where p.org_id = o.id), '[]'::jsonb) as overrides
          from organization o where o.id = ?`,
       [orgId],
     );
     if (!row) throw new Error(`organization ${orgId} vanished while loading its policy`);
     const loaded = Number(row.policy_version);
-    const rules = typeof row.rules === 'string' ? (JSON.parse(row.rules) as Rule[]) : row.rules;
+    const rules = json(row.rules);
+    const agentBudgets: Record<string, number> = {};
+    for (const [agent, cents] of Object.entries(json(row.agents))) {
+      agentBudgets[agent] = Number(cents);
+    }
     await sql(
       `insert into policy_snapshot (org_id, version, rules) values (?, ?, ?::jsonb)
        on conflict (org_id, version) do nothing`,
       [orgId, loaded, JSON.stringify(rules)],
     );
-    const entry = { version: loaded, policy: compile(rules) };
+    const entry: Entry = {
+      version: loaded,
+      policy: compile(rules),
+      agentBudgets,
+      vendors: json(row.vendors),
+      overrides: json(row.overrides).map(toOverride),
+    };
     // Never replace a newer entry with an older one read by a slower concurrent loader.
     const now = this.entries.get(orgId);
     if (!now || now.version <= loaded) this.entries.set(orgId, entry);
@@ -132,8 +196,7 @@ export class PolicyCache {
       [orgId, version],
     );
     if (!row) return null;
-    const rules = typeof row.rules === 'string' ? (JSON.parse(row.rules) as Rule[]) : row.rules;
-    const policy = compile(rules);
+    const policy = compile(json(row.rules));
     if (this.past.size >= PAST_VERSIONS) {
       const oldest = this.past.keys().next();
       if (!oldest.done) this.past.delete(oldest.value);

@@ -14,15 +14,22 @@
  */
 import type { Orm } from '@reins/db';
 import {
+  MICROS_PER_CENT,
+  estimateCost,
   evaluate,
+  groupValue,
+  isModelKnown,
   requiredWindows,
+  windowBounds,
   type Decision,
   type EvaluationContext,
+  type Period,
   type TransactionInput,
   type WindowRef,
   type WindowTotals,
 } from '@reins/engine';
-import { NotFound } from '../errors.js';
+import { Conflict, DomainError, NotFound, RateLimited, ValidationError } from '../errors.js';
+import { idempotencyConflict, type StoredResponse } from './idempotency.js';
 import { newId } from '../lib/ids.js';
 import { dollarQuote, plainSql, results, withConnection, type RawConnection } from '../lib/sql.js';
 import {
@@ -62,6 +69,19 @@ export interface TxRequest {
   orgId: string;
   input: TransactionInput;
   record: TxRecordFields;
+  /** `reserve`: an admitted transaction holds its (estimated) amount until settled or voided. */
+  phase: 'final' | 'reserve';
+  /** How long a reservation's hold counts toward limits. */
+  ttlMs: number;
+  /** No amount was given: cost the tokens with the price table (org overrides first). */
+  priceFromTokens: boolean;
+  idempotency: {
+    key: string;
+    hash: string;
+    route: string;
+    /** The response this outcome answers with, stored with the transaction for replays. */
+    respond: (o: TxOutcome) => StoredResponse;
+  } | null;
 }
 
 export interface TxOutcome {
@@ -69,11 +89,23 @@ export interface TxOutcome {
   decision: Decision;
   evaluatedAt: string;
   countedWindows: string[];
+  /** Set for reservations: when the hold stops counting. */
+  expiresAt: string | null;
+  /** What the transaction was costed at (after pricing from tokens). */
+  amountMicros: number;
 }
+
+/** What the recorder answers for one request. */
+export type TxResult =
+  | { kind: 'recorded'; outcome: TxOutcome }
+  /** An earlier request with the same idempotency key: its stored answer. */
+  | { kind: 'replay'; response: StoredResponse }
+  /** Refused before anything was written for it (rate limit, key conflict, unpriced model). */
+  | { kind: 'refused'; error: DomainError };
 
 interface Pending {
   req: TxRequest;
-  resolve: (o: TxOutcome) => void;
+  resolve: (o: TxResult) => void;
   reject: (e: unknown) => void;
 }
 
@@ -98,19 +130,47 @@ const PIPELINE_DEPTH = 2;
  */
 const PIPELINE_MIN_WAITING = 8;
 
-const RETRYABLE = new Set(['40001', '40P01']);
+/**
+ * Serialization failures and deadlocks, and unique violations: another process recorded the
+ * same idempotency key between this batch's lookup and its insert — the retry finds it.
+ */
+const RETRYABLE = new Set(['40001', '40P01', '23505']);
+
+/** Agent id → budgets by period, as the engine takes them (the registry has monthly budgets). */
+export type AgentBudgets = Record<string, Partial<Record<Period, number>>>;
+
+export function agentBudgetsOf(monthly: Readonly<Record<string, number>>): AgentBudgets {
+  const out: AgentBudgets = {};
+  for (const [agent, cents] of Object.entries(monthly)) out[agent] = { monthly: cents };
+  return out;
+}
 
 export function evaluationContext(
   settings: Pick<OrgSettings, 'timeZone' | 'defaultAction' | 'budgets'>,
   nowMs: number,
   trace: boolean,
+  agents: AgentBudgets = {},
 ): EvaluationContext {
   return {
     now: nowMs,
     timeZone: settings.timeZone,
     defaultAction: settings.defaultAction,
-    budgets: { org: settings.budgets },
+    budgets: { org: settings.budgets, agents },
     trace,
+  };
+}
+
+/** The per-minute request counter of a vendor's rate limit (a window counter like the others). */
+function rateLimitRef(vendor: string, nowMs: number): WindowRef {
+  const start = Math.floor(nowMs / 60_000) * 60_000;
+  const startIso = new Date(start).toISOString();
+  return {
+    key: `ratelimit|minute|${startIso}|${vendor}`,
+    period: 'minute' as Period,
+    per: 'vendor',
+    group: vendor,
+    start: startIso,
+    end: new Date(start + 60_000).toISOString(),
   };
 }
 
@@ -128,6 +188,10 @@ export interface StoredEvaluation {
   modelKnown: boolean | null;
   /** Totals before this transaction: key → [costMicros, tokensIn, tokensOut, requests]. */
   windows: Record<string, [number, number, number, number]>;
+  /** The agent registry's budgets of this transaction's agent, when it has any. */
+  agentBudgets?: AgentBudgets;
+  /** Refused because the organization disabled the vendor (no rule decided). */
+  vendorDisabled?: true;
 }
 
 export class Recorder {
@@ -142,8 +206,8 @@ export class Recorder {
     private readonly batchMax: number,
   ) {}
 
-  submit(req: TxRequest): Promise<TxOutcome> {
-    return new Promise<TxOutcome>((resolve, reject) => {
+  submit(req: TxRequest): Promise<TxResult> {
+    return new Promise<TxResult>((resolve, reject) => {
       let q = this.queues.get(req.orgId);
       if (!q) this.queues.set(req.orgId, (q = { items: [], inFlight: 0, starting: false }));
       q.items.push({ req, resolve, reject });
@@ -180,7 +244,7 @@ export class Recorder {
     try {
       const outcomes = await this.writeWithRetry(orgId, batch, onLocked);
       batch.forEach((p, i) => {
-        p.resolve(outcomes[i] as TxOutcome);
+        p.resolve(outcomes[i] as TxResult);
       });
     } catch (err) {
       if (batch.length === 1) (batch[0] as Pending).reject(err);
@@ -192,7 +256,7 @@ export class Recorder {
   private async writeAlone(orgId: string, p: Pending): Promise<void> {
     try {
       const [outcome] = await this.writeWithRetry(orgId, [p], () => undefined);
-      p.resolve(outcome as TxOutcome);
+      p.resolve(outcome as TxResult);
     } catch (err) {
       p.reject(err);
     }
@@ -202,7 +266,7 @@ export class Recorder {
     orgId: string,
     batch: Pending[],
     onLocked: () => void,
-  ): Promise<TxOutcome[]> {
+  ): Promise<TxResult[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.writeBatch(orgId, batch, onLocked);
@@ -220,7 +284,7 @@ export class Recorder {
     orgId: string,
     batch: Pending[],
     onLocked: () => void,
-  ): Promise<TxOutcome[]> {
+  ): Promise<TxResult[]> {
     const started = performance.now();
     const reqs = batch.map((p) => p.req);
     for (let attempt = 1; ; attempt++) {
@@ -234,7 +298,12 @@ export class Recorder {
         this.settingsSeen.set(orgId, settings);
       }
       const loaded = await this.policies.current(plain, orgId, settings.policyVersion);
-      const ctx = evaluationContext(settings, this.clock(), false);
+      const ctx = evaluationContext(
+        settings,
+        this.clock(),
+        false,
+        agentBudgetsOf(loaded.agentBudgets),
+      );
       const result = await withConnection(this.orm, (conn) =>
         recordBatch(conn, orgId, { ...settings, ...loaded }, ctx, reqs, onLocked),
       );
@@ -287,7 +356,7 @@ export async function recordBatch(
   ctx: EvaluationContext,
   reqs: TxRequest[],
   onLocked: () => void = () => undefined,
-): Promise<{ outcomes: TxOutcome[] } | { stale: OrgSettings | null }> {
+): Promise<{ outcomes: TxResult[] } | { stale: OrgSettings | null }> {
   try {
     return await recordLocked(conn, orgId, org, ctx, reqs, onLocked);
   } catch (err) {
@@ -298,6 +367,44 @@ export async function recordBatch(
   }
 }
 
+/** Holds of expired, unsettled reservations by counter key: limits ignore them (SPEC §4). */
+interface HoldRow {
+  key: string;
+  cost_micros: string | number;
+  tokens_in: string | number;
+  tokens_out: string | number;
+  requests: string | number;
+}
+
+interface IdempotencyRow {
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response_body: string | null;
+}
+
+const VENDOR_DISABLED_DETAILS = {
+  ruleId: null,
+  limit: null,
+  current: null,
+  unit: null,
+  timeWindow: null,
+  resetsAt: null,
+} as const;
+
+function vendorDisabled(vendor: string): Decision {
+  return {
+    action: 'block',
+    admitted: false,
+    ruleId: null,
+    ruleName: null,
+    message: `Vendor "${vendor}" is disabled for this organization`,
+    details: { ...VENDOR_DISABLED_DETAILS },
+    shadow: [],
+    trace: [],
+  };
+}
+
 async function recordLocked(
   conn: RawConnection,
   orgId: string,
@@ -305,22 +412,34 @@ async function recordLocked(
   ctx: EvaluationContext,
   reqs: TxRequest[],
   onLocked: () => void,
-): Promise<{ outcomes: TxOutcome[] } | { stale: OrgSettings | null }> {
+): Promise<{ outcomes: TxResult[] } | { stale: OrgSettings | null }> {
   const policy = org.policy;
   const q = dollarQuote;
-  const evaluatedAt = new Date(ctx.now).toISOString();
+  const nowMs = Number(ctx.now);
+  const evaluatedAt = new Date(nowMs).toISOString();
 
   const refs = reqs.map((r) => requiredWindows(policy, r.input, ctx));
+  const rateRefs = reqs.map((r) => {
+    const rpm = org.vendors[r.input.vendor]?.rateLimitRpm ?? null;
+    return rpm === null ? null : { ref: rateLimitRef(r.input.vendor, nowMs), rpm };
+  });
   const all = new Map<string, WindowRef>();
   for (const list of refs) for (const ref of list) all.set(ref.key, ref);
+  for (const r of rateRefs) if (r) all.set(r.ref.key, r.ref);
   const sorted = [...all.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const idemKeys = reqs.flatMap((r) => (r.idempotency ? [r.idempotency.key] : []));
 
-  // Round trip 1: open the transaction, read the settings, create-and-lock the counters.
-  const lockCounters =
-    sorted.length === 0
-      ? ''
-      : `insert into window_counter (org_id, key, period, per, group_value, window_start,
-            window_end)
+  // Round trip 1: open the transaction, read the settings, create-and-lock the counters, and read
+  // what else the evaluation depends on: expired holds on those counters, stored idempotent
+  // answers.
+  const statements = ['begin', `${SETTINGS_SELECT} where id = ${q(orgId)}`];
+  let countersAt = -1;
+  let holdsAt = -1;
+  let idemAt = -1;
+  if (sorted.length > 0) {
+    countersAt = statements.length;
+    statements.push(`insert into window_counter (org_id, key, period, per, group_value,
+            window_start, window_end)
          select ${q(orgId)}, x.key, x.period, x.per, x.group_value, x.window_start, x.window_end
            from jsonb_to_recordset(${q(
              JSON.stringify(
@@ -337,57 +456,156 @@ async function recordLocked(
                           window_start timestamptz, window_end timestamptz)
           order by x.key
          on conflict (org_id, key) do update set updated_at = window_counter.updated_at
-         returning key, cost_micros, tokens_in, tokens_out, requests;`;
-  const [, settingsResult, countersResult] = results(
-    await conn.query(`begin; ${SETTINGS_SELECT} where id = ${q(orgId)}; ${lockCounters}`),
-  );
-  const settingsRow = settingsResult?.rows[0] as SettingsRow | undefined;
+         returning key, cost_micros, tokens_in, tokens_out, requests`);
+    holdsAt = statements.length;
+    statements.push(`select k.key, sum((t.hold->>'amountMicros')::bigint) as cost_micros,
+            sum((t.hold->>'tokensIn')::bigint) as tokens_in,
+            sum((t.hold->>'tokensOut')::bigint) as tokens_out, count(*) as requests
+       from transaction_record t
+            cross join lateral jsonb_array_elements_text(t.counted_windows) as k(key)
+      where t.org_id = ${q(orgId)} and t.status = 'reserved'
+        and t.expires_at <= ${q(evaluatedAt)}::timestamptz
+      group by k.key`);
+  }
+  if (idemKeys.length > 0) {
+    idemAt = statements.length;
+    statements.push(`select key, request_hash, status_code, response_body from idempotency_record
+      where org_id = ${q(orgId)}
+        and key in (select jsonb_array_elements_text(${q(JSON.stringify(idemKeys))}::jsonb))`);
+  }
+  const res = results(await conn.query(`${statements.join(';\n')};`));
+  const settingsRow = res[1]?.rows[0] as SettingsRow | undefined;
   const now = settingsRow ? parseSettings(settingsRow) : null;
   if (!now || !sameSettings(now, org)) {
     await conn.query('rollback');
     return { stale: now };
   }
   const totals: Record<string, WindowTotals> = {};
-  for (const r of (countersResult?.rows ?? []) as unknown as CounterRow[]) {
-    totals[r.key] = toTotals(r);
+  if (countersAt >= 0) {
+    for (const r of res[countersAt]?.rows as unknown as CounterRow[]) totals[r.key] = toTotals(r);
+  }
+  // Expired holds still sit in the counters (the worker releases them); limits must not see
+  // them. `expired` is added back when the counters are written.
+  const expired: Record<string, WindowTotals> = {};
+  if (holdsAt >= 0) {
+    for (const r of res[holdsAt]?.rows as unknown as HoldRow[]) {
+      const t = totals[r.key];
+      if (!t) continue;
+      const h = toTotals(r);
+      expired[r.key] = h;
+      t.costMicros -= h.costMicros;
+      t.tokensIn -= h.tokensIn;
+      t.tokensOut -= h.tokensOut;
+      t.requests -= h.requests;
+    }
+  }
+  const stored = new Map<string, IdempotencyRow>();
+  if (idemAt >= 0) {
+    for (const r of res[idemAt]?.rows as unknown as IdempotencyRow[]) stored.set(r.key, r);
   }
   // This batch now holds every counter it reads: the next one may ask for them.
   onLocked();
 
   const dirty = new Set<string>();
-  const outcomes: TxOutcome[] = [];
+  const outcomes: TxResult[] = [];
   const txRows: Record<string, unknown>[] = [];
   const auditRows: Record<string, unknown>[] = [];
+  const alertRows: Record<string, unknown>[] = [];
+  const idemRows: Record<string, unknown>[] = [];
+  /** Idempotency keys answered earlier in this batch. */
+  const answered = new Map<string, { hash: string; response: StoredResponse }>();
+
   reqs.forEach((req, i) => {
-    const windowsBefore: StoredEvaluation['windows'] = {};
-    for (const ref of refs[i] ?? []) {
-      const t = totals[ref.key];
-      windowsBefore[ref.key] = t
-        ? [t.costMicros, t.tokensIn, t.tokensOut, t.requests]
-        : [0, 0, 0, 0];
+    const idem = req.idempotency;
+    if (idem) {
+      const prior = answered.get(idem.key) ?? storedAnswer(stored.get(idem.key));
+      if (prior) {
+        outcomes.push(
+          prior.hash !== idem.hash
+            ? { kind: 'refused', error: idempotencyConflict(idem.key) }
+            : prior.response === null
+              ? { kind: 'refused', error: inProgress(idem.key) }
+              : { kind: 'replay', response: prior.response },
+        );
+        return;
+      }
     }
+    const r = req.record;
+    const input = req.input;
+    if (req.priceFromTokens) {
+      const est = estimateCost(
+        input.vendor,
+        input.model ?? '',
+        { inputTokens: input.tokensIn ?? 0, outputTokens: input.tokensOut ?? 0 },
+        { at: nowMs, overrides: org.overrides },
+      );
+      if (!est.known) {
+        outcomes.push({
+          kind: 'refused',
+          error: ValidationError.of(
+            'amount',
+            `is required: the price table has no price for ${input.vendor} model ` +
+              `"${input.model ?? '(none)'}" (${est.reason})`,
+          ),
+        });
+        return;
+      }
+      input.amountMicros = est.costMicros;
+      r.amountMicros = est.costMicros;
+      r.amountCents = Math.ceil(est.costMicros / MICROS_PER_CENT);
+      r.priceSource = est.price.source;
+      r.priceVersion = est.price.version;
+    }
+    input.modelKnown = isModelKnown(input.vendor, input.model, nowMs, org.overrides);
+
+    const agentBudget = ctx.budgets?.agents?.[input.agentId ?? ''];
     const evaluation: StoredEvaluation = {
       policyVersion: org.version,
       timeZone: org.timeZone,
       defaultAction: org.defaultAction,
       budgets: org.budgets,
-      modelKnown: req.input.modelKnown ?? null,
-      windows: windowsBefore,
+      modelKnown: input.modelKnown,
+      windows: {},
+      ...(agentBudget ? { agentBudgets: { [input.agentId ?? '']: agentBudget } } : {}),
     };
-    const decision = evaluate(policy, req.input, totals, ctx);
+    for (const ref of refs[i] ?? []) {
+      const t = totals[ref.key];
+      evaluation.windows[ref.key] = t
+        ? [t.costMicros, t.tokensIn, t.tokensOut, t.requests]
+        : [0, 0, 0, 0];
+    }
+    const disabled = org.vendors[input.vendor]?.enabled === false;
+    if (disabled) evaluation.vendorDisabled = true;
+    const decision = disabled ? vendorDisabled(input.vendor) : evaluate(policy, input, totals, ctx);
+
+    // A vendor's per-minute limit counts the calls it lets through to the provider.
+    const rate = rateRefs[i];
+    if (decision.admitted && rate) {
+      const t = totals[rate.ref.key] ?? (totals[rate.ref.key] = zero());
+      if (t.requests + 1 > rate.rpm) {
+        const retryAfter = Math.max(1, Math.ceil((Date.parse(rate.ref.end) - nowMs) / 1000));
+        outcomes.push({ kind: 'refused', error: new RateLimited(retryAfter, input.vendor) });
+        return;
+      }
+      t.requests += 1;
+      dirty.add(rate.ref.key);
+    }
+
     const counted: string[] = [];
     if (decision.admitted) {
       for (const ref of refs[i] ?? []) {
         const t = totals[ref.key] ?? (totals[ref.key] = zero());
-        t.costMicros += req.input.amountMicros;
-        t.tokensIn += req.input.tokensIn ?? 0;
-        t.tokensOut += req.input.tokensOut ?? 0;
+        t.costMicros += input.amountMicros;
+        t.tokensIn += input.tokensIn ?? 0;
+        t.tokensOut += input.tokensOut ?? 0;
         t.requests += 1;
         dirty.add(ref.key);
         counted.push(ref.key);
       }
     }
-    const r = req.record;
+    const reserve = req.phase === 'reserve';
+    const expiresAt =
+      reserve && decision.admitted ? new Date(nowMs + req.ttlMs).toISOString() : null;
     const policyResult = {
       action: decision.action,
       ruleId: decision.ruleId,
@@ -422,11 +640,17 @@ async function recordLocked(
       counted_windows: counted,
       price_source: r.priceSource,
       price_version: r.priceVersion,
-      status: decision.admitted ? 'recorded' : 'blocked',
+      phase: req.phase,
+      status: !decision.admitted ? 'blocked' : reserve ? 'reserved' : 'recorded',
+      idempotency_key: idem?.key ?? null,
+      hold: reserve
+        ? { amountMicros: r.amountMicros, tokensIn: r.tokensIn, tokensOut: r.tokensOut }
+        : null,
+      expires_at: expiresAt,
     });
     auditRows.push({
       id: newId('evt'),
-      event_type: transactionEventType(decision),
+      event_type: transactionEventType(decision, req.phase),
       occurred_at: evaluatedAt,
       actor: `agent:${r.agentId}`,
       entity_type: 'transaction',
@@ -439,6 +663,7 @@ async function recordLocked(
         ruleId: decision.ruleId,
         ruleName: decision.ruleName,
         action: decision.action,
+        ...(reserve ? { phase: 'reserve', expiresAt } : {}),
       },
     });
     if (decision.action === 'log' && decision.ruleId !== null) {
@@ -452,17 +677,43 @@ async function recordLocked(
         metadata: { transactionId: r.id, ruleName: decision.ruleName, message: decision.message },
       });
     }
-    outcomes.push({ id: r.id, decision, evaluatedAt, countedWindows: counted });
+    const alert = alertOf(policy, decision, input, r.id, nowMs, org.timeZone);
+    if (alert) alertRows.push(alert);
+    const outcome: TxOutcome = {
+      id: r.id,
+      decision,
+      evaluatedAt,
+      countedWindows: counted,
+      expiresAt,
+      amountMicros: r.amountMicros,
+    };
+    if (idem) {
+      const response = idem.respond(outcome);
+      answered.set(idem.key, { hash: idem.hash, response });
+      idemRows.push({
+        key: idem.key,
+        route: idem.route,
+        request_hash: idem.hash,
+        status_code: response.status,
+        response_body: response.body,
+      });
+    }
+    outcomes.push({ kind: 'recorded', outcome });
   });
 
+  if (txRows.length === 0 && dirty.size === 0) {
+    await conn.query('commit');
+    return { outcomes };
+  }
   const counters = [...dirty].map((key) => {
     const t = totals[key] ?? zero();
+    const x = expired[key] ?? zero();
     return {
       key,
-      cost_micros: t.costMicros,
-      tokens_in: t.tokensIn,
-      tokens_out: t.tokensOut,
-      requests: t.requests,
+      cost_micros: t.costMicros + x.costMicros,
+      tokens_in: t.tokensIn + x.tokensIn,
+      tokens_out: t.tokensOut + x.tokensOut,
+      requests: t.requests + x.requests,
     };
   });
   // Round trip 2: every write of the batch in one statement (data-modifying CTEs), and COMMIT.
@@ -471,19 +722,21 @@ async function recordLocked(
        insert into transaction_record (id, org_id, vendor, model, agent_id, user_id, user_roles,
           team_id, project_id, amount_micros, amount_cents, tokens_in, tokens_out, prompt,
           response, metadata, occurred_at, created_at, action, admitted, rule_id, policy_result,
-          evaluation, counted_windows, price_source, price_version, status)
+          evaluation, counted_windows, price_source, price_version, phase, status,
+          idempotency_key, hold, expires_at)
        select x.id, ${q(orgId)}, x.vendor, x.model, x.agent_id, x.user_id, x.user_roles,
           x.team_id, x.project_id, x.amount_micros, x.amount_cents, x.tokens_in, x.tokens_out,
           x.prompt, x.response, x.metadata, x.occurred_at, x.created_at, x.action, x.admitted,
           x.rule_id, x.policy_result, x.evaluation, x.counted_windows, x.price_source,
-          x.price_version, x.status
+          x.price_version, x.phase, x.status, x.idempotency_key, x.hold, x.expires_at
          from jsonb_to_recordset(${q(JSON.stringify(txRows))}::jsonb) as x(id text,
           vendor text, model text, agent_id text, user_id text, user_roles jsonb, team_id text,
           project_id text, amount_micros bigint, amount_cents bigint, tokens_in bigint,
           tokens_out bigint, prompt text, response text, metadata jsonb, occurred_at timestamptz,
           created_at timestamptz, action text, admitted boolean, rule_id text,
           policy_result jsonb, evaluation jsonb, counted_windows jsonb, price_source text,
-          price_version text, status text)
+          price_version text, phase text, status text, idempotency_key text, hold jsonb,
+          expires_at timestamptz)
      ), counters as (
        update window_counter c
           set cost_micros = x.cost_micros, tokens_in = x.tokens_in, tokens_out = x.tokens_out,
@@ -499,14 +752,129 @@ async function recordLocked(
          from jsonb_to_recordset(${q(JSON.stringify(auditRows))}::jsonb) as x(id text,
           event_type text, occurred_at timestamptz, actor text, entity_type text,
           entity_id text, metadata jsonb)
-     )
+     )${idemRows.length > 0 ? idempotencyCte(q(orgId), q(JSON.stringify(idemRows)), evaluatedAt) : ''}${
+       alertRows.length > 0 ? alertCtes(q(orgId), q(JSON.stringify(alertRows))) : ''
+     }
      select 1; commit;`,
   );
   return { outcomes };
 }
 
-export function transactionEventType(d: Decision): string {
+function storedAnswer(
+  row: IdempotencyRow | undefined,
+): { hash: string; response: StoredResponse | null } | null {
+  if (!row) return null;
+  return {
+    hash: row.request_hash,
+    response:
+      row.status_code === null || row.response_body === null
+        ? null
+        : { status: row.status_code, body: row.response_body },
+  };
+}
+
+function inProgress(key: string): Conflict {
+  return new Conflict(
+    'IDEMPOTENCY_IN_PROGRESS',
+    `A request with idempotency key "${key}" is still being processed; retry shortly`,
+    { idempotencyKey: key },
+  );
+}
+
+function idempotencyCte(orgId: string, rows: string, at: string): string {
+  return `, idem as (
+       insert into idempotency_record (org_id, key, route, request_hash, status_code,
+          response_body, created_at, completed_at)
+       select ${orgId}, x.key, x.route, x.request_hash, x.status_code, x.response_body,
+          ${dollarQuote(at)}::timestamptz, ${dollarQuote(at)}::timestamptz
+         from jsonb_to_recordset(${rows}::jsonb) as x(key text, route text, request_hash text,
+          status_code int, response_body text)
+     )`;
+}
+
+/**
+ * New alerts (one per dedup key: a repeat is dropped by the unique index) and, for `notify`,
+ * one outbox row per enabled channel the rule names — only for alerts this batch created.
+ */
+function alertCtes(orgId: string, rows: string): string {
+  return `, alert_src as (
+       select * from jsonb_to_recordset(${rows}::jsonb) as x(id text, rule_id text,
+          rule_name text, action text, message text, dedup_key text, transaction_id text,
+          agent_id text, group_value text, time_window text, window_start timestamptz,
+          threshold_pct int, limit_value bigint, current_value bigint, unit text,
+          created_at timestamptz, channels jsonb)
+     ), alerts as (
+       insert into policy_alert (id, org_id, rule_id, rule_name, action, message, dedup_key,
+          transaction_id, agent_id, group_value, time_window, window_start, threshold_pct,
+          limit_value, current_value, unit, created_at)
+       select s.id, ${orgId}, s.rule_id, s.rule_name, s.action, s.message, s.dedup_key,
+          s.transaction_id, s.agent_id, s.group_value, s.time_window, s.window_start,
+          s.threshold_pct, s.limit_value, s.current_value, s.unit, s.created_at
+         from alert_src s
+       on conflict (org_id, dedup_key) do nothing
+       returning id
+     ), outbox as (
+       insert into notification_outbox (id, org_id, alert_id, channel_id, payload)
+       select 'ntf_' || md5(s.id || '|' || c.id), ${orgId}, s.id, c.id,
+          jsonb_build_object('alertId', s.id, 'ruleId', s.rule_id, 'ruleName', s.rule_name,
+            'action', s.action, 'message', s.message, 'transactionId', s.transaction_id,
+            'agentId', s.agent_id, 'timeWindow', s.time_window, 'limit', s.limit_value,
+            'current', s.current_value, 'unit', s.unit, 'createdAt', s.created_at)
+         from alerts a
+         join alert_src s on s.id = a.id
+         cross join lateral jsonb_array_elements_text(s.channels) as ch(id)
+         join notification_channel c on c.id = ch.id and c.org_id = ${orgId} and c.enabled
+     )`;
+}
+
+/**
+ * The alert a `warn` or `notify` decision raises, deduplicated per rule, group, window and
+ * threshold: the first transaction past the threshold raises it, later ones in the same window
+ * find it there. A rule without a window raises one alert per group per day.
+ */
+function alertOf(
+  policy: LoadedPolicy['policy'],
+  d: Decision,
+  input: TransactionInput,
+  txId: string,
+  nowMs: number,
+  timeZone: string,
+): Record<string, unknown> | null {
+  if (!d.admitted || (d.action !== 'warn' && d.action !== 'notify') || d.ruleId === null) {
+    return null;
+  }
+  const cr = policy.rules.find((c) => c.rule.id === d.ruleId);
+  if (!cr) return null;
+  const w = cr.window;
+  const per = w ? w.group : 'agent';
+  const group = groupValue(per, input);
+  const period: Period = w ? w.period : 'daily';
+  const start = windowBounds(period, nowMs, timeZone).startIso;
+  const threshold = w ? w.thresholdPct : null;
+  return {
+    id: newId('alert'),
+    rule_id: d.ruleId,
+    rule_name: d.ruleName ?? '',
+    action: d.action,
+    message: d.message,
+    dedup_key: `${d.ruleId}|${period}|${start}|${per}:${group}|${String(threshold)}`,
+    transaction_id: txId,
+    agent_id: input.agentId ?? null,
+    group_value: group,
+    time_window: w ? w.period : null,
+    window_start: start,
+    threshold_pct: threshold,
+    limit_value: d.details.limit,
+    current_value: d.details.current,
+    unit: d.details.unit,
+    created_at: new Date(nowMs).toISOString(),
+    channels: cr.rule.actionConfig.channels ?? [],
+  };
+}
+
+export function transactionEventType(d: Decision, phase: 'final' | 'reserve' = 'final'): string {
   if (!d.admitted) return 'transaction.blocked';
+  if (phase === 'reserve') return 'transaction.reserved';
   if (d.action === 'flag') return 'transaction.flagged';
   if (d.action === 'warn') return 'transaction.warned';
   return 'transaction.recorded';

@@ -13,10 +13,18 @@ import {
 } from '@reins/engine';
 import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
-import { NotFound, PolicyViolation, ValidationError } from '../errors.js';
+import {
+  DomainError,
+  NotFound,
+  PolicyViolation,
+  ValidationError,
+  toErrorResponse,
+} from '../errors.js';
 import { newId } from '../lib/ids.js';
 import {
+  DEFAULT_RESERVATION_TTL_SECONDS,
   SNIPPET_CHARS,
+  bulkInput,
   listTransactionsInput,
   transactionInput,
   type TransactionInputBody,
@@ -24,8 +32,19 @@ import {
 import { parseInput } from '../schemas/common.js';
 import { sqlOf } from '../lib/sql.js';
 import { requirePermission } from './auth.js';
-import { evaluationContext, toTotals, type CounterRow, type StoredEvaluation } from './recorder.js';
-import type { TxRequest } from './recorder.js';
+import {
+  agentBudgetsOf,
+  evaluationContext,
+  toTotals,
+  type CounterRow,
+  type StoredEvaluation,
+  type TxOutcome,
+  type TxRequest,
+  type TxResult,
+} from './recorder.js';
+import { idempotencyKeyOf, replay, requestHash, type StoredResponse } from './idempotency.js';
+
+const SUBMIT_ROUTE = 'POST /api/v1/transactions';
 
 /** Future timestamps beyond clock skew are a client bug, not a transaction. */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
@@ -55,6 +74,7 @@ export function blockDetails(d: Decision): Record<string, unknown> {
 
 /** Normalizes a validated body into the engine's input and the stored record. */
 export function toTxRequest(ctx: Ctx, body: TransactionInputBody, nowMs: number): TxRequest {
+  const priceFromTokens = body.amount === undefined && body.amountMicros === undefined;
   const amountMicros = body.amountMicros ?? (body.amount ?? 0) * MICROS_PER_CENT;
   if (body.timestamp && Date.parse(body.timestamp) > nowMs + MAX_FUTURE_SKEW_MS) {
     throw ValidationError.of('timestamp', 'must not be more than 5 minutes in the future');
@@ -78,6 +98,10 @@ export function toTxRequest(ctx: Ctx, body: TransactionInputBody, nowMs: number)
   };
   return {
     orgId: ctx.orgId,
+    phase: body.phase ?? 'final',
+    ttlMs: (body.reservationTtlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS) * 1000,
+    priceFromTokens,
+    idempotency: null,
     input,
     record: {
       id: newId('txn'),
@@ -96,9 +120,10 @@ export function toTxRequest(ctx: Ctx, body: TransactionInputBody, nowMs: number)
       response: body.response ? body.response.slice(0, SNIPPET_CHARS) : null,
       metadata: body.metadata ?? {},
       occurredAt: body.timestamp ?? new Date(nowMs).toISOString(),
-      // The caller states the cost; the price table only tells whether the model is known.
-      priceSource: 'caller',
-      priceVersion: PRICE_DATA_VERSION,
+      // The caller states the cost (the price table then only tells whether the model is
+      // known); without an amount the recorder costs the tokens and names the price it used.
+      priceSource: priceFromTokens ? null : 'caller',
+      priceVersion: priceFromTokens ? null : PRICE_DATA_VERSION,
     },
   };
 }
@@ -107,27 +132,139 @@ export interface SubmitResult {
   id: string;
   action: string;
   policyResult: PolicyResult & { details: Record<string, unknown> };
+  /** Reservations: `reserved` and when the hold expires. */
+  status?: 'reserved';
+  expiresAt?: string;
+  /** Costed from tokens: the amount the price table gave. */
+  amount?: number;
+  amountMicros?: number;
+}
+
+function violation(o: TxOutcome): PolicyViolation {
+  return new PolicyViolation({
+    id: o.id,
+    policyResult: policyResultOf(o.decision),
+    details: blockDetails(o.decision),
+  });
+}
+
+function admittedResult(req: TxRequest, o: TxOutcome): SubmitResult {
+  const d = o.decision;
+  return {
+    id: o.id,
+    action: d.action,
+    policyResult: { ...policyResultOf(d), details: blockDetails(d) },
+    ...(req.phase === 'reserve' && o.expiresAt
+      ? { status: 'reserved', expiresAt: o.expiresAt }
+      : {}),
+    ...(req.priceFromTokens
+      ? { amount: Math.ceil(o.amountMicros / MICROS_PER_CENT), amountMicros: o.amountMicros }
+      : {}),
+  };
+}
+
+/** The REST answer to one submitted transaction, exactly as it is sent (stored for replays). */
+function responseOf(req: TxRequest, o: TxOutcome): StoredResponse {
+  if (!o.decision.admitted) {
+    const e = toErrorResponse(violation(o));
+    return { status: e.status, body: JSON.stringify(e.body) };
+  }
+  return { status: 202, body: JSON.stringify({ success: true, ...admittedResult(req, o) }) };
+}
+
+/** The transaction a request body describes, with its idempotency key if it has one. */
+function prepare(ctx: Ctx, raw: unknown, header: string | null, route: string): TxRequest {
+  const body = parseInput(transactionInput, raw);
+  const req = toTxRequest(ctx, body, ctx.core.clock());
+  const key = idempotencyKeyOf(header, body);
+  if (key !== null) {
+    req.idempotency = {
+      key,
+      hash: requestHash(route, body),
+      route,
+      respond: (o) => responseOf(req, o),
+    };
+  }
+  return req;
+}
+
+function answer(req: TxRequest, r: TxResult): SubmitResult {
+  switch (r.kind) {
+    case 'replay':
+      return replay<SubmitResult>(r.response);
+    case 'refused':
+      throw r.error;
+    case 'recorded':
+      if (!r.outcome.decision.admitted) throw violation(r.outcome);
+      return admittedResult(req, r.outcome);
+  }
 }
 
 /** POST /api/v1/transactions: 202 on admit; a block is recorded, then thrown as a 403. */
 export async function submitTransaction(ctx: Ctx, raw: unknown): Promise<SubmitResult> {
   requirePermission(ctx, 'transactions:write');
-  const body = parseInput(transactionInput, raw);
-  const req = toTxRequest(ctx, body, ctx.core.clock());
-  const outcome = await ctx.core.recorder.submit(req);
-  const d = outcome.decision;
-  if (!d.admitted) {
-    throw new PolicyViolation({
-      id: outcome.id,
-      policyResult: policyResultOf(d),
-      details: blockDetails(d),
-    });
+  const req = prepare(ctx, raw, ctx.idempotencyKey, SUBMIT_ROUTE);
+  return answer(req, await ctx.core.recorder.submit(req));
+}
+
+/** One item of a bulk answer: the single request's body, with its position. */
+export type BulkItemResult = { index: number; success: boolean } & Record<string, unknown>;
+
+/**
+ * POST /api/v1/transactions/bulk: every valid item is queued at once, in order, so each is
+ * evaluated after the ones before it (and sees their spend); an invalid or refused item is
+ * reported in its place without failing the others. With an `Idempotency-Key` header, item
+ * `i` is keyed `<key>#<i>`: replaying the request replays every item.
+ */
+export async function submitBulk(ctx: Ctx, raw: unknown) {
+  requirePermission(ctx, 'transactions:write');
+  const { transactions } = parseInput(bulkInput, raw);
+  const header = ctx.idempotencyKey;
+  const pending = transactions.map((item, index) => {
+    try {
+      const req = prepare(
+        ctx,
+        item,
+        header === null ? null : `${header}#${String(index)}`,
+        SUBMIT_ROUTE,
+      );
+      return { req, result: ctx.core.recorder.submit(req) };
+    } catch (err) {
+      return { error: prefixed(err, index) };
+    }
+  });
+  const results: BulkItemResult[] = [];
+  let recorded = 0;
+  let blocked = 0;
+  let failed = 0;
+  for (const [index, p] of pending.entries()) {
+    let body: Record<string, unknown>;
+    try {
+      if ('error' in p) throw p.error;
+      body = { success: true, ...answer(p.req, await p.result) };
+      recorded += 1;
+    } catch (err) {
+      // A fault of the server (not of the item) fails the request: the error handler logs it,
+      // and a retry with the same Idempotency-Key replays the items that were recorded.
+      if (!(err instanceof DomainError)) throw err;
+      body = toErrorResponse(err).body;
+      if (body.code === 'POLICY_VIOLATION') blocked += 1;
+      else failed += 1;
+    }
+    results.push({ index, ...body } as BulkItemResult);
   }
-  return {
-    id: outcome.id,
-    action: d.action,
-    policyResult: { ...policyResultOf(d), details: blockDetails(d) },
-  };
+  return { results, count: results.length, recorded, blocked, failed };
+}
+
+/** Names an item's invalid field by its place in the bulk body (`transactions.3.amount`). */
+function prefixed(err: unknown, index: number): unknown {
+  if (!(err instanceof ValidationError)) return err;
+  return new ValidationError(
+    err.issues.map((i) => ({
+      ...i,
+      path: `transactions.${String(index)}${i.path === 'body' ? '' : `.${i.path}`}`,
+    })),
+  );
 }
 
 /**
@@ -142,8 +279,9 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
   const sql = sqlOf(ctx.em);
   const settings = await ctx.core.policies.settings(sql, ctx.orgId);
   if (!settings) throw new NotFound('Organization', ctx.orgId);
-  const { policy } = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
-  const ectx = evaluationContext(settings, nowMs, true);
+  const loaded = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
+  const policy = loaded.policy;
+  const ectx = evaluationContext(settings, nowMs, true, agentBudgetsOf(loaded.agentBudgets));
   const refs = requiredWindows(policy, req.input, ectx);
   const totals: Record<string, WindowTotals> = {};
   if (refs.length > 0) {
@@ -276,7 +414,12 @@ async function replayTrace(ctx: Ctx, t: TransactionRecord): Promise<TraceEntry[]
   for (const [key, [costMicros, tokensIn, tokensOut, requests]] of Object.entries(ev.windows)) {
     windows[key] = { costMicros, tokensIn, tokensOut, requests };
   }
-  const d = evaluate(policy, input, windows, evaluationContext(ev, t.createdAt.getTime(), true));
+  const d = evaluate(
+    policy,
+    input,
+    windows,
+    evaluationContext(ev, t.createdAt.getTime(), true, ev.agentBudgets ?? {}),
+  );
   return d.trace;
 }
 

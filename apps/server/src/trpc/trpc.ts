@@ -11,6 +11,7 @@ import { checkStorable } from '../schemas/common.js';
 export interface OuterContext {
   core: Core;
   authorization: string | undefined;
+  idempotencyKey?: string | null;
 }
 
 const TRPC_CODES: Record<number, TRPC_ERROR_CODE_KEY> = {
@@ -69,6 +70,6 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapErrors);
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const reins = await createContext(ctx.core, ctx.authorization);
+  const reins = await createContext(ctx.core, ctx.authorization, ctx.idempotencyKey ?? null);
   return next({ ctx: { ...ctx, reins } });
 });

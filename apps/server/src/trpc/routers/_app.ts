@@ -3,7 +3,14 @@ import { ruleSchemas } from '@reins/engine';
 import { parseInput } from '../../schemas/common.js';
 import { createKeyInput } from '../../schemas/keys.js';
 import { listDocsRulesInput } from '../../schemas/rules.js';
-import { listTransactionsInput, transactionInput } from '../../schemas/transactions.js';
+import {
+  bulkInput,
+  listTransactionsInput,
+  settleInput,
+  transactionInput,
+  voidInput,
+} from '../../schemas/transactions.js';
+import { settleReservation, voidReservation } from '../../services/reservations.js';
 import { createKey, listKeys, revokeKey } from '../../services/keys.js';
 import {
   createRule,
@@ -18,6 +25,7 @@ import {
   getTransaction,
   getTransactionTrace,
   listTransactions,
+  submitBulk,
   submitTransaction,
 } from '../../services/transactions.js';
 import { authedProcedure, publicProcedure, rawInput, router } from '../trpc.js';
@@ -33,6 +41,12 @@ const ruleUpdate = z.strictObject({
   patch: z.record(z.string(), z.unknown()),
 });
 const idOf = (input: unknown): string => parseInput(byId, input).id;
+const withBody = <S extends z.ZodType>(body: S) =>
+  z.strictObject({ id: z.string().min(1).max(100), body: body.optional() });
+function idAndBody(input: unknown): { id: string; body: unknown } {
+  const { id, body } = parseInput(withBody(z.unknown()), input);
+  return { id, body: body ?? {} };
+}
 
 /**
  * The typed API: the same service functions as the REST routes, so the two cannot diverge.
@@ -44,6 +58,17 @@ export const appRouter = router({
     submit: authedProcedure
       .input(rawInput(transactionInput))
       .mutation(({ ctx, input }) => submitTransaction(ctx.reins, input)),
+    bulk: authedProcedure
+      .input(rawInput(bulkInput))
+      .mutation(({ ctx, input }) => submitBulk(ctx.reins, input)),
+    settle: authedProcedure.input(rawInput(withBody(settleInput))).mutation(({ ctx, input }) => {
+      const { id, body } = idAndBody(input);
+      return settleReservation(ctx.reins, id, body);
+    }),
+    void: authedProcedure.input(rawInput(withBody(voidInput))).mutation(({ ctx, input }) => {
+      const { id, body } = idAndBody(input);
+      return voidReservation(ctx.reins, id, body);
+    }),
     list: authedProcedure
       .input(rawInput(listTransactionsInput))
       .query(({ ctx, input }) => listTransactions(ctx.reins, input)),

@@ -1,0 +1,341 @@
+/**
+ * Two-phase transactions (SPEC §4): a reservation holds its estimated amount in every window
+ * counter it counted in; settling replaces the hold with the actual cost, voiding releases it.
+ *
+ * Both lock the transaction row first, then its counters in key order — the order the recorder's
+ * batches lock counters in — so they interleave with recording without deadlocks, and a settle
+ * racing a void (or itself) finds the state the other one left.
+ */
+import { MICROS_PER_CENT, estimateCost } from '@reins/engine';
+import type { Ctx } from '../core.js';
+import { Conflict, NotFound, ValidationError } from '../errors.js';
+import { newId } from '../lib/ids.js';
+import { plainSql, sqlOf, type Sql } from '../lib/sql.js';
+import { parseInput } from '../schemas/common.js';
+import {
+  SNIPPET_CHARS,
+  settleInput,
+  voidInput,
+  type SettleInput,
+} from '../schemas/transactions.js';
+import { requirePermission } from './auth.js';
+import { idempotencyConflict, idempotencyKeyOf, replay, requestHash } from './idempotency.js';
+
+interface ReservationRow {
+  id: string;
+  phase: string;
+  status: string;
+  hold: { amountMicros: number; tokensIn: number; tokensOut: number } | null;
+  counted_windows: string[];
+  vendor: string;
+  model: string | null;
+  agent_id: string;
+  expires_at: Date | null;
+}
+
+interface Amounts {
+  amountMicros: number;
+  tokensIn: number;
+  tokensOut: number;
+}
+
+async function lockReservation(sql: Sql, orgId: string, id: string): Promise<ReservationRow> {
+  const [row] = await sql<ReservationRow>(
+    `select id, phase, status, hold, counted_windows, vendor, model, agent_id, expires_at
+       from transaction_record where org_id = ? and id = ? for update`,
+    [orgId, id],
+  );
+  if (!row) throw new NotFound('Transaction', id);
+  return row;
+}
+
+/** Refuses what the state machine does not allow: only a live or expired hold can change. */
+function assertOpen(row: ReservationRow, verb: 'settle' | 'void'): void {
+  if (row.phase !== 'reserve') {
+    throw new Conflict(
+      'NOT_A_RESERVATION',
+      `Transaction ${row.id} was recorded as final, not reserved; there is nothing to ${verb}`,
+      { id: row.id, status: row.status },
+    );
+  }
+  if (row.status === 'settled') {
+    throw new Conflict('RESERVATION_SETTLED', `Reservation ${row.id} is already settled`, {
+      id: row.id,
+      status: row.status,
+    });
+  }
+  if (row.status === 'voided') {
+    throw new Conflict('RESERVATION_VOIDED', `Reservation ${row.id} was voided`, {
+      id: row.id,
+      status: row.status,
+    });
+  }
+  if (row.status === 'blocked') {
+    throw new Conflict(
+      'RESERVATION_BLOCKED',
+      `Reservation ${row.id} was blocked by policy; it holds nothing to ${verb}`,
+      { id: row.id, status: row.status },
+    );
+  }
+}
+
+/** Adds `delta` to the reservation's counters, locked in key order. */
+async function adjustCounters(
+  sql: Sql,
+  orgId: string,
+  keys: string[],
+  delta: Amounts & { requests: number },
+): Promise<void> {
+  if (keys.length === 0) return;
+  const list = JSON.stringify(keys);
+  await sql(
+    `select key from window_counter
+      where org_id = ? and key in (select jsonb_array_elements_text(?::jsonb))
+      order by key for update`,
+    [orgId, list],
+  );
+  await sql(
+    `update window_counter
+        set cost_micros = cost_micros + ?, tokens_in = tokens_in + ?,
+            tokens_out = tokens_out + ?, requests = requests + ?, updated_at = now()
+      where org_id = ? and key in (select jsonb_array_elements_text(?::jsonb))`,
+    [delta.amountMicros, delta.tokensIn, delta.tokensOut, delta.requests, orgId, list],
+  );
+}
+
+/** A stored answer for this key, if the request was made before (checked under the row lock). */
+async function priorAnswer<T>(
+  sql: Sql,
+  orgId: string,
+  key: string | null,
+  hash: string,
+): Promise<{ result: T } | null> {
+  if (key === null) return null;
+  const [row] = await sql<{ request_hash: string; status_code: number; response_body: string }>(
+    'select request_hash, status_code, response_body from idempotency_record where org_id = ? and key = ?',
+    [orgId, key],
+  );
+  if (!row) return null;
+  if (row.request_hash !== hash) throw idempotencyConflict(key);
+  return { result: replay<T>({ status: row.status_code, body: row.response_body }) };
+}
+
+async function storeAnswer(
+  sql: Sql,
+  orgId: string,
+  key: string | null,
+  route: string,
+  hash: string,
+  result: object,
+): Promise<void> {
+  if (key === null) return;
+  await sql(
+    `insert into idempotency_record (org_id, key, route, request_hash, status_code, response_body,
+        completed_at)
+     values (?, ?, ?, ?, 200, ?, now())`,
+    [orgId, key, route, hash, JSON.stringify({ success: true, ...result })],
+  );
+}
+
+/**
+ * The actual cost: stated, or the tokens priced with the org's price table now. Read before the
+ * settle's transaction (vendor and model never change): loading the price overrides may write a
+ * policy snapshot, which must not roll back with a refused settle.
+ */
+async function actualAmounts(
+  ctx: Ctx,
+  id: string,
+  body: SettleInput,
+  nowMs: number,
+): Promise<Amounts & { priceSource: string | null; priceVersion: string | null }> {
+  const tokensIn = body.tokensIn ?? 0;
+  const tokensOut = body.tokensOut ?? 0;
+  const stated =
+    body.amountMicros ?? (body.amount === undefined ? undefined : body.amount * MICROS_PER_CENT);
+  if (stated !== undefined) {
+    return { amountMicros: stated, tokensIn, tokensOut, priceSource: 'caller', priceVersion: null };
+  }
+  const sql = plainSql(ctx.core.orm);
+  const [tx] = await sql<{ vendor: string; model: string | null }>(
+    'select vendor, model from transaction_record where org_id = ? and id = ?',
+    [ctx.orgId, id],
+  );
+  if (!tx) throw new NotFound('Transaction', id);
+  const settings = await ctx.core.policies.settings(sql, ctx.orgId);
+  if (!settings) throw new NotFound('Organization', ctx.orgId);
+  const loaded = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
+  const est = estimateCost(
+    tx.vendor,
+    tx.model ?? '',
+    { inputTokens: tokensIn, outputTokens: tokensOut },
+    { at: nowMs, overrides: loaded.overrides },
+  );
+  if (!est.known) {
+    throw ValidationError.of(
+      'amount',
+      `is required: the price table has no price for ${tx.vendor} model "${tx.model ?? '(none)'}"`,
+    );
+  }
+  return {
+    amountMicros: est.costMicros,
+    tokensIn,
+    tokensOut,
+    priceSource: est.price.source,
+    priceVersion: est.price.version,
+  };
+}
+
+export interface SettleResult {
+  id: string;
+  status: 'settled';
+  amount: number;
+  amountMicros: number;
+  tokensIn: number;
+  tokensOut: number;
+  estimatedAmount: number;
+  estimatedAmountMicros: number;
+  settledAt: string;
+}
+
+/** POST /api/v1/transactions/:id/settle */
+export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Promise<SettleResult> {
+  requirePermission(ctx, 'transactions:write');
+  const body = parseInput(settleInput, raw);
+  const route = `POST /api/v1/transactions/${id}/settle`;
+  // Only the header keys a settle: `metadata.requestId` names the original call.
+  const key = idempotencyKeyOf(ctx.idempotencyKey, null);
+  const hash = requestHash(route, body);
+  const nowMs = ctx.core.clock();
+  const at = new Date(nowMs).toISOString();
+  const actual = await actualAmounts(ctx, id, body, nowMs);
+  return ctx.em.transactional(async (em) => {
+    const sql = sqlOf(em);
+    const row = await lockReservation(sql, ctx.orgId, id);
+    const prior = await priorAnswer<SettleResult>(sql, ctx.orgId, key, hash);
+    if (prior) return prior.result;
+    assertOpen(row, 'settle');
+    const hold = row.hold ?? { amountMicros: 0, tokensIn: 0, tokensOut: 0 };
+    // A live hold is replaced; a hold the worker already released (expired) is not there to
+    // replace, so the whole actual cost is added.
+    const held = row.status === 'reserved';
+    await adjustCounters(sql, ctx.orgId, row.counted_windows, {
+      amountMicros: actual.amountMicros - (held ? hold.amountMicros : 0),
+      tokensIn: actual.tokensIn - (held ? hold.tokensIn : 0),
+      tokensOut: actual.tokensOut - (held ? hold.tokensOut : 0),
+      requests: held ? 0 : 1,
+    });
+    const amountCents = Math.ceil(actual.amountMicros / MICROS_PER_CENT);
+    await sql(
+      `update transaction_record
+          set status = 'settled', settled_at = ?, amount_micros = ?, amount_cents = ?,
+              tokens_in = ?, tokens_out = ?, price_source = coalesce(?, price_source),
+              price_version = coalesce(?, price_version),
+              response = coalesce(?, response), metadata = metadata || ?::jsonb
+        where org_id = ? and id = ?`,
+      [
+        at,
+        actual.amountMicros,
+        amountCents,
+        actual.tokensIn,
+        actual.tokensOut,
+        actual.priceSource,
+        actual.priceVersion,
+        body.response ? body.response.slice(0, SNIPPET_CHARS) : null,
+        JSON.stringify(body.metadata ?? {}),
+        ctx.orgId,
+        id,
+      ],
+    );
+    const result: SettleResult = {
+      id,
+      status: 'settled',
+      amount: amountCents,
+      amountMicros: actual.amountMicros,
+      tokensIn: actual.tokensIn,
+      tokensOut: actual.tokensOut,
+      estimatedAmount: Math.ceil(hold.amountMicros / MICROS_PER_CENT),
+      estimatedAmountMicros: hold.amountMicros,
+      settledAt: at,
+    };
+    await auditEvent(sql, ctx, 'transaction.settled', id, at, {
+      vendor: row.vendor,
+      model: row.model,
+      agentId: row.agent_id,
+      amountCents,
+      amountMicros: actual.amountMicros,
+      estimatedAmountMicros: hold.amountMicros,
+      holdExpired: !held,
+    });
+    await storeAnswer(sql, ctx.orgId, key, route, hash, result);
+    return result;
+  });
+}
+
+export interface VoidResult {
+  id: string;
+  status: 'voided';
+  releasedAmountMicros: number;
+  voidedAt: string;
+}
+
+/** POST /api/v1/transactions/:id/void */
+export async function voidReservation(ctx: Ctx, id: string, raw: unknown): Promise<VoidResult> {
+  requirePermission(ctx, 'transactions:write');
+  const body = parseInput(voidInput, raw ?? {});
+  const route = `POST /api/v1/transactions/${id}/void`;
+  const key = idempotencyKeyOf(ctx.idempotencyKey, null);
+  const hash = requestHash(route, body);
+  const at = new Date(ctx.core.clock()).toISOString();
+  return ctx.em.transactional(async (em) => {
+    const sql = sqlOf(em);
+    const row = await lockReservation(sql, ctx.orgId, id);
+    const prior = await priorAnswer<VoidResult>(sql, ctx.orgId, key, hash);
+    if (prior) return prior.result;
+    assertOpen(row, 'void');
+    const hold = row.hold ?? { amountMicros: 0, tokensIn: 0, tokensOut: 0 };
+    const held = row.status === 'reserved';
+    if (held) {
+      await adjustCounters(sql, ctx.orgId, row.counted_windows, {
+        amountMicros: -hold.amountMicros,
+        tokensIn: -hold.tokensIn,
+        tokensOut: -hold.tokensOut,
+        requests: -1,
+      });
+    }
+    await sql(
+      `update transaction_record set status = 'voided', voided_at = ? where org_id = ? and id = ?`,
+      [at, ctx.orgId, id],
+    );
+    const result: VoidResult = {
+      id,
+      status: 'voided',
+      releasedAmountMicros: held ? hold.amountMicros : 0,
+      voidedAt: at,
+    };
+    await auditEvent(sql, ctx, 'transaction.voided', id, at, {
+      vendor: row.vendor,
+      model: row.model,
+      agentId: row.agent_id,
+      releasedAmountMicros: result.releasedAmountMicros,
+      ...(body.reason ? { reason: body.reason } : {}),
+    });
+    await storeAnswer(sql, ctx.orgId, key, route, hash, result);
+    return result;
+  });
+}
+
+async function auditEvent(
+  sql: Sql,
+  ctx: Ctx,
+  eventType: string,
+  entityId: string,
+  at: string,
+  metadata: Record<string, unknown>,
+): Promise<void> {
+  await sql(
+    `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id,
+        metadata)
+     values (?, ?, ?, ?, ?, 'transaction', ?, ?::jsonb)`,
+    [newId('evt'), ctx.orgId, eventType, at, ctx.actor, entityId, JSON.stringify(metadata)],
+  );
+}
