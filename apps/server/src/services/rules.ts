@@ -22,10 +22,14 @@ import { newId } from '../lib/ids.js';
 import { parseInput } from '../schemas/common.js';
 import { listDocsRulesInput } from '../schemas/rules.js';
 import { audit } from './audit.js';
+import { assertChannelsExist } from './channels.js';
 import { bumpPolicyVersion } from './policyVersion.js';
 import { requirePermission } from './auth.js';
 
 export type Dialect = 'docs' | 'typed';
+
+/** Where each dialect carries a rule's notification channel ids. */
+const CHANNELS_FIELD = { docs: 'actionConfig.channels', typed: 'action_config.channels' } as const;
 
 function unwrap(r: ParseResult<Rule>): Rule {
   if (!r.ok) throw new ValidationError(r.issues);
@@ -58,6 +62,7 @@ export async function createRule(ctx: Ctx, dialect: Dialect, body: unknown): Pro
   // An org-scoped rule names its organization (shown, never compared: SPEC §3).
   if (rule.scope === 'org' && rule.scopeId === null) rule.scopeId = ctx.orgId;
   await ctx.em.transactional(async (em) => {
+    await assertChannelsExist(em, ctx.orgId, rule.actionConfig.channels, CHANNELS_FIELD[dialect]);
     em.create(PolicyRule, {
       id: rule.id,
       orgId: ctx.orgId,
@@ -138,6 +143,7 @@ export async function updateRule(
       dialect === 'docs' ? patchDocsRule(before, patch, now) : patchTypedRule(before, patch, now),
     );
     if (rule.scope === 'org' && rule.scopeId === null) rule.scopeId = ctx.orgId;
+    await assertChannelsExist(em, ctx.orgId, rule.actionConfig.channels, CHANNELS_FIELD[dialect]);
     em.assign(row, rowFields(rule));
     const eventType =
       before.enabled !== rule.enabled

@@ -1,4 +1,33 @@
-import { router } from '../trpc.js';
+import { z } from 'zod';
+import { ident, parseInput } from '../../schemas/common.js';
+import { channelIdInput, channelUpdateInput, createChannelInput } from '../../schemas/channels.js';
+import {
+  createChannel,
+  deleteChannel,
+  getChannel,
+  listChannels,
+  updateChannel,
+} from '../../services/channels.js';
+import { authedProcedure, rawInput, router } from '../trpc.js';
+
+const idOf = (input: unknown): string => parseInput(channelIdInput, input).id;
+/** The patch itself is validated by the service, as the REST body is. */
+const updateEnvelope = z.strictObject({ id: ident(100), patch: z.unknown() });
 
 /** Notification channels (`/api/notification-channels`): the same services as the REST routes. */
-export const channelsRouter = router({});
+export const channelsRouter = router({
+  create: authedProcedure
+    .input(rawInput(createChannelInput))
+    .mutation(({ ctx, input }) => createChannel(ctx.reins, input)),
+  list: authedProcedure.query(({ ctx }) => listChannels(ctx.reins)),
+  get: authedProcedure
+    .input(rawInput(channelIdInput))
+    .query(({ ctx, input }) => getChannel(ctx.reins, idOf(input))),
+  update: authedProcedure.input(rawInput(channelUpdateInput)).mutation(({ ctx, input }) => {
+    const { id, patch } = parseInput(updateEnvelope, input);
+    return updateChannel(ctx.reins, id, patch);
+  }),
+  delete: authedProcedure
+    .input(rawInput(channelIdInput))
+    .mutation(({ ctx, input }) => deleteChannel(ctx.reins, idOf(input))),
+});
