@@ -1,10 +1,4 @@
-import {
-  compile,
-  type Period,
-  type Policy,
-  type PriceOverride,
-  type Rule,
-} from '@reins/engine';
+import { compile, type Period, type Policy, type PriceOverride, type Rule } from '@reins/engine';
 import type { Sql } from '../lib/sql.js';
 
 /** The organization settings every evaluation needs, read fresh with each batch. */
@@ -154,7 +148,8 @@ export class PolicyCache {
                           from vendor_setting v where v.org_id = o.id), '{}'::jsonb) as vendors,
               coalesce((select jsonb_agg(jsonb_build_object('vendor', p.vendor, 'model', p.model,
                                  'effectiveFrom', p.effective_from, 'effectiveTo', p.effective_to,
-                                 'prices', p.prices) order by p.effective_from, p.id)
+                                 'prices', p.prices)
+                                 order by p.effective_from, p.created_at, p.id)
                           from price_override p where p.org_id = o.id), '[]'::jsonb) as overrides
          from organization o where o.id = ?`,
       [orgId],
