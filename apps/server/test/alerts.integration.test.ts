@@ -296,6 +296,55 @@ describe('GET /api/policy-alerts', () => {
   });
 });
 
+describe('alerts raised by recorded transactions', () => {
+  it('lists the alert a warn decision raised, once per window, and marks it read', async () => {
+    const { key } = await t().newOrg();
+    const rule = await t().call<{ id: string }>(
+      'POST',
+      '/api/policy-rules',
+      {
+        name: 'Daily $10 warning at 80%',
+        conditions: { timeWindow: 'daily' },
+        action: 'warn',
+        actionConfig: { message: 'Daily budget 80% used', limitCents: 1000, thresholdPct: 80 },
+      },
+      { key },
+    );
+    expect(rule.status).toBe(201);
+    const submit = (amount: number) =>
+      t().call<{ id: string; action: string }>(
+        'POST',
+        '/api/v1/transactions',
+        { amount, vendor: 'openai', agentId: 'support-bot' },
+        { key },
+      );
+    expect((await submit(500)).body.action).toBe('pass');
+    const crossing = await submit(400);
+    expect(crossing.body.action).toBe('warn');
+    expect((await submit(100)).body.action).toBe('warn');
+
+    const listed = await list(key);
+    expect(listed.total).toBe(1);
+    expect(listed.alerts[0]).toMatchObject({
+      ruleId: rule.body.id,
+      ruleName: 'Daily $10 warning at 80%',
+      action: 'warn',
+      message: 'Daily budget 80% used',
+      transactionId: crossing.body.id,
+      timeWindow: 'daily',
+      thresholdPct: 80,
+      limit: 1000,
+      current: 900,
+      read: false,
+      readAt: null,
+    });
+    const id = listed.alerts[0]?.id ?? '';
+    const read = await t().call('PUT', `/api/policy-alerts/${id}/read`, undefined, { key });
+    expect(read.body).toEqual({ success: true, id, read: true });
+    expect((await list(key, '?read=false')).total).toBe(0);
+  });
+});
+
 describe('GET /api/policy-alerts/:id', () => {
   it('answers one alert, and 404 for another organization’s or an unknown alert', async () => {
     const { orgId, key } = await t().newOrg();

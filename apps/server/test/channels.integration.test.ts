@@ -383,6 +383,39 @@ describe('rules that name channels', () => {
     expect(typed.body.action_config.channels).toEqual([b.id]);
   });
 
+  it('queues a notify alert for each enabled channel the rule names', async () => {
+    const { orgId, key } = await t().newOrg();
+    const on = await create({ name: 'On', type: 'webhook', url: 'https://n.example.com/h' }, key);
+    const off = await create(
+      { name: 'Off', type: 'email', addresses: ['a@example.com'], enabled: false },
+      key,
+    );
+    const rule = await t().call<{ id: string }>(
+      'POST',
+      '/api/policy-rules',
+      {
+        name: 'Notify on any spend',
+        conditions: { amountCents: { min: 1 } },
+        action: 'notify',
+        actionConfig: { message: 'Spend seen', channels: [on.id, off.id] },
+      },
+      { key },
+    );
+    expect(rule.status).toBe(201);
+    const tx = await t().call<{ action: string }>(
+      'POST',
+      '/api/v1/transactions',
+      { amount: 5, vendor: 'openai' },
+      { key },
+    );
+    expect(tx.body.action).toBe('notify');
+    const rows = await t().sql<{ channel_id: string; status: string }>(
+      'select channel_id, status from notification_outbox where org_id = ?',
+      [orgId],
+    );
+    expect(rows).toEqual([{ channel_id: on.id, status: 'pending' }]);
+  });
+
   it('refuses unknown and other organizations’ channel ids with 422 naming the element', async () => {
     const mine = await create({ name: 'Mine', type: 'email', addresses: ['a@example.com'] });
     const other = await t().newOrg();

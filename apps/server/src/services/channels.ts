@@ -9,7 +9,7 @@ import { NotificationChannel } from '@reins/db';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import { NotFound, ValidationError } from '../errors.js';
-import { randomBase62 } from '../lib/ids.js';
+import { newId } from '../lib/ids.js';
 import { sqlOf } from '../lib/sql.js';
 import { parseInput } from '../schemas/common.js';
 import {
@@ -36,10 +36,6 @@ const FIELDS: Record<ChannelType, readonly ('url' | 'secret' | 'addresses')[]> =
   slack: ['url'],
   email: ['addresses'],
 };
-
-function newChannelId(): string {
-  return `chan_${randomBase62(16)}`;
-}
 
 function generateSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -177,7 +173,7 @@ export async function createChannel(ctx: Ctx, raw: unknown): Promise<{ channel: 
   const now = new Date(ctx.core.clock());
   return ctx.em.transactional(async (em) => {
     const row = em.create(NotificationChannel, {
-      id: newChannelId(),
+      id: newId('chan'),
       orgId: ctx.orgId,
       name: input.name,
       type: input.type,
