@@ -10,6 +10,7 @@ import type { ServerEnv } from './env.js';
 import { buildApp } from './http/app.js';
 import { lockDataDir } from './lib/dataDirLock.js';
 import { Authenticator } from './services/auth.js';
+import { startSealer } from './services/auditChain.js';
 import { bootstrap } from './services/orgs.js';
 import { PolicyCache } from './services/policyCache.js';
 import { RateLimiter } from './services/rateLimit.js';
@@ -118,6 +119,16 @@ export async function startServer(
   const core = createCore(db.orm, env, clock);
   const app = await buildApp(core);
   const address = await app.listen({ port: env.PORT, host: env.HOST });
+  // Extends each organization's audit hash chain behind the hot path (services/auditChain.ts).
+  const sealer =
+    env.REINS_AUDIT_SEAL_MS > 0
+      ? startSealer(db.orm, {
+          intervalMs: env.REINS_AUDIT_SEAL_MS,
+          onError: (err) => {
+            app.log.error({ err }, 'audit sealing failed');
+          },
+        })
+      : undefined;
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -127,6 +138,7 @@ export async function startServer(
     bootstrapKey: boot?.key.key ?? null,
     close() {
       closing ??= (async () => {
+        await sealer?.stop();
         await app.close();
         if (!opts.db) await db.close();
       })();

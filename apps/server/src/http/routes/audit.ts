@@ -1,4 +1,42 @@
 import type { RouteDef } from '../routes.js';
+import { auditCsvInput, listAuditInput, verifyAuditInput } from '../../schemas/audit.js';
+import { exportAuditCsv, listAuditLog, verifyAuditLog } from '../../services/auditLog.js';
 
 /** The audit log (`/api/v1/audit-log`). */
-export const auditRoutes: RouteDef[] = [];
+export const auditRoutes: RouteDef[] = [
+  {
+    method: 'GET',
+    url: '/api/v1/audit-log',
+    summary:
+      'List audit events, newest first (filters action, entityType, startDate, endDate; cursor pagination)',
+    tag: 'Audit log',
+    permission: 'audit:read',
+    envelope: 'docs',
+    status: 200,
+    query: listAuditInput,
+    run: (ctx, i) => listAuditLog(ctx, i.query),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/audit-log/csv',
+    summary:
+      'Export the filtered audit log as CSV (streamed; id,eventType,occurredAt,actor,entityType,entityId,vendor,action)',
+    tag: 'Audit log',
+    permission: 'audit:read',
+    envelope: 'stream',
+    status: 200,
+    query: auditCsvInput,
+    run: (ctx, i) => Promise.resolve(exportAuditCsv(ctx, i.query)),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/audit-log/verify',
+    summary: "Seal pending events, then verify the organization's audit hash chain",
+    tag: 'Audit log',
+    permission: 'audit:read',
+    envelope: 'docs',
+    status: 200,
+    query: verifyAuditInput,
+    run: (ctx, i) => verifyAuditLog(ctx, i.query),
+  },
+];

@@ -1,4 +1,26 @@
-import { router } from '../trpc.js';
+import { auditCsvInput, listAuditInput } from '../../schemas/audit.js';
+import { exportAuditCsv, listAuditLog, verifyAuditLog } from '../../services/auditLog.js';
+import { authedProcedure, rawInput, router } from '../trpc.js';
 
 /** The audit log (`/api/v1/audit-log`): the same services as the REST routes. */
-export const auditRouter = router({});
+export const auditRouter = router({
+  list: authedProcedure
+    .input(rawInput(listAuditInput.partial()))
+    .query(({ ctx, input }) => listAuditLog(ctx.reins, input)),
+  /**
+   * The CSV export as a stream of text chunks (header row first): use `httpBatchStreamLink` on
+   * the client. Concatenated, the chunks are exactly the body of `GET /api/v1/audit-log/csv`.
+   */
+  csv: authedProcedure.input(rawInput(auditCsvInput.partial())).query(async function* ({
+    ctx,
+    input,
+  }) {
+    const { stream } = exportAuditCsv(ctx.reins, input);
+    try {
+      for await (const chunk of stream) yield String(chunk);
+    } finally {
+      stream.destroy();
+    }
+  }),
+  verify: authedProcedure.query(({ ctx }) => verifyAuditLog(ctx.reins, {})),
+});

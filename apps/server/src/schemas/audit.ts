@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { ident, isoEndExclusive, isoInstant } from './common.js';
+
+/**
+ * The audit log's filters (list, CSV export). `action` is resolved by `actionFilter`
+ * (services/auditLog.ts): an event type (`transaction.blocked`), an event type's prefix
+ * (`policy_rule`), or `policy_rule.<action>` — the events in which a policy rule took that action.
+ */
+export const auditFilters = {
+  action: ident(100).optional(),
+  entityType: ident(100).optional(),
+  /** Inclusive. */
+  startDate: isoInstant.optional(),
+  /** A plain date includes that whole day (UTC); a date-time includes that instant. */
+  endDate: isoEndExclusive.optional(),
+};
+
+export const auditCsvInput = z.strictObject(auditFilters);
+export type AuditCsvInput = z.output<typeof auditCsvInput>;
+
+export const listAuditInput = z.strictObject({
+  ...auditFilters,
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  /** `nextCursor` of the previous page (opaque). */
+  cursor: z.string().min(1).max(200).optional(),
+});
+export type ListAuditInput = z.output<typeof listAuditInput>;
+
+export const verifyAuditInput = z.strictObject({});

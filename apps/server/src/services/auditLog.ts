@@ -1,0 +1,293 @@
+/**
+ * The audit log (SPEC §6): the filtered list with cursor pagination, the streamed CSV export and
+ * the hash chain's verification. Always scoped to the caller's organization.
+ *
+ * The `action` filter:
+ * - `policy_rule.<pass|warn|flag|block|log|notify>` — the events in which a policy rule took that
+ *   action: `metadata.action` is it and `metadata.ruleId` is not null (the docs' example,
+ *   `action=policy_rule.block`, answers the `transaction.blocked` events of blocking rules);
+ * - a value without a dot — that event type and every `<value>.*` type (`policy_rule` →
+ *   `policy_rule.created/updated/deleted`, `transaction` → `transaction.*`);
+ * - any other value — exactly that event type (`transaction.blocked`, `api_key.revoked`).
+ */
+import { Readable } from 'node:stream';
+import { ACTIONS } from '@reins/engine';
+import type { Ctx } from '../core.js';
+import type { StreamResult } from '../http/routes.js';
+import { ValidationError } from '../errors.js';
+import { sqlOf, type Sql } from '../lib/sql.js';
+import { parseInput } from '../schemas/common.js';
+import {
+  auditCsvInput,
+  listAuditInput,
+  verifyAuditInput,
+  type AuditCsvInput,
+} from '../schemas/audit.js';
+import { requirePermission } from './auth.js';
+import { OCCURRED, sealOrg, verifyChain, type VerifyResult } from './auditChain.js';
+
+interface Where {
+  sql: string;
+  params: unknown[];
+}
+
+const RULE_ACTION = new RegExp(`^policy_rule\\.(${ACTIONS.join('|')})$`);
+
+/** The SQL of the `action` filter (see the module comment). */
+export function actionFilter(action: string): Where {
+  const m = RULE_ACTION.exec(action);
+  if (m) {
+    return {
+      sql: `(metadata->>'action' = ? and metadata->>'ruleId' is not null)`,
+      params: [m[1]],
+    };
+  }
+  if (!action.includes('.')) {
+    return {
+      sql: '(event_type = ? or starts_with(event_type, ?))',
+      params: [action, `${action}.`],
+    };
+  }
+  return { sql: 'event_type = ?', params: [action] };
+}
+
+function whereOf(orgId: string, q: AuditCsvInput): Where {
+  if (q.startDate !== undefined && q.endDate !== undefined && q.startDate >= q.endDate) {
+    throw ValidationError.of('endDate', 'must be after startDate');
+  }
+  const parts = ['org_id = ?'];
+  const params: unknown[] = [orgId];
+  if (q.action !== undefined) {
+    const a = actionFilter(q.action);
+    parts.push(a.sql);
+    params.push(...a.params);
+  }
+  if (q.entityType !== undefined) {
+    parts.push('entity_type = ?');
+    params.push(q.entityType);
+  }
+  if (q.startDate !== undefined) {
+    parts.push('occurred_at >= ?::timestamptz');
+    params.push(q.startDate);
+  }
+  if (q.endDate !== undefined) {
+    parts.push('occurred_at < ?::timestamptz');
+    params.push(q.endDate);
+  }
+  return { sql: parts.join(' and '), params };
+}
+
+/**
+ * Keyset position: the newest-first walk continues below (occurred_at, id). The instant keeps the
+ * column's microseconds (a JavaScript Date would round them away and skip or repeat events).
+ */
+interface Position {
+  at: string;
+  id: string;
+}
+
+const KEY_AT = OCCURRED;
+const POSITION_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+function encodeCursor(p: Position): string {
+  return Buffer.from(JSON.stringify([p.at, p.id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): Position {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      typeof v[0] === 'string' &&
+      POSITION_AT.test(v[0]) &&
+      !Number.isNaN(Date.parse(v[0])) &&
+      typeof v[1] === 'string' &&
+      v[1].length > 0 &&
+      v[1].length <= 100
+    ) {
+      return { at: v[0], id: v[1] };
+    }
+  } catch {
+    // Falls through to the 422.
+  }
+  throw ValidationError.of('cursor', 'is not a cursor this API returned (use nextCursor)');
+}
+
+/** One page (or chunk) newest first, below `after` if given. */
+function pageQuery(where: Where, columns: string, after: Position | null, limit: number): Where {
+  const keyset = after ? ' and (occurred_at, id) < (?::timestamptz, ?)' : '';
+  return {
+    sql: `select ${columns}, ${KEY_AT} as key_at from audit_event
+           where ${where.sql}${keyset}
+           order by occurred_at desc, id desc
+           limit ?`,
+    params: [...where.params, ...(after ? [after.at, after.id] : []), limit],
+  };
+}
+
+/** `occurredAt` as the API shows instants: ISO 8601 UTC with milliseconds. */
+const SHOWN_AT = `to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+interface ListRow {
+  id: string;
+  seq: string | null;
+  event_type: string;
+  occurred_at: string;
+  actor: string;
+  entity_type: string;
+  entity_id: string;
+  metadata: Record<string, unknown>;
+  hash: string | null;
+  key_at: string;
+}
+
+export interface AuditEventView {
+  id: string;
+  eventType: string;
+  occurredAt: string;
+  actor: string;
+  entityType: string;
+  entityId: string;
+  metadata: Record<string, unknown>;
+  /** Position in the org's hash chain; null until the sealer has reached the event. */
+  seq: number | null;
+  hash: string | null;
+}
+
+export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
+  requirePermission(ctx, 'audit:read');
+  const q = parseInput(listAuditInput, raw);
+  const where = whereOf(ctx.orgId, q);
+  const after = q.cursor === undefined ? null : decodeCursor(q.cursor);
+  const sql = sqlOf(ctx.em);
+  const page = pageQuery(
+    where,
+    `id, seq, event_type, ${SHOWN_AT} as occurred_at, actor, entity_type, entity_id, metadata, hash`,
+    after,
+    q.limit + 1,
+  );
+  const [rows, counted] = await Promise.all([
+    sql<ListRow>(page.sql, page.params),
+    sql<{ n: string }>(`select count(*) as n from audit_event where ${where.sql}`, where.params),
+  ]);
+  const more = rows.length > q.limit;
+  const shown = more ? rows.slice(0, q.limit) : rows;
+  const lastRow = shown[shown.length - 1];
+  const events: AuditEventView[] = shown.map((r) => ({
+    id: r.id,
+    eventType: r.event_type,
+    occurredAt: r.occurred_at,
+    actor: r.actor,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    metadata: r.metadata,
+    seq: r.seq === null ? null : Number(r.seq),
+    hash: r.hash,
+  }));
+  return {
+    events,
+    count: events.length,
+    total: Number(counted[0]?.n ?? 0),
+    nextCursor: more && lastRow ? encodeCursor({ at: lastRow.key_at, id: lastRow.id }) : null,
+  };
+}
+
+export const CSV_HEADER = 'id,eventType,occurredAt,actor,entityType,entityId,vendor,action';
+/** Rows per query of the CSV export. */
+export const CSV_CHUNK = 2000;
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/**
+ * One CSV field (RFC 4180): quoted when it holds a comma, a quote, CR or LF, quotes doubled.
+ * A value a spreadsheet would run as a formula (starting with = + - @ tab or CR) gets a leading
+ * `'` and is quoted: `=SUM(A1)` is written `"'=SUM(A1)"`. Null is an empty field.
+ */
+export function csvField(value: string | null): string {
+  if (value === null) return '';
+  if (FORMULA_START.test(value)) return `"'${value.replace(/"/g, '""')}"`;
+  if (NEEDS_QUOTES.test(value)) return `"${value.replace(/"/g, '""')}"`;
+  return value;
+}
+
+interface CsvRow {
+  id: string;
+  event_type: string;
+  occurred_at: string;
+  actor: string;
+  entity_type: string;
+  entity_id: string;
+  vendor: string | null;
+  action: string | null;
+  key_at: string;
+}
+
+const CSV_COLUMNS = `id, event_type, ${SHOWN_AT} as occurred_at, actor, entity_type, entity_id,
+  metadata->>'vendor' as vendor, metadata->>'action' as action`;
+
+/**
+ * The filtered log as CSV, newest first like the list, read in keyset chunks of `chunk` rows as
+ * the consumer drains the stream (backpressure: one query per `read()`, a chunk is larger than
+ * the stream's buffer), so memory stays constant whatever the log's size. A destroyed stream (the
+ * client went away) runs no further query. Newest first also means that events recorded during
+ * the export (newer than its start) are not in it.
+ */
+export function auditCsvStream(sql: Sql, where: Where, chunk = CSV_CHUNK): Readable {
+  let after: Position | null = null;
+  let first = true;
+  let busy = false;
+  const stream: Readable = new Readable({
+    highWaterMark: 64 * 1024,
+    read() {
+      if (busy) return;
+      busy = true;
+      const page = pageQuery(where, CSV_COLUMNS, after, chunk);
+      sql<CsvRow>(page.sql, page.params).then(
+        (rows) => {
+          busy = false;
+          if (stream.destroyed) return;
+          let text = '';
+          if (first) {
+            text = `${CSV_HEADER}\r\n`;
+            first = false;
+          }
+          for (const r of rows) {
+            text +=
+              `${csvField(r.id)},${csvField(r.event_type)},${csvField(r.occurred_at)},` +
+              `${csvField(r.actor)},${csvField(r.entity_type)},${csvField(r.entity_id)},` +
+              `${csvField(r.vendor)},${csvField(r.action)}\r\n`;
+          }
+          const lastRow = rows[rows.length - 1];
+          if (text) stream.push(text, 'utf8');
+          if (rows.length < chunk || !lastRow) stream.push(null);
+          else after = { at: lastRow.key_at, id: lastRow.id };
+        },
+        (err: unknown) => {
+          busy = false;
+          stream.destroy(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    },
+  });
+  return stream;
+}
+
+export function exportAuditCsv(ctx: Ctx, raw: unknown = {}): StreamResult {
+  requirePermission(ctx, 'audit:read');
+  const q = parseInput(auditCsvInput, raw);
+  return {
+    contentType: 'text/csv; charset=utf-8',
+    filename: 'audit-log.csv',
+    stream: auditCsvStream(sqlOf(ctx.em), whereOf(ctx.orgId, q)),
+  };
+}
+
+/** Seals the org's pending events, then walks its whole chain. */
+export async function verifyAuditLog(ctx: Ctx, raw: unknown = {}): Promise<VerifyResult> {
+  requirePermission(ctx, 'audit:read');
+  parseInput(verifyAuditInput, raw);
+  await sealOrg(ctx.core.orm, ctx.orgId);
+  return verifyChain(sqlOf(ctx.em), ctx.orgId);
+}
