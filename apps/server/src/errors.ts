@@ -106,6 +106,7 @@ export class PolicyViolation extends DomainError {
 /** 409s: the request is well formed but contradicts the state it would change. */
 export type ConflictCode =
   | 'ALREADY_EXISTS'
+  | 'CHANNEL_IN_USE'
   | 'IDEMPOTENCY_CONFLICT'
   | 'IDEMPOTENCY_IN_PROGRESS'
   | 'NOT_A_RESERVATION'

@@ -488,11 +488,7 @@ describe('rules that name channels', () => {
     expect(rule.status).toBe(201);
 
     const refused = await t().call<ErrorBody>('DELETE', `/api/notification-channels/${ch.id}`);
-    expect([refused.status, refused.body.code, refused.body.field]).toEqual([
-      422,
-      'VALIDATION_ERROR',
-      'id',
-    ]);
+    expect([refused.status, refused.body.code]).toEqual([409, 'CHANNEL_IN_USE']);
     expect(refused.body.message).toContain(rule.body.id);
     expect(refused.body.message).toContain('Uses the channel');
     expect((await get(ch.id)).status).toBe(200);
@@ -521,7 +517,7 @@ describe('a rule write racing a channel delete', () => {
       ]);
       // Exactly one wins: the rule (and the delete is refused) or the delete (and the rule is).
       expect([
-        [201, 422],
+        [201, 409],
         [422, 200],
       ]).toContainEqual([ruleRes.status, delRes.status]);
       const [row] = await t().sql<{ n: number }>(

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { NotificationChannel } from '@reins/db';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
-import { NotFound, ValidationError } from '../errors.js';
+import { Conflict, NotFound, ValidationError } from '../errors.js';
 import { newId } from '../lib/ids.js';
 import { sqlOf } from '../lib/sql.js';
 import { parseInput } from '../schemas/common.js';
@@ -292,9 +292,10 @@ export async function deleteChannel(ctx: Ctx, id: string): Promise<{ id: string;
         .slice(0, 5)
         .map((r) => `"${r.name}" (${r.id})`)
         .join(', ');
-      throw ValidationError.of(
-        'id',
-        `is used by rule(s) ${named}${users.length > 5 ? ', …' : ''}; detach it first`,
+      throw new Conflict(
+        'CHANNEL_IN_USE',
+        `Channel ${id} is used by rule(s) ${named}${users.length > 5 ? ', …' : ''}; detach it first`,
+        { ruleIds: users.slice(0, 5).map((r) => r.id) },
       );
     }
     audit(em, {

@@ -24,7 +24,7 @@ export function canonicalJson(value: unknown): string {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
-  return JSON.stringify(value) ?? 'null';
+  return value === undefined ? 'null' : JSON.stringify(value);
 }
 
 /** What a key promises: this route with this body. */
@@ -72,7 +72,7 @@ export function idempotencyConflict(key: string): Conflict {
  * Answers a stored response again: a success body is returned (the adapters add `success`
  * back in the same place), an error body is thrown through the one error mapping.
  */
-export function replay<T>(stored: StoredResponse): T {
+export function replay(stored: StoredResponse): Record<string, unknown> {
   const body = JSON.parse(stored.body) as { success: boolean; code?: ErrorCode; message?: string };
   if (stored.status >= 400) {
     throw new ReplayedError(
@@ -81,5 +81,5 @@ export function replay<T>(stored: StoredResponse): T {
     );
   }
   const { success: _success, ...rest } = body;
-  return rest as T;
+  return rest;
 }

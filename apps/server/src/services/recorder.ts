@@ -28,7 +28,7 @@ import {
   type WindowRef,
   type WindowTotals,
 } from '@reins/engine';
-import { Conflict, DomainError, NotFound, RateLimited, ValidationError } from '../errors.js';
+import { Conflict, NotFound, RateLimited, ValidationError, type DomainError } from '../errors.js';
 import { idempotencyConflict, type StoredResponse } from './idempotency.js';
 import { newId } from '../lib/ids.js';
 import { dollarQuote, plainSql, results, withConnection, type RawConnection } from '../lib/sql.js';
@@ -392,7 +392,41 @@ const VENDOR_DISABLED_DETAILS = {
   resetsAt: null,
 } as const;
 
-function vendorDisabled(vendor: string): Decision {
+/**
+ * Costs a transaction given without an amount from its tokens (org overrides first), and settles
+ * whether the price table knows its model; mutates `req`. A validation error when it cannot be
+ * costed.
+ */
+export function priceRequest(
+  req: TxRequest,
+  overrides: LoadedPolicy['overrides'],
+  nowMs: number,
+): ValidationError | null {
+  const { input, record } = req;
+  input.modelKnown = isModelKnown(input.vendor, input.model, nowMs, overrides);
+  if (!req.priceFromTokens) return null;
+  const est = estimateCost(
+    input.vendor,
+    input.model ?? '',
+    { inputTokens: input.tokensIn ?? 0, outputTokens: input.tokensOut ?? 0 },
+    { at: nowMs, overrides },
+  );
+  if (!est.known) {
+    return ValidationError.of(
+      'amount',
+      `is required: the price table has no price for ${input.vendor} model ` +
+        `"${input.model ?? '(none)'}" (${est.reason})`,
+    );
+  }
+  input.amountMicros = est.costMicros;
+  record.amountMicros = est.costMicros;
+  record.amountCents = Math.ceil(est.costMicros / MICROS_PER_CENT);
+  record.priceSource = est.price.source;
+  record.priceVersion = est.price.version;
+  return null;
+}
+
+export function vendorDisabled(vendor: string): Decision {
   return {
     action: 'block',
     admitted: false,
@@ -532,31 +566,11 @@ async function recordLocked(
     }
     const r = req.record;
     const input = req.input;
-    if (req.priceFromTokens) {
-      const est = estimateCost(
-        input.vendor,
-        input.model ?? '',
-        { inputTokens: input.tokensIn ?? 0, outputTokens: input.tokensOut ?? 0 },
-        { at: nowMs, overrides: org.overrides },
-      );
-      if (!est.known) {
-        outcomes.push({
-          kind: 'refused',
-          error: ValidationError.of(
-            'amount',
-            `is required: the price table has no price for ${input.vendor} model ` +
-              `"${input.model ?? '(none)'}" (${est.reason})`,
-          ),
-        });
-        return;
-      }
-      input.amountMicros = est.costMicros;
-      r.amountMicros = est.costMicros;
-      r.amountCents = Math.ceil(est.costMicros / MICROS_PER_CENT);
-      r.priceSource = est.price.source;
-      r.priceVersion = est.price.version;
+    const unpriced = priceRequest(req, org.overrides, nowMs);
+    if (unpriced) {
+      outcomes.push({ kind: 'refused', error: unpriced });
+      return;
     }
-    input.modelKnown = isModelKnown(input.vendor, input.model, nowMs, org.overrides);
 
     const agentBudget = ctx.budgets?.agents?.[input.agentId ?? ''];
     const evaluation: StoredEvaluation = {
@@ -564,7 +578,7 @@ async function recordLocked(
       timeZone: org.timeZone,
       defaultAction: org.defaultAction,
       budgets: org.budgets,
-      modelKnown: input.modelKnown,
+      modelKnown: input.modelKnown ?? null,
       windows: {},
       ...(agentBudget ? { agentBudgets: { [input.agentId ?? '']: agentBudget } } : {}),
     };

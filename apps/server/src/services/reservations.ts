@@ -104,12 +104,12 @@ async function adjustCounters(
 }
 
 /** A stored answer for this key, if the request was made before (checked under the row lock). */
-async function priorAnswer<T>(
+async function priorAnswer(
   sql: Sql,
   orgId: string,
   key: string | null,
   hash: string,
-): Promise<{ result: T } | null> {
+): Promise<{ result: Record<string, unknown> } | null> {
   if (key === null) return null;
   const [row] = await sql<{ request_hash: string; status_code: number; response_body: string }>(
     'select request_hash, status_code, response_body from idempotency_record where org_id = ? and key = ?',
@@ -117,7 +117,7 @@ async function priorAnswer<T>(
   );
   if (!row) return null;
   if (row.request_hash !== hash) throw idempotencyConflict(key);
-  return { result: replay<T>({ status: row.status_code, body: row.response_body }) };
+  return { result: replay({ status: row.status_code, body: row.response_body }) };
 }
 
 async function storeAnswer(
@@ -211,8 +211,8 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
   return ctx.em.transactional(async (em) => {
     const sql = sqlOf(em);
     const row = await lockReservation(sql, ctx.orgId, id);
-    const prior = await priorAnswer<SettleResult>(sql, ctx.orgId, key, hash);
-    if (prior) return prior.result;
+    const prior = await priorAnswer(sql, ctx.orgId, key, hash);
+    if (prior) return prior.result as unknown as SettleResult;
     assertOpen(row, 'settle');
     const hold = row.hold ?? { amountMicros: 0, tokensIn: 0, tokensOut: 0 };
     // A live hold is replaced; a hold the worker already released (expired) is not there to
@@ -289,8 +289,8 @@ export async function voidReservation(ctx: Ctx, id: string, raw: unknown): Promi
   return ctx.em.transactional(async (em) => {
     const sql = sqlOf(em);
     const row = await lockReservation(sql, ctx.orgId, id);
-    const prior = await priorAnswer<VoidResult>(sql, ctx.orgId, key, hash);
-    if (prior) return prior.result;
+    const prior = await priorAnswer(sql, ctx.orgId, key, hash);
+    if (prior) return prior.result as unknown as VoidResult;
     assertOpen(row, 'void');
     const hold = row.hold ?? { amountMicros: 0, tokensIn: 0, tokensOut: 0 };
     const held = row.status === 'reserved';

@@ -35,6 +35,8 @@ import { requirePermission } from './auth.js';
 import {
   agentBudgetsOf,
   evaluationContext,
+  priceRequest,
+  vendorDisabled,
   toTotals,
   type CounterRow,
   type StoredEvaluation,
@@ -191,7 +193,7 @@ function prepare(ctx: Ctx, raw: unknown, header: string | null, route: string): 
 function answer(req: TxRequest, r: TxResult): SubmitResult {
   switch (r.kind) {
     case 'replay':
-      return replay<SubmitResult>(r.response);
+      return replay(r.response) as unknown as SubmitResult;
     case 'refused':
       throw r.error;
     case 'recorded':
@@ -282,17 +284,44 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
   const loaded = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
   const policy = loaded.policy;
   const ectx = evaluationContext(settings, nowMs, true, agentBudgetsOf(loaded.agentBudgets));
+  const unpriced = priceRequest(req, loaded.overrides, nowMs);
+  if (unpriced) throw unpriced;
   const refs = requiredWindows(policy, req.input, ectx);
   const totals: Record<string, WindowTotals> = {};
   if (refs.length > 0) {
+    const keys = JSON.stringify(refs.map((r) => r.key));
     const rows = await sql<CounterRow>(
       `select key, cost_micros, tokens_in, tokens_out, requests from window_counter
         where org_id = ? and key in (select jsonb_array_elements_text(?::jsonb))`,
-      [ctx.orgId, JSON.stringify(refs.map((r) => r.key))],
+      [ctx.orgId, keys],
     );
     for (const r of rows) totals[r.key] = toTotals(r);
+    // As the hot path does: expired, unsettled holds do not count toward limits.
+    const holds = await sql<CounterRow>(
+      `select k.key, sum((t.hold->>'amountMicros')::bigint) as cost_micros,
+              sum((t.hold->>'tokensIn')::bigint) as tokens_in,
+              sum((t.hold->>'tokensOut')::bigint) as tokens_out, count(*) as requests
+         from transaction_record t
+              cross join lateral jsonb_array_elements_text(t.counted_windows) as k(key)
+        where t.org_id = ? and t.status = 'reserved' and t.expires_at <= ?
+          and k.key in (select jsonb_array_elements_text(?::jsonb))
+        group by k.key`,
+      [ctx.orgId, new Date(nowMs).toISOString(), keys],
+    );
+    for (const h of holds) {
+      const t = totals[h.key];
+      if (!t) continue;
+      const x = toTotals(h);
+      t.costMicros -= x.costMicros;
+      t.tokensIn -= x.tokensIn;
+      t.tokensOut -= x.tokensOut;
+      t.requests -= x.requests;
+    }
   }
-  const d = evaluate(policy, req.input, totals, ectx);
+  const d =
+    loaded.vendors[req.input.vendor]?.enabled === false
+      ? vendorDisabled(req.input.vendor)
+      : evaluate(policy, req.input, totals, ectx);
   return {
     result: { ...policyResultOf(d), details: blockDetails(d) },
     shadow: d.shadow,
