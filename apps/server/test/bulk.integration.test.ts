@@ -143,12 +143,7 @@ describe('bulk submit', () => {
     const single = await t().call('POST', '/api/v1/transactions', tx(60), {
       key,
     });
-    const singleBlock = await t().call(
-      'POST',
-      '/api/v1/transactions',
-      tx(60),
-      { key },
-    );
+    const singleBlock = await t().call('POST', '/api/v1/transactions', tx(60), { key });
     expect([single.status, singleBlock.status]).toEqual([202, 403]);
     const other = await cappedOrg('same-shape-bulk', 100);
     const res = await bulk(other.key, [tx(60), tx(60)]);
