@@ -174,11 +174,18 @@ function responseOf(req: TxRequest, o: TxOutcome): StoredResponse {
   return { status: 202, body: JSON.stringify({ success: true, ...admittedResult(req, o) }) };
 }
 
-/** The transaction a request body describes, with its idempotency key if it has one. */
-function prepare(ctx: Ctx, raw: unknown, header: string | null, route: string): TxRequest {
+/**
+ * The transaction a request body describes, with its idempotency key if it has one: `key` when
+ * the caller derived one (bulk items), else the header or `metadata.requestId`.
+ */
+function prepare(
+  ctx: Ctx,
+  raw: unknown,
+  route: string,
+  key: string | null = idempotencyKeyOf(ctx.idempotencyKey, raw),
+): TxRequest {
   const body = parseInput(transactionInput, raw);
   const req = toTxRequest(ctx, body, ctx.core.clock());
-  const key = idempotencyKeyOf(header, body);
   if (key !== null) {
     req.idempotency = {
       key,
@@ -205,7 +212,7 @@ function answer(req: TxRequest, r: TxResult): SubmitResult {
 /** POST /api/v1/transactions: 202 on admit; a block is recorded, then thrown as a 403. */
 export async function submitTransaction(ctx: Ctx, raw: unknown): Promise<SubmitResult> {
   requirePermission(ctx, 'transactions:write');
-  const req = prepare(ctx, raw, ctx.idempotencyKey, SUBMIT_ROUTE);
+  const req = prepare(ctx, raw, SUBMIT_ROUTE);
   return answer(req, await ctx.core.recorder.submit(req));
 }
 
@@ -221,15 +228,14 @@ export type BulkItemResult = { index: number; success: boolean } & Record<string
 export async function submitBulk(ctx: Ctx, raw: unknown) {
   requirePermission(ctx, 'transactions:write');
   const { transactions } = parseInput(bulkInput, raw);
-  const header = ctx.idempotencyKey;
+  // The header is checked once, for the request; the keys derived from it may be a little longer.
+  const header = idempotencyKeyOf(ctx.idempotencyKey, null);
   const pending = transactions.map((item, index) => {
     try {
-      const req = prepare(
-        ctx,
-        item,
-        header === null ? null : `${header}#${String(index)}`,
-        SUBMIT_ROUTE,
-      );
+      const req =
+        header === null
+          ? prepare(ctx, item, SUBMIT_ROUTE)
+          : prepare(ctx, item, SUBMIT_ROUTE, `${header}#${String(index)}`);
       return { req, result: ctx.core.recorder.submit(req) };
     } catch (err) {
       return { error: prefixed(err, index) };
