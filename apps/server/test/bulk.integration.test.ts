@@ -383,9 +383,8 @@ describe('bulk idempotency', () => {
     expect(later.body.id).toBe(r0?.id);
   });
 
-  // Fails today: the item keys `<key>#<i>` are checked against the 255-character limit, so a
-  // header of 252-255 characters (valid on every other route) fails every item with a 422
-  // naming `transactions.<i>.Idempotency-Key` (src/services/transactions.ts, submitBulk).
+  // Regression (fixed in 8181f90): item keys `<key>#<i>` were checked against the 255-character
+  // limit, so a valid 252-255-character header failed every item with a 422.
   it('accepts any valid Idempotency-Key (up to 255 characters) on a bulk request', async () => {
     const { orgId, key } = await t().newOrg('bulk-long-key');
     const res = await bulk(key, [tx(1), tx(2)], { 'idempotency-key': 'k'.repeat(255) });
@@ -394,8 +393,7 @@ describe('bulk idempotency', () => {
     expect((await orgRows(orgId))?.tx).toBe(2);
   });
 
-  // Fails today: an invalid header is reported per item inside a 200 (`failed: n`), not as the
-  // 422 naming `Idempotency-Key` that every other route answers.
+  // Regression (fixed in 8181f90): an invalid header was reported per item inside a 200.
   it('refuses a bulk request whose Idempotency-Key is invalid with one 422 naming Idempotency-Key', async () => {
     const { orgId, key } = await t().newOrg('bulk-bad-key');
     const res = await bulk(key, [tx(1), tx(2)], { 'idempotency-key': 'k'.repeat(256) });
