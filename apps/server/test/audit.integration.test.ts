@@ -573,6 +573,9 @@ describe('GET /api/v1/audit-log/csv', () => {
          from generate_series(1, ?) as s(i)`,
       [orgId, N],
     );
+    // As autovacuum would soon: with statistics from before the load, the planner would sort the
+    // whole table for each chunk instead of walking the index.
+    await t().sql('analyze audit_event');
     const heap = () => process.memoryUsage().heapUsed;
     const before = heap();
     let peak = before;
@@ -622,8 +625,10 @@ describe('GET /api/v1/audit-log/csv', () => {
     console.info(
       `CSV export: ${rows} rows, ${(bytes / 2 ** 20).toFixed(1)} MB; heap ${(before / 2 ** 20).toFixed(0)} MB before, peak +${grownMb.toFixed(1)} MB`,
     );
-    // The body alone is ~25 MB (~50 MB as JS strings); its rows as objects would be ~150 MB.
-    expect(grownMb).toBeLessThan(64);
+    // Loading the log would hold ~200,000 row objects (~100 MB) plus the 21 MB body; streaming
+    // holds a chunk or two (the growth seen is young-generation garbage, this client's included:
+    // 12-48 MB in runs, the most with the sealer sealing the 200,000 events at the same time).
+    expect(grownMb).toBeLessThan(80);
   }, 120_000);
 });
 

@@ -83,7 +83,7 @@ interface EventRow {
   seq?: string | number | null;
   id: string;
   event_type: string;
-  occurred_at: string;
+  occurred_iso: string;
   actor: string;
   entity_type: string;
   entity_id: string;
@@ -92,7 +92,8 @@ interface EventRow {
   hash?: string | null;
 }
 
-const EVENT_COLUMNS = `id, event_type, ${OCCURRED} as occurred_at, actor, entity_type, entity_id, metadata`;
+/** (Output names differ from the columns': ORDER BY prefers an output column of the same name.) */
+const EVENT_COLUMNS = `id, event_type, ${OCCURRED} as occurred_iso, actor, entity_type, entity_id, metadata`;
 
 function chainEvent(orgId: string, seq: number, r: EventRow): ChainEvent {
   return {
@@ -100,7 +101,7 @@ function chainEvent(orgId: string, seq: number, r: EventRow): ChainEvent {
     id: r.id,
     orgId,
     eventType: r.event_type,
-    occurredAt: r.occurred_at,
+    occurredAt: r.occurred_iso,
     actor: r.actor,
     entityType: r.entity_type,
     entityId: r.entity_id,
@@ -138,7 +139,7 @@ async function sealBatch(
              for update${wait ? '' : ' skip locked'};
            select ${EVENT_COLUMNS} from audit_event
             where org_id = ${lit(orgId)} and hash is null
-            order by occurred_at, id
+            order by audit_event.occurred_at, audit_event.id
             limit ${String(batchSize)};`,
         ),
       );

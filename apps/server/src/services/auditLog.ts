@@ -117,10 +117,11 @@ function decodeCursor(cursor: string): Position {
 /** One page (or chunk) newest first, below `after` if given. */
 function pageQuery(where: Where, columns: string, after: Position | null, limit: number): Where {
   const keyset = after ? ' and (occurred_at, id) < (?::timestamptz, ?)' : '';
+  // Output names never shadow a column: ORDER BY would sort by the output (text, unindexed).
   return {
     sql: `select ${columns}, ${KEY_AT} as key_at from audit_event
            where ${where.sql}${keyset}
-           order by occurred_at desc, id desc
+           order by audit_event.occurred_at desc, audit_event.id desc
            limit ?`,
     params: [...where.params, ...(after ? [after.at, after.id] : []), limit],
   };
@@ -133,7 +134,7 @@ interface ListRow {
   id: string;
   seq: string | null;
   event_type: string;
-  occurred_at: string;
+  shown_at: string;
   actor: string;
   entity_type: string;
   entity_id: string;
@@ -163,7 +164,7 @@ export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
   const sql = sqlOf(ctx.em);
   const page = pageQuery(
     where,
-    `id, seq, event_type, ${SHOWN_AT} as occurred_at, actor, entity_type, entity_id, metadata, hash`,
+    `id, seq, event_type, ${SHOWN_AT} as shown_at, actor, entity_type, entity_id, metadata, hash`,
     after,
     q.limit + 1,
   );
@@ -177,7 +178,7 @@ export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
   const events: AuditEventView[] = shown.map((r) => ({
     id: r.id,
     eventType: r.event_type,
-    occurredAt: r.occurred_at,
+    occurredAt: r.shown_at,
     actor: r.actor,
     entityType: r.entity_type,
     entityId: r.entity_id,
@@ -215,7 +216,7 @@ export function csvField(value: string | null): string {
 interface CsvRow {
   id: string;
   event_type: string;
-  occurred_at: string;
+  shown_at: string;
   actor: string;
   entity_type: string;
   entity_id: string;
@@ -224,7 +225,7 @@ interface CsvRow {
   key_at: string;
 }
 
-const CSV_COLUMNS = `id, event_type, ${SHOWN_AT} as occurred_at, actor, entity_type, entity_id,
+const CSV_COLUMNS = `id, event_type, ${SHOWN_AT} as shown_at, actor, entity_type, entity_id,
   metadata->>'vendor' as vendor, metadata->>'action' as action`;
 
 /**
@@ -255,7 +256,7 @@ export function auditCsvStream(sql: Sql, where: Where, chunk = CSV_CHUNK): Reada
           }
           for (const r of rows) {
             text +=
-              `${csvField(r.id)},${csvField(r.event_type)},${csvField(r.occurred_at)},` +
+              `${csvField(r.id)},${csvField(r.event_type)},${csvField(r.shown_at)},` +
               `${csvField(r.actor)},${csvField(r.entity_type)},${csvField(r.entity_id)},` +
               `${csvField(r.vendor)},${csvField(r.action)}\r\n`;
           }
