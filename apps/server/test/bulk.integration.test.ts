@@ -312,12 +312,14 @@ describe('bulk idempotency', () => {
       rows: await orgRows(orgId),
       counters: await windowCounters(t(), orgId),
     };
-    expect(before.rows).toMatchObject({ tx: 4, idem: 4 });
+    // Four items' answers and the request's own claim on the key.
+    expect(before.rows).toMatchObject({ tx: 4, idem: 5 });
     const keys = await t().sql<{ key: string }>(
       'select key from idempotency_record where org_id = ? order by key',
       [orgId],
     );
     expect(keys.map((k) => k.key)).toEqual([
+      'nightly-import-7',
       'nightly-import-7#0',
       'nightly-import-7#2',
       'nightly-import-7#3',
@@ -343,23 +345,23 @@ describe('bulk idempotency', () => {
     });
   });
 
-  it('answers an item whose body changed under the same key with 409 IDEMPOTENCY_CONFLICT', async () => {
+  it('refuses the same Idempotency-Key on another list of items with one 409 IDEMPOTENCY_CONFLICT, writing nothing', async () => {
     const { orgId, key } = await cappedOrg('bulk-conflict', 1000);
     const headers = { 'idempotency-key': 'import-8' };
     const first = await bulk(key, [tx(10), tx(20)], headers);
     expect(first.body.recorded).toBe(2);
-    const changed = await bulk(key, [tx(10), tx(21)], headers);
-    expect(changed.status).toBe(200);
-    expect(changed.body.results[0]).toEqual(first.body.results[0]);
-    expect(changed.body.results[1]).toMatchObject({
-      index: 1,
-      success: false,
-      code: 'IDEMPOTENCY_CONFLICT',
-    });
+    for (const items of [[tx(10), tx(21)], [tx(10), tx(20), tx(30)], [tx(10)]]) {
+      const changed = await bulk(key, items, headers);
+      expect(changed.status, changed.text).toBe(409);
+      expect(changed.body).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    }
     expect((await orgRows(orgId))?.tx).toBe(2);
     expect(Object.values(await windowCounters(t(), orgId))).toEqual([
       { costMicros: 30 * M, requests: 2 },
     ]);
+    // A single request cannot reuse the bulk's key either.
+    const single = await t().call('POST', '/api/v1/transactions', tx(10), { key, headers });
+    expect(single.status, single.text).toBe(409);
   });
 
   it('keys items by their own metadata.requestId: a repeated item inside one bulk is answered once', async () => {

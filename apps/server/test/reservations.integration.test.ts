@@ -240,6 +240,17 @@ describe('reserve → settle', () => {
     expect(fits.status).toBe(202);
   });
 
+  it('settled by amount alone, a reservation keeps its estimated tokens in the counters and the record', async () => {
+    const { orgId, key } = await cappedOrg('settle-amount-only', 1000);
+    const r = await reserved(key, 300, { tokensIn: 100, tokensOut: 200 });
+    const s = await settle(key, r.id, { amount: 250 });
+    expect(s.status).toBe(200);
+    expect(s.body).toMatchObject({ amount: 250, tokensIn: 100, tokensOut: 200 });
+    expect(await counter(orgId)).toEqual({ costMicros: 250 * M, requests: 1 });
+    expect(await tokenCounter(orgId)).toEqual({ tokensIn: 100, tokensOut: 200 });
+    expect(await getTx(key, r.id)).toMatchObject({ tokensIn: 100, tokensOut: 200 });
+  });
+
   it('settles above the estimate (even past the cap): the overrun is recorded and later requests are blocked', async () => {
     const { orgId, key } = await cappedOrg('settle-above', 1000);
     const r = await reserved(key, 900);

@@ -215,6 +215,12 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
     if (prior) return prior.result as unknown as SettleResult;
     assertOpen(row, 'settle');
     const hold = row.hold ?? { amountMicros: 0, tokensIn: 0, tokensOut: 0 };
+    // Settled by amount alone, the call keeps its estimated tokens: dropping them would let
+    // token limits undercount.
+    if (body.amount !== undefined || body.amountMicros !== undefined) {
+      actual.tokensIn = body.tokensIn ?? hold.tokensIn;
+      actual.tokensOut = body.tokensOut ?? hold.tokensOut;
+    }
     // A live hold is replaced; a hold the worker already released (expired) is not there to
     // replace, so the whole actual cost is added.
     const held = row.status === 'reserved';

@@ -30,7 +30,7 @@ import {
   type TransactionInputBody,
 } from '../schemas/transactions.js';
 import { parseInput } from '../schemas/common.js';
-import { sqlOf } from '../lib/sql.js';
+import { plainSql, sqlOf } from '../lib/sql.js';
 import { requirePermission } from './auth.js';
 import {
   agentBudgetsOf,
@@ -44,7 +44,13 @@ import {
   type TxRequest,
   type TxResult,
 } from './recorder.js';
-import { idempotencyKeyOf, replay, requestHash, type StoredResponse } from './idempotency.js';
+import {
+  idempotencyConflict,
+  idempotencyKeyOf,
+  replay,
+  requestHash,
+  type StoredResponse,
+} from './idempotency.js';
 
 const SUBMIT_ROUTE = 'POST /api/v1/transactions';
 
@@ -230,6 +236,7 @@ export async function submitBulk(ctx: Ctx, raw: unknown) {
   const { transactions } = parseInput(bulkInput, raw);
   // The header is checked once, for the request; the keys derived from it may be a little longer.
   const header = idempotencyKeyOf(ctx.idempotencyKey, null);
+  if (header !== null) await claimBulkKey(ctx, header, transactions);
   const pending = transactions.map((item, index) => {
     try {
       const req =
@@ -262,6 +269,28 @@ export async function submitBulk(ctx: Ctx, raw: unknown) {
     results.push({ index, ...body } as BulkItemResult);
   }
   return { results, count: results.length, recorded, blocked, failed };
+}
+
+const BULK_ROUTE = 'POST /api/v1/transactions/bulk';
+
+/**
+ * A bulk request's key covers its whole body: items are keyed `<key>#<i>` and replay one by one,
+ * but reusing the key for another list of items is a 409 for the request, before any item is
+ * written. The claim row stores no response (the items' records hold those).
+ */
+async function claimBulkKey(ctx: Ctx, key: string, transactions: unknown[]): Promise<void> {
+  const hash = requestHash(BULK_ROUTE, { transactions });
+  const sql = plainSql(ctx.core.orm);
+  await sql(
+    `insert into idempotency_record (org_id, key, route, request_hash) values (?, ?, ?, ?)
+     on conflict (org_id, key) do nothing`,
+    [ctx.orgId, key, BULK_ROUTE, hash],
+  );
+  const [row] = await sql<{ request_hash: string }>(
+    'select request_hash from idempotency_record where org_id = ? and key = ?',
+    [ctx.orgId, key],
+  );
+  if (row?.request_hash !== hash) throw idempotencyConflict(key);
 }
 
 /** Names an item's invalid field by its place in the bulk body (`transactions.3.amount`). */
