@@ -169,6 +169,44 @@ describe('audit_event is append-only', () => {
     ).toBe('42501');
   });
 
+  it('guards every column: each one but seq, prev_hash and hash is refused an update', async () => {
+    const em = db.orm.em.fork();
+    const columns = await em.execute<{ column_name: string }[]>(
+      `select column_name from information_schema.columns
+        where table_name = 'audit_event' order by ordinal_position`,
+    );
+    // A new column must be added to the trigger's comparison (and then to this list).
+    expect(columns.map((c) => c.column_name)).toEqual([
+      'id',
+      'org_id',
+      'seq',
+      'event_type',
+      'occurred_at',
+      'actor',
+      'entity_type',
+      'entity_id',
+      'metadata',
+      'prev_hash',
+      'hash',
+    ]);
+    const changes: Record<string, string> = {
+      id: `id = 'evt_x'`,
+      org_id: `org_id = 'org_other'`,
+      event_type: `event_type = 'x'`,
+      occurred_at: `occurred_at = occurred_at + interval '1 microsecond'`,
+      actor: `actor = 'x'`,
+      entity_type: `entity_type = 'x'`,
+      entity_id: `entity_id = 'x'`,
+      metadata: `metadata = '{"version": 2}'`,
+    };
+    for (const [column, change] of Object.entries(changes)) {
+      expect(
+        await sqlState(() => em.execute(`update audit_event set ${change} where id = 'evt_3'`)),
+        column,
+      ).toBe('42501');
+    }
+  });
+
   it('allows the one-time fill of seq, prev_hash and hash, and nothing after', async () => {
     const em = db.orm.em.fork();
     await em.execute(`update audit_event set seq = 1, prev_hash = null, hash = ? where id = ?`, [
