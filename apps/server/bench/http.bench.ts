@@ -156,7 +156,12 @@ async function startChild(databaseUrl: string): Promise<Child> {
       REINS_RATE_LIMIT_RPS: '0',
       LOG_LEVEL: 'warn',
       // Server tuning under test, passed through when set (defaults otherwise).
-      ...pick(process.env, ['REINS_BATCH_MAX', 'REINS_DB_POOL', 'REINS_KEY_CACHE_MS']),
+      ...pick(process.env, [
+        'REINS_BATCH_MAX',
+        'REINS_DB_POOL',
+        'REINS_KEY_CACHE_MS',
+        'REINS_AUDIT_SEAL_MS',
+      ]),
     },
   });
   const output: string[] = [];

@@ -503,9 +503,10 @@ async function recordLocked(
   }
   if (idemKeys.length > 0) {
     idemAt = statements.length;
+    // `= any (array(…))`, not `in (select …)`: the semi-join form scans every key of the org.
     statements.push(`select key, request_hash, status_code, response_body from idempotency_record
       where org_id = ${q(orgId)}
-        and key in (select jsonb_array_elements_text(${q(JSON.stringify(idemKeys))}::jsonb))`);
+        and key = any (array(select jsonb_array_elements_text(${q(JSON.stringify(idemKeys))}::jsonb)))`);
   }
   const res = results(await conn.query(`${statements.join(';\n')};`));
   const settingsRow = res[1]?.rows[0] as SettingsRow | undefined;

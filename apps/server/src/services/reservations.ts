@@ -90,7 +90,7 @@ async function adjustCounters(
   const list = JSON.stringify(keys);
   await sql(
     `select key from window_counter
-      where org_id = ? and key in (select jsonb_array_elements_text(?::jsonb))
+      where org_id = ? and key = any (array(select jsonb_array_elements_text(?::jsonb)))
       order by key for update`,
     [orgId, list],
   );
@@ -98,7 +98,7 @@ async function adjustCounters(
     `update window_counter
         set cost_micros = cost_micros + ?, tokens_in = tokens_in + ?,
             tokens_out = tokens_out + ?, requests = requests + ?, updated_at = now()
-      where org_id = ? and key in (select jsonb_array_elements_text(?::jsonb))`,
+      where org_id = ? and key = any (array(select jsonb_array_elements_text(?::jsonb)))`,
     [delta.amountMicros, delta.tokensIn, delta.tokensOut, delta.requests, orgId, list],
   );
 }

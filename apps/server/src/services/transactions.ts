@@ -327,7 +327,7 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
     const keys = JSON.stringify(refs.map((r) => r.key));
     const rows = await sql<CounterRow>(
       `select key, cost_micros, tokens_in, tokens_out, requests from window_counter
-        where org_id = ? and key in (select jsonb_array_elements_text(?::jsonb))`,
+        where org_id = ? and key = any (array(select jsonb_array_elements_text(?::jsonb)))`,
       [ctx.orgId, keys],
     );
     for (const r of rows) totals[r.key] = toTotals(r);
