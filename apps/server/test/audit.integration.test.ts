@@ -22,8 +22,6 @@ interface EventView {
   entityType: string;
   entityId: string;
   metadata: Record<string, unknown>;
-  seq: number | null;
-  hash: string | null;
 }
 
 interface ListBody {
@@ -104,12 +102,16 @@ async function sqlState(run: () => Promise<unknown>): Promise<string | undefined
 }
 
 /** Changes a row behind the application's back, as the table owner can. */
-async function tamper(statement: string, params: unknown[] = []): Promise<void> {
-  await t().sql('alter table audit_event disable trigger audit_event_append_only_row');
+async function tamper(
+  statement: string,
+  params: unknown[] = [],
+  table: 'audit_event' | 'audit_chain' = 'audit_event',
+): Promise<void> {
+  await t().sql(`alter table ${table} disable trigger ${table}_append_only_row`);
   try {
     await t().sql(statement, params);
   } finally {
-    await t().sql('alter table audit_event enable trigger audit_event_append_only_row');
+    await t().sql(`alter table ${table} enable trigger ${table}_append_only_row`);
   }
 }
 
@@ -215,8 +217,6 @@ describe('GET /api/v1/audit-log', () => {
       entityType: 'transaction',
       entityId: 'ent_evt_l3',
       metadata: { vendor: 'openai', action: 'block', ruleId: 'rule_x', ruleName: 'x' },
-      seq: l3?.seq ?? null,
-      hash: l3?.hash ?? null,
     });
     // Without dates: the org's own creation events are there too, and nothing of other orgs.
     const all = await list(key, '');
@@ -637,7 +637,7 @@ describe('audit_event is append-only at the server level', () => {
     const { orgId, key } = await t().newOrg('immutable');
     await verify(key); // seals the org's creation events
     const [sealed] = await t().sql<{ id: string }>(
-      `select id from audit_event where org_id = ? and hash is not null order by seq limit 1`,
+      `select event_id as id from audit_chain where org_id = ? order by seq limit 1`,
       [orgId],
     );
     await insertEvents(orgId, [
@@ -652,10 +652,9 @@ describe('audit_event is append-only at the server level', () => {
         t().sql(`update audit_event set metadata = '{"x": 1}' where id = 'evt_im_unsealed'`),
       ),
     ).toBe('42501');
+    // Not even an update that changes nothing.
     expect(
-      await sqlState(() =>
-        t().sql(`update audit_event set hash = repeat('0', 64) where id = ?`, [id]),
-      ),
+      await sqlState(() => t().sql(`update audit_event set actor = actor where id = ?`, [id])),
     ).toBe('42501');
     expect(await sqlState(() => t().sql(`delete from audit_event where id = ?`, [id]))).toBe(
       '42501',
@@ -669,6 +668,18 @@ describe('audit_event is append-only at the server level', () => {
       [orgId],
     );
     expect(count?.n).toBe(3);
+    expect((await verify(key)).valid).toBe(true);
+  });
+
+  it('refuses UPDATE, DELETE and TRUNCATE of the hash chain’s links too', async () => {
+    const { orgId, key } = await t().newOrg('immutable chain');
+    await verify(key);
+    const update = `update audit_chain set hash = repeat('0', 64) where org_id = ? and seq = 1`;
+    expect(await sqlState(() => t().sql(update, [orgId]))).toBe('42501');
+    expect(await sqlState(() => t().sql('delete from audit_chain where org_id = ?', [orgId]))).toBe(
+      '42501',
+    );
+    expect(await sqlState(() => t().sql('truncate audit_chain'))).toBe('42501');
     expect((await verify(key)).valid).toBe(true);
   });
 });
@@ -694,7 +705,7 @@ describe('the hash chain', () => {
       firstBrokenLink: null,
     });
     const bySeq = await t().sql<{ id: string; seq: string; prev_hash: string; hash: string }>(
-      'select id, seq, prev_hash, hash from audit_event where org_id = ? order by seq',
+      'select event_id as id, seq, prev_hash, hash from audit_chain where org_id = ? order by seq',
       [org.orgId],
     );
     return { ...org, bySeq };
@@ -705,16 +716,17 @@ describe('the hash chain', () => {
     await insertEvents(orgId, [
       { id: 'evt_bg', eventType: 'alert.read', occurredAt: '2026-05-01T00:00:00Z' },
     ]);
-    let rows: { seq: string | null; prev_hash: string | null; hash: string | null }[] = [];
+    let rows: { seq: string; event_id: string; prev_hash: string; hash: string }[] = [];
     for (let i = 0; i < 100; i++) {
       rows = await t().sql(
-        'select seq, prev_hash, hash from audit_event where org_id = ? order by seq',
+        'select seq, event_id, prev_hash, hash from audit_chain where org_id = ? order by seq',
         [orgId],
       );
-      if (rows.every((r) => r.hash !== null)) break;
+      if (rows.length === 3) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3]);
+    expect(rows.map((r) => r.event_id)).toContain('evt_bg');
     expect(rows[0]?.prev_hash).toBe('0'.repeat(64));
     expect(rows[1]?.prev_hash).toBe(rows[0]?.hash);
     expect(rows[2]?.prev_hash).toBe(rows[1]?.hash);
@@ -753,12 +765,24 @@ describe('the hash chain', () => {
     });
   });
 
-  it('names the link after a deleted event', async () => {
+  it('names a deleted event, and the link after a deleted link', async () => {
     const { key, bySeq } = await chainOrg('deleted');
     await tamper('delete from audit_event where id = ?', [bySeq[2]?.id]);
     expect((await verify(key)).firstBrokenLink).toEqual({
+      seq: 3,
+      eventId: bySeq[2]?.id,
+      reason: 'event_missing',
+    });
+
+    const links = await chainOrg('deleted link');
+    await tamper(
+      'delete from audit_chain where org_id = ? and seq = 3',
+      [links.orgId],
+      'audit_chain',
+    );
+    expect((await verify(links.key)).firstBrokenLink).toEqual({
       seq: 4,
-      eventId: bySeq[3]?.id,
+      eventId: links.bySeq[3]?.id,
       reason: 'seq_gap',
     });
   });
@@ -784,11 +808,15 @@ describe('the hash chain', () => {
       entityId: row?.entity_id ?? '',
       metadata,
     });
-    await tamper(`update audit_event set metadata = ?::jsonb, hash = ? where id = ?`, [
+    await tamper(`update audit_event set metadata = ?::jsonb where id = ?`, [
       JSON.stringify(metadata),
-      rehashed,
       v?.id,
     ]);
+    await tamper(
+      'update audit_chain set hash = ? where org_id = ? and seq = 3',
+      [rehashed, forged.orgId],
+      'audit_chain',
+    );
     expect((await verify(forged.key)).firstBrokenLink).toEqual({
       seq: 4,
       eventId: forged.bySeq[3]?.id,
@@ -796,8 +824,11 @@ describe('the hash chain', () => {
     });
 
     const cut = await chainOrg('cut');
-    const lastRow = cut.bySeq[cut.bySeq.length - 1];
-    await tamper('delete from audit_event where id = ?', [lastRow?.id]);
+    await tamper(
+      'delete from audit_chain where org_id = ? and seq = 8',
+      [cut.orgId],
+      'audit_chain',
+    );
     expect(await verify(cut.key)).toMatchObject({
       valid: false,
       headSeq: 8,
@@ -831,13 +862,14 @@ describe('the hash chain', () => {
     } finally {
       await other.close();
     }
-    const [stats] = await t().sql<{ n: number; seqs: number; max: string; unsealed: number }>(
-      `select count(*)::int as n, count(distinct seq)::int as seqs, max(seq) as max,
-              count(*) filter (where hash is null)::int as unsealed
-         from audit_event where org_id = ?`,
-      [orgId],
+    const [stats] = await t().sql<{ n: number; events: number; max: string; unsealed: number }>(
+      `select count(*)::int as n, count(distinct event_id)::int as events, max(seq) as max,
+              (select count(*)::int from audit_event e where e.org_id = ?
+                  and not exists (select 1 from audit_chain c where c.event_id = e.id)) as unsealed
+         from audit_chain where org_id = ?`,
+      [orgId, orgId],
     );
-    expect(stats).toEqual({ n: N + 2, seqs: N + 2, max: String(N + 2), unsealed: 0 });
+    expect(stats).toEqual({ n: N + 2, events: N + 2, max: String(N + 2), unsealed: 0 });
     expect(await verify(key)).toMatchObject({ valid: true, checked: N + 2, headSeq: N + 2 });
   });
 });

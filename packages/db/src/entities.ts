@@ -217,16 +217,20 @@ export const AuditEvent = defineEntity({
   properties: {
     ...idProperty,
     orgId: orgId('no action'),
-    /** Filled, with prevHash and hash, by the sealing job; append-only otherwise (trigger). */
-    seq: p.bigint('number').nullable(),
     eventType: p.text(),
     occurredAt: timestamptz(),
     actor: p.text(),
     entityType: p.text(),
     entityId: p.text(),
     metadata: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
-    prevHash: p.text().nullable(),
-    hash: p.text().nullable(),
+    /** Insertion order (a sequence); with `xid`, the order the hash chain seals events in. */
+    pos: p.bigint('number').autoincrement(),
+    /**
+     * The inserting transaction (`xid8`). Every event of a transaction older than the oldest
+     * running one is committed or gone, so the sealer can take events in (xid, pos) order up
+     * to that horizon and never see an earlier one appear later.
+     */
+    xid: p.string().columnType('xid8').defaultRaw('pg_current_xact_id()'),
   },
   indexes: [
     {
@@ -235,22 +239,38 @@ export const AuditEvent = defineEntity({
         'create index "audit_event_org_occurred_index" on "audit_event" ("org_id", "occurred_at" desc, "id" desc)',
     },
     {
-      name: 'audit_event_org_seq_unique',
+      name: 'audit_event_org_xid_pos_index',
       expression:
-        'create unique index "audit_event_org_seq_unique" on "audit_event" ("org_id", "seq") where "seq" is not null',
-    },
-    {
-      name: 'audit_event_unsealed_index',
-      expression:
-        'create index "audit_event_unsealed_index" on "audit_event" ("org_id", "occurred_at", "id") where "hash" is null',
+        'create index "audit_event_org_xid_pos_index" on "audit_event" ("org_id", "xid", "pos")',
     },
   ],
 });
 export type AuditEvent = InferEntity<typeof AuditEvent>;
 
 /**
- * Where each organization's audit hash chain ends: the sealer locks this row, so chains are
- * extended by one sealer at a time per org while recording never waits for it.
+ * Each organization's SHA-256 hash chain over its audit events: `hash = sha256(prevHash ||
+ * canonical(event with seq))`. Insert-only (trigger), written by the sealer after the events, so
+ * events are never updated and recording never waits for the chain.
+ */
+export const AuditChain = defineEntity({
+  name: 'AuditChain',
+  tableName: 'audit_chain',
+  properties: {
+    orgId: () => orgId('no action')().primary(),
+    seq: p.bigint('number').primary(),
+    eventId: p.text(),
+    prevHash: p.text(),
+    hash: p.text(),
+    sealedAt: timestamptz().defaultRaw('now()'),
+  },
+  primaryKeys: ['orgId', 'seq'],
+});
+export type AuditChain = InferEntity<typeof AuditChain>;
+
+/**
+ * Where each organization's audit hash chain ends, and how far the sealer has read
+ * (`lastXid`, `lastPos`): the sealer locks this row, so chains are extended by one sealer at a
+ * time per org while recording never waits for it.
  */
 export const AuditChainHead = defineEntity({
   name: 'AuditChainHead',
@@ -259,6 +279,8 @@ export const AuditChainHead = defineEntity({
     orgId: () => orgId('no action')().primary(),
     seq: p.bigint('number').default(0),
     hash: p.text(),
+    lastXid: p.string().columnType('xid8').defaultRaw(`'0'`),
+    lastPos: p.bigint('number').default(0),
     updatedAt: timestamps.updatedAt,
   },
 });
@@ -432,6 +454,7 @@ export const entities = [
   PolicySnapshot,
   WindowCounter,
   AuditEvent,
+  AuditChain,
   AuditChainHead,
   Agent,
   VendorSetting,

@@ -1,17 +1,21 @@
 /**
  * The audit log's hash chain (SPEC §6), off the hot path.
  *
- * Recording inserts audit events with `seq`, `prev_hash` and `hash` null, so writers never wait
- * for one another on a chain. A sealer extends each organization's chain afterwards:
+ * Recording only inserts audit events; events are never updated (the database refuses it). A
+ * sealer extends each organization's chain afterwards, in the insert-only `audit_chain` table:
  *
- *   hash = sha256_hex(prevHash + canonicalEvent(event)),   prevHash of seq 1 = GENESIS (64 zeros)
+ *   hash = sha256_hex(prevHash + canonicalEvent(event, seq)),   prevHash of seq 1 = GENESIS
+ *
+ * Which events come next: every event carries its transaction's id (`xid`) and an insertion
+ * position (`pos`). Events of transactions older than the oldest one still running (the
+ * snapshot's xmin) can no longer change — committed or gone — so the sealer takes those in
+ * (xid, pos) order after the head's (last_xid, last_pos); an event committed later always has a
+ * newer xid and sorts after everything sealed. No event is skipped, none sealed twice.
  *
  * One batch (≤ SEAL_BATCH events) is one database transaction: lock the org's `audit_chain_head`
- * row `FOR UPDATE` (created if missing), read the oldest unsealed events in (occurred_at, id)
- * order, give them the next seqs and hashes, and write them and the new head in ONE statement —
- * the one-time fill that the append-only trigger permits. The head lock serializes sealers of one
- * org across processes; recording never touches it. The chain order is the seal order (`seq`):
- * an event whose transaction commits late is sealed after events that occurred after it.
+ * row `FOR UPDATE` (created if missing), read the next events, insert their links and move the
+ * head in ONE statement. The head lock serializes sealers of one org across processes; recording
+ * never touches it.
  *
  * The canonical form is computed from values read back from the database (jsonb normalizes
  * metadata; the instant is formatted by PostgreSQL), so that verification recomputes it exactly.
@@ -80,7 +84,6 @@ export function chainHash(prevHash: string, e: ChainEvent): string {
 }
 
 interface EventRow {
-  seq?: string | number | null;
   id: string;
   event_type: string;
   occurred_iso: string;
@@ -88,8 +91,6 @@ interface EventRow {
   entity_type: string;
   entity_id: string;
   metadata: unknown;
-  prev_hash?: string | null;
-  hash?: string | null;
 }
 
 /** (Output names differ from the columns': ORDER BY prefers an output column of the same name.) */
@@ -111,11 +112,21 @@ function chainEvent(orgId: string, seq: number, r: EventRow): ChainEvent {
 
 const lit = dollarQuote;
 
+/** Events the sealer may take: from transactions that can no longer add or remove any. */
+const SETTLED = 'e.xid < (select pg_snapshot_xmin(pg_current_snapshot()))';
+
 /**
- * Seals one batch of `orgId`'s unsealed events in one transaction, on one pooled connection with
- * literal SQL (three round trips; bind parameters through the ORM would paste ~150 KB of escaped
- * JSON into the statement in JavaScript). Returns how many it sealed, or null when `wait` is false
- * and another sealer holds the org's chain head.
+ * `e` comes after the org's head. The two scalar subqueries (not a join with the head) keep the
+ * row comparison an index condition: a join filter would scan the org's whole sealed past.
+ */
+const AFTER_HEAD = (org: string) => `(e.xid, e.pos) > (
+    coalesce((select h.last_xid from audit_chain_head h where h.org_id = ${org}), '0'::xid8),
+    coalesce((select h.last_pos from audit_chain_head h where h.org_id = ${org}), 0))`;
+
+/**
+ * Seals one batch of `orgId`'s next events in one transaction, on one pooled connection with
+ * literal SQL (two round trips). Returns how many it sealed, or null when `wait` is false and
+ * another sealer holds the org's chain head.
  */
 async function sealBatch(
   orm: Orm,
@@ -128,7 +139,7 @@ async function sealBatch(
     try {
       open = true;
       // Round trip 1: lock the head (created if missing), then — after the lock, so that what a
-      // sealer that held it before committed is seen as sealed — read the oldest unsealed events.
+      // sealer that held it before committed is seen — read the events after it.
       const [, , locked, read] = results(
         await conn.query(
           `begin;
@@ -137,14 +148,18 @@ async function sealBatch(
              on conflict (org_id) do nothing;
            select seq, hash from audit_chain_head where org_id = ${lit(orgId)}
              for update${wait ? '' : ' skip locked'};
-           select ${EVENT_COLUMNS} from audit_event
-            where org_id = ${lit(orgId)} and hash is null
-            order by audit_event.occurred_at, audit_event.id
+           select ${EVENT_COLUMNS}, e.xid::text as xid_text, e.pos
+             from audit_event e
+            where e.org_id = ${lit(orgId)} and ${AFTER_HEAD(lit(orgId))} and ${SETTLED}
+            order by e.xid, e.pos
             limit ${String(batchSize)};`,
         ),
       );
       const head = locked?.rows[0] as { seq: string; hash: string } | undefined;
-      const rows = (read?.rows ?? []) as unknown as EventRow[];
+      const rows = (read?.rows ?? []) as unknown as (EventRow & {
+        xid_text: string;
+        pos: string;
+      })[];
       if (!head || rows.length === 0) {
         open = false;
         await conn.query('rollback');
@@ -152,40 +167,29 @@ async function sealBatch(
       }
       let seq = Number(head.seq);
       let prev = head.hash;
-      const fills = rows.map((r) => {
+      const links = rows.map((r) => {
         seq += 1;
         const hash = chainHash(prev, chainEvent(orgId, seq, r));
-        const fill = { id: r.id, seq, prev_hash: prev, hash };
+        const link = { seq, event_id: r.id, prev_hash: prev, hash };
         prev = hash;
-        return fill;
+        return link;
       });
-      // Round trip 2: every event of the batch and the new head in one statement.
-      const [filled] = results(
-        await conn.query(
-          `with fill as (
-             update audit_event e
-                set seq = x.seq, prev_hash = x.prev_hash, hash = x.hash
-               from jsonb_to_recordset(${lit(JSON.stringify(fills))}::jsonb)
-                    as x(id text, seq bigint, prev_hash text, hash text)
-              where e.org_id = ${lit(orgId)} and e.id = x.id and e.hash is null
-             returning 1
-           ), head as (
-             update audit_chain_head
-                set seq = ${String(seq)}, hash = ${lit(prev)}, updated_at = now()
-              where org_id = ${lit(orgId)}
-           )
-           select count(*)::int as n from fill`,
-        ),
+      const last = rows[rows.length - 1] as { xid_text: string; pos: string };
+      // Round trip 2: the batch's links and the new head in one statement, and COMMIT.
+      await conn.query(
+        `with links as (
+           insert into audit_chain (org_id, seq, event_id, prev_hash, hash)
+           select ${lit(orgId)}, x.seq, x.event_id, x.prev_hash, x.hash
+             from jsonb_to_recordset(${lit(JSON.stringify(links))}::jsonb)
+                  as x(seq bigint, event_id text, prev_hash text, hash text)
+         )
+         update audit_chain_head
+            set seq = ${String(seq)}, hash = ${lit(prev)}, last_xid = ${lit(last.xid_text)}::xid8,
+                last_pos = ${last.pos}, updated_at = now()
+          where org_id = ${lit(orgId)};
+         commit;`,
       );
-      const n = (filled?.rows[0] as { n: number } | undefined)?.n;
-      if (n !== fills.length) {
-        // Cannot happen while every sealer takes the head lock; never write a forked chain.
-        throw new Error(
-          `audit sealing of ${orgId}: ${String(n)} of ${fills.length} events updated`,
-        );
-      }
       open = false;
-      await conn.query('commit');
       return rows.length;
     } catch (error) {
       if (open) await conn.query('rollback').catch(() => undefined);
@@ -218,18 +222,50 @@ export async function sealOrg(orm: Orm, orgId: string, opts: SealOptions = {}): 
   return total;
 }
 
-/** The organizations with unsealed events (a skip scan of the partial unsealed index). */
+/** Whether `orgId` has committed events (visible now) that its chain does not hold yet. */
+async function hasUnsealed(orm: Orm, orgId: string): Promise<boolean> {
+  const sql = sqlOf(orm.em.fork());
+  const [row] = await sql<{ pending: boolean }>(
+    `select exists (select 1 from audit_event e where e.org_id = ? and ${AFTER_HEAD('?')})
+       as pending`,
+    [orgId, orgId, orgId],
+  );
+  return row?.pending === true;
+}
+
+/**
+ * Seals every event of `orgId` committed before the call. An event becomes sealable once every
+ * transaction older than its own has ended (any organization's: the horizon is the database's),
+ * normally within milliseconds; this waits for that, up to `timeoutMs`. Returns whether the
+ * chain caught up.
+ */
+export async function sealCurrent(orm: Orm, orgId: string, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 2; ; pause = Math.min(pause * 2, 100)) {
+    await sealOrg(orm, orgId);
+    if (!(await hasUnsealed(orm, orgId))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, pause));
+  }
+}
+
+/**
+ * The organizations with events to seal: a skip scan over the (org_id, xid, pos) index for the
+ * organizations, each checked against its head.
+ */
 export async function orgsWithUnsealed(sql: Sql): Promise<string[]> {
   const rows = await sql<{ org_id: string }>(
     `with recursive o(org_id) as (
-       (select org_id from audit_event where hash is null order by org_id limit 1)
+       (select org_id from audit_event order by org_id limit 1)
        union all
-       select (select a.org_id from audit_event a
-                where a.hash is null and a.org_id > o.org_id
+       select (select a.org_id from audit_event a where a.org_id > o.org_id
                 order by a.org_id limit 1)
          from o where o.org_id is not null
      )
-     select org_id from o where org_id is not null`,
+     select o.org_id from o
+      where o.org_id is not null
+        and exists (select 1 from audit_event e
+                     where e.org_id = o.org_id and ${AFTER_HEAD('o.org_id')} and ${SETTLED})`,
   );
   return rows.map((r) => r.org_id);
 }
@@ -314,9 +350,11 @@ export function startSealer(
 export type BrokenReason =
   /** The event's stored hash is not the hash of its content: the event was edited. */
   | 'hash_mismatch'
-  /** The event's prev_hash is not its predecessor's hash: an event was removed or reordered. */
+  /** The link's prev_hash is not its predecessor's hash: links were changed or reordered. */
   | 'prev_hash_mismatch'
-  /** The seqs skip (or the chain does not start at 1): events before this one were removed. */
+  /** The link names an event that no longer exists: the event was removed. */
+  | 'event_missing'
+  /** The seqs skip (or the chain does not start at 1): links before this one were removed. */
   | 'seq_gap'
   /** The chain head (audit_chain_head) does not end where the events do: events were removed
    * from the end, or the head was changed. */
@@ -357,22 +395,33 @@ export async function verifyChain(
     firstBrokenLink: { seq, eventId, reason },
   });
   for (;;) {
-    const rows = await sql<EventRow>(
-      `select seq, ${EVENT_COLUMNS}, prev_hash, hash from audit_event
-        where org_id = ? and seq > ? and seq <= ?
-        order by seq
+    // The left join gives an event's columns as null when the event is gone.
+    const rows = await sql<
+      Omit<EventRow, 'id'> & {
+        id: string | null;
+        seq: string;
+        event_id: string;
+        prev_hash: string;
+        hash: string;
+      }
+    >(
+      `select c.seq, c.event_id, c.prev_hash, c.hash, ${EVENT_COLUMNS}
+         from audit_chain c left join audit_event e on e.id = c.event_id and e.org_id = c.org_id
+        where c.org_id = ? and c.seq > ? and c.seq <= ?
+        order by c.seq
         limit ?`,
       [orgId, last, headSeq, chunk],
     );
     for (const r of rows) {
       const seq = Number(r.seq);
       checked += 1;
-      if (seq !== last + 1) return broken(seq, r.id, 'seq_gap');
-      if (r.prev_hash !== prev) return broken(seq, r.id, 'prev_hash_mismatch');
-      const hash = chainHash(prev, chainEvent(orgId, seq, r));
-      if (r.hash !== hash) return broken(seq, r.id, 'hash_mismatch');
+      if (seq !== last + 1) return broken(seq, r.event_id, 'seq_gap');
+      if (r.prev_hash !== prev) return broken(seq, r.event_id, 'prev_hash_mismatch');
+      if (r.id === null) return broken(seq, r.event_id, 'event_missing');
+      const hash = chainHash(prev, chainEvent(orgId, seq, { ...r, id: r.id }));
+      if (r.hash !== hash) return broken(seq, r.event_id, 'hash_mismatch');
       last = seq;
-      lastId = r.id;
+      lastId = r.event_id;
       prev = hash;
     }
     if (rows.length < chunk) break;

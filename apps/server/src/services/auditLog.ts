@@ -24,7 +24,7 @@ import {
   type AuditCsvInput,
 } from '../schemas/audit.js';
 import { requirePermission } from './auth.js';
-import { OCCURRED, sealOrg, verifyChain, type VerifyResult } from './auditChain.js';
+import { OCCURRED, sealCurrent, verifyChain, type VerifyResult } from './auditChain.js';
 
 interface Where {
   sql: string;
@@ -132,14 +132,12 @@ const SHOWN_AT = `to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:
 
 interface ListRow {
   id: string;
-  seq: string | null;
   event_type: string;
   shown_at: string;
   actor: string;
   entity_type: string;
   entity_id: string;
   metadata: Record<string, unknown>;
-  hash: string | null;
   key_at: string;
 }
 
@@ -151,9 +149,6 @@ export interface AuditEventView {
   entityType: string;
   entityId: string;
   metadata: Record<string, unknown>;
-  /** Position in the org's hash chain; null until the sealer has reached the event. */
-  seq: number | null;
-  hash: string | null;
 }
 
 export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
@@ -164,7 +159,7 @@ export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
   const sql = sqlOf(ctx.em);
   const page = pageQuery(
     where,
-    `id, seq, event_type, ${SHOWN_AT} as shown_at, actor, entity_type, entity_id, metadata, hash`,
+    `id, event_type, ${SHOWN_AT} as shown_at, actor, entity_type, entity_id, metadata`,
     after,
     q.limit + 1,
   );
@@ -183,8 +178,6 @@ export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
     entityType: r.entity_type,
     entityId: r.entity_id,
     metadata: r.metadata,
-    seq: r.seq === null ? null : Number(r.seq),
-    hash: r.hash,
   }));
   return {
     events,
@@ -289,6 +282,6 @@ export function exportAuditCsv(ctx: Ctx, raw: unknown = {}): StreamResult {
 export async function verifyAuditLog(ctx: Ctx, raw: unknown = {}): Promise<VerifyResult> {
   requirePermission(ctx, 'audit:read');
   parseInput(verifyAuditInput, raw);
-  await sealOrg(ctx.core.orm, ctx.orgId);
+  await sealCurrent(ctx.core.orm, ctx.orgId);
   return verifyChain(sqlOf(ctx.em), ctx.orgId);
 }

@@ -7,6 +7,7 @@ import { Migration20261125205645_org_budgets } from './Migration20261125205645_o
 import { Migration20261125214458_replayable_evaluations } from './Migration20261125214458_replayable_evaluations.js';
 import { Migration20261125224819_issue5_agents_vendors_reservations_alerts } from './Migration20261125224819_issue5_agents_vendors_reservations_alerts.js';
 import { Migration20261125233000_audit_trigger_columns } from './Migration20261125233000_audit_trigger_columns.js';
+import { Migration20261125234304_audit_chain_table } from './Migration20261125234304_audit_chain_table.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -22,5 +23,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261125233000_audit_trigger_columns',
     class: Migration20261125233000_audit_trigger_columns,
+  },
+  {
+    name: 'Migration20261125234304_audit_chain_table',
+    class: Migration20261125234304_audit_chain_table,
   },
 ];
