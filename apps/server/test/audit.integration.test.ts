@@ -7,9 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { createTRPCClient, httpBatchStreamLink, httpBatchLink } from '@trpc/client';
 import superjson from 'superjson';
-import { initOrm } from '@reins/db';
+import { initOrm, testServerUrl } from '@reins/db';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { chainHash, OCCURRED, sealAll, sealOrg } from '../src/services/auditChain.js';
+import { withConnection } from '../src/lib/sql.js';
 import { useTestServer } from './harness.js';
 
 const t = useTestServer('audit');
@@ -703,6 +704,7 @@ describe('the hash chain', () => {
       checked: n + 2,
       headSeq: n + 2,
       firstBrokenLink: null,
+      complete: true,
     });
     const bySeq = await t().sql<{ id: string; seq: string; prev_hash: string; hash: string }>(
       'select event_id as id, seq, prev_hash, hash from audit_chain where org_id = ? order by seq',
@@ -835,6 +837,43 @@ describe('the hash chain', () => {
       firstBrokenLink: { seq: 8, eventId: null, reason: 'head_mismatch' },
     });
   });
+
+  // Needs a second connection held open beside the server's: real PostgreSQL only.
+  it.skipIf(testServerUrl() === undefined)(
+    'never seals past a transaction still running, and seals its events once it commits',
+    async () => {
+      const { orgId, key } = await t().newOrg('horizon');
+      await verify(key);
+      const orm = t().server.core.orm;
+      const other = await initOrm(orm.config.get('clientUrl'), { maxConnections: 1 });
+      try {
+        await withConnection(other, async (conn) => {
+          // A transaction of this org that has begun writing but not committed…
+          await conn.query(
+            `begin; insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type,
+             entity_id) values ('evt_hz_early', '${orgId}', 'alert.read', now(), 'k', 'a', 'x')`,
+          );
+          // …and an event committed after it began.
+          await insertEvents(orgId, [
+            { id: 'evt_hz_late', eventType: 'alert.read', occurredAt: '2026-05-01T00:00:00Z' },
+          ]);
+          const held = await verify(key);
+          expect(held).toMatchObject({ valid: true, complete: false, checked: 2 });
+          await conn.query('commit');
+        });
+      } finally {
+        await other.close();
+      }
+      expect(await verify(key)).toMatchObject({ valid: true, complete: true, checked: 4 });
+      const links = await t().sql<{ event_id: string }>(
+        'select event_id from audit_chain where org_id = ? order by seq',
+        [orgId],
+      );
+      // Chain order is (xid, pos): the early transaction's event comes first.
+      expect(links.map((l) => l.event_id).slice(2)).toEqual(['evt_hz_early', 'evt_hz_late']);
+    },
+    30_000,
+  );
 
   it('stays one consistent chain when several sealers (processes) run at once', async () => {
     const { orgId, key } = await t().newOrg('concurrent');
