@@ -3,6 +3,7 @@ import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { useTestServer } from './harness.js';
+import { type ErrorBody, keyWith, policyVersion } from './helpers.js';
 
 const t = useTestServer('agents');
 
@@ -15,14 +16,6 @@ interface AgentView {
   metadata: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
-}
-
-interface ErrorBody {
-  success: false;
-  code: string;
-  message: string;
-  field?: string;
-  requiredPermission?: string;
 }
 
 /** The docs' agent registration body, verbatim. */
@@ -39,25 +32,6 @@ async function org(name: string) {
   const o = await t().newOrg(name);
   const [k] = await t().sql<{ id: string }>('select id from api_key where org_id = ?', [o.orgId]);
   return { ...o, keyId: k?.id ?? '' };
-}
-
-async function limitedKey(adminKey: string, permissions: string[]): Promise<string> {
-  const res = await t().call<{ key: string }>(
-    'POST',
-    '/api/keys',
-    { name: 'limited', permissions },
-    { key: adminKey },
-  );
-  expect(res.status).toBe(201);
-  return res.body.key;
-}
-
-async function policyVersion(orgId: string): Promise<number> {
-  const [row] = await t().sql<{ v: string }>(
-    'select policy_version as v from organization where id = ?',
-    [orgId],
-  );
-  return Number(row?.v);
 }
 
 async function auditEvents(orgId: string, agentId: string) {
@@ -144,11 +118,11 @@ describe('POST /api/agents', () => {
   it('refuses a second agent with the same id in the org with 409 ALREADY_EXISTS', async () => {
     const { key, orgId } = await org('duplicate');
     expect((await create(key, SUPPORT_BOT)).status).toBe(201);
-    const version = await policyVersion(orgId);
+    const version = await policyVersion(t(), orgId);
     const again = await create(key, { ...SUPPORT_BOT, name: 'Other' });
     expect(again.status).toBe(409);
     expect(again.body).toMatchObject({ success: false, code: 'ALREADY_EXISTS' });
-    expect(await policyVersion(orgId)).toBe(version);
+    expect(await policyVersion(t(), orgId)).toBe(version);
     const events = await auditEvents(orgId, SUPPORT_BOT.agentId);
     expect(events.map((e) => e.event_type)).toEqual(['agent.created']);
   });
@@ -196,7 +170,7 @@ describe('POST /api/agents', () => {
 
   it('answers a key without agents:write with 403 FORBIDDEN and registers nothing', async () => {
     const { key, orgId } = await org('forbidden create');
-    const readOnly = await limitedKey(key, ['agents:read']);
+    const readOnly = await keyWith(t(), key, ['agents:read']);
     const res = await create(readOnly, SUPPORT_BOT);
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({
@@ -209,9 +183,9 @@ describe('POST /api/agents', () => {
 
   it('writes agent.created with the actor in the same transaction and bumps the policy version', async () => {
     const { key, orgId, keyId } = await org('audit create');
-    const version = await policyVersion(orgId);
+    const version = await policyVersion(t(), orgId);
     await create(key, SUPPORT_BOT);
-    expect(await policyVersion(orgId)).toBe(version + 1);
+    expect(await policyVersion(t(), orgId)).toBe(version + 1);
     const [event] = await auditEvents(orgId, SUPPORT_BOT.agentId);
     expect(event).toMatchObject({
       event_type: 'agent.created',
@@ -291,7 +265,7 @@ describe('GET /api/agents', () => {
 
   it('answers a key without agents:read with 403 FORBIDDEN', async () => {
     const { key } = await org('list forbidden');
-    const other = await limitedKey(key, ['transactions:read']);
+    const other = await keyWith(t(), key, ['transactions:read']);
     const res = await t().call<ErrorBody>('GET', '/api/agents', undefined, { key: other });
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'FORBIDDEN', requiredPermission: 'agents:read' });
@@ -329,7 +303,7 @@ describe('GET /api/agents/:agentId', () => {
   it('answers a key without agents:read with 403 FORBIDDEN', async () => {
     const { key } = await org('get forbidden');
     await create(key, SUPPORT_BOT);
-    const writeOnly = await limitedKey(key, ['agents:write']);
+    const writeOnly = await keyWith(t(), key, ['agents:write']);
     const res = await t().call<ErrorBody>('GET', `/api/agents/${SUPPORT_BOT.agentId}`, undefined, {
       key: writeOnly,
     });
@@ -459,7 +433,7 @@ describe('PUT /api/agents/:agentId', () => {
   it('answers a key without agents:write with 403 FORBIDDEN', async () => {
     const { key } = await org('put forbidden');
     await create(key, SUPPORT_BOT);
-    const readOnly = await limitedKey(key, ['agents:read']);
+    const readOnly = await keyWith(t(), key, ['agents:read']);
     const res = await t().call<ErrorBody>(
       'PUT',
       `/api/agents/${SUPPORT_BOT.agentId}`,
@@ -473,14 +447,14 @@ describe('PUT /api/agents/:agentId', () => {
   it('audits agent.updated with before and after of the changed fields, and bumps the policy version', async () => {
     const { key, orgId, keyId } = await org('put audit');
     await create(key, SUPPORT_BOT);
-    const version = await policyVersion(orgId);
+    const version = await policyVersion(t(), orgId);
     await t().call(
       'PUT',
       `/api/agents/${SUPPORT_BOT.agentId}`,
       { name: SUPPORT_BOT.name, monthlyBudgetCents: 1000, metadata: { team: 'ops' } },
       { key },
     );
-    expect(await policyVersion(orgId)).toBe(version + 1);
+    expect(await policyVersion(t(), orgId)).toBe(version + 1);
     const events = await auditEvents(orgId, SUPPORT_BOT.agentId);
     const updated = events.find((e) => e.event_type === 'agent.updated');
     expect(updated).toMatchObject({ actor: `key:${keyId}`, entity_type: 'agent' });
@@ -496,7 +470,7 @@ describe('PUT /api/agents/:agentId', () => {
   it('writes nothing and keeps the policy version for a PUT that changes nothing', async () => {
     const { key, orgId } = await org('put noop');
     const created = await create(key, SUPPORT_BOT);
-    const version = await policyVersion(orgId);
+    const version = await policyVersion(t(), orgId);
     const res = await t().call<{ agent: AgentView; updatedAt: string }>(
       'PUT',
       `/api/agents/${SUPPORT_BOT.agentId}`,
@@ -505,7 +479,7 @@ describe('PUT /api/agents/:agentId', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.agent).toEqual(created.body.agent);
-    expect(await policyVersion(orgId)).toBe(version);
+    expect(await policyVersion(t(), orgId)).toBe(version);
     const events = await auditEvents(orgId, SUPPORT_BOT.agentId);
     expect(events.map((e) => e.event_type)).toEqual(['agent.created']);
   });
@@ -515,11 +489,11 @@ describe('DELETE /api/agents/:agentId', () => {
   it('deletes the agent, audits what it was and bumps the policy version', async () => {
     const { key, orgId, keyId } = await org('delete');
     await create(key, SUPPORT_BOT);
-    const version = await policyVersion(orgId);
+    const version = await policyVersion(t(), orgId);
     const res = await t().call('DELETE', `/api/agents/${SUPPORT_BOT.agentId}`, undefined, { key });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ success: true, agentId: SUPPORT_BOT.agentId, deleted: true });
-    expect(await policyVersion(orgId)).toBe(version + 1);
+    expect(await policyVersion(t(), orgId)).toBe(version + 1);
     const gone = await t().call('GET', `/api/agents/${SUPPORT_BOT.agentId}`, undefined, { key });
     expect(gone.status).toBe(404);
     const events = await auditEvents(orgId, SUPPORT_BOT.agentId);
@@ -559,7 +533,7 @@ describe('DELETE /api/agents/:agentId', () => {
   it('answers a key without agents:write with 403 FORBIDDEN', async () => {
     const { key } = await org('delete forbidden');
     await create(key, SUPPORT_BOT);
-    const readOnly = await limitedKey(key, ['agents:read']);
+    const readOnly = await keyWith(t(), key, ['agents:read']);
     const res = await t().call<ErrorBody>(
       'DELETE',
       `/api/agents/${SUPPORT_BOT.agentId}`,

@@ -8,6 +8,7 @@ import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { useTestServer } from './harness.js';
+import { type ErrorBody, ISO, keyWith } from './helpers.js';
 
 const t = useTestServer('alerts');
 
@@ -38,16 +39,6 @@ interface ListBody {
   total: number;
   nextCursor: string | null;
 }
-
-interface ErrorBody {
-  success: false;
-  code: string;
-  message: string;
-  field?: string;
-  requiredPermission?: string;
-}
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 interface AlertRow {
   id: string;
@@ -134,17 +125,6 @@ async function list(key: string, query = ''): Promise<ListBody> {
   expect(res.status).toBe(200);
   expect(res.body.success).toBe(true);
   return res.body;
-}
-
-async function mintKey(adminKey: string, permissions: string[]): Promise<string> {
-  const res = await t().call<{ key: string }>(
-    'POST',
-    '/api/keys',
-    { name: 'limited', permissions },
-    { key: adminKey },
-  );
-  expect(res.status).toBe(201);
-  return res.body.key;
 }
 
 async function readAudits(alertId: string) {
@@ -441,8 +421,8 @@ describe('alert permissions', () => {
   it('needs alerts:read to list and alerts:write to mark read (403 FORBIDDEN)', async () => {
     const { orgId, key: admin } = await t().newOrg();
     const a = await insertAlert(orgId);
-    const reader = await mintKey(admin, ['alerts:read']);
-    const outsider = await mintKey(admin, ['transactions:read']);
+    const reader = await keyWith(t(), admin, ['alerts:read']);
+    const outsider = await keyWith(t(), admin, ['transactions:read']);
 
     expect((await list(reader)).alerts.map((x) => x.id)).toEqual([a.id]);
     for (const [method, path, key, perm] of [

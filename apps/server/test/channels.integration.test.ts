@@ -9,6 +9,7 @@ import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { assertChannelsExist, loadChannels } from '../src/services/channels.js';
 import { ValidationError } from '../src/errors.js';
 import { useTestServer } from './harness.js';
+import { type ErrorBody, ISO, keyWith } from './helpers.js';
 
 const t = useTestServer('channels');
 
@@ -26,15 +27,6 @@ interface ChannelView {
   updatedAt: string;
 }
 
-interface ErrorBody {
-  success: false;
-  code: string;
-  message: string;
-  field?: string;
-  requiredPermission?: string;
-}
-
-const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const SLACK_URL = 'https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXsecretToken9';
 
 async function create(body: unknown, key?: string): Promise<ChannelView> {
@@ -77,17 +69,6 @@ async function auditsOf(id: string) {
     'select event_type, entity_type, metadata from audit_event where entity_id = ? order by occurred_at, id',
     [id],
   );
-}
-
-async function mintKey(adminKey: string, permissions: string[]): Promise<string> {
-  const res = await t().call<{ key: string }>(
-    'POST',
-    '/api/keys',
-    { name: 'limited', permissions },
-    { key: adminKey },
-  );
-  expect(res.status).toBe(201);
-  return res.body.key;
 }
 
 describe('POST /api/notification-channels', () => {
@@ -557,8 +538,8 @@ describe('channel access', () => {
   it('needs alerts:read to read channels and alerts:write to change them (403 FORBIDDEN)', async () => {
     const { key: admin } = await t().newOrg();
     const ch = await create({ name: 'C', type: 'email', addresses: ['a@example.com'] }, admin);
-    const reader = await mintKey(admin, ['alerts:read']);
-    const outsider = await mintKey(admin, ['policies:write']);
+    const reader = await keyWith(t(), admin, ['alerts:read']);
+    const outsider = await keyWith(t(), admin, ['policies:write']);
 
     const listed = await t().call<{ count: number }>(
       'GET',

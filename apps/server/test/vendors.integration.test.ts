@@ -5,6 +5,7 @@ import { estimateCost, PRICE_DATA_VERSION } from '@reins/engine';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { loadPriceOverrides, VENDORS } from '../src/services/vendors.js';
 import { useTestServer } from './harness.js';
+import { type ErrorBody, keyWith, policyVersion } from './helpers.js';
 
 const t = useTestServer('vendors');
 
@@ -49,14 +50,6 @@ interface PricesBody {
   overrides: (OverrideView & { source: string })[];
 }
 
-interface ErrorBody {
-  success: false;
-  code: string;
-  message: string;
-  field?: string;
-  requiredPermission?: string;
-}
-
 const SIX = [
   ['openai', 'OpenAI'],
   ['anthropic', 'Anthropic'],
@@ -70,25 +63,6 @@ async function org(name: string) {
   const o = await t().newOrg(name);
   const [k] = await t().sql<{ id: string }>('select id from api_key where org_id = ?', [o.orgId]);
   return { ...o, keyId: k?.id ?? '' };
-}
-
-async function limitedKey(adminKey: string, permissions: string[]): Promise<string> {
-  const res = await t().call<{ key: string }>(
-    'POST',
-    '/api/keys',
-    { name: 'limited', permissions },
-    { key: adminKey },
-  );
-  expect(res.status).toBe(201);
-  return res.body.key;
-}
-
-async function policyVersion(orgId: string): Promise<number> {
-  const [row] = await t().sql<{ v: string }>(
-    'select policy_version as v from organization where id = ?',
-    [orgId],
-  );
-  return Number(row?.v);
 }
 
 async function auditEvents(orgId: string, entityType: string) {
@@ -188,7 +162,7 @@ describe('GET /api/vendors', () => {
 
   it('answers a key without policies:read with 403 FORBIDDEN', async () => {
     const { key } = await org('list forbidden');
-    const agentsOnly = await limitedKey(key, ['agents:read']);
+    const agentsOnly = await keyWith(t(), key, ['agents:read']);
     const res = await t().call<ErrorBody>('GET', '/api/vendors', undefined, { key: agentsOnly });
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ code: 'FORBIDDEN', requiredPermission: 'policies:read' });
@@ -262,15 +236,15 @@ describe('PUT /api/vendors/:vendor', () => {
 
   it('audits vendor.updated with before and after and bumps the policy version on each write', async () => {
     const { key, orgId, keyId } = await org('put audit');
-    const v0 = await policyVersion(orgId);
+    const v0 = await policyVersion(t(), orgId);
     await at('2026-05-05T09:00:00.000Z', () =>
       t().call('PUT', '/api/vendors/cohere', { rateLimitRpm: 30 }, { key }),
     );
-    expect(await policyVersion(orgId)).toBe(v0 + 1);
+    expect(await policyVersion(t(), orgId)).toBe(v0 + 1);
     await at('2026-05-05T09:01:00.000Z', () =>
       t().call('PUT', '/api/vendors/cohere', { enabled: false }, { key }),
     );
-    expect(await policyVersion(orgId)).toBe(v0 + 2);
+    expect(await policyVersion(t(), orgId)).toBe(v0 + 2);
     const events = await auditEvents(orgId, 'vendor');
     expect(events).toEqual([
       {
@@ -298,7 +272,7 @@ describe('PUT /api/vendors/:vendor', () => {
 
   it('writes nothing for a PUT that changes nothing', async () => {
     const { key, orgId } = await org('put noop');
-    const v0 = await policyVersion(orgId);
+    const v0 = await policyVersion(t(), orgId);
     const res = await t().call<{ vendor: VendorView }>(
       'PUT',
       '/api/vendors/perplexity',
@@ -307,7 +281,7 @@ describe('PUT /api/vendors/:vendor', () => {
     );
     expect(res.status).toBe(200);
     expect(res.body.vendor).toMatchObject({ enabled: true, rateLimitRpm: null, updatedAt: null });
-    expect(await policyVersion(orgId)).toBe(v0);
+    expect(await policyVersion(t(), orgId)).toBe(v0);
     expect(await auditEvents(orgId, 'vendor')).toEqual([]);
     expect(await t().sql('select 1 from vendor_setting where org_id = ?', [orgId])).toEqual([]);
   });
@@ -353,7 +327,7 @@ describe('PUT /api/vendors/:vendor', () => {
 
   it('answers a key with only policies:read with 403 FORBIDDEN', async () => {
     const { key, orgId } = await org('put forbidden');
-    const readOnly = await limitedKey(key, ['policies:read']);
+    const readOnly = await keyWith(t(), key, ['policies:read']);
     const res = await t().call<ErrorBody>(
       'PUT',
       '/api/vendors/openai',
@@ -461,11 +435,11 @@ describe('price overrides', () => {
 
   it('answers keys without policies:write / policies:read with 403 FORBIDDEN', async () => {
     const { key } = await org('override forbidden');
-    const readOnly = await limitedKey(key, ['policies:read']);
+    const readOnly = await keyWith(t(), key, ['policies:read']);
     const created = await createOverride(readOnly, 'openai', { model: 'x', inputPerMtokUsd: 1 });
     expect(created.status).toBe(403);
     expect(created.body).toMatchObject({ requiredPermission: 'policies:write' });
-    const agentsOnly = await limitedKey(key, ['agents:read']);
+    const agentsOnly = await keyWith(t(), key, ['agents:read']);
     const list = await t().call<ErrorBody>(
       'GET',
       '/api/vendors/openai/price-overrides',
@@ -524,7 +498,7 @@ describe('price overrides', () => {
       { key: a.key },
     );
     expect(wrongVendor.status).toBe(404);
-    const readOnly = await limitedKey(a.key, ['policies:read']);
+    const readOnly = await keyWith(t(), a.key, ['policies:read']);
     const forbidden = await t().call(
       'DELETE',
       `/api/vendors/openai/price-overrides/${override.id}`,
@@ -539,15 +513,15 @@ describe('price overrides', () => {
 
   it('audits price_override.created and .deleted and bumps the policy version on each', async () => {
     const { key, orgId, keyId } = await org('override audit');
-    const v0 = await policyVersion(orgId);
+    const v0 = await policyVersion(t(), orgId);
     const { override } = (
       await createOverride(key, 'anthropic', { model: 'claude-*', outputPerMtokUsd: 10 })
     ).body;
-    expect(await policyVersion(orgId)).toBe(v0 + 1);
+    expect(await policyVersion(t(), orgId)).toBe(v0 + 1);
     await t().call('DELETE', `/api/vendors/anthropic/price-overrides/${override.id}`, undefined, {
       key,
     });
-    expect(await policyVersion(orgId)).toBe(v0 + 2);
+    expect(await policyVersion(t(), orgId)).toBe(v0 + 2);
     const events = await auditEvents(orgId, 'price_override');
     expect(events.map((e) => [e.event_type, e.actor, e.entity_id])).toEqual([
       ['price_override.created', `key:${keyId}`, override.id],
@@ -723,7 +697,7 @@ describe('GET /api/vendors/:vendor/prices', () => {
 
   it('answers a key without policies:read with 403 FORBIDDEN', async () => {
     const { key } = await org('prices forbidden');
-    const agentsOnly = await limitedKey(key, ['agents:read']);
+    const agentsOnly = await keyWith(t(), key, ['agents:read']);
     const res = await t().call<ErrorBody>('GET', '/api/vendors/openai/prices', undefined, {
       key: agentsOnly,
     });

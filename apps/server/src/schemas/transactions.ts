@@ -29,6 +29,35 @@ export function costableFromTokens(t: {
   return Boolean(t.model) && (t.tokensIn !== undefined || t.tokensOut !== undefined);
 }
 
+/** A cost in cents (`amount`) or microcents (`amountMicros`). */
+const amountFields = {
+  amount: z.number().int().min(0).max(MAX_AMOUNT_CENTS).optional(),
+  amountMicros: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_AMOUNT_CENTS * MICROS_PER_CENT)
+    .optional(),
+};
+
+/** Both given, they must say the same: `amount` is `amountMicros` in cents, rounded up. */
+function checkAmountsAgree(
+  t: { amount?: number | undefined; amountMicros?: number | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (
+    t.amount !== undefined &&
+    t.amountMicros !== undefined &&
+    Math.ceil(t.amountMicros / MICROS_PER_CENT) !== t.amount
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['amountMicros'],
+      message: 'disagrees with amount (amount must be amountMicros in cents, rounded up)',
+    });
+  }
+}
+
 /**
  * The documented transaction fields plus `tokensIn`, `tokensOut`, `userRoles`, `teamId`,
  * `projectId` and `amountMicros` (sub-cent amounts: 1 cent = 1,000,000 microcents). Unknown
@@ -36,13 +65,7 @@ export function costableFromTokens(t: {
  */
 export const transactionInput = z
   .strictObject({
-    amount: z.number().int().min(0).max(MAX_AMOUNT_CENTS).optional(),
-    amountMicros: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_AMOUNT_CENTS * MICROS_PER_CENT)
-      .optional(),
+    ...amountFields,
     vendor,
     model: ident(200).nullish(),
     agentId: ident(200).nullish(),
@@ -76,17 +99,7 @@ export const transactionInput = z
         message: 'applies to phase "reserve" only',
       });
     }
-    if (
-      t.amount !== undefined &&
-      t.amountMicros !== undefined &&
-      Math.ceil(t.amountMicros / MICROS_PER_CENT) !== t.amount
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['amountMicros'],
-        message: 'disagrees with amount (amount must be amountMicros in cents, rounded up)',
-      });
-    }
+    checkAmountsAgree(t, ctx);
   });
 export type TransactionInputBody = z.output<typeof transactionInput>;
 
@@ -110,13 +123,7 @@ export const bulkInput = z.strictObject({
 /** POST /api/v1/transactions/:id/settle: the actual cost replaces the reservation's hold. */
 export const settleInput = z
   .strictObject({
-    amount: z.number().int().min(0).max(MAX_AMOUNT_CENTS).optional(),
-    amountMicros: z
-      .number()
-      .int()
-      .min(0)
-      .max(MAX_AMOUNT_CENTS * MICROS_PER_CENT)
-      .optional(),
+    ...amountFields,
     tokensIn: tokens.optional(),
     tokensOut: tokens.optional(),
     response: text(1_000_000).nullish(),
@@ -135,17 +142,7 @@ export const settleInput = z
         message: 'is required (or give tokensIn/tokensOut to cost it from the price table)',
       });
     }
-    if (
-      t.amount !== undefined &&
-      t.amountMicros !== undefined &&
-      Math.ceil(t.amountMicros / MICROS_PER_CENT) !== t.amount
-    ) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['amountMicros'],
-        message: 'disagrees with amount (amount must be amountMicros in cents, rounded up)',
-      });
-    }
+    checkAmountsAgree(t, ctx);
   });
 export type SettleInput = z.output<typeof settleInput>;
 
