@@ -367,13 +367,53 @@ export async function recordBatch(
   }
 }
 
-/** Holds of expired, unsettled reservations by counter key: limits ignore them (SPEC §4). */
-interface HoldRow {
-  key: string;
-  cost_micros: string | number;
-  tokens_in: string | number;
-  tokens_out: string | number;
-  requests: string | number;
+/**
+ * The holds of `org`'s expired, unsettled reservations summed by counter key (`org` and `at` are
+ * SQL expressions: literals on the hot path, placeholders in the dry run). Limits ignore them
+ * (SPEC §4) until the worker releases them from the counters.
+ */
+export function expiredHoldsQuery(org: string, at: string): string {
+  return `select k.key, sum((t.hold->>'amountMicros')::bigint) as cost_micros,
+            sum((t.hold->>'tokensIn')::bigint) as tokens_in,
+            sum((t.hold->>'tokensOut')::bigint) as tokens_out, count(*) as requests
+       from transaction_record t
+            cross join lateral jsonb_array_elements_text(t.counted_windows) as k(key)
+      where t.org_id = ${org} and t.status = 'reserved' and t.expires_at <= ${at}::timestamptz
+      group by k.key`;
+}
+
+/**
+ * Takes expired holds (rows of `expiredHoldsQuery`) out of `totals`; returns what it took, by
+ * key, for the counters to be written back with it.
+ */
+export function withoutExpiredHolds(
+  totals: Record<string, WindowTotals>,
+  holds: readonly CounterRow[],
+): Record<string, WindowTotals> {
+  const taken: Record<string, WindowTotals> = {};
+  for (const r of holds) {
+    const t = totals[r.key];
+    if (!t) continue;
+    const h = toTotals(r);
+    taken[r.key] = h;
+    t.costMicros -= h.costMicros;
+    t.tokensIn -= h.tokensIn;
+    t.tokensOut -= h.tokensOut;
+    t.requests -= h.requests;
+  }
+  return taken;
+}
+
+/** The decision: a vendor the organization disabled is refused before any rule is read. */
+export function decide(
+  org: Pick<LoadedPolicy, 'policy' | 'vendors'>,
+  input: TransactionInput,
+  totals: Record<string, WindowTotals>,
+  ctx: EvaluationContext,
+): Decision {
+  return org.vendors[input.vendor]?.enabled === false
+    ? vendorDisabled(input.vendor)
+    : evaluate(org.policy, input, totals, ctx);
 }
 
 interface IdempotencyRow {
@@ -492,14 +532,7 @@ async function recordLocked(
          on conflict (org_id, key) do update set updated_at = window_counter.updated_at
          returning key, cost_micros, tokens_in, tokens_out, requests`);
     holdsAt = statements.length;
-    statements.push(`select k.key, sum((t.hold->>'amountMicros')::bigint) as cost_micros,
-            sum((t.hold->>'tokensIn')::bigint) as tokens_in,
-            sum((t.hold->>'tokensOut')::bigint) as tokens_out, count(*) as requests
-       from transaction_record t
-            cross join lateral jsonb_array_elements_text(t.counted_windows) as k(key)
-      where t.org_id = ${q(orgId)} and t.status = 'reserved'
-        and t.expires_at <= ${q(evaluatedAt)}::timestamptz
-      group by k.key`);
+    statements.push(expiredHoldsQuery(q(orgId), q(evaluatedAt)));
   }
   if (idemKeys.length > 0) {
     idemAt = statements.length;
@@ -521,19 +554,9 @@ async function recordLocked(
   }
   // Expired holds still sit in the counters (the worker releases them); limits must not see
   // them. `expired` is added back when the counters are written.
-  const expired: Record<string, WindowTotals> = {};
-  if (holdsAt >= 0) {
-    for (const r of res[holdsAt]?.rows as unknown as HoldRow[]) {
-      const t = totals[r.key];
-      if (!t) continue;
-      const h = toTotals(r);
-      expired[r.key] = h;
-      t.costMicros -= h.costMicros;
-      t.tokensIn -= h.tokensIn;
-      t.tokensOut -= h.tokensOut;
-      t.requests -= h.requests;
-    }
-  }
+  const expired =
+    holdsAt >= 0 ? withoutExpiredHolds(totals, res[holdsAt]?.rows as unknown as CounterRow[]) : {};
+
   const stored = new Map<string, IdempotencyRow>();
   if (idemAt >= 0) {
     for (const r of res[idemAt]?.rows as unknown as IdempotencyRow[]) stored.set(r.key, r);
@@ -591,7 +614,7 @@ async function recordLocked(
     }
     const disabled = org.vendors[input.vendor]?.enabled === false;
     if (disabled) evaluation.vendorDisabled = true;
-    const decision = disabled ? vendorDisabled(input.vendor) : evaluate(policy, input, totals, ctx);
+    const decision = decide(org, input, totals, ctx);
 
     // A vendor's per-minute limit counts the calls it lets through to the provider.
     const rate = rateRefs[i];

@@ -4,7 +4,6 @@ import {
   MICROS_PER_CENT,
   PRICE_DATA_VERSION,
   evaluate,
-  isModelKnown,
   requiredWindows,
   type Decision,
   type TraceEntry,
@@ -35,8 +34,10 @@ import { requirePermission } from './auth.js';
 import {
   agentBudgetsOf,
   evaluationContext,
+  decide,
+  expiredHoldsQuery,
   priceRequest,
-  vendorDisabled,
+  withoutExpiredHolds,
   toTotals,
   type CounterRow,
   type StoredEvaluation,
@@ -102,7 +103,7 @@ export function toTxRequest(ctx: Ctx, body: TransactionInputBody, nowMs: number)
     tokensIn: body.tokensIn ?? 0,
     tokensOut: body.tokensOut ?? 0,
     metadata: body.metadata ?? {},
-    modelKnown: isModelKnown(vendor, model, nowMs),
+    // `modelKnown` is settled with the org's price overrides (priceRequest), under the locks.
   };
   return {
     orgId: ctx.orgId,
@@ -332,31 +333,15 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
     );
     for (const r of rows) totals[r.key] = toTotals(r);
     // As the hot path does: expired, unsettled holds do not count toward limits.
-    const holds = await sql<CounterRow>(
-      `select k.key, sum((t.hold->>'amountMicros')::bigint) as cost_micros,
-              sum((t.hold->>'tokensIn')::bigint) as tokens_in,
-              sum((t.hold->>'tokensOut')::bigint) as tokens_out, count(*) as requests
-         from transaction_record t
-              cross join lateral jsonb_array_elements_text(t.counted_windows) as k(key)
-        where t.org_id = ? and t.status = 'reserved' and t.expires_at <= ?
-          and k.key in (select jsonb_array_elements_text(?::jsonb))
-        group by k.key`,
-      [ctx.orgId, new Date(nowMs).toISOString(), keys],
+    withoutExpiredHolds(
+      totals,
+      await sql<CounterRow>(expiredHoldsQuery('?', '?'), [
+        ctx.orgId,
+        new Date(nowMs).toISOString(),
+      ]),
     );
-    for (const h of holds) {
-      const t = totals[h.key];
-      if (!t) continue;
-      const x = toTotals(h);
-      t.costMicros -= x.costMicros;
-      t.tokensIn -= x.tokensIn;
-      t.tokensOut -= x.tokensOut;
-      t.requests -= x.requests;
-    }
   }
-  const d =
-    loaded.vendors[req.input.vendor]?.enabled === false
-      ? vendorDisabled(req.input.vendor)
-      : evaluate(policy, req.input, totals, ectx);
+  const d = decide(loaded, req.input, totals, ectx);
   return {
     result: { ...policyResultOf(d), details: blockDetails(d) },
     shadow: d.shadow,
