@@ -18,6 +18,15 @@ const tokens = z.number().int().min(0).max(MAX_TOKENS);
 
 /** SPEC §4: an unsettled hold stops counting after this long unless the request says otherwise. */
 export const DEFAULT_RESERVATION_TTL_SECONDS = 600;
+
+/**
+ * `final` (default): evaluate, then record and count only if admitted. `reserve`: hold the
+ * (estimated) amount until `/settle` or `/void` (SPEC §4). `observed`: the call already happened
+ * (an SDK deciding locally, or replaying what it let through while it failed open): evaluated
+ * and recorded with the server's decision, but always counted and never refused.
+ */
+export const PHASES = ['final', 'reserve', 'observed'] as const;
+export type Phase = (typeof PHASES)[number];
 export const MAX_RESERVATION_TTL_SECONDS = 86_400;
 
 /** Without an amount, a call is costed from its tokens: that needs a model and some tokens. */
@@ -79,8 +88,7 @@ export const transactionInput = z
     timestamp: isoInstant.optional(),
     tokensIn: tokens.optional(),
     tokensOut: tokens.optional(),
-    /** `reserve`: hold the (estimated) amount until `/settle` or `/void` (SPEC §4). */
-    phase: z.enum(['final', 'reserve']).optional(),
+    phase: z.enum(PHASES).optional(),
     reservationTtlSeconds: z.number().int().min(1).max(MAX_RESERVATION_TTL_SECONDS).optional(),
   })
   .superRefine((t, ctx) => {

@@ -31,6 +31,7 @@ import {
 import { Conflict, NotFound, RateLimited, ValidationError, type DomainError } from '../errors.js';
 import { idempotencyConflict, type StoredResponse } from './idempotency.js';
 import { newId } from '../lib/ids.js';
+import type { Phase } from '../schemas/transactions.js';
 import { dollarQuote, plainSql, results, withConnection, type RawConnection } from '../lib/sql.js';
 import {
   SETTINGS_SELECT,
@@ -69,8 +70,11 @@ export interface TxRequest {
   orgId: string;
   input: TransactionInput;
   record: TxRecordFields;
-  /** `reserve`: an admitted transaction holds its (estimated) amount until settled or voided. */
-  phase: 'final' | 'reserve';
+  /**
+   * `reserve`: an admitted transaction holds its (estimated) amount until settled or voided.
+   * `observed`: the call already happened; it is counted whatever the decision (`counts`).
+   */
+  phase: Phase;
   /** How long a reservation's hold counts toward limits. */
   ttlMs: number;
   /** No amount was given: cost the tokens with the price table (org overrides first). */
@@ -404,6 +408,15 @@ export function withoutExpiredHolds(
   return taken;
 }
 
+/**
+ * Whether a transaction goes into the window counters (and the vendor's rate-limit counter) and
+ * is recorded as spend rather than `blocked`: when the decision admits it, or when it is
+ * `observed` — the call already happened, so refusing it would only make the totals lie.
+ */
+export function counts(phase: Phase, d: Pick<Decision, 'admitted'>): boolean {
+  return d.admitted || phase === 'observed';
+}
+
 /** The decision: a vendor the organization disabled is refused before any rule is read. */
 export function decide(
   org: Pick<LoadedPolicy, 'policy' | 'vendors'>,
@@ -615,12 +628,14 @@ async function recordLocked(
     const disabled = org.vendors[input.vendor]?.enabled === false;
     if (disabled) evaluation.vendorDisabled = true;
     const decision = decide(org, input, totals, ctx);
+    const counted = counts(req.phase, decision);
 
-    // A vendor's per-minute limit counts the calls it lets through to the provider.
+    // A vendor's per-minute limit counts the calls it lets through to the provider (an observed
+    // call went through already: it is counted, never refused).
     const rate = rateRefs[i];
-    if (decision.admitted && rate) {
+    if (counted && rate) {
       const t = totals[rate.ref.key] ?? (totals[rate.ref.key] = zero());
-      if (t.requests + 1 > rate.rpm) {
+      if (req.phase !== 'observed' && t.requests + 1 > rate.rpm) {
         const retryAfter = Math.max(1, Math.ceil((Date.parse(rate.ref.end) - nowMs) / 1000));
         outcomes.push({ kind: 'refused', error: new RateLimited(retryAfter, input.vendor) });
         return;
@@ -629,8 +644,8 @@ async function recordLocked(
       dirty.add(rate.ref.key);
     }
 
-    const counted: string[] = [];
-    if (decision.admitted) {
+    const countedIn: string[] = [];
+    if (counted) {
       for (const ref of refs[i] ?? []) {
         const t = totals[ref.key] ?? (totals[ref.key] = zero());
         t.costMicros += input.amountMicros;
@@ -638,7 +653,7 @@ async function recordLocked(
         t.tokensOut += input.tokensOut ?? 0;
         t.requests += 1;
         dirty.add(ref.key);
-        counted.push(ref.key);
+        countedIn.push(ref.key);
       }
     }
     const reserve = req.phase === 'reserve';
@@ -675,11 +690,13 @@ async function recordLocked(
       rule_id: decision.ruleId,
       policy_result: policyResult,
       evaluation,
-      counted_windows: counted,
+      counted_windows: countedIn,
       price_source: r.priceSource,
       price_version: r.priceVersion,
       phase: req.phase,
-      status: !decision.admitted ? 'blocked' : reserve ? 'reserved' : 'recorded',
+      // An observed transaction the policy would have blocked is `recorded` (it counts) with the
+      // decision's action and `admitted: false`: the audit trail shows what the server decided.
+      status: !counted ? 'blocked' : reserve ? 'reserved' : 'recorded',
       idempotency_key: idem?.key ?? null,
       hold: reserve
         ? { amountMicros: r.amountMicros, tokensIn: r.tokensIn, tokensOut: r.tokensOut }
@@ -702,6 +719,7 @@ async function recordLocked(
         ruleName: decision.ruleName,
         action: decision.action,
         ...(reserve ? { phase: 'reserve', expiresAt } : {}),
+        ...(req.phase === 'observed' ? { phase: 'observed' } : {}),
       },
     });
     if (decision.action === 'log' && decision.ruleId !== null) {
@@ -721,7 +739,7 @@ async function recordLocked(
       id: r.id,
       decision,
       evaluatedAt,
-      countedWindows: counted,
+      countedWindows: countedIn,
       expiresAt,
       amountMicros: r.amountMicros,
     };
@@ -910,7 +928,9 @@ function alertOf(
   };
 }
 
-export function transactionEventType(d: Decision, phase: 'final' | 'reserve' = 'final'): string {
+export function transactionEventType(d: Decision, phase: Phase = 'final'): string {
+  // Whatever the decision (`metadata.action` keeps it): the call happened and was counted.
+  if (phase === 'observed') return 'transaction.observed';
   if (!d.admitted) return 'transaction.blocked';
   if (phase === 'reserve') return 'transaction.reserved';
   if (d.action === 'flag') return 'transaction.flagged';

@@ -54,7 +54,7 @@ function assertOpen(row: ReservationRow, verb: 'settle' | 'void'): void {
   if (row.phase !== 'reserve') {
     throw new Conflict(
       'NOT_A_RESERVATION',
-      `Transaction ${row.id} was recorded as final, not reserved; there is nothing to ${verb}`,
+      `Transaction ${row.id} was recorded as ${row.phase}, not reserved; there is nothing to ${verb}`,
       { id: row.id, status: row.status },
     );
   }

@@ -33,6 +33,7 @@ import { plainSql, sqlOf } from '../lib/sql.js';
 import { requirePermission } from './auth.js';
 import {
   agentBudgetsOf,
+  counts,
   evaluationContext,
   decide,
   expiredHoldsQuery,
@@ -174,7 +175,7 @@ function admittedResult(req: TxRequest, o: TxOutcome): SubmitResult {
 
 /** The REST answer to one submitted transaction, exactly as it is sent (stored for replays). */
 function responseOf(req: TxRequest, o: TxOutcome): StoredResponse {
-  if (!o.decision.admitted) {
+  if (!counts(req.phase, o.decision)) {
     const e = toErrorResponse(violation(o));
     return { status: e.status, body: JSON.stringify(e.body) };
   }
@@ -211,12 +212,17 @@ function answer(req: TxRequest, r: TxResult): SubmitResult {
     case 'refused':
       throw r.error;
     case 'recorded':
-      if (!r.outcome.decision.admitted) throw violation(r.outcome);
+      // An observed call is answered 202 even when the decision is block: it already happened.
+      if (!counts(req.phase, r.outcome.decision)) throw violation(r.outcome);
       return admittedResult(req, r.outcome);
   }
 }
 
-/** POST /api/v1/transactions: 202 on admit; a block is recorded, then thrown as a 403. */
+/**
+ * POST /api/v1/transactions: 202 on admit; a block is recorded, then thrown as a 403. An
+ * `observed` transaction is always recorded, counted and answered 202 (its `action` says what
+ * the policy decided).
+ */
 export async function submitTransaction(ctx: Ctx, raw: unknown): Promise<SubmitResult> {
   requirePermission(ctx, 'transactions:write');
   const req = prepare(ctx, raw, SUBMIT_ROUTE);
