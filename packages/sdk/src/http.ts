@@ -183,7 +183,7 @@ export function toError(
   return new ReinsError(message, {
     code,
     status,
-    body: b ? ({ success: false, code, message, ...b } as ErrorBody) : null,
+    body: b ? { ...b, success: false, code, message } : null,
     retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null,
   });
 }

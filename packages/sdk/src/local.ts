@@ -1,0 +1,217 @@
+/**
+ * Local evaluation (`mode: 'local'`): the org's rules, settings and current window totals, synced
+ * from `GET /api/v1/sdk/state`, decided in-process by the same engine as the server. Spend this
+ * process admitted since the last sync is added on top of the synced totals until a sync that
+ * started after Reins acknowledged it — so a process sees its own spend at once, and every
+ * process sees the others' within one sync interval.
+ */
+import {
+  compile,
+  evaluate,
+  isModelKnown,
+  requiredWindows,
+  type Decision,
+  type EvaluationContext,
+  type Period,
+  type Policy,
+  type PriceOverride,
+  type Rule,
+  type TransactionInput,
+  type WindowRef,
+  type WindowTotals,
+} from '@reins/engine';
+import type { Transport } from './http.js';
+
+export interface SdkStateWindow extends WindowTotals {
+  key: string;
+}
+
+/** The body of `GET /api/v1/sdk/state`. */
+export interface SdkState {
+  success: true;
+  version: number;
+  serverTime: string;
+  org: {
+    timeZone: string;
+    defaultAction: 'pass' | 'block';
+    budgets: Partial<Record<Period, number>>;
+  };
+  rules: Rule[];
+  agentBudgets: Record<string, number>;
+  vendors: Record<string, { enabled: boolean; rateLimitRpm: number | null }>;
+  overrides: PriceOverride[];
+  windows: SdkStateWindow[];
+  truncated?: boolean;
+}
+
+type Totals = Omit<WindowTotals, never>;
+
+interface Held {
+  keys: string[];
+  totals: Totals;
+  /** Local clock when Reins acknowledged the record; null while not yet. */
+  ackedAt: number | null;
+}
+
+const ZERO: Totals = { costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 0 };
+
+function add(a: Totals | undefined, b: Totals): Totals {
+  const x = a ?? ZERO;
+  return {
+    costMicros: x.costMicros + b.costMicros,
+    tokensIn: x.tokensIn + b.tokensIn,
+    tokensOut: x.tokensOut + b.tokensOut,
+    requests: x.requests + b.requests,
+  };
+}
+
+export interface LocalDecision {
+  decision: Decision;
+  /** The windows the transaction counts in (for the local hold). */
+  refs: WindowRef[];
+  modelKnown: boolean;
+}
+
+export class LocalPolicy {
+  private state: SdkState | null = null;
+  private policy: Policy | null = null;
+  private synced = new Map<string, Totals>();
+  private readonly held = new Map<string, Held>();
+  private inflight: Promise<void> | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** Local clock when the last successful sync started. */
+  lastSyncAt: number | null = null;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly clock: () => number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  get ready(): boolean {
+    return this.state !== null;
+  }
+
+  get version(): number | null {
+    return this.state?.version ?? null;
+  }
+
+  /** Fetches the state now (one fetch at a time; concurrent callers share it). */
+  sync(): Promise<void> {
+    this.inflight ??= this.fetchState().finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  private async fetchState(): Promise<void> {
+    const startedAt = this.clock();
+    const state = await this.transport.ok<SdkState>('GET', '/api/v1/sdk/state', {
+      timeoutMs: this.timeoutMs,
+    });
+    if (!this.state || this.state.version !== state.version) this.policy = compile(state.rules);
+    this.state = state;
+    const synced = new Map<string, Totals>();
+    for (const w of state.windows) synced.set(w.key, w);
+    this.synced = synced;
+    // What Reins acknowledged before this fetch started is in the totals just read.
+    for (const [id, h] of this.held)
+      if (h.ackedAt !== null && h.ackedAt < startedAt) this.held.delete(id);
+    this.lastSyncAt = startedAt;
+  }
+
+  /** Syncs every `intervalMs` in the background (the timer does not keep the process alive). */
+  start(intervalMs: number, onError: (err: unknown) => void): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.sync().catch(onError);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The decision the server would reach now, from the synced state and this process's spend. */
+  decide(input: TransactionInput): LocalDecision {
+    const state = this.state;
+    const policy = this.policy;
+    if (!state || !policy) throw new Error('local policy not synced yet');
+    const nowMs = this.clock();
+    const modelKnown = isModelKnown(input.vendor, input.model, nowMs, state.overrides);
+    const tx: TransactionInput = { ...input, modelKnown };
+    const agentBudget = state.agentBudgets[input.agentId ?? ''];
+    const ctx: EvaluationContext = {
+      now: nowMs,
+      timeZone: state.org.timeZone,
+      defaultAction: state.org.defaultAction,
+      budgets: {
+        org: state.org.budgets,
+        agents:
+          agentBudget === undefined ? {} : { [input.agentId ?? '']: { monthly: agentBudget } },
+      },
+      trace: false,
+    };
+    const refs = requiredWindows(policy, tx, ctx);
+    const totals: Record<string, WindowTotals> = {};
+    for (const ref of refs) {
+      let t = this.synced.get(ref.key);
+      for (const h of this.held.values()) if (h.keys.includes(ref.key)) t = add(t, h.totals);
+      if (t) totals[ref.key] = t;
+    }
+    const vendor = input.vendor.toLowerCase();
+    const decision =
+      state.vendors[vendor]?.enabled === false
+        ? vendorDisabled(vendor)
+        : evaluate(policy, tx, totals, ctx);
+    return { decision, refs, modelKnown };
+  }
+
+  /** Counts `totals` in `refs` for this process until Reins has acknowledged it. */
+  hold(id: string, refs: readonly WindowRef[], totals: Totals): void {
+    this.held.set(id, { keys: refs.map((r) => r.key), totals, ackedAt: null });
+  }
+
+  /** The actual figures replace the estimate held. */
+  update(id: string, totals: Totals): void {
+    const h = this.held.get(id);
+    if (h) h.totals = totals;
+  }
+
+  release(id: string): void {
+    this.held.delete(id);
+  }
+
+  /** Reins recorded it: the next sync that starts from now on includes it. */
+  ack(id: string): void {
+    const h = this.held.get(id);
+    if (h) h.ackedAt = this.clock();
+  }
+
+  priceOverrides(): readonly PriceOverride[] {
+    return this.state?.overrides ?? [];
+  }
+}
+
+/** The server's answer for a vendor the org disabled (no rule decided). */
+function vendorDisabled(vendor: string): Decision {
+  return {
+    action: 'block',
+    admitted: false,
+    ruleId: null,
+    ruleName: null,
+    message: `Vendor "${vendor}" is disabled for this organization`,
+    details: {
+      ruleId: null,
+      limit: null,
+      current: null,
+      unit: null,
+      timeWindow: null,
+      resetsAt: null,
+    },
+    shadow: [],
+    trace: [],
+  };
+}

@@ -1,0 +1,872 @@
+/**
+ * `new ReinsSDK(options).wrap(client)`: every `chat.completions.create` / `responses.create`
+ * (OpenAI) and `messages.create` (Anthropic) is checked against the org's policy before the
+ * provider is called, and its actual cost recorded after. Remote mode reserves the estimate on
+ * the server (two-phase: reserve → settle/void); local mode decides in-process with synced rules
+ * and totals and reports in the background. Reins being down never stops a call unless
+ * `strictMode` is set.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  estimateCost,
+  isModelKnown,
+  MICROS_PER_CENT,
+  type Decision,
+  type TransactionInput,
+} from '@reins/engine';
+import { ReinsBlockedError, ReinsError, type PolicyResult } from './errors.js';
+import {
+  DEFAULT_MAX_OUTPUT_TOKENS,
+  estimateRequest,
+  tokensOfText,
+  usageOf,
+  type Api,
+  type Estimate,
+} from './estimate.js';
+import { createTransport, type Transport } from './http.js';
+import { LocalPolicy } from './local.js';
+import { BoundedQueue, type QueueStats } from './queue.js';
+
+/** Who a call is made for: the fields policy rules scope on. */
+export interface CallContext {
+  agentId?: string | undefined;
+  userId?: string | undefined;
+  userRoles?: string[] | undefined;
+  teamId?: string | undefined;
+  projectId?: string | undefined;
+  /** Recorded with every transaction (merged over the SDK's own). */
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** What `onWarn` / `onFlag` receive. */
+export interface PolicyEvent {
+  action: PolicyResult['action'];
+  policyResult: PolicyResult;
+  /** The reservation (remote mode); null in local mode or when failing open. */
+  transactionId: string | null;
+  vendor: 'openai' | 'anthropic';
+  model: string;
+  /** The estimate the decision was made on, in microcents (1 cent = 1,000,000). */
+  estimatedCostMicros: number | null;
+}
+
+export interface ReinsSDKOptions extends CallContext {
+  apiKey?: string | undefined;
+  baseUrl?: string | undefined;
+  /** Budget for the pre-call check (and each background request); default 1,000 ms. */
+  timeoutMs?: number | undefined;
+  /** Fail closed: when Reins cannot answer, throw instead of letting the call through. */
+  strictMode?: boolean | undefined;
+  onWarn?: ((event: PolicyEvent) => void) | undefined;
+  onFlag?: ((event: PolicyEvent) => void) | undefined;
+  /** `remote` (default): a reservation on the server per call. `local`: decide in-process. */
+  mode?: 'remote' | 'local' | undefined;
+  /** Local mode: how often the rules and totals are re-read; default 2,000 ms. */
+  syncIntervalMs?: number | undefined;
+  /** Local mode: how often recorded calls are sent (in bulk); default 500 ms. */
+  reportIntervalMs?: number | undefined;
+  /** Records kept while Reins is unreachable; the oldest are dropped past it. Default 10,000. */
+  maxQueueSize?: number | undefined;
+  /** First retry delay for undelivered records (doubles up to 60 s); default 2,000 ms. */
+  retryIntervalMs?: number | undefined;
+  /** How long a reservation holds if this process dies before settling; server default 600 s. */
+  reservationTtlSeconds?: number | undefined;
+  /** Output bound for requests that set no max tokens; default 4,096. */
+  defaultMaxOutputTokens?: number | undefined;
+  /** Where fail-open warnings go; default `console`. */
+  logger?: { warn(message: string): void } | undefined;
+  fetch?: typeof fetch | undefined;
+  /** The clock local decisions use (tests); default `Date.now`. */
+  clock?: (() => number) | undefined;
+}
+
+export interface SDKStats extends QueueStats {
+  /** Calls let through because Reins could not answer (fail-open). */
+  failedOpen: number;
+  /** Calls stopped by a block decision. */
+  blocked: number;
+}
+
+type Vendor = 'openai' | 'anthropic';
+
+/** A call's pre-check outcome. */
+type Pre =
+  | { kind: 'reserved'; id: string; key: string; priced: boolean }
+  | { kind: 'local'; id: string; priced: boolean }
+  | { kind: 'open'; deliver: boolean };
+
+/** What is sent later: a transaction (bulk), or a settle/void of a reservation. */
+interface Outgoing {
+  path: string;
+  body: Record<string, unknown>;
+  key: string;
+  /** Local hold to acknowledge once delivered. */
+  localId?: string;
+}
+
+const TX_PATH = '/api/v1/transactions';
+const BULK_MAX = 500;
+const MAX_RETRY_MS = 60_000;
+const SDK_TAG = 'reins-sdk';
+
+type AnyFn = (...args: unknown[]) => unknown;
+interface APIPromiseLike {
+  _thenUnwrap(fn: (data: unknown) => unknown): APIPromiseLike;
+  then: Promise<unknown>['then'];
+  responsePromise?: Promise<unknown>;
+}
+
+export class ReinsSDK {
+  private readonly transport: Transport;
+  private readonly options: ReinsSDKOptions;
+  private readonly timeoutMs: number;
+  private readonly clock: () => number;
+  private readonly logger: { warn(message: string): void };
+  private readonly queue: BoundedQueue<Outgoing>;
+  private readonly local: LocalPolicy | null;
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly counts = { sent: 0, rejected: 0, failedOpen: 0, blocked: 0 };
+  private retryMs: number;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+  private exitHook = false;
+
+  constructor(options: ReinsSDKOptions = {}) {
+    this.options = options;
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    this.clock = options.clock ?? Date.now;
+    this.logger = options.logger ?? console;
+    this.transport = createTransport({
+      apiKey: options.apiKey,
+      baseUrl: options.baseUrl,
+      timeoutMs: this.timeoutMs,
+      fetch: options.fetch,
+    });
+    this.queue = new BoundedQueue(options.maxQueueSize ?? 10_000);
+    this.retryMs = options.retryIntervalMs ?? 2000;
+    this.local =
+      options.mode === 'local' ? new LocalPolicy(this.transport, this.clock, this.timeoutMs) : null;
+    if (this.local) {
+      this.local.start(options.syncIntervalMs ?? 2000, (err) => {
+        this.warn(
+          `Reins: could not refresh the local policy (${message(err)}); deciding on the last one`,
+        );
+      });
+    }
+  }
+
+  /**
+   * The same client, governed: returns `client` behind a proxy whose create methods are checked
+   * and recorded; everything else is the client's own. `context` scopes this wrapper's calls
+   * (agent, user, team…) over the SDK's defaults.
+   */
+  wrap<T extends object>(client: T, context: CallContext = {}): T {
+    const vendor = detect(client);
+    const ctx: CallContext = {
+      agentId: context.agentId ?? this.options.agentId,
+      userId: context.userId ?? this.options.userId,
+      userRoles: context.userRoles ?? this.options.userRoles,
+      teamId: context.teamId ?? this.options.teamId,
+      projectId: context.projectId ?? this.options.projectId,
+      metadata: { ...this.options.metadata, ...context.metadata },
+    };
+    const root = client as Record<string, unknown>;
+    const call = this.governedCall.bind(this);
+    // The client as the create methods see it: its POSTs wait for the pre-check.
+    const governed = (resource: object, method: string, api: Api): object =>
+      new Proxy(resource, {
+        get(target, prop, receiver) {
+          if (prop === '_client') return wrapped;
+          if (prop === method) {
+            const original = Reflect.get(target, prop, target) as AnyFn;
+            return (params: Record<string, unknown>, options?: unknown) =>
+              call(api, vendor, ctx, root, target, original, params, options);
+          }
+          return Reflect.get(target, prop, receiver) as unknown;
+        },
+      });
+    const cache = new Map<PropertyKey, unknown>();
+    const wrapped: T = new Proxy(client, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'object' || value === null) {
+          return typeof value === 'function' ? (value as AnyFn).bind(target) : value;
+        }
+        if (cache.has(prop)) return cache.get(prop);
+        let out: unknown = value;
+        if (vendor === 'openai' && prop === 'chat') {
+          const chat = value as Record<string, unknown>;
+          const completions = governed(chat.completions as object, 'create', 'openai.chat');
+          out = new Proxy(chat, {
+            get: (t, p, r) =>
+              p === 'completions'
+                ? completions
+                : p === '_client'
+                  ? wrapped
+                  : (Reflect.get(t, p, r) as unknown),
+          });
+        } else if (vendor === 'openai' && prop === 'responses') {
+          out = governed(value, 'create', 'openai.responses');
+        } else if (vendor === 'anthropic' && prop === 'messages') {
+          out = governed(value, 'create', 'anthropic.messages');
+        }
+        cache.set(prop, out);
+        return out;
+      },
+    });
+    return wrapped;
+  }
+
+  /** Sends what is queued now; resolves when background settles are done and the queue is empty or Reins is unreachable. */
+  async flush(): Promise<SDKStats> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+    await this.deliver();
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+    return this.stats();
+  }
+
+  /** Stops background timers after a last flush. */
+  async close(): Promise<SDKStats> {
+    const stats = await this.flush();
+    this.closed = true;
+    this.local?.stop();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    return stats;
+  }
+
+  stats(): SDKStats {
+    return {
+      pending: this.queue.size,
+      sent: this.counts.sent,
+      dropped: this.queue.dropped,
+      rejected: this.counts.rejected,
+      failedOpen: this.counts.failedOpen,
+      blocked: this.counts.blocked,
+    };
+  }
+
+  /** Local mode: reads the org's rules and totals now (also done in the background). */
+  async sync(): Promise<void> {
+    if (!this.local) throw new Error('sync() is for mode: "local"');
+    await this.local.sync();
+  }
+
+  /**
+   * Local mode: the decision for a transaction, in-process (nothing recorded). Amounts in cents
+   * or microcents as for the REST API.
+   */
+  evaluateLocally(
+    tx: Omit<TransactionInput, 'amountMicros'> & { amount?: number; amountMicros?: number },
+  ): Decision {
+    if (!this.local?.ready)
+      throw new Error('evaluateLocally() needs mode: "local" and a first sync()');
+    const { amount, amountMicros, ...rest } = tx;
+    return this.local.decide({
+      ...rest,
+      amountMicros: amountMicros ?? (amount ?? 0) * MICROS_PER_CENT,
+    }).decision;
+  }
+
+  // --- one governed call -------------------------------------------------------------------
+
+  private governedCall(
+    api: Api,
+    vendor: Vendor,
+    ctx: CallContext,
+    client: Record<string, unknown>,
+    resource: object,
+    original: AnyFn,
+    params: Record<string, unknown>,
+    options: unknown,
+  ): unknown {
+    const est = estimateRequest(
+      api,
+      params,
+      this.options.defaultMaxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    );
+    const stream = params.stream === true;
+    // Usage in a chat stream comes only when asked for; the chunk that carries it is hidden
+    // from a caller who did not ask.
+    let sent = params;
+    let hideUsageChunk = false;
+    if (api === 'openai.chat' && stream) {
+      const so = params.stream_options as Record<string, unknown> | null | undefined;
+      if (so?.include_usage !== true) {
+        sent = { ...params, stream_options: { ...so, include_usage: true } };
+        hideUsageChunk = true;
+      }
+    }
+    const ready = this.precheck(vendor, est, ctx);
+    const deferred = deferPosts(client, ready);
+    const view = Object.create(resource, { _client: { value: deferred } }) as object;
+    const promise = original.call(view, sent, options) as APIPromiseLike;
+    const settleOnce = once((usage: UsageFigures | null, failed: unknown) => {
+      void ready.then(
+        (pre) => {
+          this.after(pre, vendor, est, ctx, usage, failed);
+        },
+        () => undefined,
+      );
+    });
+    // A failed provider call (or a blocked pre-check) rejects the response promise.
+    const failure = promise.responsePromise ?? promise;
+    failure.then(undefined, (err: unknown) => {
+      settleOnce(null, err);
+    });
+    return promise._thenUnwrap((data: unknown) => {
+      if (stream && isAsyncIterable(data)) {
+        return wrapStream(data, api, est, hideUsageChunk, (usage) => {
+          settleOnce(usage, null);
+        });
+      }
+      const usage = usageOf(api, (data as { usage?: unknown } | null)?.usage);
+      settleOnce(usage ?? { ...estimateUsage(est), exact: false }, null);
+      return data;
+    });
+  }
+
+  /** Reserve (remote) or decide (local); resolves when the provider may be called. */
+  private async precheck(vendor: Vendor, est: Estimate, ctx: CallContext): Promise<Pre> {
+    if (this.local) return this.precheckLocal(vendor, est, ctx);
+    const body: Record<string, unknown> = {
+      ...this.txFields(vendor, est.model, ctx),
+      tokensIn: est.tokensIn,
+      tokensOut: est.tokensOut,
+      phase: 'reserve',
+      ...(this.options.reservationTtlSeconds
+        ? { reservationTtlSeconds: this.options.reservationTtlSeconds }
+        : {}),
+    };
+    // Reins costs the tokens with the org's price overrides first. A model neither the price
+    // table nor an override knows is reserved at $0, so that unknownModel rules still see it.
+    let priced = true;
+    let key = randomUUID();
+    let res;
+    try {
+      res = await this.transport.request<Record<string, unknown>>('POST', TX_PATH, {
+        body,
+        idempotencyKey: key,
+      });
+      if (
+        res.status === 422 &&
+        unpricedAnswer(res.body) &&
+        !isModelKnown(vendor, est.model, this.clock())
+      ) {
+        priced = false;
+        key = randomUUID();
+        res = await this.transport.request<Record<string, unknown>>('POST', TX_PATH, {
+          body: { ...body, amount: 0 },
+          idempotencyKey: key,
+        });
+      }
+    } catch (err) {
+      return this.failOpen(err);
+    }
+    const b = res.body;
+    if (res.status === 202) {
+      this.notify(
+        b.policyResult as PolicyResult,
+        typeof b.id === 'string' ? b.id : null,
+        vendor,
+        est.model,
+        null,
+      );
+      return { kind: 'reserved', id: b.id as string, key, priced };
+    }
+    if (res.status === 403 && b.code === 'POLICY_VIOLATION') {
+      this.counts.blocked++;
+      throw new ReinsBlockedError(
+        b.policyResult as PolicyResult,
+        (b.details as Record<string, unknown> | undefined) ?? null,
+        typeof b.id === 'string' ? b.id : null,
+      );
+    }
+    if (res.status === 429 && typeof b.vendor === 'string') {
+      // The org's per-minute limit for this vendor: a decision, not an outage.
+      this.counts.blocked++;
+      throw new ReinsBlockedError(
+        { action: 'block', ruleId: null, ruleName: null, message: String(b.message) },
+        { retryAfter: Number(res.headers.get('retry-after')) || null, vendor: b.vendor },
+        null,
+      );
+    }
+    return this.failOpen(
+      new ReinsError(typeof b.message === 'string' ? b.message : `Reins answered ${res.status}`, {
+        code: typeof b.code === 'string' ? b.code : 'HTTP_ERROR',
+        status: res.status,
+      }),
+    );
+  }
+
+  private async precheckLocal(vendor: Vendor, est: Estimate, ctx: CallContext): Promise<Pre> {
+    const local = this.local as LocalPolicy;
+    if (!local.ready) {
+      try {
+        await local.sync();
+      } catch (err) {
+        return this.failOpen(err);
+      }
+    }
+    const nowMs = this.clock();
+    const cost = estimateCost(
+      vendor,
+      est.model,
+      { inputTokens: est.tokensIn, outputTokens: est.tokensOut },
+      { at: nowMs, overrides: local.priceOverrides() },
+    );
+    const input: TransactionInput = {
+      vendor,
+      model: est.model,
+      agentId: ctx.agentId ?? null,
+      userId: ctx.userId ?? null,
+      userRoles: ctx.userRoles,
+      teamId: ctx.teamId ?? null,
+      projectId: ctx.projectId ?? null,
+      amountMicros: cost.costMicros ?? 0,
+      tokensIn: est.tokensIn,
+      tokensOut: est.tokensOut,
+      metadata: ctx.metadata,
+    };
+    const { decision, refs } = local.decide(input);
+    const policyResult: PolicyResult = {
+      action: decision.action,
+      ruleId: decision.ruleId,
+      ruleName: decision.ruleName,
+      message: decision.message,
+    };
+    if (!decision.admitted) {
+      this.counts.blocked++;
+      throw new ReinsBlockedError(policyResult, { ...decision.details }, null);
+    }
+    this.notify(policyResult, null, vendor, est.model, cost.costMicros);
+    const id = randomUUID();
+    local.hold(id, refs, {
+      costMicros: cost.costMicros ?? 0,
+      tokensIn: est.tokensIn,
+      tokensOut: est.tokensOut,
+      requests: 1,
+    });
+    return { kind: 'local', id, priced: cost.known };
+  }
+
+  private failOpen(err: unknown): Pre {
+    if (this.options.strictMode) {
+      throw err instanceof ReinsError
+        ? err
+        : new ReinsError(message(err), { code: 'NETWORK_ERROR', status: 0, cause: err });
+    }
+    this.counts.failedOpen++;
+    const unavailable =
+      !(err instanceof ReinsError) || err.unavailable || err.code === 'RATE_LIMITED';
+    this.warn(
+      `Reins: policy check failed (${message(err)}); the call goes through unchecked` +
+        (unavailable ? ' and will be recorded when Reins answers again' : ''),
+    );
+    return { kind: 'open', deliver: unavailable };
+  }
+
+  /** After the provider answered (usage) or failed (failed ≠ null). */
+  private after(
+    pre: Pre,
+    vendor: Vendor,
+    est: Estimate,
+    ctx: CallContext,
+    usage: UsageFigures | null,
+    failed: unknown,
+  ): void {
+    if (failed !== null && usage === null) {
+      if (pre.kind === 'reserved') {
+        this.send({
+          path: `${TX_PATH}/${encodeURIComponent(pre.id)}/void`,
+          body: { reason: `provider call failed: ${message(failed).slice(0, 500)}` },
+          key: `${pre.key}:void`,
+        });
+      } else if (pre.kind === 'local') {
+        this.local?.release(pre.id);
+      }
+      return;
+    }
+    const u = usage ?? { ...estimateUsage(est), exact: false };
+    const tokens = { tokensIn: u.inputTokens, tokensOut: u.outputTokens };
+    if (pre.kind === 'reserved') {
+      this.send({
+        path: `${TX_PATH}/${encodeURIComponent(pre.id)}/settle`,
+        body: { ...tokens, ...(pre.priced ? {} : { amount: 0 }) },
+        key: `${pre.key}:settle`,
+      });
+      return;
+    }
+    if (pre.kind === 'open' && !pre.deliver) return;
+    const overrides = this.local?.priceOverrides();
+    const cost = estimateCost(vendor, est.model, u, { at: this.clock(), overrides });
+    const requestId = randomUUID();
+    const body: Record<string, unknown> = {
+      ...this.txFields(vendor, est.model, ctx),
+      ...tokens,
+      amountMicros: cost.costMicros ?? 0,
+      amount: Math.ceil((cost.costMicros ?? 0) / MICROS_PER_CENT),
+      phase: 'observed',
+      timestamp: new Date(this.clock()).toISOString(),
+    };
+    (body.metadata as Record<string, unknown>).requestId = requestId;
+    if (pre.kind === 'local') {
+      this.local?.update(pre.id, {
+        costMicros: cost.costMicros ?? 0,
+        tokensIn: u.inputTokens,
+        tokensOut: u.outputTokens,
+        requests: 1,
+      });
+    }
+    this.enqueue({
+      path: TX_PATH,
+      body,
+      key: requestId,
+      ...(pre.kind === 'local' ? { localId: pre.id } : {}),
+    });
+  }
+
+  private txFields(vendor: Vendor, model: string, ctx: CallContext): Record<string, unknown> {
+    const f: Record<string, unknown> = { vendor, model };
+    if (ctx.agentId) f.agentId = ctx.agentId;
+    if (ctx.userId) f.userId = ctx.userId;
+    if (ctx.userRoles?.length) f.userRoles = ctx.userRoles;
+    if (ctx.teamId) f.teamId = ctx.teamId;
+    if (ctx.projectId) f.projectId = ctx.projectId;
+    f.metadata = { ...ctx.metadata, source: SDK_TAG };
+    return f;
+  }
+
+  private notify(
+    result: PolicyResult | undefined,
+    transactionId: string | null,
+    vendor: Vendor,
+    model: string,
+    estimatedCostMicros: number | null,
+  ): void {
+    if (!result) return;
+    const cb =
+      result.action === 'warn' || result.action === 'notify'
+        ? this.options.onWarn
+        : result.action === 'flag'
+          ? this.options.onFlag
+          : undefined;
+    if (!cb) return;
+    try {
+      cb({
+        action: result.action,
+        policyResult: result,
+        transactionId,
+        vendor,
+        model,
+        estimatedCostMicros,
+      });
+    } catch (err) {
+      this.warn(
+        `Reins: the on${result.action === 'flag' ? 'Flag' : 'Warn'} callback threw: ${message(err)}`,
+      );
+    }
+  }
+
+  // --- background delivery -----------------------------------------------------------------
+
+  /** A settle or void, sent now in the background; queued if Reins cannot take it. */
+  private send(item: Outgoing): void {
+    this.track(
+      this.post(item).then((outcome) => {
+        if (outcome === 'retry') this.enqueue(item);
+      }),
+    );
+  }
+
+  private enqueue(item: Outgoing): void {
+    this.queue.push(item);
+    this.installExitHook();
+    this.schedule(this.local ? (this.options.reportIntervalMs ?? 500) : 0);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.track(this.deliver());
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.background.add(p);
+    void p.finally(() => this.background.delete(p));
+  }
+
+  /** Sends the queue in order until it is empty or Reins stops answering. */
+  private deliver(): Promise<void> {
+    this.flushing ??= (async () => {
+      try {
+        while (this.queue.size > 0) {
+          const [first] = this.queue.peek(1);
+          if (!first) break;
+          let ok: boolean;
+          if (first.path === TX_PATH) {
+            const batch: Outgoing[] = [];
+            for (const item of this.queue.peek(BULK_MAX)) {
+              if (item.path !== TX_PATH) break;
+              batch.push(item);
+            }
+            ok = await this.postBulk(batch);
+            if (ok) this.queue.drop(batch.length);
+          } else {
+            const outcome = await this.post(first);
+            ok = outcome !== 'retry';
+            if (ok) this.queue.drop(1);
+          }
+          if (!ok) {
+            this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+            if (this.timer) clearTimeout(this.timer);
+            this.timer = null;
+            this.schedule(this.retryMs);
+            return;
+          }
+          this.retryMs = this.options.retryIntervalMs ?? 2000;
+        }
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  private async post(item: Outgoing): Promise<'ok' | 'rejected' | 'retry'> {
+    try {
+      await this.transport.ok('POST', item.path, { body: item.body, idempotencyKey: item.key });
+      this.counts.sent++;
+      if (item.localId) this.local?.ack(item.localId);
+      return 'ok';
+    } catch (err) {
+      if (err instanceof ReinsError && !err.unavailable && err.code !== 'RATE_LIMITED') {
+        this.counts.rejected++;
+        this.warn(`Reins refused ${item.path} (${err.code}: ${err.message}); not retried`);
+        return 'rejected';
+      }
+      return 'retry';
+    }
+  }
+
+  /** Transactions in one bulk request, each idempotent by its metadata.requestId. */
+  private async postBulk(batch: Outgoing[]): Promise<boolean> {
+    let res;
+    try {
+      res = await this.transport.request<{
+        results?: { success: boolean; code?: string; message?: string }[];
+      }>('POST', `${TX_PATH}/bulk`, { body: { transactions: batch.map((b) => b.body) } });
+    } catch {
+      return false;
+    }
+    if (res.status >= 500 || res.status === 429) return false;
+    const results = res.body.results;
+    if (res.status !== 200 || !results) {
+      this.counts.rejected += batch.length;
+      this.warn(`Reins refused ${batch.length} recorded calls (${res.status}); not retried`);
+      return true;
+    }
+    for (const [i, r] of results.entries()) {
+      const item = batch[i];
+      if (r.success) {
+        this.counts.sent++;
+        if (item?.localId) this.local?.ack(item.localId);
+      } else {
+        this.counts.rejected++;
+        this.warn(
+          `Reins refused a recorded call (${r.code ?? '?'}: ${r.message ?? ''}); not retried`,
+        );
+      }
+    }
+    return true;
+  }
+
+  /** On a natural exit, one last attempt to deliver what is queued. */
+  private installExitHook(): void {
+    if (this.exitHook || typeof process === 'undefined') return;
+    this.exitHook = true;
+    let attempted = false;
+    process.once('beforeExit', () => {
+      if (attempted || this.queue.size === 0) return;
+      attempted = true;
+      void this.deliver();
+    });
+  }
+
+  private warn(text: string): void {
+    try {
+      this.logger.warn(text);
+    } catch {
+      // A broken logger must not break the call it reports on.
+    }
+  }
+}
+
+// --- helpers ---------------------------------------------------------------------------------
+
+interface UsageFigures {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** False when estimated (no usage reported). */
+  exact?: boolean;
+}
+
+function estimateUsage(est: Estimate): UsageFigures {
+  return {
+    inputTokens: est.tokensIn,
+    outputTokens: est.tokensOut,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+  };
+}
+
+/** A 422 saying the amount is needed because the price table has no price for the model. */
+function unpricedAnswer(body: unknown): boolean {
+  const b = body as { code?: unknown; field?: unknown; message?: unknown } | null;
+  return (
+    b?.code === 'VALIDATION_ERROR' &&
+    b.field === 'amount' &&
+    typeof b.message === 'string' &&
+    b.message.includes('price table')
+  );
+}
+
+function detect(client: object): Vendor {
+  const c = client as {
+    chat?: { completions?: { create?: unknown } };
+    responses?: { create?: unknown };
+    messages?: { create?: unknown };
+  };
+  if (typeof c.chat?.completions?.create === 'function') return 'openai';
+  if (typeof c.messages?.create === 'function') return 'anthropic';
+  throw new TypeError(
+    'ReinsSDK.wrap() takes an OpenAI client (chat.completions.create) or an Anthropic client (messages.create)',
+  );
+}
+
+/** The raw client, with `post` waiting for `ready` (a rejection fails the request unsent). */
+function deferPosts(client: Record<string, unknown>, ready: Promise<unknown>): object {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (prop === 'post') {
+        const post = value as AnyFn;
+        return (path: string, opts: unknown) =>
+          post.call(
+            target,
+            path,
+            ready.then(() => opts),
+          );
+      }
+      return typeof value === 'function' ? (value as AnyFn).bind(target) : value;
+    },
+  });
+}
+
+function isAsyncIterable(
+  v: unknown,
+): v is AsyncIterable<unknown> & { controller: AbortController } {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Record<symbol, unknown>)[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/**
+ * The provider's stream, re-made with the same class (so `tee()`, `toReadableStream()` and
+ * `controller` work), observing the usage it carries and the text it delivers; `done` runs once,
+ * when the stream ends, fails or is abandoned.
+ */
+function wrapStream(
+  stream: AsyncIterable<unknown> & { controller: AbortController },
+  api: Api,
+  est: Estimate,
+  hideUsageChunk: boolean,
+  done: (usage: UsageFigures) => void,
+): unknown {
+  const Ctor = stream.constructor as new (
+    iterator: () => AsyncIterator<unknown>,
+    controller: AbortController,
+  ) => unknown;
+  let input: number | null = null;
+  let output: number | null = null;
+  let cacheRead = 0;
+  let cacheWrite = 0;
+  let chars = 0;
+  async function* observed(): AsyncGenerator {
+    try {
+      for await (const item of stream) {
+        const it = item as Record<string, unknown>;
+        if (api === 'openai.chat') {
+          const u = usageOf(api, it.usage);
+          if (u) {
+            input = u.inputTokens;
+            output = u.outputTokens;
+            cacheRead = u.cacheReadTokens;
+          }
+          const choices = it.choices as { delta?: { content?: unknown } }[] | undefined;
+          for (const c of choices ?? [])
+            if (typeof c.delta?.content === 'string') chars += c.delta.content.length;
+          if (hideUsageChunk && u && (!choices || choices.length === 0)) continue;
+        } else if (api === 'openai.responses') {
+          if (it.type === 'response.output_text.delta' && typeof it.delta === 'string')
+            chars += it.delta.length;
+          const resp = it.response as { usage?: unknown } | undefined;
+          const u = usageOf(api, resp?.usage);
+          if (u) {
+            input = u.inputTokens;
+            output = u.outputTokens;
+            cacheRead = u.cacheReadTokens;
+          }
+        } else {
+          if (it.type === 'message_start') {
+            const u = usageOf(api, (it.message as { usage?: unknown } | undefined)?.usage);
+            if (u) {
+              input = u.inputTokens;
+              cacheRead = u.cacheReadTokens;
+              cacheWrite = u.cacheWriteTokens;
+            }
+          } else if (it.type === 'message_delta') {
+            const u = it.usage as { output_tokens?: unknown } | undefined;
+            if (typeof u?.output_tokens === 'number') output = u.output_tokens;
+          } else if (it.type === 'content_block_delta') {
+            const d = it.delta as { text?: unknown; partial_json?: unknown } | undefined;
+            if (typeof d?.text === 'string') chars += d.text.length;
+            else if (typeof d?.partial_json === 'string') chars += d.partial_json.length;
+          }
+        }
+        yield item;
+      }
+    } finally {
+      // Ended, failed or abandoned: what was received is what is owed.
+      done({
+        inputTokens: input ?? est.tokensIn,
+        outputTokens: output ?? tokensOfText(chars),
+        cacheReadTokens: cacheRead,
+        cacheWriteTokens: cacheWrite,
+        exact: input !== null && output !== null,
+      });
+    }
+  }
+  return new Ctor(() => observed(), stream.controller);
+}
+
+function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+  let called = false;
+  return (...args: A) => {
+    if (called) return;
+    called = true;
+    fn(...args);
+  };
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
