@@ -24,6 +24,7 @@ import { vendorsRoutes } from './routes/vendors.js';
 import { auditRoutes } from './routes/audit.js';
 import { alertsRoutes } from './routes/alerts.js';
 import { channelsRoutes } from './routes/channels.js';
+import { sdkRoutes } from './routes/sdk.js';
 import {
   createRule,
   deleteRule,
@@ -331,4 +332,5 @@ export const routes: RouteDef[] = [
   ...auditRoutes,
   ...alertsRoutes,
   ...channelsRoutes,
+  ...sdkRoutes,
 ];

@@ -34,6 +34,7 @@ import { vendorsRouter } from './vendors.js';
 import { auditRouter } from './audit.js';
 import { alertsRouter } from './alerts.js';
 import { channelsRouter } from './channels.js';
+import { sdkRouter } from './sdk.js';
 
 const byId = z.strictObject({ id: z.string().min(1).max(100) });
 const ruleUpdate = z.strictObject({
@@ -142,6 +143,7 @@ export const appRouter = router({
   auditLog: auditRouter,
   alerts: alertsRouter,
   notificationChannels: channelsRouter,
+  sdk: sdkRouter,
 });
 
 export type AppRouter = typeof appRouter;
