@@ -5,47 +5,20 @@
  * the counters the engine names.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  MICROS_PER_CENT,
-  isModelKnown,
-  windowBounds,
-  windowKey,
-  type Decision,
-  type TraceEntry,
-} from '@reins/engine';
+import { type Decision, type TraceEntry } from '@reins/engine';
 import {
   checkDecision,
   loadVectors,
   vectorInput,
   vectorRequiredWindows,
-  type Vector,
 } from '@reins/engine/vectors';
 import { useTestServer } from './harness.js';
+import { seedVector, unsupportedOverHttp } from './vectorOrg.js';
 
 const t = useTestServer('vectors');
 
-/** Why a vector cannot go through HTTP yet, or null when it can. */
-function unsupported(v: Vector): string | null {
-  for (const budgets of Object.values(v.ctx.budgets?.agents ?? {})) {
-    if (Object.keys(budgets ?? {}).some((period) => period !== 'monthly'))
-      return 'the agent registry holds monthly budgets only';
-  }
-  const ties = new Set(
-    v.rules.map(
-      (r) => `${JSON.stringify((r.body as { priority?: unknown }).priority)}|${r.createdAt}`,
-    ),
-  );
-  if (ties.size < v.rules.length)
-    return 'rules tied on priority and createdAt are ordered by id, which the server assigns';
-  const input = vectorInput(v);
-  const known = isModelKnown(input.vendor, input.model, v.ctx.now);
-  if (input.modelKnown !== undefined && input.modelKnown !== known)
-    return 'the vector states a price-table answer the server derives itself';
-  return null;
-}
-
 const vectors = loadVectors();
-const runnable = vectors.filter((v) => unsupported(v) === null);
+const runnable = vectors.filter((v) => unsupportedOverHttp(v) === null);
 
 interface SubmitBody {
   id?: string;
@@ -68,97 +41,9 @@ describe('golden vectors over HTTP', () => {
 
   it.each(runnable.map((v) => [`${v.file}: ${v.name}`, v] as const))('%s', async (_name, v) => {
     const s = t();
-    const org = await s.newOrg(v.name.slice(0, 60), {
-      timeZone: v.ctx.timeZone ?? 'UTC',
-      defaultAction: v.ctx.defaultAction ?? 'pass',
-      hourlyBudgetCents: v.ctx.budgets?.org?.hourly ?? null,
-      dailyBudgetCents: v.ctx.budgets?.org?.daily ?? null,
-      weeklyBudgetCents: v.ctx.budgets?.org?.weekly ?? null,
-      monthlyBudgetCents: v.ctx.budgets?.org?.monthly ?? null,
-    });
-    const opts = { key: org.key };
-
-    // Agent budgets through the agent registry.
-    for (const [agentId, budgets] of Object.entries(v.ctx.budgets?.agents ?? {})) {
-      const res = await s.call(
-        'POST',
-        '/api/agents',
-        { agentId, name: agentId, monthlyBudgetCents: budgets?.monthly ?? null },
-        opts,
-      );
-      expect(res.status, `agent ${agentId}: ${res.text}`).toBe(201);
-    }
-    // Notification channels the rules name, created for real (the server assigns their ids).
-    const channelIds = new Map<string, string>();
-    const withChannels = (body: unknown): unknown => {
-      const b = body as Record<string, Record<string, unknown> | undefined>;
-      const field = b.actionConfig ? 'actionConfig' : 'action_config';
-      const config = b[field];
-      const channels = config?.channels as string[] | undefined;
-      if (!config || !channels) return body;
-      return {
-        ...b,
-        [field]: { ...config, channels: channels.map((c) => channelIds.get(c) ?? c) },
-      };
-    };
-    for (const r of v.rules) {
-      const body = r.body as {
-        actionConfig?: { channels?: string[] };
-        action_config?: { channels?: string[] };
-      };
-      for (const c of [
-        ...(body.actionConfig?.channels ?? []),
-        ...(body.action_config?.channels ?? []),
-      ]) {
-        if (channelIds.has(c)) continue;
-        const res = await s.call<{ channel: { id: string } }>(
-          'POST',
-          '/api/notification-channels',
-          { name: c, type: 'webhook', url: 'https://hooks.example.com/reins' },
-          opts,
-        );
-        expect(res.status, `channel ${c}: ${res.text}`).toBe(201);
-        channelIds.set(c, res.body.channel.id);
-      }
-    }
-
-    // Rules, each created at its vector createdAt (order of equal priorities), ids mapped back.
-    const toVectorId = new Map<string, string>();
-    for (const r of [...v.rules].sort(
-      (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt),
-    )) {
-      s.clock.set(r.createdAt);
-      const path = r.dialect === 'docs' ? '/api/policy-rules' : '/api/v1/rules';
-      const res = await s.call<{ id: string }>('POST', path, withChannels(r.body), opts);
-      expect(res.status, `create ${r.id}: ${res.text}`).toBe(201);
-      toVectorId.set(res.body.id, r.id);
-    }
-    const mapId = (id: string | null) => (id === null ? null : (toVectorId.get(id) ?? id));
-
-    // Window totals as counter rows.
-    const now = typeof v.ctx.now === 'number' ? v.ctx.now : Date.parse(v.ctx.now);
-    const tz = v.ctx.timeZone ?? 'UTC';
-    for (const w of v.windows ?? []) {
-      const b = windowBounds(w.period, now, tz);
-      await s.sql(
-        `insert into window_counter (org_id, key, period, per, group_value, window_start,
-           window_end, cost_micros, tokens_in, tokens_out, requests)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [
-          org.orgId,
-          windowKey(w.period, w.per, b.startIso, w.group),
-          w.period,
-          w.per,
-          w.group,
-          b.startIso,
-          b.endIso,
-          w.costMicros ?? (w.costCents ?? 0) * MICROS_PER_CENT,
-          w.tokensIn ?? 0,
-          w.tokensOut ?? 0,
-          w.requests ?? 0,
-        ],
-      );
-    }
+    const { orgId, key, now, mapId } = await seedVector(s, v);
+    const org = { orgId, key };
+    const opts = { key };
     const before = new Map(
       (
         await s.sql<{ key: string; cost_micros: string; requests: string }>(
