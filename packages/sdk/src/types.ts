@@ -1,0 +1,829 @@
+/**
+ * The REST bodies of the Reins API as the server sends them (apps/server/src/services/*.ts), with
+ * `success` kept as the docs show it. Requests are typed as the server's schemas accept them.
+ *
+ * Only types, and self-contained: the few shapes the engine defines (actions, vendors, trace
+ * entries, price rows) are restated here rather than imported, so that the published `.d.ts`
+ * needs nothing from the workspace. `test/client.integration.test.ts` checks every one of them
+ * against the engine's and the server's own types, so they cannot drift apart unnoticed.
+ */
+import type { PolicyResult } from './errors.js';
+
+// ---------------------------------------------------------------------------------------------
+// The engine's vocabulary
+
+/** The six vendors. */
+export type Vendor = 'openai' | 'anthropic' | 'google' | 'cohere' | 'mistral' | 'perplexity';
+
+/** Everything a rule can decide. `log` and `notify` come from the typed rule dialect. */
+export type Action = 'pass' | 'warn' | 'flag' | 'block' | 'log' | 'notify';
+
+export type Period = 'hourly' | 'daily' | 'weekly' | 'monthly';
+
+export type Metric = 'cost_cents' | 'tokens_in' | 'tokens_out' | 'tokens_total' | 'requests';
+
+/** What a window total is grouped by. */
+export type GroupBy = 'org' | 'agent' | 'user' | 'team' | 'project' | 'vendor' | 'model';
+
+export type RuleType = 'budget' | 'model_filter' | 'user_limit' | 'org_policy' | 'custom';
+
+export type Scope = 'org' | 'user' | 'team' | 'project';
+
+/** `shadow`: evaluated and traced, never decides. */
+export type RuleMode = 'enforce' | 'shadow';
+
+/** The block details the docs show (`limit`, `current`, `timeWindow`), with reset, unit and rule. */
+export type PolicyDetails = {
+  ruleId: string | null;
+  /** Cents for money, else tokens or requests; null when the rule has no window. */
+  limit: number | null;
+  /** The window total including this transaction (cents rounded up), or this transaction's amount. */
+  current: number | null;
+  unit: 'cents' | 'tokens' | 'requests' | null;
+  timeWindow: Period | null;
+  /** When the window resets (ISO 8601). */
+  resetsAt: string | null;
+};
+
+/** A shadow rule that matched before the decision: what it would have done. */
+export interface ShadowHit {
+  ruleId: string;
+  ruleName: string;
+  action: Action;
+  details: PolicyDetails;
+}
+
+/** The figures behind a window rule's verdict. */
+export interface TraceFigures {
+  metric: Metric | 'requests';
+  per: GroupBy;
+  group: string;
+  windowKey: string;
+  /** Total before this transaction, in the metric's unit (microcents for cost). */
+  before: number;
+  /** Total including this transaction. */
+  current: number;
+  /** Limit in the metric's unit (microcents for cost). */
+  limit: number;
+  thresholdPct: number;
+  projected?: number | undefined;
+  forecastPct?: number | undefined;
+}
+
+/** One rule of an evaluation trace, in evaluation order. */
+export interface EvaluatedRule {
+  ruleId: string;
+  ruleName: string;
+  priority: number;
+  action: Action;
+  mode: RuleMode;
+  /** False for rules after the decisive one. */
+  reached: boolean;
+  matched: boolean;
+  /** True for the rule whose action is the decision. */
+  decisive: boolean;
+  reason: string;
+  figures?: TraceFigures | undefined;
+}
+
+/** A price tier: from more than `aboveInputTokens` input tokens on, these prices apply. */
+export interface PriceTier {
+  aboveInputTokens: number;
+  inputPerMtokUsd?: number;
+  outputPerMtokUsd?: number;
+  cacheReadPerMtokUsd?: number;
+  cacheWritePerMtokUsd?: number;
+}
+
+/** One model of a vendor's price table (dollars per million tokens). */
+export interface ModelPrice {
+  model: string;
+  name: string | null;
+  /** Null when the table has no such price for the model. */
+  inputPerMtokUsd: number | null;
+  outputPerMtokUsd: number | null;
+  /** Absent: cached input tokens cost the input price. */
+  cacheReadPerMtokUsd?: number;
+  cacheWritePerMtokUsd?: number;
+  perRequestUsd?: number;
+  /** Long-context prices, by input size. */
+  tiers?: PriceTier[];
+  deprecated: boolean;
+  /** The price data version. */
+  source: string;
+}
+
+/** A vendor as requests may name it: one of the six (any case), refused otherwise. */
+export type VendorName = Vendor | (string & {});
+
+/** An instant in a request: ISO 8601 (a plain date is midnight UTC), or a `Date`. */
+export type Instant = string | Date;
+
+/** One invalid field of a 422 `VALIDATION_ERROR`. */
+export interface ValidationIssue {
+  /** Dotted path of the field, e.g. `conditions.amountCents.min`; `body` for the whole body. */
+  path: string;
+  message: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions
+
+/** `POST /api/v1/transactions`: the docs' fields plus the server's documented extensions. */
+export interface NewTransaction {
+  /** Cents (1 = $0.01). Omit it to have the server cost `model` + tokens from its price table. */
+  amount?: number;
+  /** The cost in microcents (1 cent = 1,000,000); with `amount`, both must agree. */
+  amountMicros?: number;
+  vendor: VendorName;
+  model?: string | null;
+  /** Absent: the default agent. */
+  agentId?: string | null;
+  userId?: string | null;
+  userRoles?: readonly string[];
+  teamId?: string | null;
+  projectId?: string | null;
+  /** Kept truncated to 1,000 characters. */
+  prompt?: string | null;
+  /** Kept truncated to 1,000 characters. */
+  response?: string | null;
+  /** `metadata.requestId` is an idempotency key when no `Idempotency-Key` header is sent. */
+  metadata?: Record<string, unknown>;
+  /** Defaults to server time; at most 5 minutes in the future. */
+  timestamp?: Instant;
+  tokensIn?: number;
+  tokensOut?: number;
+  /**
+   * `final` (default): recorded and counted if admitted. `reserve`: hold the (estimated) amount
+   * until `settleTransaction` or `voidTransaction`. `observed`: the call already happened; it is
+   * recorded with the policy's decision and always counted, never refused (answered 202).
+   */
+  phase?: TransactionPhase;
+  /** `reserve` only: how long an unsettled hold counts (default 600 s, at most a day). */
+  reservationTtlSeconds?: number;
+}
+
+/** The decision of a recorded or evaluated transaction, with its details. */
+export type DecidedPolicyResult = PolicyResult & { details: PolicyDetails };
+
+export type TransactionPhase = 'final' | 'reserve' | 'observed';
+
+/** 202: the transaction was admitted and recorded. */
+export interface TransactionAccepted {
+  success: true;
+  id: string;
+  /** Never `block`, except for `phase: 'observed'` (the call already happened: recorded anyway). */
+  action: Action;
+  policyResult: DecidedPolicyResult;
+  /** Reservations: `reserved`, until `expiresAt`. */
+  status?: 'reserved';
+  expiresAt?: string;
+  /** Costed from tokens: the amount the price table gave. */
+  amount?: number;
+  amountMicros?: number;
+}
+
+/**
+ * 403 `POLICY_VIOLATION`: a rule blocked the transaction; it was recorded with action `block`.
+ * The REST client returns this body instead of throwing. The server's body has no top-level
+ * `action`; the client adds `action: 'block'` so that `result.action === 'block'` works as in the
+ * docs' examples.
+ */
+export interface TransactionBlocked {
+  success: false;
+  code: 'POLICY_VIOLATION';
+  /** `Policy violation: <rule message>`. */
+  message: string;
+  /** Added by the SDK. */
+  action: 'block';
+  /** The recorded (blocked) transaction. */
+  id: string;
+  policyResult: PolicyResult;
+  details: PolicyDetails;
+}
+
+/**
+ * `submitTransaction`'s result, discriminated on `success`. `action === 'block'` is true of every
+ * blocked result (and of an admitted `observed` transaction that a rule would have blocked).
+ */
+export type SubmitTransactionResult = TransactionAccepted | TransactionBlocked;
+
+/** A bulk item that was neither recorded nor blocked (invalid, rate limited, conflicting key). */
+export interface BulkItemFailed {
+  index: number;
+  success: false;
+  code: string;
+  message: string;
+  /** Never `block`: blocked items are `TransactionBlocked`. */
+  action?: undefined;
+  /** 422: the invalid field, named by its place in the body (`transactions.3.amount`). */
+  field?: string;
+  issues?: ValidationIssue[];
+  [field: string]: unknown;
+}
+
+/** One result per submitted item, in order; blocked items carry `action: 'block'` (SDK-added). */
+export type BulkItemResult =
+  | ({ index: number } & TransactionAccepted)
+  | ({ index: number } & TransactionBlocked)
+  | BulkItemFailed;
+
+export interface BulkSubmitResponse {
+  success: true;
+  results: BulkItemResult[];
+  count: number;
+  recorded: number;
+  blocked: number;
+  failed: number;
+}
+
+/** `POST /api/v1/transactions/:id/settle`: the actual cost (an amount, or tokens to price). */
+export interface SettleTransaction {
+  amount?: number;
+  amountMicros?: number;
+  tokensIn?: number;
+  tokensOut?: number;
+  response?: string | null;
+  /** Merged into the transaction's metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface SettleResponse {
+  success: true;
+  id: string;
+  status: 'settled';
+  amount: number;
+  amountMicros: number;
+  tokensIn: number;
+  tokensOut: number;
+  estimatedAmount: number;
+  estimatedAmountMicros: number;
+  settledAt: string;
+}
+
+export interface VoidTransaction {
+  reason?: string;
+}
+
+export interface VoidResponse {
+  success: true;
+  id: string;
+  status: 'voided';
+  /** 0 when the hold had already expired. */
+  releasedAmountMicros: number;
+  voidedAt: string;
+}
+
+/** `POST /api/policy-rules/evaluate`: the decision the transaction would get now; nothing recorded. */
+export interface EvaluatePolicyResponse {
+  success: true;
+  result: DecidedPolicyResult;
+  /** Shadow rules that matched before the decision: what they would have done. */
+  shadow: ShadowHit[];
+  evaluatedRules: EvaluatedRule[];
+  evaluatedAt: string;
+}
+
+export type TransactionStatus =
+  'recorded' | 'blocked' | 'reserved' | 'settled' | 'voided' | 'expired';
+
+/** The policy result stored with a transaction. */
+export type StoredPolicyResult = DecidedPolicyResult & { shadow?: ShadowHit[] };
+
+/** A recorded transaction. */
+export interface Transaction {
+  id: string;
+  /** Cents, rounded up from `amountMicros`. */
+  amount: number;
+  amountMicros: number;
+  vendor: string;
+  model: string | null;
+  agentId: string;
+  userId: string | null;
+  userRoles: string[];
+  teamId: string | null;
+  projectId: string | null;
+  tokensIn: number;
+  tokensOut: number;
+  prompt: string | null;
+  response: string | null;
+  metadata: Record<string, unknown>;
+  /** When the call happened (the request's `timestamp`, else the server's time). */
+  timestamp: string;
+  createdAt: string;
+  action: Action;
+  ruleId: string | null;
+  status: TransactionStatus;
+  phase: TransactionPhase;
+  policyResult: StoredPolicyResult;
+  /** `caller` (the request stated the amount), or the price table / override that costed it. */
+  priceSource: string | null;
+  priceVersion: string | null;
+}
+
+/** `GET /api/v1/transactions` filters (the docs' table). */
+export interface TransactionFilters {
+  /** 1–500, default 50. */
+  limit?: number;
+  offset?: number;
+  vendor?: string;
+  agentId?: string;
+  userId?: string;
+  /** Inclusive. */
+  startDate?: Instant;
+  /** A plain date includes that whole day (UTC). */
+  endDate?: Instant;
+  action?: Action;
+}
+
+export interface TransactionListResponse {
+  success: true;
+  transactions: Transaction[];
+  count: number;
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface TransactionResponse {
+  success: true;
+  transaction: Transaction;
+}
+
+export interface TransactionTraceResponse {
+  success: true;
+  traceId: string;
+  transactionId: string;
+  evaluatedRules: EvaluatedRule[];
+  finalAction: Action;
+  policyResult: StoredPolicyResult;
+  evaluatedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy rules (docs dialect)
+
+export interface RuleSchedule {
+  /** 0 = Sunday … 6 = Saturday (requests may also name days: `mon`, `friday`). */
+  daysOfWeek?: readonly (number | string)[];
+  /** `"HH:MM-HH:MM"` in the organization's time zone. */
+  hours?: readonly string[];
+}
+
+// Type aliases, not interfaces: the server types these as records, and only aliases convert.
+export type RuleConditions = {
+  vendors?: readonly VendorName[];
+  /** `*` globs: `gpt-4*`. */
+  models?: readonly string[];
+  excludeModels?: readonly string[];
+  /** `*` globs: `free-tier-*`. */
+  agentIds?: readonly string[];
+  userIds?: readonly string[];
+  userRoles?: readonly string[];
+  teamIds?: readonly string[];
+  projectIds?: readonly string[];
+  /** Inclusive, cents. */
+  amountCents?: { min?: number; max?: number };
+  timeWindow?: Period;
+  schedule?: RuleSchedule;
+  forecastPct?: number;
+  unknownModel?: boolean;
+  requireProjectId?: boolean;
+};
+
+export type RuleActionConfig = {
+  message?: string;
+  redirectUrl?: string;
+  /** Notification channel ids. */
+  channels?: readonly string[];
+  thresholdPct?: number;
+  limitCents?: number;
+  /** Alias of `limitCents`. */
+  budgetCents?: number;
+  limitTokens?: number;
+  maxTransactions?: number;
+  per?: GroupBy;
+  metric?: Metric;
+};
+
+/** A policy rule as `/api/policy-rules` shows it. */
+export interface PolicyRule {
+  id: string;
+  name: string;
+  description: string | null;
+  enabled: boolean;
+  priority: number;
+  mode: RuleMode;
+  type: RuleType;
+  scope: Scope;
+  scopeId: string | null;
+  conditions: RuleConditions;
+  action: Action;
+  actionConfig: RuleActionConfig;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `POST /api/policy-rules` (the docs' body). */
+export interface NewPolicyRule {
+  name: string;
+  description?: string | null;
+  enabled?: boolean;
+  /** Evaluated highest first; the first match wins. */
+  priority?: number;
+  /** `shadow`: evaluated and traced, never decides. */
+  mode?: RuleMode;
+  type?: RuleType;
+  scope?: Scope;
+  scopeId?: string | null;
+  conditions?: RuleConditions;
+  action: Action;
+  actionConfig?: RuleActionConfig;
+}
+
+type Nullable<T> = { [K in keyof T]?: T[K] | null };
+
+/**
+ * `PUT /api/policy-rules/:id`, a merge patch: fields given replace the rule's, `null` removes one,
+ * and `conditions` / `actionConfig` merge key by key.
+ */
+export type PolicyRulePatch = Omit<Partial<NewPolicyRule>, 'conditions' | 'actionConfig'> & {
+  conditions?: Nullable<RuleConditions>;
+  actionConfig?: Nullable<RuleActionConfig>;
+};
+
+export interface RuleFilters {
+  enabled?: boolean;
+  action?: Action;
+  /** Rules that apply to this vendor (naming it, or naming no vendor). */
+  vendor?: string;
+}
+
+export interface RuleListResponse {
+  success: true;
+  /** In evaluation order. */
+  rules: PolicyRule[];
+  count: number;
+}
+
+export interface RuleResponse {
+  success: true;
+  rule: PolicyRule;
+}
+
+export interface RuleCreatedResponse {
+  success: true;
+  id: string;
+  name: string;
+  priority: number;
+  createdAt: string;
+  rule: PolicyRule;
+}
+
+export interface RuleUpdatedResponse {
+  success: true;
+  id: string;
+  updatedAt: string;
+  rule: PolicyRule;
+}
+
+export interface RuleDeletedResponse {
+  success: true;
+  id: string;
+  deleted: true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Agents
+
+export interface Agent {
+  agentId: string;
+  name: string;
+  description: string | null;
+  vendor: Vendor | null;
+  monthlyBudgetCents: number | null;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `POST /api/agents`. */
+export interface NewAgent {
+  /** Letters, digits and `._:-/@`. */
+  agentId: string;
+  name: string;
+  description?: string | null;
+  vendor?: VendorName | null;
+  monthlyBudgetCents?: number | null;
+  metadata?: Record<string, unknown> | null;
+}
+
+/** `PUT /api/agents/:agentId`: the fields given change; `agentId` may be repeated, not changed. */
+export type AgentPatch = Partial<NewAgent>;
+
+export interface AgentFilters {
+  vendor?: VendorName;
+}
+
+export interface AgentCreatedResponse {
+  success: true;
+  agentId: string;
+  createdAt: string;
+  agent: Agent;
+}
+
+export interface AgentListResponse {
+  success: true;
+  /** Oldest first. */
+  agents: Agent[];
+  count: number;
+}
+
+export interface AgentResponse {
+  success: true;
+  agent: Agent;
+}
+
+export interface AgentUpdatedResponse {
+  success: true;
+  agentId: string;
+  updatedAt: string;
+  agent: Agent;
+}
+
+export interface AgentDeletedResponse {
+  success: true;
+  agentId: string;
+  deleted: true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vendors and prices
+
+export interface VendorSettings {
+  vendor: Vendor;
+  name: string;
+  enabled: boolean;
+  /** Requests per minute for the whole organization; null = unlimited. */
+  rateLimitRpm: number | null;
+  /** null: never configured (enabled, unlimited). */
+  updatedAt: string | null;
+}
+
+export interface VendorPatch {
+  enabled?: boolean;
+  rateLimitRpm?: number | null;
+}
+
+export interface VendorListResponse {
+  success: true;
+  vendors: VendorSettings[];
+  count: number;
+}
+
+export interface VendorResponse {
+  success: true;
+  vendor: VendorSettings;
+}
+
+/** An organization's price override for a vendor's model (dollars per million tokens). */
+export interface VendorPriceOverride {
+  id: string;
+  vendor: string;
+  /** An exact model id or a `*` glob. */
+  model: string;
+  inputPerMtokUsd: number | null;
+  outputPerMtokUsd: number | null;
+  cacheReadPerMtokUsd: number | null;
+  cacheWritePerMtokUsd: number | null;
+  perRequestUsd: number | null;
+  effectiveFrom: string;
+  effectiveTo: string | null;
+  createdAt: string;
+}
+
+/** A model of the price table, and the override that prices it instead, if any. */
+export type ModelPriceRow = ModelPrice & { overriddenBy: string | null };
+
+export interface VendorPricesResponse {
+  success: true;
+  vendor: Vendor;
+  at: string;
+  priceVersion: string;
+  models: ModelPriceRow[];
+  /** The overrides in force at `at`, latest start first. */
+  overrides: (VendorPriceOverride & { source: 'override' })[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy alerts
+
+export interface PolicyAlert {
+  id: string;
+  ruleId: string;
+  ruleName: string;
+  action: Action;
+  message: string;
+  transactionId: string;
+  agentId: string | null;
+  groupValue: string | null;
+  timeWindow: Period | null;
+  windowStart: string | null;
+  thresholdPct: number | null;
+  limit: number | null;
+  current: number | null;
+  unit: 'cents' | 'tokens' | 'requests' | null;
+  read: boolean;
+  readAt: string | null;
+  createdAt: string;
+}
+
+export interface AlertFilters {
+  read?: boolean;
+  ruleId?: string;
+  /** Default 50, at most 500. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface AlertListResponse {
+  success: true;
+  /** Newest first. */
+  alerts: PolicyAlert[];
+  count: number;
+  total: number;
+  nextCursor: string | null;
+}
+
+export interface AlertResponse {
+  success: true;
+  alert: PolicyAlert;
+}
+
+export interface AlertReadResponse {
+  success: true;
+  id: string;
+  read: true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+
+export interface AuditEvent {
+  id: string;
+  /** `transaction.blocked`, `policy_rule.created`, `api_key.revoked`, … */
+  eventType: string;
+  occurredAt: string;
+  /** `key:<id>`, `system`, … */
+  actor: string;
+  entityType: string;
+  entityId: string;
+  metadata: Record<string, unknown>;
+}
+
+/** The filters of the audit list and of the CSV export. */
+export interface AuditFilters {
+  /**
+   * An event type (`transaction.blocked`), a prefix (`policy_rule`), or `policy_rule.<action>`:
+   * the events in which a policy rule took that action.
+   */
+  action?: string;
+  /** `transaction`, `policy_rule`, `api_key`, … */
+  entityType?: string;
+  /** Inclusive. */
+  startDate?: Instant;
+  /** A plain date includes that whole day (UTC). */
+  endDate?: Instant;
+}
+
+export interface AuditListFilters extends AuditFilters {
+  /** Default 50, at most 500. */
+  limit?: number;
+  /** The `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface AuditListResponse {
+  success: true;
+  /** Newest first. */
+  events: AuditEvent[];
+  count: number;
+  total: number;
+  nextCursor: string | null;
+}
+
+export type AuditBrokenReason =
+  'hash_mismatch' | 'prev_hash_mismatch' | 'event_missing' | 'seq_gap' | 'head_mismatch';
+
+export interface AuditVerifyResponse {
+  success: true;
+  valid: boolean;
+  /** Events whose link was checked. */
+  checked: number;
+  headSeq: number;
+  firstBrokenLink: null | { seq: number; eventId: string | null; reason: AuditBrokenReason };
+  /** False when events committed before the request could not be sealed in time. */
+  complete: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// API keys
+
+export type Permission =
+  | 'transactions:write'
+  | 'transactions:read'
+  | 'policies:read'
+  | 'policies:write'
+  | 'agents:read'
+  | 'agents:write'
+  | 'audit:read'
+  | 'alerts:read'
+  | 'alerts:write'
+  | 'analytics:read'
+  | 'keys:admin'
+  | '*';
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** `rk_<env>_****<last4>`. */
+  keyMasked: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  isActive: boolean;
+  revokedAt: string | null;
+  permissions: Permission[];
+}
+
+/** `POST /api/keys`: a key can grant only permissions it holds itself. */
+export interface NewApiKey {
+  name: string;
+  permissions: readonly Permission[];
+  /** The `<env>` of `rk_<env>_…`; the server's default otherwise. */
+  env?: string;
+}
+
+export interface ApiKeyListResponse {
+  success: true;
+  /** Oldest first. */
+  keys: ApiKey[];
+}
+
+export interface ApiKeyCreatedResponse {
+  success: true;
+  id: string;
+  name: string;
+  /** The full key: shown once, never again. */
+  key: string;
+  keyMasked: string;
+  createdAt: string;
+  permissions: Permission[];
+}
+
+export interface ApiKeyRevokedResponse {
+  success: true;
+  id: string;
+  isActive: false;
+  revokedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analytics (the docs' shapes; the server does not serve `/api/analytics` yet)
+
+export type AnalyticsPeriod = 'daily' | 'weekly' | 'monthly';
+
+export interface AnalyticsSummaryResponse {
+  success: true;
+  period: AnalyticsPeriod;
+  totalSpendCents: number;
+  byVendor: Record<string, number>;
+  byAgent: Record<string, number>;
+  transactionCount: number;
+  blockedCount: number;
+  flaggedCount: number;
+}
+
+export interface ForecastResponse {
+  success: true;
+  totalSpendCents: number;
+  projectedSpendCents: number;
+  budgetCents: number;
+  budgetUtilizationPct: number;
+  burnRateCentsPerDay: number;
+}
+
+/** The docs name the endpoint but show no body: only `anomalies` is assumed. */
+export interface AnomaliesResponse {
+  success: true;
+  anomalies: Record<string, unknown>[];
+  [field: string]: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface HealthResponse {
+  success: true;
+  status: 'ok';
+  database: 'reachable';
+}
