@@ -41,7 +41,11 @@ export interface SdkState {
   vendors: Record<string, { enabled: boolean; rateLimitRpm: number | null }>;
   overrides: PriceOverride[];
   windows: SdkStateWindow[];
-  truncated?: boolean;
+  /** More current windows than the server sends (10,000): the rest count as empty here. */
+  truncated: boolean;
+  /** This minute's requests per vendor that has a per-minute limit. */
+  rateLimits: { vendor: string; start: string; end: string; requests: number }[];
+  priceDataVersion: string;
 }
 
 type Totals = Omit<WindowTotals, never>;
@@ -113,6 +117,9 @@ export class LocalPolicy {
     this.state = state;
     const synced = new Map<string, Totals>();
     for (const w of state.windows) synced.set(w.key, w);
+    for (const r of state.rateLimits) {
+      synced.set(rateKey(r.vendor, Date.parse(r.start)), { ...ZERO, requests: r.requests });
+    }
     this.synced = synced;
     // What Reins acknowledged before this fetch started is in the totals just read.
     for (const [id, h] of this.held)
@@ -135,7 +142,7 @@ export class LocalPolicy {
   }
 
   /** The decision the server would reach now, from the synced state and this process's spend. */
-  decide(input: TransactionInput): LocalDecision {
+  decide(input: TransactionInput, trace = false): LocalDecision {
     const state = this.state;
     const policy = this.policy;
     if (!state || !policy) throw new Error('local policy not synced yet');
@@ -152,7 +159,7 @@ export class LocalPolicy {
         agents:
           agentBudget === undefined ? {} : { [input.agentId ?? '']: { monthly: agentBudget } },
       },
-      trace: false,
+      trace,
     };
     const refs = requiredWindows(policy, tx, ctx);
     const totals: Record<string, WindowTotals> = {};
@@ -169,9 +176,26 @@ export class LocalPolicy {
     return { decision, refs, modelKnown };
   }
 
-  /** Counts `totals` in `refs` for this process until Reins has acknowledged it. */
-  hold(id: string, refs: readonly WindowRef[], totals: Totals): void {
-    this.held.set(id, { keys: refs.map((r) => r.key), totals, ackedAt: null });
+  /**
+   * Whether the org's per-minute limit for this vendor is reached (this minute's requests, with
+   * this process's own): the server would answer 429. Seconds until the minute ends, or null.
+   */
+  rateLimited(vendor: string): number | null {
+    const limit = this.state?.vendors[vendor]?.rateLimitRpm;
+    if (limit === null || limit === undefined) return null;
+    const nowMs = this.clock();
+    const key = rateKey(vendor, nowMs);
+    let used = this.synced.get(key)?.requests ?? 0;
+    for (const h of this.held.values()) if (h.keys.includes(key)) used += h.totals.requests;
+    if (used < limit) return null;
+    return Math.max(1, Math.ceil((minuteStart(nowMs) + 60_000 - nowMs) / 1000));
+  }
+
+  /** Counts `totals` in `refs` (and this minute's vendor requests) for this process until Reins has acknowledged it. */
+  hold(id: string, vendor: string, refs: readonly WindowRef[], totals: Totals): void {
+    const keys = refs.map((r) => r.key);
+    keys.push(rateKey(vendor, this.clock()));
+    this.held.set(id, { keys, totals, ackedAt: null });
   }
 
   /** The actual figures replace the estimate held. */
@@ -194,6 +218,10 @@ export class LocalPolicy {
     return this.state?.overrides ?? [];
   }
 }
+
+const minuteStart = (ms: number): number => Math.floor(ms / 60_000) * 60_000;
+const rateKey = (vendor: string, ms: number): string =>
+  `ratelimit|${new Date(minuteStart(ms)).toISOString()}|${vendor}`;
 
 /** The server's answer for a vendor the org disabled (no rule decided). */
 function vendorDisabled(vendor: string): Decision {

@@ -254,19 +254,20 @@ export class ReinsSDK {
   }
 
   /**
-   * Local mode: the decision for a transaction, in-process (nothing recorded). Amounts in cents
-   * or microcents as for the REST API.
+   * Local mode: the decision for a transaction, in-process (nothing recorded), with the trace
+   * when asked. Amounts in cents or microcents as for the REST API.
    */
   evaluateLocally(
     tx: Omit<TransactionInput, 'amountMicros'> & { amount?: number; amountMicros?: number },
+    options: { trace?: boolean } = {},
   ): Decision {
     if (!this.local?.ready)
       throw new Error('evaluateLocally() needs mode: "local" and a first sync()');
     const { amount, amountMicros, ...rest } = tx;
-    return this.local.decide({
-      ...rest,
-      amountMicros: amountMicros ?? (amount ?? 0) * MICROS_PER_CENT,
-    }).decision;
+    return this.local.decide(
+      { ...rest, amountMicros: amountMicros ?? (amount ?? 0) * MICROS_PER_CENT },
+      options.trace ?? false,
+    ).decision;
   }
 
   // --- one governed call -------------------------------------------------------------------
@@ -440,9 +441,23 @@ export class ReinsSDK {
       this.counts.blocked++;
       throw new ReinsBlockedError(policyResult, { ...decision.details }, null);
     }
+    const retryAfter = local.rateLimited(vendor);
+    if (retryAfter !== null) {
+      this.counts.blocked++;
+      throw new ReinsBlockedError(
+        {
+          action: 'block',
+          ruleId: null,
+          ruleName: null,
+          message: `Rate limit for ${vendor} reached; retry in ${String(retryAfter)} s`,
+        },
+        { retryAfter, vendor },
+        null,
+      );
+    }
     this.notify(policyResult, null, vendor, est.model, cost.costMicros);
     const id = randomUUID();
-    local.hold(id, refs, {
+    local.hold(id, vendor, refs, {
       costMicros: cost.costMicros ?? 0,
       tokensIn: est.tokensIn,
       tokensOut: est.tokensOut,
