@@ -17,6 +17,8 @@ function txRequest(orgId: string, amountCents: number, id = newId('txn')): TxReq
     phase: 'final',
     ttlMs: 0,
     priceFromTokens: false,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
     idempotency: null,
     input: { vendor: 'openai', model: 'gpt-4o', agentId: 'batcher', amountMicros },
     record: {

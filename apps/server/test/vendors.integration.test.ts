@@ -750,3 +750,82 @@ describe('vendors over tRPC', () => {
     expect(reinsError(unknown)).toMatchObject({ code: 'NOT_FOUND' });
   });
 });
+
+describe('prompt-cache tokens', () => {
+  const cost = (usage: Parameters<typeof estimateCost>[2]) => {
+    const est = estimateCost('anthropic', 'claude-sonnet-4-6', usage, { at: Date.now() });
+    if (!est.known) throw new Error('claude-sonnet-4-6 has no price');
+    return est.costMicros;
+  };
+
+  it('prices cache reads and writes at their own rates, on submit and on settle', async () => {
+    const s = t();
+    const org = await s.newOrg('cache-tokens');
+    const usage = { inputTokens: 10_000, outputTokens: 500, cacheReadTokens: 8_000 };
+    const res = await s.call<{ id: string; amountMicros?: number }>(
+      'POST',
+      '/api/v1/transactions',
+      {
+        vendor: 'anthropic',
+        model: 'claude-sonnet-4-6',
+        tokensIn: 10_000,
+        tokensOut: 500,
+        cacheReadTokens: 8_000,
+      },
+      { key: org.key },
+    );
+    expect(res.status, res.text).toBe(202);
+    const tx = await s.call<{ transaction: { amountMicros: number } }>(
+      'GET',
+      `/api/v1/transactions/${res.body.id}`,
+      undefined,
+      { key: org.key },
+    );
+    expect(tx.body.transaction.amountMicros).toBe(cost(usage));
+    expect(tx.body.transaction.amountMicros).toBeLessThan(
+      cost({ inputTokens: 10_000, outputTokens: 500 }),
+    );
+
+    const reserved = await s.call<{ id: string }>(
+      'POST',
+      '/api/v1/transactions',
+      {
+        vendor: 'anthropic',
+        model: 'claude-sonnet-4-6',
+        tokensIn: 10_000,
+        tokensOut: 1000,
+        phase: 'reserve',
+      },
+      { key: org.key },
+    );
+    expect(reserved.status, reserved.text).toBe(202);
+    const written = { inputTokens: 10_000, outputTokens: 400, cacheWriteTokens: 6_000 };
+    const settled = await s.call<{ amountMicros: number }>(
+      'POST',
+      `/api/v1/transactions/${reserved.body.id}/settle`,
+      { tokensIn: 10_000, tokensOut: 400, cacheWriteTokens: 6_000 },
+      { key: org.key },
+    );
+    expect(settled.status, settled.text).toBe(200);
+    const after = await s.call<{ transaction: { amountMicros: number } }>(
+      'GET',
+      `/api/v1/transactions/${reserved.body.id}`,
+      undefined,
+      { key: org.key },
+    );
+    expect(after.body.transaction.amountMicros).toBe(cost(written));
+  });
+
+  it('refuses more cache tokens than input tokens, naming the field', async () => {
+    const s = t();
+    const org = await s.newOrg('cache-tokens-invalid');
+    const res = await s.call<ErrorBody>(
+      'POST',
+      '/api/v1/transactions',
+      { vendor: 'openai', model: 'gpt-4o', tokensIn: 100, tokensOut: 10, cacheReadTokens: 200 },
+      { key: org.key },
+    );
+    expect(res.status).toBe(422);
+    expect(res.body).toMatchObject({ code: 'VALIDATION_ERROR', field: 'cacheReadTokens' });
+  });
+});

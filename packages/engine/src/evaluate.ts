@@ -533,6 +533,42 @@ export function evaluate(
   };
 }
 
+/** An organization's switch for a vendor; a vendor without one is enabled. */
+export interface VendorSwitch {
+  enabled: boolean;
+}
+
+/** The decision for a vendor the organization disabled: refused before any rule is read. */
+export function vendorDisabledDecision(vendor: string): Decision {
+  return {
+    action: 'block',
+    admitted: false,
+    ruleId: null,
+    ruleName: null,
+    message: `Vendor "${vendor}" is disabled for this organization`,
+    details: { ...NO_DETAILS },
+    shadow: [],
+    trace: [],
+  };
+}
+
+/**
+ * The organization's decision: a disabled vendor blocks, else the rules decide. What the server
+ * and the SDK's local mode both call.
+ */
+export function decide(
+  policy: Policy,
+  vendors: Readonly<Record<string, VendorSwitch | undefined>>,
+  input: TransactionInput,
+  windows: WindowTotalsMap,
+  ctx: EvaluationContext,
+): Decision {
+  const vendor = input.vendor.toLowerCase();
+  return vendors[vendor]?.enabled === false
+    ? vendorDisabledDecision(vendor)
+    : evaluate(policy, input, windows, ctx);
+}
+
 function entry(
   rule: Rule,
   reached: boolean,

@@ -8,8 +8,11 @@ export {
   type WindowPair,
 } from './compile.js';
 export {
+  decide,
   evaluate,
   evaluateRules,
+  vendorDisabledDecision,
+  type VendorSwitch,
   requiredWindows,
   groupValue,
   windowKey,

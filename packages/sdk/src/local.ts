@@ -7,7 +7,7 @@
  */
 import {
   compile,
-  evaluate,
+  decide,
   isModelKnown,
   requiredWindows,
   type Decision,
@@ -168,11 +168,7 @@ export class LocalPolicy {
       for (const h of this.held.values()) if (h.keys.includes(ref.key)) t = add(t, h.totals);
       if (t) totals[ref.key] = t;
     }
-    const vendor = input.vendor.toLowerCase();
-    const decision =
-      state.vendors[vendor]?.enabled === false
-        ? vendorDisabled(vendor)
-        : evaluate(policy, tx, totals, ctx);
+    const decision = decide(policy, state.vendors, tx, totals, ctx);
     return { decision, refs, modelKnown };
   }
 
@@ -222,24 +218,3 @@ export class LocalPolicy {
 const minuteStart = (ms: number): number => Math.floor(ms / 60_000) * 60_000;
 const rateKey = (vendor: string, ms: number): string =>
   `ratelimit|${new Date(minuteStart(ms)).toISOString()}|${vendor}`;
-
-/** The server's answer for a vendor the org disabled (no rule decided). */
-function vendorDisabled(vendor: string): Decision {
-  return {
-    action: 'block',
-    admitted: false,
-    ruleId: null,
-    ruleName: null,
-    message: `Vendor "${vendor}" is disabled for this organization`,
-    details: {
-      ruleId: null,
-      limit: null,
-      current: null,
-      unit: null,
-      timeWindow: null,
-      resetsAt: null,
-    },
-    shadow: [],
-    trace: [],
-  };
-}

@@ -16,6 +16,34 @@ const vendor = z
 
 const tokens = z.number().int().min(0).max(MAX_TOKENS);
 
+/**
+ * Of `tokensIn`, those read from or written to the provider's prompt cache: priced at the cache
+ * rates when Reins costs the tokens (a cache read is a tenth of the input price at most vendors).
+ */
+const cacheFields = {
+  cacheReadTokens: tokens.optional(),
+  cacheWriteTokens: tokens.optional(),
+};
+
+function checkCacheWithinInput(
+  t: {
+    tokensIn?: number | undefined;
+    cacheReadTokens?: number | undefined;
+    cacheWriteTokens?: number | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const cached = (t.cacheReadTokens ?? 0) + (t.cacheWriteTokens ?? 0);
+  if (cached > 0 && cached > (t.tokensIn ?? 0)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [t.cacheReadTokens ? 'cacheReadTokens' : 'cacheWriteTokens'],
+      message:
+        'cache tokens are part of tokensIn: cacheReadTokens + cacheWriteTokens must not exceed it',
+    });
+  }
+}
+
 /** SPEC §4: an unsettled hold stops counting after this long unless the request says otherwise. */
 export const DEFAULT_RESERVATION_TTL_SECONDS = 600;
 
@@ -88,6 +116,7 @@ export const transactionInput = z
     timestamp: isoInstant.optional(),
     tokensIn: tokens.optional(),
     tokensOut: tokens.optional(),
+    ...cacheFields,
     phase: z.enum(PHASES).optional(),
     reservationTtlSeconds: z.number().int().min(1).max(MAX_RESERVATION_TTL_SECONDS).optional(),
   })
@@ -108,6 +137,7 @@ export const transactionInput = z
       });
     }
     checkAmountsAgree(t, ctx);
+    checkCacheWithinInput(t, ctx);
   });
 export type TransactionInputBody = z.output<typeof transactionInput>;
 
@@ -134,6 +164,7 @@ export const settleInput = z
     ...amountFields,
     tokensIn: tokens.optional(),
     tokensOut: tokens.optional(),
+    ...cacheFields,
     response: text(1_000_000).nullish(),
     metadata: metadataSchema().optional(),
   })
@@ -151,6 +182,7 @@ export const settleInput = z
       });
     }
     checkAmountsAgree(t, ctx);
+    checkCacheWithinInput(t, ctx);
   });
 export type SettleInput = z.output<typeof settleInput>;
 

@@ -16,7 +16,7 @@ import type { Orm } from '@reins/db';
 import {
   MICROS_PER_CENT,
   estimateCost,
-  evaluate,
+  decide as engineDecide,
   groupValue,
   isModelKnown,
   requiredWindows,
@@ -79,6 +79,9 @@ export interface TxRequest {
   ttlMs: number;
   /** No amount was given: cost the tokens with the price table (org overrides first). */
   priceFromTokens: boolean;
+  /** Of the input tokens, those read from / written to the prompt cache (priced as such). */
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
   idempotency: {
     key: string;
     hash: string;
@@ -424,9 +427,7 @@ export function decide(
   totals: Record<string, WindowTotals>,
   ctx: EvaluationContext,
 ): Decision {
-  return org.vendors[input.vendor]?.enabled === false
-    ? vendorDisabled(input.vendor)
-    : evaluate(org.policy, input, totals, ctx);
+  return engineDecide(org.policy, org.vendors, input, totals, ctx);
 }
 
 interface IdempotencyRow {
@@ -435,15 +436,6 @@ interface IdempotencyRow {
   status_code: number | null;
   response_body: string | null;
 }
-
-const VENDOR_DISABLED_DETAILS = {
-  ruleId: null,
-  limit: null,
-  current: null,
-  unit: null,
-  timeWindow: null,
-  resetsAt: null,
-} as const;
 
 /**
  * Costs a transaction given without an amount from its tokens (org overrides first), and settles
@@ -461,7 +453,12 @@ export function priceRequest(
   const est = estimateCost(
     input.vendor,
     input.model ?? '',
-    { inputTokens: input.tokensIn ?? 0, outputTokens: input.tokensOut ?? 0 },
+    {
+      inputTokens: input.tokensIn ?? 0,
+      outputTokens: input.tokensOut ?? 0,
+      cacheReadTokens: req.cacheReadTokens,
+      cacheWriteTokens: req.cacheWriteTokens,
+    },
     { at: nowMs, overrides },
   );
   if (!est.known) {
@@ -477,19 +474,6 @@ export function priceRequest(
   record.priceSource = est.price.source;
   record.priceVersion = est.price.version;
   return null;
-}
-
-export function vendorDisabled(vendor: string): Decision {
-  return {
-    action: 'block',
-    admitted: false,
-    ruleId: null,
-    ruleName: null,
-    message: `Vendor "${vendor}" is disabled for this organization`,
-    details: { ...VENDOR_DISABLED_DETAILS },
-    shadow: [],
-    trace: [],
-  };
 }
 
 async function recordLocked(

@@ -167,7 +167,12 @@ async function actualAmounts(
   const est = estimateCost(
     tx.vendor,
     tx.model ?? '',
-    { inputTokens: tokensIn, outputTokens: tokensOut },
+    {
+      inputTokens: tokensIn,
+      outputTokens: tokensOut,
+      cacheReadTokens: body.cacheReadTokens,
+      cacheWriteTokens: body.cacheWriteTokens,
+    },
     { at: nowMs, overrides: loaded.overrides },
   );
   if (!est.known) {

@@ -111,6 +111,8 @@ export function toTxRequest(ctx: Ctx, body: TransactionInputBody, nowMs: number)
     phase: body.phase ?? 'final',
     ttlMs: (body.reservationTtlSeconds ?? DEFAULT_RESERVATION_TTL_SECONDS) * 1000,
     priceFromTokens,
+    cacheReadTokens: body.cacheReadTokens ?? 0,
+    cacheWriteTokens: body.cacheWriteTokens ?? 0,
     idempotency: null,
     input,
     record: {
