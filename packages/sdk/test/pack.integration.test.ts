@@ -290,7 +290,14 @@ describe('the installed package', () => {
     );
 
   it('typechecks a consumer without skipLibCheck, from ESM and CommonJS', async () => {
-    const consumer = `import { createReinsTRPCClient, TRPCClientError, type AppRouter, type RouterOutputs } from 'reins-sdk';
+    const consumer = `import {
+  createReinsTRPCClient,
+  reins,
+  ReinsSDK,
+  TRPCClientError,
+  type AppRouter,
+  type RouterOutputs,
+} from 'reins-sdk';
 
 const trpc = createReinsTRPCClient({ apiKey: 'rk_test_typed', timeoutMs: 5_000 });
 
@@ -308,6 +315,13 @@ export async function submit(): Promise<string> {
     }
     throw err;
   }
+}
+
+export async function rest(): Promise<string> {
+  const result = await reins({ apiKey: 'rk_test_typed' }).submitTransaction({ amount: 320, vendor: 'openai' });
+  const sdk = new ReinsSDK({ apiKey: 'rk_test_typed' });
+  await sdk.close();
+  return result.success ? result.id : result.code;
 }
 `;
     await writeFile(join(consumerDir, 'good.mts'), consumer);
