@@ -74,7 +74,10 @@ export function estimateRequest(api: Api, params: Params, defaultMaxOutput: numb
       tokensIn:
         tokensOf([messages, params.tools, params.functions, params.response_format]) +
         messages.length * TOKENS_PER_MESSAGE,
-      tokensOut: num(params.max_completion_tokens) ?? num(params.max_tokens) ?? defaultMaxOutput,
+      // `n` choices are each up to the bound.
+      tokensOut:
+        (num(params.max_completion_tokens) ?? num(params.max_tokens) ?? defaultMaxOutput) *
+        Math.max(1, num(params.n) ?? 1),
     };
   }
   if (api === 'openai.responses') {

@@ -85,6 +85,8 @@ export class LocalPolicy {
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Local clock when the last successful sync started. */
   lastSyncAt: number | null = null;
+  /** The last sync's failure and when it happened; cleared by a successful sync. */
+  lastFailure: { at: number; error: unknown } | null = null;
 
   constructor(
     private readonly transport: Transport,
@@ -102,9 +104,19 @@ export class LocalPolicy {
 
   /** Fetches the state now (one fetch at a time; concurrent callers share it). */
   sync(): Promise<void> {
-    this.inflight ??= this.fetchState().finally(() => {
-      this.inflight = null;
-    });
+    this.inflight ??= this.fetchState()
+      .then(
+        () => {
+          this.lastFailure = null;
+        },
+        (error: unknown) => {
+          this.lastFailure = { at: this.clock(), error };
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.inflight = null;
+      });
     return this.inflight;
   }
 

@@ -35,8 +35,11 @@ export class BoundedQueue<T> {
     return this.items.length - this.head;
   }
 
-  push(item: T): void {
+  /** Adds at the back; when full, drops the oldest item and returns it. */
+  push(item: T): T | undefined {
+    let dropped: T | undefined;
     if (this.size >= this.capacity) {
+      dropped = this.items[this.head];
       this.head++;
       this.dropped++;
     }
@@ -46,6 +49,7 @@ export class BoundedQueue<T> {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
+    return dropped;
   }
 
   /** Up to `n` items from the front, without removing them. */

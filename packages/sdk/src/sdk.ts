@@ -106,6 +106,8 @@ interface Outgoing {
 
 const TX_PATH = '/api/v1/transactions';
 const BULK_MAX = 500;
+/** Settles, voids and reports are off the call path: they may take longer than the pre-check. */
+const BACKGROUND_TIMEOUT_MS = 10_000;
 const MAX_RETRY_MS = 60_000;
 const SDK_TAG = 'reins-sdk';
 
@@ -300,9 +302,8 @@ export class ReinsSDK {
       }
     }
     const ready = this.precheck(vendor, est, ctx);
-    const deferred = deferPosts(client, ready);
-    const view = Object.create(resource, { _client: { value: deferred } }) as object;
-    const promise = original.call(view, sent, options) as APIPromiseLike;
+    // A block reaches the caller through the request it fails; flush() waits for pre-checks.
+    this.track(ready.catch(() => undefined));
     const settleOnce = once((usage: UsageFigures | null, failed: unknown) => {
       void ready.then(
         (pre) => {
@@ -311,6 +312,16 @@ export class ReinsSDK {
         () => undefined,
       );
     });
+    const deferred = deferPosts(client, ready);
+    const view = Object.create(resource, { _client: { value: deferred } }) as object;
+    let promise: APIPromiseLike;
+    try {
+      promise = original.call(view, sent, options) as APIPromiseLike;
+    } catch (err) {
+      // The client refused the request before sending it (e.g. Anthropic: streaming required).
+      settleOnce(null, err);
+      throw err;
+    }
     // A failed provider call (or a blocked pre-check) rejects the response promise.
     const failure = promise.responsePromise ?? promise;
     failure.then(undefined, (err: unknown) => {
@@ -372,7 +383,7 @@ export class ReinsSDK {
         typeof b.id === 'string' ? b.id : null,
         vendor,
         est.model,
-        null,
+        typeof b.amountMicros === 'number' ? b.amountMicros : null,
       );
       return { kind: 'reserved', id: b.id as string, key, priced };
     }
@@ -404,6 +415,12 @@ export class ReinsSDK {
   private async precheckLocal(vendor: Vendor, est: Estimate, ctx: CallContext): Promise<Pre> {
     const local = this.local as LocalPolicy;
     if (!local.ready) {
+      // Never synced and the last attempt failed recently: no round trip per call until the
+      // background sync succeeds.
+      const failure = local.lastFailure;
+      if (failure && this.clock() - failure.at < (this.options.syncIntervalMs ?? 2000)) {
+        return this.failOpen(failure.error);
+      }
       try {
         await local.sync();
       } catch (err) {
@@ -504,7 +521,9 @@ export class ReinsSDK {
       return;
     }
     const u = usage ?? { ...estimateUsage(est), exact: false };
-    const tokens = { tokensIn: u.inputTokens, tokensOut: u.outputTokens };
+    const tokens: Record<string, number> = { tokensIn: u.inputTokens, tokensOut: u.outputTokens };
+    if (u.cacheReadTokens > 0) tokens.cacheReadTokens = u.cacheReadTokens;
+    if (u.cacheWriteTokens > 0) tokens.cacheWriteTokens = u.cacheWriteTokens;
     if (pre.kind === 'reserved') {
       this.send({
         path: `${TX_PATH}/${encodeURIComponent(pre.id)}/settle`,
@@ -549,7 +568,7 @@ export class ReinsSDK {
     if (ctx.userRoles?.length) f.userRoles = ctx.userRoles;
     if (ctx.teamId) f.teamId = ctx.teamId;
     if (ctx.projectId) f.projectId = ctx.projectId;
-    f.metadata = { ...ctx.metadata, source: SDK_TAG };
+    f.metadata = { source: SDK_TAG, ...ctx.metadata };
     return f;
   }
 
@@ -596,7 +615,9 @@ export class ReinsSDK {
   }
 
   private enqueue(item: Outgoing): void {
-    this.queue.push(item);
+    const dropped = this.queue.push(item);
+    // A record that will never reach Reins must not be held against the budget forever.
+    if (dropped?.localId) this.local?.release(dropped.localId);
     this.installExitHook();
     this.schedule(this.local ? (this.options.reportIntervalMs ?? 500) : 0);
   }
@@ -654,13 +675,18 @@ export class ReinsSDK {
 
   private async post(item: Outgoing): Promise<'ok' | 'rejected' | 'retry'> {
     try {
-      await this.transport.ok('POST', item.path, { body: item.body, idempotencyKey: item.key });
+      await this.transport.ok('POST', item.path, {
+        body: item.body,
+        idempotencyKey: item.key,
+        timeoutMs: Math.max(this.timeoutMs, BACKGROUND_TIMEOUT_MS),
+      });
       this.counts.sent++;
       if (item.localId) this.local?.ack(item.localId);
       return 'ok';
     } catch (err) {
       if (err instanceof ReinsError && !err.unavailable && err.code !== 'RATE_LIMITED') {
         this.counts.rejected++;
+        if (item.localId) this.local?.release(item.localId);
         this.warn(`Reins refused ${item.path} (${err.code}: ${err.message}); not retried`);
         return 'rejected';
       }
@@ -674,7 +700,10 @@ export class ReinsSDK {
     try {
       res = await this.transport.request<{
         results?: { success: boolean; code?: string; message?: string }[];
-      }>('POST', `${TX_PATH}/bulk`, { body: { transactions: batch.map((b) => b.body) } });
+      }>('POST', `${TX_PATH}/bulk`, {
+        body: { transactions: batch.map((b) => b.body) },
+        timeoutMs: Math.max(this.timeoutMs, BACKGROUND_TIMEOUT_MS),
+      });
     } catch {
       return false;
     }
@@ -682,6 +711,7 @@ export class ReinsSDK {
     const results = res.body.results;
     if (res.status !== 200 || !results) {
       this.counts.rejected += batch.length;
+      for (const item of batch) if (item.localId) this.local?.release(item.localId);
       this.warn(`Reins refused ${batch.length} recorded calls (${res.status}); not retried`);
       return true;
     }
@@ -692,6 +722,7 @@ export class ReinsSDK {
         if (item?.localId) this.local?.ack(item.localId);
       } else {
         this.counts.rejected++;
+        if (item?.localId) this.local?.release(item.localId);
         this.warn(
           `Reins refused a recorded call (${r.code ?? '?'}: ${r.message ?? ''}); not retried`,
         );

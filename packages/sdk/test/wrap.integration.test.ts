@@ -290,8 +290,29 @@ describe('wrap(anthropic).messages.create', () => {
     expect(m.content[0]).toMatchObject({ type: 'text', text: fake.text });
     await sdk.flush();
     const [tx] = await transactionsOf(s, org.key);
-    // Reins counts every input token, cache reads included.
-    expect(tx).toMatchObject({ status: 'settled', tokensIn: 1000, tokensOut: 90 });
+    // Reins counts every input token, cache reads included, and prices reads at the cache rate.
+    const micros = priceOf('anthropic', 'claude-sonnet-4-6', {
+      inputTokens: 1000,
+      outputTokens: 90,
+      cacheReadTokens: 200,
+    });
+    expect(tx).toMatchObject({
+      status: 'settled',
+      tokensIn: 1000,
+      tokensOut: 90,
+      amountMicros: micros,
+    });
+  });
+
+  it('a request the client refuses before sending is thrown as it is, and its reservation voided', async () => {
+    const { org, sdk } = await setup('anthropic-refused');
+    const client = sdk.wrap(anthropic());
+    // Anthropic's client requires streaming for long non-streaming calls, synchronously.
+    expect(() => client.messages.create({ ...msg, max_tokens: 100_000 })).toThrow(/[Ss]treaming/);
+    await sdk.flush();
+    const [tx] = await transactionsOf(s, org.key);
+    expect(tx?.status).toBe('voided');
+    expect(fake.requests).toHaveLength(0);
   });
 
   it('streams (create with stream: true, and the stream() helper) settle at message_delta usage', async () => {
