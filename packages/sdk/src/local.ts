@@ -59,7 +59,8 @@ interface Held {
 
 const ZERO: Totals = { costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 0 };
 
-function add(a: Totals | undefined, b: Totals): Totals {
+function add(a: Totals | undefined, b: Totals | undefined): Totals | undefined {
+  if (!b) return a;
   const x = a ?? ZERO;
   return {
     costMicros: x.costMicros + b.costMicros,
@@ -81,6 +82,8 @@ export class LocalPolicy {
   private policy: Policy | null = null;
   private synced = new Map<string, Totals>();
   private readonly held = new Map<string, Held>();
+  /** The sum of what `held` holds, by key: a decision reads it in O(1) per window. */
+  private readonly pending = new Map<string, Totals>();
   private inflight: Promise<void> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Local clock when the last successful sync started. */
@@ -135,7 +138,7 @@ export class LocalPolicy {
     this.synced = synced;
     // What Reins acknowledged before this fetch started is in the totals just read.
     for (const [id, h] of this.held)
-      if (h.ackedAt !== null && h.ackedAt < startedAt) this.held.delete(id);
+      if (h.ackedAt !== null && h.ackedAt < startedAt) this.release(id);
     this.lastSyncAt = startedAt;
   }
 
@@ -177,7 +180,7 @@ export class LocalPolicy {
     const totals: Record<string, WindowTotals> = {};
     for (const ref of refs) {
       let t = this.synced.get(ref.key);
-      for (const h of this.held.values()) if (h.keys.includes(ref.key)) t = add(t, h.totals);
+      t = add(t, this.pending.get(ref.key));
       if (t) totals[ref.key] = t;
     }
     const decision = decide(policy, state.vendors, tx, totals, ctx);
@@ -194,7 +197,7 @@ export class LocalPolicy {
     const nowMs = this.clock();
     const key = rateKey(vendor, nowMs);
     let used = this.synced.get(key)?.requests ?? 0;
-    for (const h of this.held.values()) if (h.keys.includes(key)) used += h.totals.requests;
+    used += this.pending.get(key)?.requests ?? 0;
     if (used < limit) return null;
     return Math.max(1, Math.ceil((minuteStart(nowMs) + 60_000 - nowMs) / 1000));
   }
@@ -204,16 +207,36 @@ export class LocalPolicy {
     const keys = refs.map((r) => r.key);
     keys.push(rateKey(vendor, this.clock()));
     this.held.set(id, { keys, totals, ackedAt: null });
+    this.count(keys, totals, 1);
   }
 
   /** The actual figures replace the estimate held. */
   update(id: string, totals: Totals): void {
     const h = this.held.get(id);
-    if (h) h.totals = totals;
+    if (!h) return;
+    this.count(h.keys, h.totals, -1);
+    h.totals = totals;
+    this.count(h.keys, totals, 1);
   }
 
   release(id: string): void {
+    const h = this.held.get(id);
+    if (!h) return;
+    this.count(h.keys, h.totals, -1);
     this.held.delete(id);
+  }
+
+  private count(keys: readonly string[], t: Totals, sign: 1 | -1): void {
+    for (const key of keys) {
+      const p = this.pending.get(key) ?? { ...ZERO };
+      p.costMicros += sign * t.costMicros;
+      p.tokensIn += sign * t.tokensIn;
+      p.tokensOut += sign * t.tokensOut;
+      p.requests += sign * t.requests;
+      // Every hold counts one request: none left means nothing is held under this key.
+      if (p.requests <= 0) this.pending.delete(key);
+      else this.pending.set(key, p);
+    }
   }
 
   /** Reins recorded it: the next sync that starts from now on includes it. */
