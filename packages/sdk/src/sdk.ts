@@ -639,37 +639,37 @@ export class ReinsSDK {
   /** Sends the queue in order until it is empty or Reins stops answering. */
   private deliver(): Promise<void> {
     this.flushing ??= (async () => {
-      try {
-        while (this.queue.size > 0) {
-          const [first] = this.queue.peek(1);
-          if (!first) break;
-          let ok: boolean;
-          if (first.path === TX_PATH) {
-            const batch: Outgoing[] = [];
-            for (const item of this.queue.peek(BULK_MAX)) {
-              if (item.path !== TX_PATH) break;
-              batch.push(item);
-            }
-            ok = await this.postBulk(batch);
-            if (ok) this.queue.drop(batch.length);
-          } else {
-            const outcome = await this.post(first);
-            ok = outcome !== 'retry';
-            if (ok) this.queue.drop(1);
+      while (this.queue.size > 0) {
+        const [first] = this.queue.peek(1);
+        if (!first) break;
+        let ok: boolean;
+        if (first.path === TX_PATH) {
+          const batch: Outgoing[] = [];
+          for (const item of this.queue.peek(BULK_MAX)) {
+            if (item.path !== TX_PATH) break;
+            batch.push(item);
           }
-          if (!ok) {
-            this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
-            if (this.timer) clearTimeout(this.timer);
-            this.timer = null;
-            this.schedule(this.retryMs);
-            return;
-          }
-          this.retryMs = this.options.retryIntervalMs ?? 2000;
+          ok = await this.postBulk(batch);
+          if (ok) this.queue.drop(batch.length);
+        } else {
+          const outcome = await this.post(first);
+          ok = outcome !== 'retry';
+          if (ok) this.queue.drop(1);
         }
-      } finally {
-        this.flushing = null;
+        if (!ok) {
+          this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+          if (this.timer) clearTimeout(this.timer);
+          this.timer = null;
+          this.schedule(this.retryMs);
+          return;
+        }
+        this.retryMs = this.options.retryIntervalMs ?? 2000;
       }
-    })();
+    })().finally(() => {
+      // Cleared in a callback: with an empty queue the body finishes synchronously, and a
+      // `finally` inside it would run before `??=` stores the promise — and never again.
+      this.flushing = null;
+    });
     return this.flushing;
   }
 

@@ -142,6 +142,22 @@ describe('wrap() in local mode', () => {
     }
   });
 
+  it('keeps delivering after a flush found nothing to send', async () => {
+    const { org, sdk } = await localSdk('local-flush-empty', { reportIntervalMs: 60_000 });
+    try {
+      await sdk.sync();
+      await sdk.flush();
+      const client = sdk.wrap(openai());
+      await client.chat.completions.create(chat);
+      await sdk.flush();
+      await client.chat.completions.create(chat);
+      expect(await sdk.flush()).toMatchObject({ pending: 0, sent: 2 });
+      expect(await transactionsOf(s, org.key)).toHaveLength(2);
+    } finally {
+      await sdk.close();
+    }
+  });
+
   it('blocks in-process: the provider is never called and nothing is recorded', async () => {
     const { org, sdk } = await localSdk('local-block');
     await createRule(s, org.key, {
