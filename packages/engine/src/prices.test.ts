@@ -217,3 +217,58 @@ describe('listModelPrices', () => {
     expect(compared).toBeGreaterThan(150);
   });
 });
+
+describe('the remembered linear price of a plain model', () => {
+  it('gives exactly what genai-prices computes, for every model of the six vendors', async () => {
+    const { calcPrice } = await import('@pydantic/genai-prices');
+    const providers: Record<string, string> = {
+      openai: 'openai',
+      anthropic: 'anthropic',
+      google: 'google',
+      cohere: 'cohere',
+      mistral: 'mistral',
+      perplexity: 'perplexity',
+    };
+    // A fixed sequence of usages: small, huge, cache-heavy, zero.
+    let seed = 12345;
+    const next = (max: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % (max + 1);
+    };
+    let compared = 0;
+    // Prices change on dates: instants before and after those changes pick different rates.
+    const instants = ['2023-06-01T00:00:00Z', '2024-10-01T12:00:00Z', at];
+    for (const [vendor, providerId] of Object.entries(providers)) {
+      for (const { model } of listModelPrices(vendor, at)) {
+        for (let i = 0; i < 60; i++) {
+          const when = instants[i % instants.length] ?? at;
+          const inputTokens = next(i % 5 === 0 ? 2_000_000 : 20_000);
+          const cacheReadTokens = i % 3 === 0 ? next(inputTokens) : 0;
+          const cacheWriteTokens = i % 4 === 0 ? next(inputTokens - cacheReadTokens) : 0;
+          const usage = {
+            inputTokens,
+            outputTokens: next(i % 7 === 0 ? 200_000 : 4_000),
+            cacheReadTokens,
+            cacheWriteTokens,
+          };
+          const ours = estimateCost(vendor, model, usage, { at: when });
+          const theirs = calcPrice(
+            {
+              input_tokens: usage.inputTokens,
+              output_tokens: usage.outputTokens,
+              cache_read_tokens: usage.cacheReadTokens,
+              cache_write_tokens: usage.cacheWriteTokens,
+            },
+            model,
+            { providerId, timestamp: new Date(when) },
+          );
+          expect(ours.costMicros, `${vendor}/${model} ${JSON.stringify(usage)}`).toBe(
+            theirs ? dollarsToMicros(theirs.total_price) : null,
+          );
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(3000);
+  });
+});

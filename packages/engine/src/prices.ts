@@ -144,6 +144,21 @@ export function estimateCost(
   const provider = PROVIDERS[v];
   if (!provider)
     return { known: false, costMicros: null, price: null, reason: `unknown vendor ${vendor}` };
+  const memoKey = `${provider}|${model.toLowerCase().trim()}`;
+  const linear = linearMemo.get(memoKey);
+  const rates = linear ? ratesAt(linear, atMs) : null;
+  if (linear && rates) {
+    return {
+      known: true,
+      costMicros: dollarsToMicros(linearCost(rates, u)),
+      price: {
+        source: 'genai-prices',
+        version: PRICE_DATA_VERSION,
+        vendor: v,
+        model: linear.modelId,
+      },
+    };
+  }
   try {
     const result = calcPrice(
       {
@@ -163,6 +178,10 @@ export function estimateCost(
         reason: `no price for ${v}/${model} in ${PRICE_DATA_VERSION}`,
       };
     }
+    if (linear === undefined) {
+      if (linearMemo.size >= 4096) linearMemo.clear();
+      linearMemo.set(memoKey, linearOf(result));
+    }
     return {
       known: true,
       costMicros: dollarsToMicros(result.total_price),
@@ -181,6 +200,101 @@ export function estimateCost(
       reason: e instanceof Error ? e.message : 'price lookup failed',
     };
   }
+}
+
+/**
+ * The rates Reins supplies usage for (genai-prices keys, dollars per million tokens). Any other
+ * per-unit rate (web searches, audio tokens…) meets a usage of 0 — it adds 0 — except the
+ * per-request price, which genai-prices always charges once.
+ */
+const TOKEN_KEYS = new Set(['input_mtok', 'cache_read_mtok', 'cache_write_mtok', 'output_mtok']);
+const PER_REQUEST_KEY = 'requests_kcount';
+
+/**
+ * A resolved model whose prices are one rate per kind of token (possibly changing on given dates).
+ * Its cost is computed here exactly as genai-prices computes it — the price in force picked the
+ * same way, the same products added in the same order — without resolving the model again: the
+ * resolution (a scan of every model's match rules) is most of a lookup's cost. Tiered,
+ * time-of-day or per-request prices always go through calcPrice.
+ */
+interface LinearRates {
+  /** The price record's rates in its own key order (the order genai-prices sums them in). */
+  rates: [key: string, usdPerMtok: number][];
+  cacheReadPriced: boolean;
+  cacheWritePriced: boolean;
+}
+
+interface LinearModel {
+  modelId: string;
+  /** genai-prices' conditional prices in their order: from (epoch ms, null: always) → rates. */
+  variants: { from: number | null; rates: LinearRates | null }[];
+}
+
+/** `provider|model` → its linear prices, or null when it has none (the price table decides). */
+const linearMemo = new Map<string, LinearModel | null>();
+
+function ratesOf(price: Record<string, unknown>): LinearRates | null {
+  const rates: [string, number][] = [];
+  for (const [key, usd] of Object.entries(price)) {
+    if (usd === undefined) continue;
+    if (typeof usd !== 'number' || key === PER_REQUEST_KEY) return null;
+    if (TOKEN_KEYS.has(key)) rates.push([key, usd]);
+  }
+  return {
+    rates,
+    cacheReadPriced: rates.some(([k]) => k === 'cache_read_mtok'),
+    cacheWritePriced: rates.some(([k]) => k === 'cache_write_mtok'),
+  };
+}
+
+function linearOf(result: NonNullable<ReturnType<typeof calcPrice>>): LinearModel | null {
+  const prices = result.model.prices as unknown;
+  if (!Array.isArray(prices)) {
+    return {
+      modelId: result.model.id,
+      variants: [{ from: null, rates: ratesOf(prices as Record<string, unknown>) }],
+    };
+  }
+  const variants: LinearModel['variants'] = [];
+  for (const p of prices as {
+    constraint?: { type?: string; start_date?: string };
+    prices: Record<string, unknown>;
+  }[]) {
+    const c = p.constraint;
+    if (c !== undefined && (c.type !== 'start_date' || typeof c.start_date !== 'string'))
+      return null;
+    const from = c === undefined ? null : new Date(c.start_date as string).getTime();
+    if (from !== null && Number.isNaN(from)) return null;
+    variants.push({ from, rates: ratesOf(p.prices) });
+  }
+  return variants.length > 0 ? { modelId: result.model.id, variants } : null;
+}
+
+/** The rates in force at `atMs`, picked as genai-prices picks them (the last that applies). */
+function ratesAt(m: LinearModel, atMs: number): LinearRates | null {
+  for (let i = m.variants.length - 1; i >= 0; i--) {
+    const v = m.variants[i] as LinearModel['variants'][number];
+    if (v.from === null || atMs >= v.from) return v.rates;
+  }
+  return (m.variants[0] as LinearModel['variants'][number]).rates;
+}
+
+/** genai-prices' sum: input-side rates in record order, then output; price × tokens / 1e6 each. */
+function linearCost(l: LinearRates, u: Required<Usage>): number {
+  // Uncached input: the input tokens less the cache tokens that have a rate of their own.
+  const uncached =
+    u.inputTokens -
+    (l.cacheReadPriced ? u.cacheReadTokens : 0) -
+    (l.cacheWritePriced ? u.cacheWriteTokens : 0);
+  let input = 0;
+  let output = 0;
+  for (const [key, price] of l.rates) {
+    if (key === 'input_mtok') input += (price * uncached) / 1e6;
+    else if (key === 'cache_read_mtok') input += (price * u.cacheReadTokens) / 1e6;
+    else if (key === 'cache_write_mtok') input += (price * u.cacheWriteTokens) / 1e6;
+    else output += (price * u.outputTokens) / 1e6;
+  }
+  return input + output;
 }
 
 const knownMemo = new Map<string, boolean>();
