@@ -173,21 +173,22 @@ export class ReinsSDK {
       projectId: context.projectId ?? this.options.projectId,
       metadata: { ...this.options.metadata, ...context.metadata },
     };
-    const root = client as Record<string, unknown>;
+    const deferred = new DeferredPosts(client as Record<string, unknown>);
     const call = this.governedCall.bind(this);
-    // The client as the create methods see it: its POSTs wait for the pre-check.
-    const governed = (resource: object, method: string, api: Api): object =>
-      new Proxy(resource, {
+    const governed = (resource: object, method: string, api: Api): object => {
+      // The resource as its own method sees it: `this._client` is the deferring client.
+      const view = Object.create(resource, { _client: { value: deferred.client } }) as object;
+      const original = Reflect.get(resource, method, resource) as AnyFn;
+      const governedMethod = (params: Record<string, unknown>, options?: unknown) =>
+        call(api, vendor, ctx, deferred, view, original, params, options);
+      return new Proxy(resource, {
         get(target, prop, receiver) {
           if (prop === '_client') return wrapped;
-          if (prop === method) {
-            const original = Reflect.get(target, prop, target) as AnyFn;
-            return (params: Record<string, unknown>, options?: unknown) =>
-              call(api, vendor, ctx, root, target, original, params, options);
-          }
+          if (prop === method) return governedMethod;
           return Reflect.get(target, prop, receiver) as unknown;
         },
       });
+    };
     const cache = new Map<PropertyKey, unknown>();
     const wrapped: T = new Proxy(client, {
       get(target, prop) {
@@ -278,8 +279,8 @@ export class ReinsSDK {
     api: Api,
     vendor: Vendor,
     ctx: CallContext,
-    client: Record<string, unknown>,
-    resource: object,
+    deferred: DeferredPosts,
+    view: object,
     original: AnyFn,
     params: Record<string, unknown>,
     options: unknown,
@@ -312,11 +313,9 @@ export class ReinsSDK {
         () => undefined,
       );
     });
-    const deferred = deferPosts(client, ready);
-    const view = Object.create(resource, { _client: { value: deferred } }) as object;
     let promise: APIPromiseLike;
     try {
-      promise = original.call(view, sent, options) as APIPromiseLike;
+      promise = deferred.run(ready, original, view, [sent, options]) as APIPromiseLike;
     } catch (err) {
       // The client refused the request before sending it (e.g. Anthropic: streaming required).
       settleOnce(null, err);
@@ -796,23 +795,58 @@ function detect(client: object): Vendor {
   );
 }
 
-/** The raw client, with `post` waiting for `ready` (a rejection fails the request unsent). */
-function deferPosts(client: Record<string, unknown>, ready: Promise<unknown>): object {
-  return new Proxy(client, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (prop === 'post') {
-        const post = value as AnyFn;
-        return (path: string, opts: unknown) =>
-          post.call(
-            target,
-            path,
-            ready.then(() => opts),
-          );
+/**
+ * The raw client as the governed methods see it: the `post()` a method makes while `run()` calls
+ * it receives its options as a promise that resolves when the pre-check admits the call (both
+ * SDKs await the options before sending), so a block fails the request unsent. One per wrapped
+ * client: a call costs no new proxy.
+ */
+class DeferredPosts {
+  readonly client: object;
+  private ready: Promise<unknown> | null = null;
+
+  constructor(raw: Record<string, unknown>) {
+    const bound = new Map<PropertyKey, unknown>();
+    const post = raw.post as AnyFn;
+    const deferredPost = (path: string, opts: unknown): unknown => {
+      const ready = this.ready;
+      this.ready = null;
+      if (!ready) {
+        // Only a governed method reaches this client, and only synchronously inside run().
+        throw new Error(
+          'reins-sdk: this client version sends requests in a way wrap() cannot govern',
+        );
       }
-      return typeof value === 'function' ? (value as AnyFn).bind(target) : value;
-    },
-  });
+      return post.call(
+        raw,
+        path,
+        ready.then(() => opts),
+      );
+    };
+    this.client = new Proxy(raw, {
+      get(target, prop) {
+        if (prop === 'post') return deferredPost;
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'function') return value;
+        let fn = bound.get(prop);
+        if (fn === undefined) {
+          fn = (value as AnyFn).bind(target);
+          bound.set(prop, fn);
+        }
+        return fn;
+      },
+    });
+  }
+
+  /** Calls `method` on `view` with its request waiting for `ready`. */
+  run(ready: Promise<unknown>, method: AnyFn, view: object, args: unknown[]): unknown {
+    this.ready = ready;
+    try {
+      return method.apply(view, args);
+    } finally {
+      this.ready = null;
+    }
+  }
 }
 
 function isAsyncIterable(
