@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MICROS_PER_CENT } from '@reins/engine';
 import { rowCounts, windowCounters } from './counts.js';
 import { useTestServer } from './harness.js';
+import { cappedOrg } from './helpers.js';
 
 const t = useTestServer('bulk');
 
@@ -46,24 +47,6 @@ function bulk(key: string, transactions: unknown, headers: Record<string, string
   );
 }
 
-async function cappedOrg(name: string, limitCents: number) {
-  const org = await t().newOrg(name);
-  const rule = await t().call<{ id: string }>(
-    'POST',
-    '/api/policy-rules',
-    {
-      name: `Daily cap ${String(limitCents)}`,
-      priority: 10,
-      conditions: { timeWindow: 'daily' },
-      action: 'block',
-      actionConfig: { limitCents, per: 'org', message: 'Daily cap reached' },
-    },
-    { key: org.key },
-  );
-  expect(rule.status).toBe(201);
-  return { ...org, ruleId: rule.body.id };
-}
-
 const tx = (amount: number, extra: Record<string, unknown> = {}) => ({
   amount,
   vendor: 'openai',
@@ -85,7 +68,7 @@ async function orgRows(orgId: string) {
 
 describe('bulk submit', () => {
   it('evaluates items in order: with a $1 daily cap the first 10 of 30 × 10¢ are admitted, the rest blocked', async () => {
-    const { orgId, key, ruleId } = await cappedOrg('order', 100);
+    const { orgId, key, ruleId } = await cappedOrg(t(), 'order', 100);
     const res = await bulk(
       key,
       Array.from({ length: 30 }, () => tx(10)),
@@ -139,13 +122,13 @@ describe('bulk submit', () => {
   });
 
   it('answers each item exactly like the single request: the same fields for an admitted and a blocked item', async () => {
-    const { key } = await cappedOrg('same-shape', 100);
+    const { key } = await cappedOrg(t(), 'same-shape', 100);
     const single = await t().call('POST', '/api/v1/transactions', tx(60), {
       key,
     });
     const singleBlock = await t().call('POST', '/api/v1/transactions', tx(60), { key });
     expect([single.status, singleBlock.status]).toEqual([202, 403]);
-    const other = await cappedOrg('same-shape-bulk', 100);
+    const other = await cappedOrg(t(), 'same-shape-bulk', 100);
     const res = await bulk(other.key, [tx(60), tx(60)]);
     const [ok, blocked] = res.body.results;
     expect(Object.keys(ok ?? {})).toEqual(['index', ...Object.keys(single.body)]);
@@ -158,7 +141,7 @@ describe('bulk submit', () => {
   });
 
   it('reports invalid items with 422 bodies naming transactions.<i>.<field> without failing the others', async () => {
-    const { orgId, key } = await cappedOrg('mixed', 100);
+    const { orgId, key } = await cappedOrg(t(), 'mixed', 100);
     const before = await rowCounts(t());
     const res = await bulk(key, [
       tx(40), // 0 admitted
@@ -206,7 +189,7 @@ describe('bulk submit', () => {
   });
 
   it('carries reservations and tokens-costed items like single requests', async () => {
-    const { orgId, key } = await cappedOrg('reserve-items', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'reserve-items', 1000);
     const res = await bulk(key, [
       tx(100, { phase: 'reserve', reservationTtlSeconds: 120 }),
       { vendor: 'openai', model: 'gpt-4o', tokensIn: 1000, tokensOut: 1000 },
@@ -233,7 +216,7 @@ describe('bulk submit', () => {
   });
 
   it('accepts 1,000 items in order across batches and refuses 0 or 1,001 with 422 naming transactions', async () => {
-    const { orgId, key } = await cappedOrg('thousand', 500);
+    const { orgId, key } = await cappedOrg(t(), 'thousand', 500);
     const res = await bulk(
       key,
       Array.from({ length: 1000 }, (_, i) => tx(1, { agentId: `a${String(i % 13)}` })),
@@ -296,7 +279,7 @@ describe('bulk submit', () => {
 
 describe('bulk idempotency', () => {
   it('replays the whole bulk body byte for byte under the same Idempotency-Key and writes nothing', async () => {
-    const { orgId, key } = await cappedOrg('bulk-replay', 100);
+    const { orgId, key } = await cappedOrg(t(), 'bulk-replay', 100);
     const items = [
       tx(40),
       { vendor: 'openai' },
@@ -346,7 +329,7 @@ describe('bulk idempotency', () => {
   });
 
   it('refuses the same Idempotency-Key on another list of items with one 409 IDEMPOTENCY_CONFLICT, writing nothing', async () => {
-    const { orgId, key } = await cappedOrg('bulk-conflict', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'bulk-conflict', 1000);
     const headers = { 'idempotency-key': 'import-8' };
     const first = await bulk(key, [tx(10), tx(20)], headers);
     expect(first.body.recorded).toBe(2);
@@ -365,7 +348,7 @@ describe('bulk idempotency', () => {
   });
 
   it('keys items by their own metadata.requestId: a repeated item inside one bulk is answered once', async () => {
-    const { orgId, key } = await cappedOrg('bulk-request-id', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'bulk-request-id', 1000);
     const a = tx(10, { metadata: { requestId: 'call-a' } });
     const res = await bulk(key, [a, tx(5), a, tx(11, { metadata: { requestId: 'call-a' } })]);
     expect(res.status).toBe(200);

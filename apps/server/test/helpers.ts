@@ -37,3 +37,26 @@ export async function policyVersion(server: TestServer, orgId: string): Promise<
   );
   return Number(row?.v);
 }
+
+/** A new organization with one docs-dialect daily block cap over the whole org. */
+export async function cappedOrg(
+  server: TestServer,
+  name: string,
+  limitCents: number,
+): Promise<{ orgId: string; key: string; ruleId: string }> {
+  const org = await server.newOrg(name);
+  const rule = await server.call<{ id: string }>(
+    'POST',
+    '/api/policy-rules',
+    {
+      name: `Daily cap of ${String(limitCents)} cents`,
+      priority: 10,
+      conditions: { timeWindow: 'daily' },
+      action: 'block',
+      actionConfig: { limitCents, per: 'org', message: 'Daily cap reached' },
+    },
+    { key: org.key },
+  );
+  expect(rule.status).toBe(201);
+  return { ...org, ruleId: rule.body.id };
+}

@@ -9,6 +9,7 @@ import { createTestDatabase, initOrm, testServerUrl, type Orm, type TestDatabase
 import { MICROS_PER_CENT } from '@reins/engine';
 import { rowCounts, windowCounters } from './counts.js';
 import { ADMIN_KEY, request, useTestServer, type Reply } from './harness.js';
+import { cappedOrg } from './helpers.js';
 import { spawnServer, type ServerProcess } from './processes.js';
 
 const t = useTestServer('idempotency');
@@ -35,24 +36,6 @@ function post(key: string, body: unknown, idempotencyKey?: string) {
     key,
     headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey },
   });
-}
-
-async function cappedOrg(name: string, limitCents: number) {
-  const org = await t().newOrg(name);
-  const rule = await t().call(
-    'POST',
-    '/api/policy-rules',
-    {
-      name: 'Daily cap',
-      priority: 10,
-      conditions: { timeWindow: 'daily' },
-      action: 'block',
-      actionConfig: { limitCents, per: 'org', message: 'Daily cap reached' },
-    },
-    { key: org.key },
-  );
-  expect(rule.status).toBe(201);
-  return org;
 }
 
 async function orgRows(orgId: string) {
@@ -94,7 +77,7 @@ const tx = (amount: number, extra: Record<string, unknown> = {}) => ({
 
 describe('replays', () => {
   it('replays an admitted transaction byte for byte and writes nothing the second time', async () => {
-    const { orgId, key } = await cappedOrg('replay-202', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'replay-202', 1000);
     const first = await post(key, tx(120), 'order-42/charge');
     expect(first.status).toBe(202);
     const before = await snapshot(orgId);
@@ -123,7 +106,7 @@ describe('replays', () => {
   });
 
   it('replays a 403 POLICY_VIOLATION byte for byte without recording a second block', async () => {
-    const { orgId, key } = await cappedOrg('replay-403', 100);
+    const { orgId, key } = await cappedOrg(t(), 'replay-403', 100);
     const first = await post(key, tx(500), 'too-big');
     expect(first.status).toBe(403);
     expect(first.body.code).toBe('POLICY_VIOLATION');
@@ -208,7 +191,7 @@ describe('replays', () => {
 
 describe('conflicts and bad keys', () => {
   it('answers 409 IDEMPOTENCY_CONFLICT for the same key with a different body, writing nothing', async () => {
-    const { orgId, key } = await cappedOrg('conflict', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'conflict', 1000);
     const first = await post(key, tx(10), 'k-1');
     expect(first.status).toBe(202);
     const before = await snapshot(orgId);
@@ -260,7 +243,7 @@ describe('conflicts and bad keys', () => {
 
 describe('concurrent copies', () => {
   it('records exactly one transaction for 300 concurrent identical requests with one key', async () => {
-    const { orgId, key } = await cappedOrg('burst', 100_000);
+    const { orgId, key } = await cappedOrg(t(), 'burst', 100_000);
     const replies = await Promise.all(
       Array.from({ length: 300 }, () => post(key, tx(25), 'burst-key')),
     );
@@ -293,7 +276,7 @@ describe('concurrent copies', () => {
   });
 
   it('answers 300 concurrent copies of a blocked request with one identical 403 and one blocked record', async () => {
-    const { orgId, key } = await cappedOrg('burst-block', 10);
+    const { orgId, key } = await cappedOrg(t(), 'burst-block', 10);
     const replies = await Promise.all(
       Array.from({ length: 300 }, () => post(key, tx(50), 'blocked-burst')),
     );
@@ -314,7 +297,7 @@ describe('settle and void', () => {
   }
 
   it('replays the first 200 of a settle with the same Idempotency-Key instead of a 409', async () => {
-    const { orgId, key } = await cappedOrg('settle-replay', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'settle-replay', 1000);
     const r = await post(key, tx(200, { phase: 'reserve' }));
     expect(r.status).toBe(202);
     const first = await settle(key, r.body.id, { amount: 150 }, 'settle-1');
@@ -337,7 +320,7 @@ describe('settle and void', () => {
   });
 
   it('settles once under 50 concurrent settles with one key, all answering the same 200', async () => {
-    const { orgId, key } = await cappedOrg('settle-burst', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'settle-burst', 1000);
     const r = await post(key, tx(200, { phase: 'reserve' }));
     const replies = await Promise.all(
       Array.from({ length: 50 }, () => settle(key, r.body.id, { amount: 90 }, 'settle-burst')),
@@ -356,7 +339,7 @@ describe('settle and void', () => {
   });
 
   it('replays a void with the same Idempotency-Key', async () => {
-    const { orgId, key } = await cappedOrg('void-replay', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'void-replay', 1000);
     const r = await post(key, tx(200, { phase: 'reserve' }));
     const v = (idem?: string) =>
       t().call<Body>('POST', `/api/v1/transactions/${r.body.id}/void`, undefined, {
@@ -372,7 +355,7 @@ describe('settle and void', () => {
   });
 
   it('refuses a bad Idempotency-Key on settle with 422', async () => {
-    const { key } = await cappedOrg('settle-bad-key', 1000);
+    const { key } = await cappedOrg(t(), 'settle-bad-key', 1000);
     const r = await post(key, tx(200, { phase: 'reserve' }));
     const res = await settle(key, r.body.id, { amount: 1 }, 'x'.repeat(256));
     expect(res.status).toBe(422);

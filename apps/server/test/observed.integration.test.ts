@@ -11,7 +11,7 @@ import { MICROS_PER_CENT } from '@reins/engine';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { rowCounts, windowCounters } from './counts.js';
 import { useTestServer } from './harness.js';
-import type { ErrorBody } from './helpers.js';
+import { cappedOrg, type ErrorBody } from './helpers.js';
 
 const t = useTestServer('observed');
 
@@ -69,25 +69,6 @@ async function stored(orgId: string, id: string): Promise<Stored> {
   return row;
 }
 
-/** An org with one docs-dialect daily block cap over the whole org. */
-async function cappedOrg(name: string, limitCents: number) {
-  const org = await t().newOrg(name);
-  const rule = await t().call<{ id: string }>(
-    'POST',
-    '/api/policy-rules',
-    {
-      name: `Daily cap of ${String(limitCents)} cents`,
-      priority: 10,
-      conditions: { timeWindow: 'daily' },
-      action: 'block',
-      actionConfig: { limitCents, per: 'org', message: 'Daily cap reached' },
-    },
-    { key: org.key },
-  );
-  expect(rule.status).toBe(201);
-  return { ...org, ruleId: rule.body.id };
-}
-
 /** The org's only window counter (one daily org rule → one counter). */
 async function dailyTotal(orgId: string): Promise<{ costMicros: number; requests: number }> {
   const all = Object.values(await windowCounters(t(), orgId));
@@ -97,7 +78,7 @@ async function dailyTotal(orgId: string): Promise<{ costMicros: number; requests
 
 describe('phase observed', () => {
   it('records and counts an observed call the cap would block: 202, action block, status recorded', async () => {
-    const { key, orgId, ruleId } = await cappedOrg('observed over cap', 1000);
+    const { key, orgId, ruleId } = await cappedOrg(t(), 'observed over cap', 1000);
     expect((await submit(key, { amount: 900, vendor: 'openai' })).status).toBe(202);
 
     const res = await observed(key, 500);
@@ -135,7 +116,7 @@ describe('phase observed', () => {
   });
 
   it('is listed with phase observed and the server decision, and audited as transaction.observed with that action', async () => {
-    const { key, ruleId } = await cappedOrg('observed audit', 100);
+    const { key, ruleId } = await cappedOrg(t(), 'observed audit', 100);
     const res = await observed(key, 250, { agentId: 'replayer' });
     expect(res.status).toBe(202);
     const got = await t().call<{ transaction: { status: string; phase: string; action: string } }>(
@@ -204,7 +185,7 @@ describe('phase observed', () => {
   });
 
   it('replaying an observed call with the same Idempotency-Key records it once and answers the first response', async () => {
-    const { key, orgId } = await cappedOrg('observed replay', 100);
+    const { key, orgId } = await cappedOrg(t(), 'observed replay', 100);
     const headers = { 'idempotency-key': 'sdk-replay-0001' };
     const first = await observed(key, 300, {}, headers);
     expect(first.status).toBe(202);
@@ -226,7 +207,7 @@ describe('phase observed', () => {
   });
 
   it('a disabled vendor does not refuse an observed call: recorded with action block and counted', async () => {
-    const { key, orgId } = await cappedOrg('observed disabled vendor', 100_000);
+    const { key, orgId } = await cappedOrg(t(), 'observed disabled vendor', 100_000);
     expect((await t().call('PUT', '/api/vendors/cohere', { enabled: false }, { key })).status).toBe(
       200,
     );
@@ -292,7 +273,7 @@ describe('phase observed', () => {
   });
 
   it('bulk records observed items among final ones, in order, each counted', async () => {
-    const { key, orgId } = await cappedOrg('observed bulk', 1000);
+    const { key, orgId } = await cappedOrg(t(), 'observed bulk', 1000);
     const res = await t().call<{
       results: { index: number; success: boolean; action?: string; code?: string }[];
       recorded: number;
@@ -325,7 +306,7 @@ describe('phase observed', () => {
   });
 
   it('the tRPC procedure answers an observed block as a result, not an error', async () => {
-    const { key, orgId } = await cappedOrg('observed trpc', 10);
+    const { key, orgId } = await cappedOrg(t(), 'observed trpc', 10);
     const client = createTRPCClient<AppRouter>({
       links: [
         httpBatchLink({

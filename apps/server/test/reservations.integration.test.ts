@@ -10,6 +10,7 @@ import { MICROS_PER_CENT, estimateCost } from '@reins/engine';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { windowCounters } from './counts.js';
 import { useTestServer } from './harness.js';
+import { cappedOrg } from './helpers.js';
 
 const t = useTestServer('reservations');
 
@@ -112,25 +113,6 @@ async function getTx(key: string, id: string): Promise<Tx> {
   return res.body.transaction;
 }
 
-/** An org with one docs-dialect daily block cap over the whole org. */
-async function cappedOrg(name: string, limitCents: number) {
-  const org = await t().newOrg(name);
-  const rule = await t().call<{ id: string }>(
-    'POST',
-    '/api/policy-rules',
-    {
-      name: `Daily cap of ${String(limitCents)} cents`,
-      priority: 10,
-      conditions: { timeWindow: 'daily' },
-      action: 'block',
-      actionConfig: { limitCents, per: 'org', message: 'Daily cap reached' },
-    },
-    { key: org.key },
-  );
-  expect(rule.status).toBe(201);
-  return { ...org, ruleId: rule.body.id };
-}
-
 /** The org's only window counter (one daily org rule → one counter). */
 async function counter(orgId: string): Promise<{ costMicros: number; requests: number }> {
   const all = Object.values(await windowCounters(t(), orgId));
@@ -164,7 +146,7 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe('reserve → settle', () => {
   it('holds the estimate in the window counter and answers 202 reserved with expiresAt = now + 600 s', async () => {
-    const { orgId, key, ruleId } = await cappedOrg('reserve-202', 1000);
+    const { orgId, key, ruleId } = await cappedOrg(t(), 'reserve-202', 1000);
     t().clock.set('2031-03-04T10:00:00.000Z');
     const res = await reserve(key, 120);
     expect(res.status).toBe(202);
@@ -194,7 +176,7 @@ describe('reserve → settle', () => {
   });
 
   it('settles below the estimate: the counter drops by the difference and the record shows the actual cost', async () => {
-    const { orgId, key } = await cappedOrg('settle-below', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'settle-below', 1000);
     const r = await reserved(key, 300, { tokensIn: 100, tokensOut: 200 });
     expect(await counter(orgId)).toEqual({ costMicros: 300 * M, requests: 1 });
     expect(await tokenCounter(orgId)).toEqual({ tokensIn: 100, tokensOut: 200 });
@@ -241,7 +223,7 @@ describe('reserve → settle', () => {
   });
 
   it('settled by amount alone, a reservation keeps its estimated tokens in the counters and the record', async () => {
-    const { orgId, key } = await cappedOrg('settle-amount-only', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'settle-amount-only', 1000);
     const r = await reserved(key, 300, { tokensIn: 100, tokensOut: 200 });
     const s = await settle(key, r.id, { amount: 250 });
     expect(s.status).toBe(200);
@@ -252,7 +234,7 @@ describe('reserve → settle', () => {
   });
 
   it('settles above the estimate (even past the cap): the overrun is recorded and later requests are blocked', async () => {
-    const { orgId, key } = await cappedOrg('settle-above', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'settle-above', 1000);
     const r = await reserved(key, 900);
     const s = await settle(key, r.id, { amountMicros: 1_500_000_001 });
     expect(s.status).toBe(200);
@@ -273,7 +255,7 @@ describe('reserve → settle', () => {
   });
 
   it('prices a settle given only tokens with the reservation model from the price table', async () => {
-    const { orgId, key } = await cappedOrg('settle-tokens', 100_000);
+    const { orgId, key } = await cappedOrg(t(), 'settle-tokens', 100_000);
     const r = await reserved(key, 50, { model: 'gpt-4o' });
     const s = await settle(key, r.id, { tokensIn: 12_000, tokensOut: 3_000 });
     expect(s.status).toBe(200);
@@ -299,7 +281,7 @@ describe('reserve → settle', () => {
 
 describe('reserve → void', () => {
   it('releases the hold from every counter (cost, tokens and the request count) and frees the room', async () => {
-    const { orgId, key } = await cappedOrg('void-releases', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'void-releases', 1000);
     const keep = await reserved(key, 100, { tokensIn: 10, tokensOut: 20 });
     const r = await reserved(key, 800, { tokensIn: 1000, tokensOut: 2000 });
     expect(await counter(orgId)).toEqual({ costMicros: 900 * M, requests: 2 });
@@ -333,7 +315,7 @@ describe('reserve → void', () => {
   });
 
   it('voids without a body', async () => {
-    const { orgId, key } = await cappedOrg('void-no-body', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'void-no-body', 1000);
     const r = await reserved(key, 10);
     const v = await t().call<Voided>('POST', `/api/v1/transactions/${r.id}/void`, undefined, {
       key,
@@ -346,7 +328,7 @@ describe('reserve → void', () => {
 
 describe('refused transitions', () => {
   it('answers the 409 matrix and leaves counters and records as they were', async () => {
-    const { orgId, key } = await cappedOrg('conflicts', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'conflicts', 1000);
     const settledOne = await reserved(key, 100);
     expect((await settle(key, settledOne.id, { amount: 80 })).status).toBe(200);
     const voidedOne = await reserved(key, 200);
@@ -393,7 +375,7 @@ describe('refused transitions', () => {
   });
 
   it('records a blocked reservation that holds nothing and never expires', async () => {
-    const { orgId, key } = await cappedOrg('blocked-reserve', 100);
+    const { orgId, key } = await cappedOrg(t(), 'blocked-reserve', 100);
     const res = await reserve(key, 500);
     expect(res.status).toBe(403);
     const body = res.body as unknown as ErrorBody & { details: { limit: number; current: number } };
@@ -414,7 +396,7 @@ describe('refused transitions', () => {
   });
 
   it('refuses bad reservation and settle bodies with 422 naming the field, writing nothing', async () => {
-    const { orgId, key } = await cappedOrg('bad-input', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'bad-input', 1000);
     const cases: [Record<string, unknown>, string][] = [
       [{ vendor: 'openai', phase: 'reserve' }, 'amount'],
       [
@@ -471,7 +453,7 @@ describe('refused transitions', () => {
   });
 
   it('refuses settle and void without transactions:write (403) and another org’s reservation (404)', async () => {
-    const { orgId, key } = await cappedOrg('perm-owner', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'perm-owner', 1000);
     const r = await reserved(key, 100);
     const readOnly = await t().call<{ key: string }>(
       'POST',
@@ -504,7 +486,7 @@ describe('refused transitions', () => {
 
 describe('expired holds', () => {
   it('ignores an expired hold in a block limit, keeps it in the counter, and settles it later by (actual − hold)', async () => {
-    const { orgId, key } = await cappedOrg('expiry', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'expiry', 1000);
     t().clock.set('2031-05-06T09:00:00.000Z');
     const r = await reserved(key, 800, { reservationTtlSeconds: 60 });
     expect(r.expiresAt).toBe('2031-05-06T09:01:00.000Z');
@@ -542,7 +524,7 @@ describe('expired holds', () => {
   });
 
   it('voids an expired hold, releasing it from the counter', async () => {
-    const { orgId, key } = await cappedOrg('expiry-void', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'expiry-void', 1000);
     t().clock.set('2031-05-07T09:00:00.000Z');
     const r = await reserved(key, 400, { reservationTtlSeconds: 5 });
     t().clock.set('2031-05-07T09:00:10.000Z');
@@ -557,7 +539,7 @@ describe('expired holds', () => {
 
 describe('concurrency', () => {
   it('lets exactly one of a concurrent settle and void win, with the loser getting the right 409', async () => {
-    const { orgId, key } = await cappedOrg('settle-vs-void', 1_000_000);
+    const { orgId, key } = await cappedOrg(t(), 'settle-vs-void', 1_000_000);
     const N = 24;
     let settledSum = 0;
     let settledCount = 0;
@@ -616,7 +598,7 @@ describe('concurrency', () => {
 
   it('never overshoots a cap beyond the estimates while reservations settle and new transactions record', async () => {
     const CAP = 10_000;
-    const { orgId, key } = await cappedOrg('settle-under-load', CAP);
+    const { orgId, key } = await cappedOrg(t(), 'settle-under-load', CAP);
     // 20 holds of 200 = 4,000 held.
     const rs = await Promise.all(
       Array.from({ length: 20 }, (_, i) => reserved(key, 200, { agentId: `h${String(i)}` })),
@@ -668,7 +650,7 @@ describe('tRPC', () => {
   }
 
   it('reserves, settles and voids through transactions.submit/settle/void with the same 409s', async () => {
-    const { orgId, key } = await cappedOrg('trpc', 1000);
+    const { orgId, key } = await cappedOrg(t(), 'trpc', 1000);
     const c = client(key);
     const a = await c.transactions.submit.mutate({
       amount: 300,
