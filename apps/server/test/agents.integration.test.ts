@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import superjson from 'superjson';
+import { TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { useTestServer } from './harness.js';
-import { type ErrorBody, keyWith, policyVersion } from './helpers.js';
+import { type ErrorBody, keyWith, policyVersion, trpcClient } from './helpers.js';
 
 const t = useTestServer('agents');
 
@@ -58,15 +57,7 @@ async function create(key: string, body: Record<string, unknown>) {
 }
 
 function trpc(key: string) {
-  return createTRPCClient<AppRouter>({
-    links: [
-      httpBatchLink({
-        url: `${t().url}/trpc`,
-        transformer: superjson,
-        headers: () => ({ authorization: `Bearer ${key}` }),
-      }),
-    ],
-  });
+  return trpcClient(t(), key);
 }
 
 describe('POST /api/agents', () => {

@@ -4,11 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import superjson from 'superjson';
+import { TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { useTestServer } from './harness.js';
-import { type ErrorBody, ISO, keyWith } from './helpers.js';
+import { type ErrorBody, ISO, keyWith, trpcClient } from './helpers.js';
 
 const t = useTestServer('alerts');
 
@@ -449,15 +448,7 @@ describe('alerts over tRPC', () => {
     const { orgId, key } = await t().newOrg();
     const a = await insertAlert(orgId, { ruleId: 'rule_trpc' });
     await insertAlert(orgId, { ruleId: 'rule_other' });
-    const client = createTRPCClient<AppRouter>({
-      links: [
-        httpBatchLink({
-          url: `${t().url}/trpc`,
-          transformer: superjson,
-          headers: () => ({ authorization: `Bearer ${key}` }),
-        }),
-      ],
-    });
+    const client = trpcClient(t(), key);
     const listed = await client.alerts.list.query({ ruleId: 'rule_trpc', read: false });
     expect(listed).toEqual({
       alerts: [viewOf(a)],

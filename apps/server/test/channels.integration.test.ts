@@ -3,13 +3,12 @@
  * rules that name channels, and deletion of channels still in use.
  */
 import { describe, expect, it } from 'vitest';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import superjson from 'superjson';
+import { TRPCClientError } from '@trpc/client';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { assertChannelsExist, loadChannels } from '../src/services/channels.js';
 import { ValidationError } from '../src/errors.js';
 import { useTestServer } from './harness.js';
-import { type ErrorBody, ISO, keyWith } from './helpers.js';
+import { type ErrorBody, ISO, keyWith, trpcClient } from './helpers.js';
 
 const t = useTestServer('channels');
 
@@ -608,15 +607,7 @@ describe('channels for delivery', () => {
 describe('channels over tRPC', () => {
   it('creates, updates, lists, gets and deletes through the same services', async () => {
     const { key } = await t().newOrg();
-    const client = createTRPCClient<AppRouter>({
-      links: [
-        httpBatchLink({
-          url: `${t().url}/trpc`,
-          transformer: superjson,
-          headers: () => ({ authorization: `Bearer ${key}` }),
-        }),
-      ],
-    });
+    const client = trpcClient(t(), key);
     const { channel } = await client.notificationChannels.create.mutate({
       name: 'tRPC hook',
       type: 'webhook',

@@ -1,5 +1,8 @@
 /** Small helpers the integration tests share. */
 import { expect } from 'vitest';
+import { createTRPCClient, httpBatchLink } from '@trpc/client';
+import superjson from 'superjson';
+import type { AppRouter } from '../src/trpc/routers/_app.js';
 import type { TestServer } from './harness.js';
 
 /** The docs' error body. */
@@ -59,4 +62,17 @@ export async function cappedOrg(
   );
   expect(rule.status).toBe(201);
   return { ...org, ruleId: rule.body.id };
+}
+
+/** A typed tRPC client of the test server, with `key` as its Bearer token (null: none). */
+export function trpcClient(server: TestServer, key: string | null) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpBatchLink({
+        url: `${server.url}/trpc`,
+        transformer: superjson,
+        headers: () => (key ? { authorization: `Bearer ${key}` } : {}),
+      }),
+    ],
+  });
 }

@@ -5,13 +5,10 @@
  * window totals keep up with real spend.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTRPCClient, httpBatchLink } from '@trpc/client';
-import superjson from 'superjson';
 import { MICROS_PER_CENT } from '@reins/engine';
-import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { rowCounts, windowCounters } from './counts.js';
 import { useTestServer } from './harness.js';
-import { cappedOrg, type ErrorBody } from './helpers.js';
+import { cappedOrg, type ErrorBody, trpcClient } from './helpers.js';
 
 const t = useTestServer('observed');
 
@@ -307,15 +304,7 @@ describe('phase observed', () => {
 
   it('the tRPC procedure answers an observed block as a result, not an error', async () => {
     const { key, orgId } = await cappedOrg(t(), 'observed trpc', 10);
-    const client = createTRPCClient<AppRouter>({
-      links: [
-        httpBatchLink({
-          url: `${t().url}/trpc`,
-          transformer: superjson,
-          headers: { authorization: `Bearer ${key}` },
-        }),
-      ],
-    });
+    const client = trpcClient(t(), key);
     const res = await client.transactions.submit.mutate({
       amount: 20,
       vendor: 'openai',

@@ -4,13 +4,12 @@
  * counting toward limits; every state change is audited and refused transitions are 409s.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import superjson from 'superjson';
+import { TRPCClientError } from '@trpc/client';
 import { MICROS_PER_CENT, estimateCost } from '@reins/engine';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { windowCounters } from './counts.js';
 import { useTestServer } from './harness.js';
-import { cappedOrg } from './helpers.js';
+import { cappedOrg, trpcClient } from './helpers.js';
 
 const t = useTestServer('reservations');
 
@@ -637,17 +636,7 @@ describe('concurrency', () => {
 });
 
 describe('tRPC', () => {
-  function client(key: string) {
-    return createTRPCClient<AppRouter>({
-      links: [
-        httpBatchLink({
-          url: `${t().url}/trpc`,
-          transformer: superjson,
-          headers: () => ({ authorization: `Bearer ${key}` }),
-        }),
-      ],
-    });
-  }
+  const client = (key: string) => trpcClient(t(), key);
 
   it('reserves, settles and voids through transactions.submit/settle/void with the same 409s', async () => {
     const { orgId, key } = await cappedOrg(t(), 'trpc', 1000);

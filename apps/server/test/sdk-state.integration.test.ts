@@ -4,15 +4,14 @@
  * them (expired reservation holds taken out), the vendor rate-limit counters apart.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import superjson from 'superjson';
+import { TRPCClientError } from '@trpc/client';
 import { MICROS_PER_CENT, PRICE_DATA_VERSION, compile, evaluate } from '@reins/engine';
 import type { Rule, WindowTotals } from '@reins/engine';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { MAX_STATE_WINDOWS } from '../src/services/sdkState.js';
 import { windowCounters } from './counts.js';
 import { useTestServer } from './harness.js';
-import { keyWith, policyVersion, type ErrorBody } from './helpers.js';
+import { keyWith, policyVersion, type ErrorBody, trpcClient } from './helpers.js';
 
 const t = useTestServer('sdk-state');
 
@@ -355,16 +354,7 @@ describe('GET /api/v1/sdk/state', () => {
   it('is the tRPC query sdk.state, with the same permission', async () => {
     const { key } = await t().newOrg('state trpc');
     await rule(key, dailyCap(1000));
-    const client = (k: string) =>
-      createTRPCClient<AppRouter>({
-        links: [
-          httpBatchLink({
-            url: `${t().url}/trpc`,
-            transformer: superjson,
-            headers: { authorization: `Bearer ${k}` },
-          }),
-        ],
-      });
+    const client = (k: string) => trpcClient(t(), k);
     const res = await client(key).sdk.state.query();
     const rest = await state(key);
     expect(res.version).toBe(rest.version);

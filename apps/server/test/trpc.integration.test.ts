@@ -3,24 +3,16 @@
  * error codes carried in `error.data.reins`.
  */
 import { describe, expect, it } from 'vitest';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import superjson from 'superjson';
+import { TRPCClientError } from '@trpc/client';
 import { createCallerFactory } from '../src/trpc/trpc.js';
 import { appRouter, type AppRouter } from '../src/trpc/routers/_app.js';
 import { ADMIN_KEY, useTestServer } from './harness.js';
+import { trpcClient } from './helpers.js';
 
 const t = useTestServer('trpc');
 
 function client(key: string | null = ADMIN_KEY) {
-  return createTRPCClient<AppRouter>({
-    links: [
-      httpBatchLink({
-        url: `${t().url}/trpc`,
-        transformer: superjson,
-        headers: () => (key ? { authorization: `Bearer ${key}` } : {}),
-      }),
-    ],
-  });
+  return trpcClient(t(), key);
 }
 
 function reinsError(err: unknown): { code: string; message: string } {

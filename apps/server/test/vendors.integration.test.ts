@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
-import superjson from 'superjson';
+import { TRPCClientError } from '@trpc/client';
 import { estimateCost, PRICE_DATA_VERSION } from '@reins/engine';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { loadPriceOverrides, VENDORS } from '../src/services/vendors.js';
 import { useTestServer } from './harness.js';
-import { type ErrorBody, keyWith, policyVersion } from './helpers.js';
+import { type ErrorBody, keyWith, policyVersion, trpcClient } from './helpers.js';
 
 const t = useTestServer('vendors');
 
@@ -97,15 +96,7 @@ async function createOverride(key: string, vendor: string, body: Record<string, 
 }
 
 function trpc(key: string) {
-  return createTRPCClient<AppRouter>({
-    links: [
-      httpBatchLink({
-        url: `${t().url}/trpc`,
-        transformer: superjson,
-        headers: () => ({ authorization: `Bearer ${key}` }),
-      }),
-    ],
-  });
+  return trpcClient(t(), key);
 }
 
 function reinsError(err: unknown): ErrorBody {
