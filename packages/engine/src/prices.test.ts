@@ -7,6 +7,7 @@ import {
   isModelKnown,
   listModelPrices,
   PRICE_DATA_VERSION,
+  PROVIDERS,
 } from './prices.js';
 
 const at = '2026-11-25T00:00:00Z';
@@ -221,14 +222,6 @@ describe('listModelPrices', () => {
 describe('the remembered linear price of a plain model', () => {
   it('gives exactly what genai-prices computes, for every model of the six vendors', async () => {
     const { calcPrice } = await import('@pydantic/genai-prices');
-    const providers: Record<string, string> = {
-      openai: 'openai',
-      anthropic: 'anthropic',
-      google: 'google',
-      cohere: 'cohere',
-      mistral: 'mistral',
-      perplexity: 'perplexity',
-    };
     // A fixed sequence of usages: small, huge, cache-heavy, zero.
     let seed = 12345;
     const next = (max: number) => {
@@ -238,7 +231,7 @@ describe('the remembered linear price of a plain model', () => {
     let compared = 0;
     // Prices change on dates: instants before and after those changes pick different rates.
     const instants = ['2023-06-01T00:00:00Z', '2024-10-01T12:00:00Z', at];
-    for (const [vendor, providerId] of Object.entries(providers)) {
+    for (const [vendor, providerId] of Object.entries(PROVIDERS)) {
       for (const { model } of listModelPrices(vendor, at)) {
         for (let i = 0; i < 60; i++) {
           const when = instants[i % instants.length] ?? at;

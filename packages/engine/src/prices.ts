@@ -13,7 +13,7 @@ import type { PriceOverride } from './types.js';
 export const PRICE_DATA_VERSION = 'genai-prices@0.1.8';
 
 /** Reins vendor → genai-prices provider id. */
-const PROVIDERS: Readonly<Record<string, string>> = {
+export const PROVIDERS: Readonly<Record<string, string>> = {
   openai: 'openai',
   anthropic: 'anthropic',
   google: 'google',
