@@ -128,3 +128,17 @@ export async function seedVector(s: TestServer, v: Vector): Promise<SeededVector
   }
   return { orgId: org.orgId, key: org.key, now, mapId };
 }
+
+/** The vector's transaction as a client sends it (JSON body of POST /api/v1/transactions). */
+export function vectorBody(v: Vector): Record<string, unknown> {
+  const input = vectorInput(v);
+  const body: Record<string, unknown> = { vendor: input.vendor, amountMicros: input.amountMicros };
+  for (const k of ['model', 'agentId', 'userId', 'teamId', 'projectId'] as const) {
+    if (input[k] !== undefined && input[k] !== null) body[k] = input[k];
+  }
+  if (input.userRoles) body.userRoles = input.userRoles;
+  if (input.tokensIn !== undefined) body.tokensIn = input.tokensIn;
+  if (input.tokensOut !== undefined) body.tokensOut = input.tokensOut;
+  if (input.metadata) body.metadata = input.metadata;
+  return body;
+}

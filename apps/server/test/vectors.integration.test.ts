@@ -13,7 +13,7 @@ import {
   vectorRequiredWindows,
 } from '@reins/engine/vectors';
 import { useTestServer } from './harness.js';
-import { seedVector, unsupportedOverHttp } from './vectorOrg.js';
+import { seedVector, unsupportedOverHttp, vectorBody } from './vectorOrg.js';
 
 const t = useTestServer('vectors');
 
@@ -55,17 +55,7 @@ describe('golden vectors over HTTP', () => {
 
     // The transaction, as a client would send it.
     const input = vectorInput(v);
-    const body: Record<string, unknown> = {
-      vendor: input.vendor,
-      amountMicros: input.amountMicros,
-    };
-    for (const k of ['model', 'agentId', 'userId', 'teamId', 'projectId'] as const) {
-      if (input[k] !== undefined && input[k] !== null) body[k] = input[k];
-    }
-    if (input.userRoles) body.userRoles = input.userRoles;
-    if (input.tokensIn !== undefined) body.tokensIn = input.tokensIn;
-    if (input.tokensOut !== undefined) body.tokensOut = input.tokensOut;
-    if (input.metadata) body.metadata = input.metadata;
+    const body = vectorBody(v);
     s.clock.set(now);
     const res = await s.call<SubmitBody>('POST', '/api/v1/transactions', body, opts);
     s.clock.set(null);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Decision } from '@reins/engine';
 import { checkDecision, loadVectors, vectorInput } from '@reins/engine/vectors';
 import { startTestServer, type TestServer } from '@reins/server/testing';
-import { seedVector, unsupportedOverHttp } from '@reins/server/testing/vectors';
+import { seedVector, unsupportedOverHttp, vectorBody } from '@reins/server/testing/vectors';
 import { ReinsBlockedError } from '../src/errors.js';
 import { ReinsSDK } from '../src/sdk.js';
 import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
@@ -58,7 +58,7 @@ describe('local decisions on the golden vectors', () => {
       const local = sdk.evaluateLocally(input, { trace: true });
       const dry = await s.call<{
         result: { action: string; ruleId: string | null; message: string; details: unknown };
-      }>('POST', '/api/policy-rules/evaluate', dryBody(input), { key: seeded.key });
+      }>('POST', '/api/policy-rules/evaluate', vectorBody(v), { key: seeded.key });
       s.clock.set(null);
 
       // The same decision as the server's dry run…
@@ -88,18 +88,6 @@ describe('local decisions on the golden vectors', () => {
     }
   });
 });
-
-function dryBody(input: ReturnType<typeof vectorInput>): Record<string, unknown> {
-  const body: Record<string, unknown> = { vendor: input.vendor, amountMicros: input.amountMicros };
-  for (const k of ['model', 'agentId', 'userId', 'teamId', 'projectId'] as const) {
-    if (input[k] !== undefined && input[k] !== null) body[k] = input[k];
-  }
-  if (input.userRoles) body.userRoles = input.userRoles;
-  if (input.tokensIn !== undefined) body.tokensIn = input.tokensIn;
-  if (input.tokensOut !== undefined) body.tokensOut = input.tokensOut;
-  if (input.metadata) body.metadata = input.metadata;
-  return body;
-}
 
 describe('wrap() in local mode', () => {
   async function localSdk(
