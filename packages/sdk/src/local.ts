@@ -48,18 +48,16 @@ export interface SdkState {
   priceDataVersion: string;
 }
 
-type Totals = Omit<WindowTotals, never>;
-
 interface Held {
   keys: string[];
-  totals: Totals;
+  totals: WindowTotals;
   /** Local clock when Reins acknowledged the record; null while not yet. */
   ackedAt: number | null;
 }
 
-const ZERO: Totals = { costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 0 };
+const ZERO: WindowTotals = { costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 0 };
 
-function add(a: Totals | undefined, b: Totals | undefined): Totals | undefined {
+function add(a: WindowTotals | undefined, b: WindowTotals | undefined): WindowTotals | undefined {
   if (!b) return a;
   const x = a ?? ZERO;
   return {
@@ -80,10 +78,10 @@ export interface LocalDecision {
 export class LocalPolicy {
   private state: SdkState | null = null;
   private policy: Policy | null = null;
-  private synced = new Map<string, Totals>();
+  private synced = new Map<string, WindowTotals>();
   private readonly held = new Map<string, Held>();
   /** The sum of what `held` holds, by key: a decision reads it in O(1) per window. */
-  private readonly pending = new Map<string, Totals>();
+  private readonly pending = new Map<string, WindowTotals>();
   private inflight: Promise<void> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   /** Local clock when the last successful sync started. */
@@ -130,7 +128,7 @@ export class LocalPolicy {
     });
     if (!this.state || this.state.version !== state.version) this.policy = compile(state.rules);
     this.state = state;
-    const synced = new Map<string, Totals>();
+    const synced = new Map<string, WindowTotals>();
     for (const w of state.windows) synced.set(w.key, w);
     for (const r of state.rateLimits) {
       synced.set(rateKey(r.vendor, Date.parse(r.start)), { ...ZERO, requests: r.requests });
@@ -203,7 +201,7 @@ export class LocalPolicy {
   }
 
   /** Counts `totals` in `refs` (and this minute's vendor requests) for this process until Reins has acknowledged it. */
-  hold(id: string, vendor: string, refs: readonly WindowRef[], totals: Totals): void {
+  hold(id: string, vendor: string, refs: readonly WindowRef[], totals: WindowTotals): void {
     const keys = refs.map((r) => r.key);
     keys.push(rateKey(vendor, this.clock()));
     this.held.set(id, { keys, totals, ackedAt: null });
@@ -211,7 +209,7 @@ export class LocalPolicy {
   }
 
   /** The actual figures replace the estimate held. */
-  update(id: string, totals: Totals): void {
+  update(id: string, totals: WindowTotals): void {
     const h = this.held.get(id);
     if (!h) return;
     this.count(h.keys, h.totals, -1);
@@ -226,7 +224,7 @@ export class LocalPolicy {
     this.held.delete(id);
   }
 
-  private count(keys: readonly string[], t: Totals, sign: 1 | -1): void {
+  private count(keys: readonly string[], t: WindowTotals, sign: 1 | -1): void {
     for (const key of keys) {
       const p = this.pending.get(key) ?? { ...ZERO };
       p.costMicros += sign * t.costMicros;

@@ -333,7 +333,7 @@ export class ReinsSDK {
         });
       }
       const usage = usageOf(api, (data as { usage?: unknown } | null)?.usage);
-      settleOnce(usage ?? { ...estimateUsage(est), exact: false }, null);
+      settleOnce(usage ?? estimateUsage(est), null);
       return data;
     });
   }
@@ -498,16 +498,16 @@ export class ReinsSDK {
     return { kind: 'open', deliver: unavailable };
   }
 
-  /** After the provider answered (usage) or failed (failed ≠ null). */
+  /** After the provider answered (`usage`: reported, or estimated) or failed (`usage` null). */
   private after(
     pre: Pre,
     vendor: Vendor,
     est: Estimate,
     ctx: CallContext,
-    usage: UsageFigures | null,
+    u: UsageFigures | null,
     failed: unknown,
   ): void {
-    if (failed !== null && usage === null) {
+    if (u === null) {
       if (pre.kind === 'reserved') {
         this.send({
           path: `${TX_PATH}/${encodeURIComponent(pre.id)}/void`,
@@ -519,7 +519,6 @@ export class ReinsSDK {
       }
       return;
     }
-    const u = usage ?? { ...estimateUsage(est), exact: false };
     const tokens: Record<string, number> = { tokensIn: u.inputTokens, tokensOut: u.outputTokens };
     if (u.cacheReadTokens > 0) tokens.cacheReadTokens = u.cacheReadTokens;
     if (u.cacheWriteTokens > 0) tokens.cacheWriteTokens = u.cacheWriteTokens;
@@ -758,8 +757,6 @@ interface UsageFigures {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
-  /** False when estimated (no usage reported). */
-  exact?: boolean;
 }
 
 function estimateUsage(est: Estimate): UsageFigures {
@@ -931,7 +928,6 @@ function wrapStream(
         outputTokens: output ?? tokensOfText(chars),
         cacheReadTokens: cacheRead,
         cacheWriteTokens: cacheWrite,
-        exact: input !== null && output !== null,
       });
     }
   }
