@@ -251,11 +251,12 @@ export async function sealCurrent(orm: Orm, orgId: string, timeoutMs = 5000): Pr
 
 /**
  * The organizations with events to seal: a skip scan over the (org_id, xid, pos) index for the
- * organizations, each checked against its head.
+ * organizations, each probed for its first sealable event after its head. The probe is a LATERAL
+ * `… limit 1`, not `exists (…)`: the planner turned the EXISTS into a hash semi-join over a
+ * sequential scan of every event, with the head comparison as a join filter — a read of the whole
+ * sealed past on every round of the sealer (17 ms at 6,000 events, growing without bound).
  */
-export async function orgsWithUnsealed(sql: Sql): Promise<string[]> {
-  const rows = await sql<{ org_id: string }>(
-    `with recursive o(org_id) as (
+export const ORGS_WITH_UNSEALED = `with recursive o(org_id) as (
        (select org_id from audit_event order by org_id limit 1)
        union all
        select (select a.org_id from audit_event a where a.org_id > o.org_id
@@ -263,10 +264,14 @@ export async function orgsWithUnsealed(sql: Sql): Promise<string[]> {
          from o where o.org_id is not null
      )
      select o.org_id from o
-      where o.org_id is not null
-        and exists (select 1 from audit_event e
-                     where e.org_id = o.org_id and ${AFTER_HEAD('o.org_id')} and ${SETTLED})`,
-  );
+      cross join lateral (select 1 from audit_event e
+                           where e.org_id = o.org_id and ${AFTER_HEAD('o.org_id')} and ${SETTLED}
+                           order by e.xid, e.pos
+                           limit 1) as next
+      where o.org_id is not null`;
+
+export async function orgsWithUnsealed(sql: Sql): Promise<string[]> {
+  const rows = await sql<{ org_id: string }>(ORGS_WITH_UNSEALED);
   return rows.map((r) => r.org_id);
 }
 
