@@ -59,6 +59,8 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
+    /** The child's --max-semi-space-size in MB, to compare against `pnpm start`'s. */
+    'semi-space': { type: 'string', default: '16' },
   },
 });
 
@@ -155,7 +157,7 @@ async function startChild(databaseUrl: string): Promise<Child> {
   // The same flags as `pnpm start` (package.json). 16 MB semi-spaces keep young-generation
   // pauses at a few ms; 64 MB scavenged less often but paused 5-20 ms, which set the p99 at
   // 1,000 tx/s for no throughput gain once the hot path stopped allocating whole traces.
-  const nodeArgs = ['--max-semi-space-size=16', '--import', 'tsx'];
+  const nodeArgs = [`--max-semi-space-size=${args['semi-space']}`, '--import', 'tsx'];
   if (args.profile) {
     mkdirSync(resultsDir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', resultsDir);
@@ -415,6 +417,10 @@ function summarize(
       eventLoopUtilization: round(eluActive / Math.max(1, eluActive + eluIdle), 3),
       loopLagP99Ms: round(after.server.loopLagP99Ms),
       loopLagMaxMs: round(after.server.loopLagMaxMs),
+      gcShare: round((after.server.gcMs - before.server.gcMs) / Math.max(1, seconds * 1000), 3),
+      gcPauses: after.server.gcCount - before.server.gcCount,
+      gcMaxPauseMs: round(after.server.gcMaxMs),
+      gcMaxPauseKind: after.server.gcMaxKind,
     },
     recorder: {
       ...rec,
@@ -746,6 +752,7 @@ async function main(): Promise<number> {
       config: {
         quick: args.quick,
         profile: args.profile,
+        semiSpaceMb: Number(args['semi-space']),
         rules: rules.length,
         templates: TEMPLATES.length,
         env: {

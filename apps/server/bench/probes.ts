@@ -97,19 +97,29 @@ export function backendCpuDelta(before: Map<number, number>, after: Map<number, 
   return sum;
 }
 
-/** A short name for a statement of the hot path, from the start of its text. */
+/**
+ * A short name for what a backend runs, from the start of its text. The hot path and the sealer
+ * each send two multi-statement round trips per batch; pg_stat_activity shows each as one query.
+ */
 export function statementOf(query: string): string {
   const q = query.trim().toLowerCase().replace(/\s+/g, ' ');
-  if (q.startsWith('insert into window_counter')) return 'lock counters (upsert … returning)';
-  if (q.startsWith('insert into transaction_record')) return 'insert transaction_record';
-  if (q.startsWith('update window_counter')) return 'update counters';
-  if (q.startsWith('insert into audit_event')) return 'insert audit_event';
+  if (q.startsWith('begin; select id, time_zone')) return RECORDER_LOCK;
+  if (q.startsWith('with tx as')) return RECORDER_WRITE;
+  if (q.startsWith('begin; insert into audit_chain_head')) return SEALER_READ;
+  if (q.startsWith('with links as')) return SEALER_WRITE;
+  if (q.startsWith('with recursive o(org_id)')) return SEALER_SEARCH;
   if (q.startsWith('select id, time_zone')) return 'read org settings';
-  if (q.startsWith('begin')) return 'begin';
   if (q.startsWith('commit')) return 'commit';
+  if (q.startsWith('rollback')) return 'rollback';
   if (q.startsWith('select 1')) return 'health check';
   return q.split(' ').slice(0, 3).join(' ');
 }
+
+export const RECORDER_LOCK = 'recorder 1: begin, settings, lock counters, holds, idempotency';
+export const RECORDER_WRITE = 'recorder 2: insert rows, update counters, commit';
+export const SEALER_SEARCH = 'sealer: orgs with unsealed events';
+export const SEALER_READ = 'sealer 1: lock head, read events';
+export const SEALER_WRITE = 'sealer 2: insert links, commit';
 
 /**
  * Samples pg_stat_activity for the backends of one database every `everyMs`, counting

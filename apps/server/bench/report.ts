@@ -1,4 +1,11 @@
 /** The benchmark's tables, for one run (`http.bench.ts`) or the medians of several (`summarize.ts`). */
+import {
+  RECORDER_LOCK,
+  RECORDER_WRITE,
+  SEALER_READ,
+  SEALER_SEARCH,
+  SEALER_WRITE,
+} from './probes.js';
 
 export const round = (x: number, digits = 2): number => {
   const f = 10 ** digits;
@@ -17,7 +24,13 @@ export interface PhaseRow {
   recordedPerS: number;
   latencyMs: { p50: number; p90: number; p99: number; p99MedianOfSeconds: number };
   stalls: { count: number; maxMs: number };
-  server: { cpuUsPerTx: number; eventLoopUtilization: number };
+  server: {
+    cpuUsPerTx: number;
+    eventLoopUtilization: number;
+    loopLagP99Ms?: number;
+    gcShare?: number;
+    gcMaxPauseMs?: number;
+  };
   recorder: { batches: number; avgBatchSize: number; avgBatchMs: number; busyShare: number };
   postgres: {
     cpuUsPerTx: number;
@@ -30,14 +43,7 @@ export interface PhaseRow {
   machine: { busyPct: number };
 }
 
-const STATEMENTS = [
-  'read org settings',
-  'lock counters (upsert … returning)',
-  'insert transaction_record',
-  'update counters',
-  'insert audit_event',
-  'commit',
-];
+const STATEMENTS = [RECORDER_LOCK, RECORDER_WRITE, SEALER_SEARCH, SEALER_READ, SEALER_WRITE];
 
 export function tables(phases: PhaseRow[]): string {
   const lines = [
@@ -54,14 +60,16 @@ export function tables(phases: PhaseRow[]): string {
   }
   lines.push(
     '',
-    '| load | avg batch (tx) | batch ms | pipeline busy | Reins CPU µs/tx | server event loop busy | PG CPU µs/tx | PG running statements µs/tx | PG idle in transaction µs/tx | load generator CPU µs/tx | machine CPU busy |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| load | avg batch (tx) | batch ms | pipeline busy | Reins CPU µs/tx | server event loop busy | server loop lag p99 ms | server GC time (longest pause ms) | PG CPU µs/tx | PG running statements µs/tx | PG idle in transaction µs/tx | load generator CPU µs/tx | machine CPU busy |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const p of phases) {
     lines.push(
       `| ${p.name} | ${p.recorder.avgBatchSize} | ${p.recorder.avgBatchMs} | ` +
         `${round(p.recorder.busyShare * 100, 0)} % | ${p.server.cpuUsPerTx} | ` +
-        `${round(p.server.eventLoopUtilization * 100, 0)} % | ${p.postgres.cpuUsPerTx} | ` +
+        `${round(p.server.eventLoopUtilization * 100, 0)} % | ${p.server.loopLagP99Ms ?? '–'} | ` +
+        `${p.server.gcShare === undefined ? '–' : `${round(p.server.gcShare * 100, 1)} % (${p.server.gcMaxPauseMs ?? '–'})`} | ` +
+        `${p.postgres.cpuUsPerTx} | ` +
         `${p.postgres.activeUsPerTx} | ${p.postgres.idleInTransactionUsPerTx} | ` +
         `${p.loadGenerator.cpuUsPerTx} | ${p.machine.busyPct} % |`,
     );

@@ -6,7 +6,7 @@
  *
  * Run by `http.bench.ts` as `node --import tsx bench/serve.ts` with an IPC stdio slot.
  */
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { readEnv } from '../src/env.js';
 import { startServer } from '../src/server.js';
 import type { ServerSnapshot } from './types.js';
@@ -18,6 +18,26 @@ const server = await startServer(readEnv());
 const RESOLUTION_MS = 10;
 const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 delay.enable();
+// Garbage collection pauses: total since start, the longest since the previous snapshot.
+const gc = { ms: 0, count: 0, maxMs: 0, maxKind: '' };
+/** `PerformanceEntry.detail.kind` of a gc entry (perf_hooks.constants.NODE_PERFORMANCE_GC_*). */
+const GC_KINDS: Record<number, string> = {
+  1: 'scavenge',
+  2: 'mark-compact',
+  4: 'incremental marking',
+  8: 'weak callbacks',
+};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gc.ms += e.duration;
+    gc.count += 1;
+    if (e.duration > gc.maxMs) {
+      gc.maxMs = e.duration;
+      const kind = (e as { detail?: { kind?: number } | null }).detail?.kind ?? 0;
+      gc.maxKind = GC_KINDS[kind] ?? String(kind);
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
 
 function snapshot(): ServerSnapshot {
   const cpu = process.cpuUsage();
@@ -32,8 +52,14 @@ function snapshot(): ServerSnapshot {
     loopLagP99Ms: Math.max(0, delay.percentile(99) / 1e6 - RESOLUTION_MS),
     loopLagMaxMs: Math.max(0, delay.max / 1e6 - RESOLUTION_MS),
     heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
+    gcMs: gc.ms,
+    gcCount: gc.count,
+    gcMaxMs: gc.maxMs,
+    gcMaxKind: gc.maxKind,
   };
   delay.reset();
+  gc.maxMs = 0;
+  gc.maxKind = '';
   return snap;
 }
 

@@ -18,6 +18,11 @@ export interface ServerSnapshot {
   loopLagP99Ms: number;
   loopLagMaxMs: number;
   heapUsedMb: number;
+  /** Garbage-collection pauses since start (cumulative), and the longest since the last snapshot. */
+  gcMs: number;
+  gcCount: number;
+  gcMaxMs: number;
+  gcMaxKind: string;
 }
 
 export type ChildMessage =
