@@ -913,6 +913,26 @@ describe('the hash chain', () => {
     expect(long - short).toBeLessThan(50);
   }, 60_000);
 
+  it('seals a backlog larger than one turn in rounds, and returns once it caught up', async () => {
+    const { orgId, key } = await t().newOrg('backlog');
+    await t().sql(
+      `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id, metadata)
+       select 'evt_bl_' || i, ?, 'alert.read', timestamptz '2026-07-01' + i * interval '1 second',
+              'key:test', 'alert', 'alr_' || i, jsonb_build_object('i', i)
+         from generate_series(1, 2500) as s(i)`,
+      [orgId],
+    );
+    // Turns of 5 × 100 events: five full turns, then a partial one.
+    await sealAll(t().server.core.orm, { batchSize: 100, maxBatches: 5, wait: true });
+    const [left] = await t().sql<{ n: number }>(
+      `select count(*)::int as n from audit_event e where e.org_id = ?
+          and not exists (select 1 from audit_chain c where c.event_id = e.id)`,
+      [orgId],
+    );
+    expect(left?.n).toBe(0);
+    expect(await verify(key)).toMatchObject({ valid: true, checked: 2502, headSeq: 2502 });
+  });
+
   it('stays one consistent chain when several sealers (processes) run at once', async () => {
     const { orgId, key } = await t().newOrg('concurrent');
     const N = 5000;

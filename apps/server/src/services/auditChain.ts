@@ -282,30 +282,35 @@ const BATCHES_PER_TURN = 10;
  * Seals every organization's pending events, in rounds: each org with unsealed events gets up to
  * BATCHES_PER_TURN batches per round, so that one org's backlog does not hold the others' events
  * unsealed. Organizations another sealer is working on are skipped (it will finish them) unless
- * `wait`. Returns the number of events sealed.
+ * `wait`. Another round follows only while some org still had a backlog at the end of its turn:
+ * events that arrive meanwhile wait for the next run, so that under a steady stream the sealer
+ * seals a run's worth in full batches instead of chasing every new event in batches of a few.
+ * Returns the number of events sealed.
  */
 export async function sealAll(
   orm: Orm,
   opts: SealOptions = {},
 ): Promise<{ orgs: number; sealed: number }> {
   const sql = sqlOf(orm.em.fork());
+  const batchSize = opts.batchSize ?? SEAL_BATCH;
+  const maxBatches = opts.maxBatches ?? BATCHES_PER_TURN;
   const seen = new Set<string>();
   let sealed = 0;
-  while (!opts.signal?.aborted) {
-    const orgs = await orgsWithUnsealed(sql);
-    let round = 0;
-    for (const orgId of orgs) {
+  for (let backlog = true; backlog && !opts.signal?.aborted;) {
+    backlog = false;
+    for (const orgId of await orgsWithUnsealed(sql)) {
       if (opts.signal?.aborted) break;
       seen.add(orgId);
-      round += await sealOrg(orm, orgId, {
+      const n = await sealOrg(orm, orgId, {
         ...opts,
         wait: opts.wait ?? false,
-        maxBatches: opts.maxBatches ?? BATCHES_PER_TURN,
+        batchSize,
+        maxBatches,
       });
+      sealed += n;
+      // Its turn ended on full batches: there may be more (a partial batch means it caught up).
+      if (n > 0 && n === batchSize * maxBatches) backlog = true;
     }
-    sealed += round;
-    // Nothing left, or only what others are sealing (or what commits later).
-    if (round === 0) break;
   }
   return { orgs: seen.size, sealed };
 }
