@@ -20,7 +20,8 @@
  * I/O or locks, or idle inside a transaction = waiting for Reins).
  *
  * Options: --quick (2 s phases, a smoke test), --profile (the child runs with --cpu-prof; the
- * profile lands in bench/results/), --out <file>.
+ * profile lands in bench/results/), --out <file>, --semi-space <MB> (the child's young-generation
+ * semi-space size; default 16, as `pnpm start`).
  * PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set (its server, not its database), else
  * postgres://postgres@127.0.0.1:5432/postgres.
  */
@@ -156,7 +157,8 @@ interface Child {
 async function startChild(databaseUrl: string): Promise<Child> {
   // The same flags as `pnpm start` (package.json). 16 MB semi-spaces keep young-generation
   // pauses at a few ms; 64 MB scavenged less often but paused 5-20 ms, which set the p99 at
-  // 1,000 tx/s for no throughput gain once the hot path stopped allocating whole traces.
+  // 1,000 tx/s for no throughput gain once the hot path stopped allocating whole traces; 4 and
+  // 8 MB scavenged more often for no shorter pauses (docs/benchmarks.md).
   const nodeArgs = [`--max-semi-space-size=${args['semi-space']}`, '--import', 'tsx'];
   if (args.profile) {
     mkdirSync(resultsDir, { recursive: true });
