@@ -6,7 +6,12 @@
  *
  * Run by `http.bench.ts` as `node --import tsx bench/serve.ts` with an IPC stdio slot.
  */
-import { PerformanceObserver, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import {
+  PerformanceObserver,
+  constants,
+  monitorEventLoopDelay,
+  performance,
+} from 'node:perf_hooks';
 import { readEnv } from '../src/env.js';
 import { startServer } from '../src/server.js';
 import type { ServerSnapshot } from './types.js';
@@ -20,12 +25,12 @@ const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 delay.enable();
 // Garbage collection pauses: total since start, the longest since the previous snapshot.
 const gc = { ms: 0, count: 0, maxMs: 0, maxKind: '' };
-/** `PerformanceEntry.detail.kind` of a gc entry (perf_hooks.constants.NODE_PERFORMANCE_GC_*). */
+/** The names of a gc entry's `detail.kind`. */
 const GC_KINDS: Record<number, string> = {
-  1: 'scavenge',
-  2: 'mark-compact',
-  4: 'incremental marking',
-  8: 'weak callbacks',
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'mark-compact',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental marking',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks',
 };
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) {
