@@ -2,116 +2,51 @@
  * The REST bodies of the Reins API as the server sends them (apps/server/src/services/*.ts), with
  * `success` kept as the docs show it. Requests are typed as the server's schemas accept them.
  *
- * Only types, and self-contained: the few shapes the engine defines (actions, vendors, trace
- * entries, price rows) are restated here rather than imported, so that the published `.d.ts`
- * needs nothing from the workspace. `test/client.integration.test.ts` checks every one of them
- * against the engine's and the server's own types, so they cannot drift apart unnoticed.
+ * Only types. The engine's vocabulary (actions, vendors, trace entries, price rows) is the
+ * engine's own, re-exported: the build inlines it into the published `.d.ts`, which needs nothing
+ * from the workspace. The server's shapes are restated, and `test/client.integration.test.ts`
+ * checks them against the server's own types, so they cannot drift apart unnoticed.
  */
+import type {
+  Action,
+  DecisionDetails,
+  GroupBy,
+  Metric,
+  ModelPrice,
+  Period,
+  RuleMode,
+  RuleType,
+  Scope,
+  ShadowHit,
+  TraceEntry as EvaluatedRule,
+  Vendor,
+} from '@reins/engine';
 import type { PolicyResult } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
-// The engine's vocabulary
+// The engine's vocabulary: vendors, actions, rule fields, shadow hits, trace entries, price rows.
 
-/** The six vendors. */
-export type Vendor = 'openai' | 'anthropic' | 'google' | 'cohere' | 'mistral' | 'perplexity';
-
-/** Everything a rule can decide. `log` and `notify` come from the typed rule dialect. */
-export type Action = 'pass' | 'warn' | 'flag' | 'block' | 'log' | 'notify';
-
-export type Period = 'hourly' | 'daily' | 'weekly' | 'monthly';
-
-export type Metric = 'cost_cents' | 'tokens_in' | 'tokens_out' | 'tokens_total' | 'requests';
-
-/** What a window total is grouped by. */
-export type GroupBy = 'org' | 'agent' | 'user' | 'team' | 'project' | 'vendor' | 'model';
-
-export type RuleType = 'budget' | 'model_filter' | 'user_limit' | 'org_policy' | 'custom';
-
-export type Scope = 'org' | 'user' | 'team' | 'project';
-
-/** `shadow`: evaluated and traced, never decides. */
-export type RuleMode = 'enforce' | 'shadow';
-
-/** The block details the docs show (`limit`, `current`, `timeWindow`), with reset, unit and rule. */
-export type PolicyDetails = {
-  ruleId: string | null;
-  /** Cents for money, else tokens or requests; null when the rule has no window. */
-  limit: number | null;
-  /** The window total including this transaction (cents rounded up), or this transaction's amount. */
-  current: number | null;
-  unit: 'cents' | 'tokens' | 'requests' | null;
-  timeWindow: Period | null;
-  /** When the window resets (ISO 8601). */
-  resetsAt: string | null;
+export type {
+  Action,
+  EvaluatedRule,
+  GroupBy,
+  Metric,
+  ModelPrice,
+  Period,
+  RuleMode,
+  RuleType,
+  Scope,
+  ShadowHit,
+  Vendor,
 };
+export type { PriceTier, TraceFigures } from '@reins/engine';
 
-/** A shadow rule that matched before the decision: what it would have done. */
-export interface ShadowHit {
-  ruleId: string;
-  ruleName: string;
-  action: Action;
-  details: PolicyDetails;
-}
-
-/** The figures behind a window rule's verdict. */
-export interface TraceFigures {
-  metric: Metric | 'requests';
-  per: GroupBy;
-  group: string;
-  windowKey: string;
-  /** Total before this transaction, in the metric's unit (microcents for cost). */
-  before: number;
-  /** Total including this transaction. */
-  current: number;
-  /** Limit in the metric's unit (microcents for cost). */
-  limit: number;
-  thresholdPct: number;
-  projected?: number | undefined;
-  forecastPct?: number | undefined;
-}
-
-/** One rule of an evaluation trace, in evaluation order. */
-export interface EvaluatedRule {
-  ruleId: string;
-  ruleName: string;
-  priority: number;
-  action: Action;
-  mode: RuleMode;
-  /** False for rules after the decisive one. */
-  reached: boolean;
-  matched: boolean;
-  /** True for the rule whose action is the decision. */
-  decisive: boolean;
-  reason: string;
-  figures?: TraceFigures | undefined;
-}
-
-/** A price tier: from more than `aboveInputTokens` input tokens on, these prices apply. */
-export interface PriceTier {
-  aboveInputTokens: number;
-  inputPerMtokUsd?: number;
-  outputPerMtokUsd?: number;
-  cacheReadPerMtokUsd?: number;
-  cacheWritePerMtokUsd?: number;
-}
-
-/** One model of a vendor's price table (dollars per million tokens). */
-export interface ModelPrice {
-  model: string;
-  name: string | null;
-  /** Null when the table has no such price for the model. */
-  inputPerMtokUsd: number | null;
-  outputPerMtokUsd: number | null;
-  /** Absent: cached input tokens cost the input price. */
-  cacheReadPerMtokUsd?: number;
-  cacheWritePerMtokUsd?: number;
-  perRequestUsd?: number;
-  /** Long-context prices, by input size. */
-  tiers?: PriceTier[];
-  deprecated: boolean;
-  /** The price data version. */
-  source: string;
-}
+/**
+ * The engine's block details (`limit`, `current`, `timeWindow`, with reset, unit and rule), as a
+ * type literal: unlike the engine's interface it is assignable to `Record<string, unknown>`,
+ * which is how the server's tRPC outputs type a policy result's details.
+ */
+export type PolicyDetails = { [K in keyof DecisionDetails]: DecisionDetails[K] };
 
 /** A vendor as requests may name it: one of the six (any case), refused otherwise. */
 export type VendorName = Vendor | (string & {});

@@ -739,7 +739,7 @@ describe('body types', () => {
   type Out = inferRouterOutputs<AppRouter>;
   type Body<T> = Omit<T, 'success'>;
 
-  it('restate the engine’s types exactly', () => {
+  it('name the engine’s own types', () => {
     expectTypeOf<Action>().toEqualTypeOf<engine.Action>();
     expectTypeOf<Vendor>().toEqualTypeOf<engine.Vendor>();
     expectTypeOf<Period>().toEqualTypeOf<engine.Period>();
