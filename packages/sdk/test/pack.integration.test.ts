@@ -5,7 +5,6 @@
  * server, and typechecked by a consumer's own tsc without skipLibCheck.
  */
 import { execFile } from 'node:child_process';
-import { builtinModules } from 'node:module';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -107,20 +106,6 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Import specifiers of built code and declarations: import/export from, import(), require(). */
-function specifiers(text: string): string[] {
-  const found = new Set<string>();
-  const patterns = [
-    /^\s*(?:import|export)\s[^'"]*?\sfrom\s*["']([^"']+)["']/gm,
-    /^\s*import\s*["']([^"']+)["']/gm,
-    /\bimport\(\s*["']([^"']+)["']\s*\)/g,
-    /\brequire\(\s*["']([^"']+)["']\s*\)/g,
-    /\/\/\/\s*<reference\s+types=["']([^"']+)["']/g,
-  ];
-  for (const re of patterns) for (const m of text.matchAll(re)) if (m[1]) found.add(m[1]);
-  return [...found];
-}
-
 let server: (TestServer & { close(): Promise<void> }) | undefined;
 let packDir = '';
 let consumerDir = '';
@@ -198,16 +183,27 @@ describe('the published package', () => {
   });
 
   it('imports nothing but @trpc/client, @trpc/server, superjson and Node built-ins', async () => {
-    for (const file of BUILT) {
-      const text = await readFile(join(installed(), 'dist', file), 'utf8');
-      const external = specifiers(text).filter((s) => !s.startsWith('.'));
-      const declarations = file.includes('.d.');
-      const foreign = external.filter(
-        (s) =>
-          !RUNTIME_DEPENDENCIES.some((dep) => s === dep || s.startsWith(`${dep}/`)) &&
-          (declarations || !(s.startsWith('node:') || builtinModules.includes(s))),
-      );
-      expect({ file, foreign }).toEqual({ file, foreign: [] });
+    // The build's own check (scripts/check-dist.js), run on what a consumer installed.
+    const checkDist = join(sdkDir, 'scripts/check-dist.js');
+    const check = await must('node', [checkDist, join(installed(), 'dist')], { cwd: sdkDir });
+    expect(check.stdout.trim()).toBe(
+      `check-dist: ${BUILT.join(', ')} import only ${RUNTIME_DEPENDENCIES.join(', ')}`,
+    );
+    // …which refuses a build that names a server package or a built-in in its declarations.
+    const bad = await mkdtemp(join(tmpdir(), 'reins-sdk-bad-dist-'));
+    try {
+      await writeFile(join(bad, 'index.js'), "import pg from 'pg';\nexport default pg;\n");
+      await writeFile(join(bad, 'index.cjs'), "const { trpc } = require('@trpc/client/links');\n");
+      await writeFile(join(bad, 'index.d.ts'), "import type { Server } from 'node:http';\n");
+      await writeFile(join(bad, 'index.d.cts'), "export type { X } from './types';\n");
+      const refused = await run('node', [checkDist, bad], { cwd: sdkDir });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('index.js imports pg');
+      expect(refused.stderr).toContain('index.d.ts imports node:http');
+      expect(refused.stderr).not.toContain('index.cjs');
+      expect(refused.stderr).not.toContain('index.d.cts');
+    } finally {
+      await rm(bad, { recursive: true, force: true });
     }
   });
 });
