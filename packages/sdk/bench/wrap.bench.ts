@@ -332,21 +332,24 @@ function reinsFromMemory(reserveBody: Record<string, unknown>, settleBody: unkno
 }
 
 /** One real reservation and its settle on `org`, for their answer bodies. */
+/** The reservation the SDK sends before the benchmark's call (as `wrap()` builds it). */
+const RESERVE_JSON = JSON.stringify({
+  vendor: 'openai',
+  model: PARAMS.model,
+  agentId: AGENT_ID,
+  userId: USER_ID,
+  tokensIn: 100,
+  tokensOut: PARAMS.max_tokens,
+  phase: 'reserve',
+  metadata: { source: 'reins-sdk' },
+});
+
 async function realReservation(url: string, key: string) {
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
   const reserve = await fetch(`${url}/api/v1/transactions`, {
     method: 'POST',
     headers: { ...headers, 'idempotency-key': `bench-${Date.now()}` },
-    body: JSON.stringify({
-      vendor: 'openai',
-      model: PARAMS.model,
-      agentId: AGENT_ID,
-      userId: USER_ID,
-      tokensIn: 100,
-      tokensOut: PARAMS.max_tokens,
-      phase: 'reserve',
-      metadata: { source: 'reins-sdk' },
-    }),
+    body: RESERVE_JSON,
   });
   const reserveBody = (await reserve.json()) as Record<string, unknown>;
   if (reserve.status !== 202 || typeof reserveBody.id !== 'string')
@@ -437,23 +440,13 @@ function openaiVariant(name: string, client: OpenAI, sdk: ReinsSDK | null): Vari
  */
 function probes(url: string, key: string) {
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
-  const reserveJson = JSON.stringify({
-    vendor: 'openai',
-    model: PARAMS.model,
-    agentId: AGENT_ID,
-    userId: USER_ID,
-    tokensIn: 100,
-    tokensOut: PARAMS.max_tokens,
-    phase: 'reserve',
-    metadata: { source: 'reins-sdk' },
-  });
   const settleJson = JSON.stringify({ tokensIn: USAGE.input, tokensOut: USAGE.output });
   let seq = 0;
   const reserve = async (): Promise<string> => {
     const res = await fetch(`${url}/api/v1/transactions`, {
       method: 'POST',
       headers: { ...headers, 'idempotency-key': `probe-${seq++}` },
-      body: reserveJson,
+      body: RESERVE_JSON,
     });
     const body = (await res.json()) as { id?: unknown };
     if (res.status !== 202 || typeof body.id !== 'string')
