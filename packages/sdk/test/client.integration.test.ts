@@ -11,6 +11,7 @@ import { ADMIN_KEY, startTestServer } from '@reins/server/testing';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { reins, type ReinsClient, type ReinsOptions } from '../src/client.js';
 import { ReinsError } from '../src/errors.js';
+import type { SdkState } from '../src/local.js';
 import type {
   Action,
   Agent,
@@ -769,6 +770,10 @@ describe('body types', () => {
     expectTypeOf<keyof Body<TransactionTraceResponse>>().toEqualTypeOf<
       keyof Out['transactions']['trace']
     >();
+    // What local mode syncs (`GET /api/v1/sdk/state`, tRPC `sdk.state`): the SDK reads a part of
+    // each window, so the server's answer must fit the SDK's type (not the other way round).
+    expectTypeOf<Out['sdk']['state']>().toExtend<Body<SdkState>>();
+    expectTypeOf<keyof Body<SdkState>>().toEqualTypeOf<keyof Out['sdk']['state']>();
     expectTypeOf<Body<TransactionAccepted>>().toExtend<Out['transactions']['submit']>();
     expectTypeOf<keyof Body<TransactionAccepted>>().toEqualTypeOf<
       keyof Out['transactions']['submit']
