@@ -246,8 +246,8 @@ async function main(): Promise<void> {
       throw new Error(`exported ${blocked.rows} blocked rows, expected ${Math.floor(events / 10)}`);
     }
 
-    const { sealOrg, verifyChain } = await import('../src/services/auditChain.js');
-    const { sqlOf } = await import('../src/lib/sql.js');
+    const { sealOrg, verifyChain } = await import('@reins/ledger');
+    const { sqlOf } = await import('@reins/ledger');
     t0 = performance.now();
     const sealed = await sealOrg(orm, org.org_id, { maxBatches: Math.ceil(toSeal / 1000) });
     const sealMs = performance.now() - t0;

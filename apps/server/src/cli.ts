@@ -16,7 +16,8 @@ import { ValidationError } from './errors.js';
 import { PERMISSIONS } from './lib/apiKeys.js';
 import { ident, parseInput } from './schemas/common.js';
 import { createKeyInput } from './schemas/keys.js';
-import { openDatabase, type Database } from './server.js';
+import type { Database } from '@reins/ledger';
+import { openServerDatabase } from './server.js';
 import { findKeys, issueKey, keyView, revokeKeyById } from './services/keys.js';
 import { createOrganization, listOrganizations, requireOrganization } from './services/orgs.js';
 
@@ -559,7 +560,7 @@ async function runCommand(
               '(this can take a few minutes on a busy machine) …\n',
           );
         }
-        opened.db = await openDatabase(io.env, `cli ${command.name}`);
+        opened.db = await openServerDatabase(io.env, `cli ${command.name}`);
         return opened.db;
       },
     });

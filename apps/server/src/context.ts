@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Core, Ctx } from './core.js';
-import type { Caller } from './services/auth.js';
+import type { Caller } from './machinery/authenticator.js';
 
 /** A request context from an authenticated caller: what tests and both adapters build. */
 export function createContextInner(

@@ -5,10 +5,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';
 import type { ServerEnv } from './env.js';
-import type { Authenticator } from './services/auth.js';
-import type { PolicyCache } from './services/policyCache.js';
-import type { Recorder } from './services/recorder.js';
-import type { RateLimiter } from './services/rateLimit.js';
+import type { Authenticator } from './machinery/authenticator.js';
+import type { PolicyCache } from './machinery/policyCache.js';
+import type { Recorder } from './machinery/recorder.js';
+import type { RateLimiter } from './machinery/rateLimiter.js';
 
 export interface Core {
   orm: Orm;

@@ -128,6 +128,24 @@ export class Conflict extends DomainError {
   }
 }
 
+/** An idempotency key used before with another route or body. */
+export function idempotencyConflict(key: string): Conflict {
+  return new Conflict(
+    'IDEMPOTENCY_CONFLICT',
+    `Idempotency key "${key}" was already used with a different request body`,
+    { idempotencyKey: key },
+  );
+}
+
+/** An idempotency key whose first request has not been answered yet. */
+export function idempotencyInProgress(key: string): Conflict {
+  return new Conflict(
+    'IDEMPOTENCY_IN_PROGRESS',
+    `A request with idempotency key "${key}" is still being processed; retry shortly`,
+    { idempotencyKey: key },
+  );
+}
+
 /**
  * The stored error answer of an idempotent request, replayed: the same status and body, byte
  * for byte (the body was serialized from this same mapping the first time).

@@ -2,19 +2,17 @@
  * Starting and stopping one server process: the database (a PostgreSQL URL, or an embedded
  * PGlite under REINS_DATA_DIR), migrations, first-start bootstrap, the HTTP listener.
  */
-import { resolve } from 'node:path';
-import { initOrm, migrateUp, startEmbeddedPostgres, withMigrationLock, type Orm } from '@reins/db';
+import type { Orm } from '@reins/db';
+import { openDatabase, startSealer, type Database } from '@reins/ledger';
 import type { FastifyInstance } from 'fastify';
 import type { Core } from './core.js';
 import type { ServerEnv } from './env.js';
 import { buildApp } from './http/app.js';
-import { lockDataDir } from './lib/dataDirLock.js';
-import { Authenticator } from './services/auth.js';
-import { startSealer } from './services/auditChain.js';
+import { Authenticator } from './machinery/authenticator.js';
+import { PolicyCache } from './machinery/policyCache.js';
+import { RateLimiter } from './machinery/rateLimiter.js';
+import { Recorder } from './machinery/recorder.js';
 import { bootstrap } from './services/orgs.js';
-import { PolicyCache } from './services/policyCache.js';
-import { RateLimiter } from './services/rateLimit.js';
-import { Recorder } from './services/recorder.js';
 
 export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.now): Core {
   const policies = new PolicyCache();
@@ -29,69 +27,12 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
   };
 }
 
-export interface Database {
-  orm: Orm;
-  /** 'embedded' when the server launched PGlite itself. */
-  mode: 'postgres' | 'embedded';
-  /** Names of the migrations this open applied (empty when the schema was current). */
-  migrations?: string[];
-  close(): Promise<void>;
-}
-
-/**
- * Connects (launching PGlite when there is no DATABASE_URL) and applies pending migrations.
- * An embedded database is locked to this process until `close()` (lib/dataDirLock.ts: PGlite
- * itself does not stop a second process); `holder` names the opener in the lock file.
- */
-export async function openDatabase(env: ServerEnv, holder = 'server'): Promise<Database> {
-  if (env.DATABASE_URL) {
-    const url = env.DATABASE_URL;
-    const orm = await initOrm(url, { maxConnections: env.REINS_DB_POOL });
-    let migrations: string[];
-    try {
-      // Several processes may start at once on one database: they migrate one at a time.
-      migrations = await withMigrationLock(url, () => migrateUp(orm));
-    } catch (error) {
-      await orm.close();
-      throw error;
-    }
-    return { orm, mode: 'postgres', migrations, close: () => orm.close() };
-  }
-  const dataDir = resolve(env.REINS_DATA_DIR, 'pgdata');
-  const unlock = await lockDataDir(`${dataDir}.lock`, holder);
-  let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
-  try {
-    embedded = await startEmbeddedPostgres({ dataDir });
-    const pglite = embedded;
-    const orm = await initOrm(pglite.url, { maxConnections: pglite.maxConnections });
-    let migrations: string[];
-    try {
-      migrations = await migrateUp(orm);
-    } catch (error) {
-      await orm.close();
-      throw error;
-    }
-    return {
-      orm,
-      mode: 'embedded',
-      migrations,
-      async close() {
-        try {
-          await orm.close();
-          await pglite.stop();
-        } finally {
-          await unlock();
-        }
-      },
-    };
-  } catch (error) {
-    try {
-      await embedded?.stop();
-    } finally {
-      await unlock();
-    }
-    throw error;
-  }
+/** Opens the database `env` names (ledger's `openDatabase`): PostgreSQL, or the embedded one. */
+export function openServerDatabase(env: ServerEnv, holder = 'server'): Promise<Database> {
+  return openDatabase(
+    { url: env.DATABASE_URL, dataDir: env.REINS_DATA_DIR, pool: env.REINS_DB_POOL },
+    holder,
+  );
 }
 
 export interface RunningServer {
@@ -109,7 +50,7 @@ export async function startServer(
   env: ServerEnv,
   opts: { clock?: () => number; db?: Database } = {},
 ): Promise<RunningServer> {
-  const db = opts.db ?? (await openDatabase(env));
+  const db = opts.db ?? (await openServerDatabase(env));
   const clock = opts.clock ?? Date.now;
   const boot = await bootstrap(db.orm, {
     keyEnv: env.REINS_KEY_ENV,
@@ -119,7 +60,7 @@ export async function startServer(
   const core = createCore(db.orm, env, clock);
   const app = await buildApp(core);
   const address = await app.listen({ port: env.PORT, host: env.HOST });
-  // Extends each organization's audit hash chain behind the hot path (services/auditChain.ts).
+  // Extends each organization's audit hash chain behind the hot path (@reins/ledger's auditChain.ts).
   const sealer =
     env.REINS_AUDIT_SEAL_MS > 0
       ? startSealer(db.orm, {

@@ -15,8 +15,8 @@ import {
   OCCURRED,
   sealAll,
   sealOrg,
-} from '../src/services/auditChain.js';
-import { withConnection } from '../src/lib/sql.js';
+  withConnection,
+} from '@reins/ledger';
 import { useTestServer } from './harness.js';
 
 const t = useTestServer('audit');

@@ -18,7 +18,7 @@ import {
 import { runCli } from '../src/cli.js';
 import { defaultEnv, type ServerEnv } from '../src/env.js';
 import { Unauthorized } from '../src/errors.js';
-import { Authenticator } from '../src/services/auth.js';
+import { Authenticator } from '../src/machinery/authenticator.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 

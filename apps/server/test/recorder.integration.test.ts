@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MICROS_PER_CENT } from '@reins/engine';
-import { newId } from '../src/lib/ids.js';
-import type { TxOutcome, TxRequest, TxResult } from '../src/services/recorder.js';
+import { newId } from '@reins/ledger';
+import type { TxOutcome, TxRequest, TxResult } from '../src/recording/types.js';
 import { useTestServer } from './harness.js';
 
 const t = useTestServer('recorder');

@@ -13,7 +13,9 @@ import {
 } from '../errors.js';
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { openApiDocument } from './openapi.js';
-import { routes, type RouteInput, type StreamResult } from './routes.js';
+import type { StreamResult } from '../lib/stream.js';
+import { routes } from './routes/index.js';
+import type { RouteInput } from './routeTypes.js';
 
 /** Fastify's own request errors, translated into the docs' error body. */
 function fastifyError(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { routes } from './routes.js';
+import { routes } from './routes/index.js';
 
 const errorBody = {
   type: 'object',

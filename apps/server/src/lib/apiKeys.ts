@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { randomBase62 } from './ids.js';
+import { randomBase62 } from '@reins/ledger';
 
 /** rk_<env>_<random>: 32 base62 chars ≈ 190 bits. */
 export const KEY_PATTERN = /^rk_([a-z0-9]{1,12})_([A-Za-z0-9]{16,128})$/;

@@ -82,7 +82,7 @@ export async function createAgent(
         updatedAt: now,
       });
       const view = agentView(row);
-      audit(em, {
+      await audit(em, {
         orgId: ctx.orgId,
         eventType: 'agent.created',
         actor: ctx.actor,
@@ -172,7 +172,7 @@ export async function updateAgent(
     // A native update, so that updatedAt is the server clock's (the unit of work would stamp it
     // with the wall clock) and the row is written once.
     await em.nativeUpdate(Agent, { orgId: ctx.orgId, agentId }, { ...changes, updatedAt: now });
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'agent.updated',
       actor: ctx.actor,
@@ -198,7 +198,7 @@ export async function deleteAgent(
     const row = await findAgent(em, ctx.orgId, agentId, true);
     const { agentId: _id, ...was } = agentView(row);
     em.remove(row);
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'agent.deleted',
       actor: ctx.actor,

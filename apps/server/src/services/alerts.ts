@@ -7,7 +7,7 @@ import { PolicyAlert } from '@reins/db';
 import { LockMode } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import { NotFound, ValidationError } from '../errors.js';
-import { sqlOf } from '../lib/sql.js';
+import { sqlOf } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import { listAlertsInput } from '../schemas/alerts.js';
 import { audit } from './audit.js';
@@ -142,7 +142,7 @@ export async function markAlertRead(ctx: Ctx, id: string): Promise<{ id: string;
     if (!row.read) {
       row.read = true;
       row.readAt = now;
-      audit(em, {
+      await audit(em, {
         orgId: ctx.orgId,
         eventType: 'alert.read',
         actor: ctx.actor,

@@ -1,27 +1,12 @@
-import { AuditEvent } from '@reins/db';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { newId } from '../lib/ids.js';
+import { connectionOf, writeAudit, type AuditEventInput } from '@reins/ledger';
 
-export interface AuditInput {
-  orgId: string;
-  eventType: string;
-  actor: string;
-  entityType: string;
-  entityId: string;
-  metadata?: Record<string, unknown>;
-  occurredAt: Date;
-}
+export type { AuditEventInput as AuditInput };
 
-/** Queues an audit event in `em`'s unit of work: it commits (or not) with the change it records. */
-export function audit(em: EntityManager, e: AuditInput): void {
-  em.create(AuditEvent, {
-    id: newId('evt'),
-    orgId: e.orgId,
-    eventType: e.eventType,
-    occurredAt: e.occurredAt,
-    actor: e.actor,
-    entityType: e.entityType,
-    entityId: e.entityId,
-    metadata: e.metadata ?? {},
-  });
+/**
+ * Writes an audit event inside `em`'s transaction (the ledger's writer): it commits, or not,
+ * with the change it records.
+ */
+export async function audit(em: EntityManager, e: AuditEventInput): Promise<void> {
+  await writeAudit(connectionOf(em), [e]);
 }

@@ -13,9 +13,9 @@
 import { Readable } from 'node:stream';
 import { ACTIONS } from '@reins/engine';
 import type { Ctx } from '../core.js';
-import type { StreamResult } from '../http/routes.js';
+import type { StreamResult } from '../lib/stream.js';
 import { ValidationError } from '../errors.js';
-import { sqlOf, type Sql } from '../lib/sql.js';
+import { sqlOf, type Sql } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import {
   auditCsvInput,
@@ -24,7 +24,7 @@ import {
   type AuditCsvInput,
 } from '../schemas/audit.js';
 import { requirePermission } from './auth.js';
-import { OCCURRED, sealCurrent, verifyChain, type VerifyResult } from './auditChain.js';
+import { OCCURRED, sealCurrent, verifyChain, type VerifyResult } from '@reins/ledger';
 
 interface Where {
   sql: string;

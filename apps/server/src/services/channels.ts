@@ -9,8 +9,8 @@ import { NotificationChannel } from '@reins/db';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import { Conflict, NotFound, ValidationError } from '../errors.js';
-import { newId } from '../lib/ids.js';
-import { sqlOf } from '../lib/sql.js';
+import { newId } from '@reins/ledger';
+import { sqlOf } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import {
   createChannelInput,
@@ -182,7 +182,7 @@ export async function createChannel(ctx: Ctx, raw: unknown): Promise<{ channel: 
       createdAt: now,
       updatedAt: now,
     });
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'notification_channel.created',
       actor: ctx.actor,
@@ -254,7 +254,7 @@ export async function updateChannel(
       config,
       updatedAt: now,
     });
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'notification_channel.updated',
       actor: ctx.actor,
@@ -298,7 +298,7 @@ export async function deleteChannel(ctx: Ctx, id: string): Promise<{ id: string;
         { ruleIds: users.slice(0, 5).map((r) => r.id) },
       );
     }
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'notification_channel.deleted',
       actor: ctx.actor,

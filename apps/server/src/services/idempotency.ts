@@ -1,36 +1,14 @@
 /**
- * Idempotent requests (SPEC §4): an `Idempotency-Key` header, or `metadata.requestId`, names a
- * request; its first answer is stored in the same database transaction as the change it made,
- * and a replay answers that stored response byte for byte without writing anything. The same
- * key with a different body is a 409 `IDEMPOTENCY_CONFLICT`.
+ * Idempotent requests (SPEC §4), the request side: an `Idempotency-Key` header, or
+ * `metadata.requestId`, names a request; the ledger's store (`@reins/ledger`) keeps its first
+ * answer in the same database transaction as the change it made, and a replay answers that stored
+ * response byte for byte without writing anything. The same key with a different body is a 409
+ * `IDEMPOTENCY_CONFLICT`.
  */
-import { createHash } from 'node:crypto';
-import { Conflict, ReplayedError, ValidationError, type ErrorCode } from '../errors.js';
+import type { StoredResponse } from '@reins/ledger';
+import { ReplayedError, ValidationError, type ErrorCode } from '../errors.js';
 
 export const MAX_KEY_LENGTH = 255;
-
-/** A stored answer: the HTTP status and the exact JSON body that was sent. */
-export interface StoredResponse {
-  status: number;
-  body: string;
-}
-
-/** JSON with object keys sorted at every depth: equal bodies hash equally whatever their order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return value === undefined ? 'null' : JSON.stringify(value);
-}
-
-/** What a key promises: this route with this body. */
-export function requestHash(route: string, body: unknown): string {
-  return createHash('sha256').update(route).update('\n').update(canonicalJson(body)).digest('hex');
-}
 
 /**
  * The request's idempotency key: the header, else `metadata.requestId` (the docs' field).
@@ -58,14 +36,6 @@ function checkKey(key: string, field: string): string {
     throw ValidationError.of(field, 'must not contain control characters');
   }
   return key;
-}
-
-export function idempotencyConflict(key: string): Conflict {
-  return new Conflict(
-    'IDEMPOTENCY_CONFLICT',
-    `Idempotency key "${key}" was already used with a different request body`,
-    { idempotencyKey: key },
-  );
 }
 
 /**

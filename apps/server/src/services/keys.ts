@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import { Forbidden, NotFound } from '../errors.js';
 import { generateApiKey, hashApiKey, hasPermission, maskApiKey } from '../lib/apiKeys.js';
-import { newId } from '../lib/ids.js';
+import { newId } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import { createKeyInput } from '../schemas/keys.js';
 import { audit } from './audit.js';
@@ -84,7 +84,7 @@ export function issueKey(
 ): Promise<CreatedKey> {
   return em.transactional(async (tem) => {
     const created = insertKey(tem, orgId, input, opts.now);
-    audit(tem, {
+    await audit(tem, {
       orgId,
       eventType: 'api_key.created',
       actor: opts.actor,
@@ -141,7 +141,7 @@ export function revokeKeyById(
     if (!k) throw new NotFound('API key', id);
     if (!k.revokedAt) {
       k.revokedAt = opts.now;
-      audit(tem, {
+      await audit(tem, {
         orgId: k.orgId,
         eventType: 'api_key.revoked',
         actor: opts.actor,

@@ -2,7 +2,7 @@ import { Organization } from '@reins/db';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';
 import { NotFound } from '../errors.js';
-import { newId } from '../lib/ids.js';
+import { newId } from '@reins/ledger';
 import { audit } from './audit.js';
 import { insertKey, type CreatedKey } from './keys.js';
 
@@ -42,7 +42,9 @@ export async function createOrganization(
       { name: opts.keyName ?? 'admin', permissions: ['*'], env: opts.keyEnv, secret: opts.secret },
       opts.now,
     );
-    audit(tem, {
+    // The audit events reference the organization: it is written first.
+    await tem.flush();
+    await audit(tem, {
       orgId: o.id,
       eventType: 'organization.created',
       actor: opts.actor,
@@ -51,7 +53,7 @@ export async function createOrganization(
       occurredAt: opts.now,
       metadata: { name: org.name },
     });
-    audit(tem, {
+    await audit(tem, {
       orgId: o.id,
       eventType: 'api_key.created',
       actor: opts.actor,
@@ -60,7 +62,6 @@ export async function createOrganization(
       occurredAt: opts.now,
       metadata: { name: key.name, keyMasked: key.keyMasked, permissions: key.permissions },
     });
-    await tem.flush();
     return { orgId: o.id, key };
   });
 }

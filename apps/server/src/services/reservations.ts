@@ -8,9 +8,26 @@
  */
 import { MICROS_PER_CENT, estimateCost } from '@reins/engine';
 import type { Ctx } from '../core.js';
-import { Conflict, NotFound, ValidationError } from '../errors.js';
-import { newId } from '../lib/ids.js';
-import { plainSql, sqlOf, type Sql } from '../lib/sql.js';
+import {
+  Conflict,
+  NotFound,
+  ValidationError,
+  idempotencyConflict,
+  idempotencyInProgress,
+} from '../errors.js';
+import {
+  adjustCounters,
+  connectionOf,
+  judge,
+  lookupAnswers,
+  plainSql,
+  requestHash,
+  sqlOf,
+  storeAnswers,
+  writeAudit,
+  type RawConnection,
+  type Sql,
+} from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import {
   SNIPPET_CHARS,
@@ -19,7 +36,7 @@ import {
   type SettleInput,
 } from '../schemas/transactions.js';
 import { requirePermission } from './auth.js';
-import { idempotencyConflict, idempotencyKeyOf, replay, requestHash } from './idempotency.js';
+import { idempotencyKeyOf, replay } from './idempotency.js';
 
 interface ReservationRow {
   id: string;
@@ -79,62 +96,40 @@ function assertOpen(row: ReservationRow, verb: 'settle' | 'void'): void {
   }
 }
 
-/** Adds `delta` to the reservation's counters, locked in key order. */
-async function adjustCounters(
-  sql: Sql,
-  orgId: string,
-  keys: string[],
-  delta: Amounts & { requests: number },
-): Promise<void> {
-  if (keys.length === 0) return;
-  const list = JSON.stringify(keys);
-  await sql(
-    `select key from window_counter
-      where org_id = ? and key = any (array(select jsonb_array_elements_text(?::jsonb)))
-      order by key for update`,
-    [orgId, list],
-  );
-  await sql(
-    `update window_counter
-        set cost_micros = cost_micros + ?, tokens_in = tokens_in + ?,
-            tokens_out = tokens_out + ?, requests = requests + ?, updated_at = now()
-      where org_id = ? and key = any (array(select jsonb_array_elements_text(?::jsonb)))`,
-    [delta.amountMicros, delta.tokensIn, delta.tokensOut, delta.requests, orgId, list],
-  );
-}
-
 /** A stored answer for this key, if the request was made before (checked under the row lock). */
 async function priorAnswer(
-  sql: Sql,
+  conn: RawConnection,
   orgId: string,
   key: string | null,
   hash: string,
 ): Promise<{ result: Record<string, unknown> } | null> {
   if (key === null) return null;
-  const [row] = await sql<{ request_hash: string; status_code: number; response_body: string }>(
-    'select request_hash, status_code, response_body from idempotency_record where org_id = ? and key = ?',
-    [orgId, key],
-  );
-  if (!row) return null;
-  if (row.request_hash !== hash) throw idempotencyConflict(key);
-  return { result: replay({ status: row.status_code, body: row.response_body }) };
+  const prior = judge((await lookupAnswers(conn, orgId, [key])).get(key), hash);
+  switch (prior.kind) {
+    case 'none':
+      return null;
+    case 'replay':
+      return { result: replay(prior.response) };
+    case 'in-progress':
+      throw idempotencyInProgress(key);
+    case 'conflict':
+      throw idempotencyConflict(key);
+  }
 }
 
+/** Stores the answer of `key` (when there is one) in the settle's or void's transaction. */
 async function storeAnswer(
-  sql: Sql,
+  conn: RawConnection,
   orgId: string,
   key: string | null,
   route: string,
   hash: string,
   result: object,
+  at: string,
 ): Promise<void> {
   if (key === null) return;
-  await sql(
-    `insert into idempotency_record (org_id, key, route, request_hash, status_code, response_body,
-        completed_at)
-     values (?, ?, ?, ?, 200, ?, now())`,
-    [orgId, key, route, hash, JSON.stringify({ success: true, ...result })],
-  );
+  const body = JSON.stringify({ success: true, ...result });
+  await storeAnswers(conn, orgId, [{ key, route, hash, response: { status: 200, body } }], at);
 }
 
 /**
@@ -215,8 +210,9 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
   const actual = await actualAmounts(ctx, id, body, nowMs);
   return ctx.em.transactional(async (em) => {
     const sql = sqlOf(em);
+    const conn = connectionOf(em);
     const row = await lockReservation(sql, ctx.orgId, id);
-    const prior = await priorAnswer(sql, ctx.orgId, key, hash);
+    const prior = await priorAnswer(conn, ctx.orgId, key, hash);
     if (prior) return prior.result as unknown as SettleResult;
     assertOpen(row, 'settle');
     const hold = row.hold ?? { amountMicros: 0, tokensIn: 0, tokensOut: 0 };
@@ -229,8 +225,8 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
     // A live hold is replaced; a hold the worker already released (expired) is not there to
     // replace, so the whole actual cost is added.
     const held = row.status === 'reserved';
-    await adjustCounters(sql, ctx.orgId, row.counted_windows, {
-      amountMicros: actual.amountMicros - (held ? hold.amountMicros : 0),
+    await adjustCounters(conn, ctx.orgId, row.counted_windows, {
+      costMicros: actual.amountMicros - (held ? hold.amountMicros : 0),
       tokensIn: actual.tokensIn - (held ? hold.tokensIn : 0),
       tokensOut: actual.tokensOut - (held ? hold.tokensOut : 0),
       requests: held ? 0 : 1,
@@ -268,7 +264,7 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
       estimatedAmountMicros: hold.amountMicros,
       settledAt: at,
     };
-    await auditEvent(sql, ctx, 'transaction.settled', id, at, {
+    await auditEvent(conn, ctx, 'transaction.settled', id, at, {
       vendor: row.vendor,
       model: row.model,
       agentId: row.agent_id,
@@ -277,7 +273,7 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
       estimatedAmountMicros: hold.amountMicros,
       holdExpired: !held,
     });
-    await storeAnswer(sql, ctx.orgId, key, route, hash, result);
+    await storeAnswer(conn, ctx.orgId, key, route, hash, result, at);
     return result;
   });
 }
@@ -299,15 +295,16 @@ export async function voidReservation(ctx: Ctx, id: string, raw: unknown): Promi
   const at = new Date(ctx.core.clock()).toISOString();
   return ctx.em.transactional(async (em) => {
     const sql = sqlOf(em);
+    const conn = connectionOf(em);
     const row = await lockReservation(sql, ctx.orgId, id);
-    const prior = await priorAnswer(sql, ctx.orgId, key, hash);
+    const prior = await priorAnswer(conn, ctx.orgId, key, hash);
     if (prior) return prior.result as unknown as VoidResult;
     assertOpen(row, 'void');
     const hold = row.hold ?? { amountMicros: 0, tokensIn: 0, tokensOut: 0 };
     const held = row.status === 'reserved';
     if (held) {
-      await adjustCounters(sql, ctx.orgId, row.counted_windows, {
-        amountMicros: -hold.amountMicros,
+      await adjustCounters(conn, ctx.orgId, row.counted_windows, {
+        costMicros: -hold.amountMicros,
         tokensIn: -hold.tokensIn,
         tokensOut: -hold.tokensOut,
         requests: -1,
@@ -323,30 +320,35 @@ export async function voidReservation(ctx: Ctx, id: string, raw: unknown): Promi
       releasedAmountMicros: held ? hold.amountMicros : 0,
       voidedAt: at,
     };
-    await auditEvent(sql, ctx, 'transaction.voided', id, at, {
+    await auditEvent(conn, ctx, 'transaction.voided', id, at, {
       vendor: row.vendor,
       model: row.model,
       agentId: row.agent_id,
       releasedAmountMicros: result.releasedAmountMicros,
       ...(body.reason ? { reason: body.reason } : {}),
     });
-    await storeAnswer(sql, ctx.orgId, key, route, hash, result);
+    await storeAnswer(conn, ctx.orgId, key, route, hash, result, at);
     return result;
   });
 }
 
-async function auditEvent(
-  sql: Sql,
+function auditEvent(
+  conn: RawConnection,
   ctx: Ctx,
   eventType: string,
   entityId: string,
   at: string,
   metadata: Record<string, unknown>,
 ): Promise<void> {
-  await sql(
-    `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id,
-        metadata)
-     values (?, ?, ?, ?, ?, 'transaction', ?, ?::jsonb)`,
-    [newId('evt'), ctx.orgId, eventType, at, ctx.actor, entityId, JSON.stringify(metadata)],
-  );
+  return writeAudit(conn, [
+    {
+      orgId: ctx.orgId,
+      eventType,
+      actor: ctx.actor,
+      entityType: 'transaction',
+      entityId,
+      occurredAt: at,
+      metadata,
+    },
+  ]);
 }

@@ -18,7 +18,7 @@ import {
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import { NotFound, ValidationError } from '../errors.js';
-import { newId } from '../lib/ids.js';
+import { newId } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import { listDocsRulesInput } from '../schemas/rules.js';
 import { audit } from './audit.js';
@@ -69,7 +69,7 @@ export async function createRule(ctx: Ctx, dialect: Dialect, body: unknown): Pro
       createdAt: new Date(rule.createdAt),
       ...rowFields(rule),
     });
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'policy_rule.created',
       actor: ctx.actor,
@@ -151,7 +151,7 @@ export async function updateRule(
           ? 'policy_rule.enabled'
           : 'policy_rule.disabled'
         : 'policy_rule.updated';
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType,
       actor: ctx.actor,
@@ -173,7 +173,7 @@ export async function deleteRule(ctx: Ctx, id: string): Promise<void> {
     const row = await findRule(ctx, em, id);
     const rule = ruleOf(row);
     em.remove(row);
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'policy_rule.deleted',
       actor: ctx.actor,

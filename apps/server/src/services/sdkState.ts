@@ -13,21 +13,27 @@ import {
 } from '@reins/engine';
 import type { Ctx } from '../core.js';
 import { NotFound } from '../errors.js';
-import { sqlOf } from '../lib/sql.js';
+import {
+  RATE_LIMIT_PREFIX,
+  asEvaluated,
+  connectionOf,
+  dollarQuote,
+  expiredHoldsSql,
+  queryRows,
+  sqlOf,
+  toTotals,
+  type CounterRow,
+} from '@reins/ledger';
 import { requirePermission } from './auth.js';
 import {
   SETTINGS_SELECT,
   parseSettings,
   type SettingsRow,
   type VendorPolicy,
-} from './policyCache.js';
-import { expiredHoldsQuery, toTotals, withoutExpiredHolds, type CounterRow } from './recorder.js';
+} from '../machinery/policyCache.js';
 
 /** At most this many windows are sent (by key); past it the answer says `truncated: true`. */
 export const MAX_STATE_WINDOWS = 10_000;
-
-/** The vendor rate-limit counters' keys start with this (`ratelimit|minute|<start>|<vendor>`). */
-const RATE_LIMIT_PREFIX = 'ratelimit|';
 
 /** A current window counter, as an evaluation sees it now. */
 export interface StateWindow extends WindowTotals {
@@ -96,18 +102,23 @@ const COUNTER_JSON = `jsonb_build_object('key', c.key, 'period', c.period, 'per'
  * window counters (capped, by key), this minute's rate-limit counters, and the expired holds the
  * hot path takes out of the totals (the same query).
  */
-const STATE_SQL = `select s.*,
+function stateSql(orgId: string, now: string): string {
+  const org = dollarQuote(orgId);
+  const at = `${dollarQuote(now)}::timestamptz`;
+  const prefix = dollarQuote(RATE_LIMIT_PREFIX);
+  return `select s.*,
     (select coalesce(jsonb_agg(${COUNTER_JSON} order by c.key), '[]'::jsonb)
        from (select * from window_counter
-              where org_id = s.id and window_start <= ?::timestamptz and window_end > ?::timestamptz
-                and not starts_with(key, '${RATE_LIMIT_PREFIX}')
+              where org_id = s.id and window_start <= ${at} and window_end > ${at}
+                and not starts_with(key, ${prefix})
               order by key limit ${String(MAX_STATE_WINDOWS + 1)}) c) as windows,
     (select coalesce(jsonb_agg(${COUNTER_JSON} order by c.key), '[]'::jsonb)
        from window_counter c
-      where c.org_id = s.id and c.window_start <= ?::timestamptz and c.window_end > ?::timestamptz
-        and starts_with(c.key, '${RATE_LIMIT_PREFIX}')) as rate_limits,
-    (select coalesce(jsonb_agg(h), '[]'::jsonb) from (${expiredHoldsQuery('?', '?')}) h) as holds
-  from (${SETTINGS_SELECT} where id = ?) s`;
+      where c.org_id = s.id and c.window_start <= ${at} and c.window_end > ${at}
+        and starts_with(c.key, ${prefix})) as rate_limits,
+    (select coalesce(jsonb_agg(h), '[]'::jsonb) from (${expiredHoldsSql(orgId, now)}) h) as holds
+  from (${SETTINGS_SELECT} where id = ${org}) s`;
+}
 
 /** Rules changed between the state read and the policy load this many times in a row: give up. */
 const ATTEMPTS = 5;
@@ -118,7 +129,7 @@ export async function sdkState(ctx: Ctx): Promise<SdkState> {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const nowMs = ctx.core.clock();
     const now = new Date(nowMs).toISOString();
-    const [row] = await sql<StateRow>(STATE_SQL, [now, now, now, now, ctx.orgId, now, ctx.orgId]);
+    const [row] = await queryRows<StateRow>(connectionOf(ctx.em), stateSql(ctx.orgId, now));
     if (!row) throw new NotFound('Organization', ctx.orgId);
     const settings = parseSettings(row);
     // The policy of exactly the version just read (cached, or loaded with its version in one
@@ -129,10 +140,8 @@ export async function sdkState(ctx: Ctx): Promise<SdkState> {
     const counters = json(row.windows);
     const truncated = counters.length > MAX_STATE_WINDOWS;
     const shown = truncated ? counters.slice(0, MAX_STATE_WINDOWS) : counters;
-    const totals: Record<string, WindowTotals> = {};
-    for (const c of shown) totals[c.key] = toTotals(c);
-    // As the hot path does: expired, unsettled holds do not count toward limits.
-    withoutExpiredHolds(totals, json(row.holds));
+    // As the hot path sees them: expired, unsettled holds do not count toward limits.
+    const { totals } = asEvaluated(shown, json(row.holds));
 
     return {
       version: settings.policyVersion,

@@ -17,9 +17,18 @@ import {
   NotFound,
   PolicyViolation,
   ValidationError,
+  idempotencyConflict,
   toErrorResponse,
 } from '../errors.js';
-import { newId } from '../lib/ids.js';
+import {
+  claimKey,
+  connectionOf,
+  newId,
+  readTotals,
+  requestHash,
+  sqlOf,
+  type StoredResponse,
+} from '@reins/ledger';
 import {
   DEFAULT_RESERVATION_TTL_SECONDS,
   SNIPPET_CHARS,
@@ -29,30 +38,17 @@ import {
   type TransactionInputBody,
 } from '../schemas/transactions.js';
 import { parseInput } from '../schemas/common.js';
-import { plainSql, sqlOf } from '../lib/sql.js';
 import { requirePermission } from './auth.js';
 import {
   agentBudgetsOf,
   counts,
   evaluationContext,
   decide,
-  expiredHoldsQuery,
   priceRequest,
-  withoutExpiredHolds,
-  toTotals,
-  type CounterRow,
   type StoredEvaluation,
-  type TxOutcome,
-  type TxRequest,
-  type TxResult,
-} from './recorder.js';
-import {
-  idempotencyConflict,
-  idempotencyKeyOf,
-  replay,
-  requestHash,
-  type StoredResponse,
-} from './idempotency.js';
+} from '../recording/evaluation.js';
+import type { TxOutcome, TxRequest, TxResult } from '../recording/types.js';
+import { idempotencyKeyOf, replay } from './idempotency.js';
 
 const SUBMIT_ROUTE = 'POST /api/v1/transactions';
 
@@ -289,17 +285,14 @@ const BULK_ROUTE = 'POST /api/v1/transactions/bulk';
  */
 async function claimBulkKey(ctx: Ctx, key: string, transactions: unknown[]): Promise<void> {
   const hash = requestHash(BULK_ROUTE, { transactions });
-  const sql = plainSql(ctx.core.orm);
-  await sql(
-    `insert into idempotency_record (org_id, key, route, request_hash) values (?, ?, ?, ?)
-     on conflict (org_id, key) do nothing`,
-    [ctx.orgId, key, BULK_ROUTE, hash],
+  const at = new Date(ctx.core.clock()).toISOString();
+  const ours = await claimKey(
+    connectionOf(ctx.em),
+    ctx.orgId,
+    { key, route: BULK_ROUTE, hash },
+    at,
   );
-  const [row] = await sql<{ request_hash: string }>(
-    'select request_hash from idempotency_record where org_id = ? and key = ?',
-    [ctx.orgId, key],
-  );
-  if (row?.request_hash !== hash) throw idempotencyConflict(key);
+  if (!ours) throw idempotencyConflict(key);
 }
 
 /** Names an item's invalid field by its place in the bulk body (`transactions.3.amount`). */
@@ -331,24 +324,12 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
   const unpriced = priceRequest(req, loaded.overrides, nowMs);
   if (unpriced) throw unpriced;
   const refs = requiredWindows(policy, req.input, ectx);
-  const totals: Record<string, WindowTotals> = {};
-  if (refs.length > 0) {
-    const keys = JSON.stringify(refs.map((r) => r.key));
-    const rows = await sql<CounterRow>(
-      `select key, cost_micros, tokens_in, tokens_out, requests from window_counter
-        where org_id = ? and key = any (array(select jsonb_array_elements_text(?::jsonb)))`,
-      [ctx.orgId, keys],
-    );
-    for (const r of rows) totals[r.key] = toTotals(r);
-    // As the hot path does: expired, unsettled holds do not count toward limits.
-    withoutExpiredHolds(
-      totals,
-      await sql<CounterRow>(expiredHoldsQuery('?', '?'), [
-        ctx.orgId,
-        new Date(nowMs).toISOString(),
-      ]),
-    );
-  }
+  const totals = await readTotals(
+    connectionOf(ctx.em),
+    ctx.orgId,
+    refs.map((r) => r.key),
+    new Date(nowMs).toISOString(),
+  );
   const d = decide(loaded, req.input, totals, ectx);
   return {
     result: { ...policyResultOf(d), details: blockDetails(d) },

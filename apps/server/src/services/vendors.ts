@@ -18,7 +18,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import { NotFound, ValidationError } from '../errors.js';
-import { randomBase62 } from '../lib/ids.js';
+import { randomBase62 } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import {
   createPriceOverrideInput,
@@ -130,7 +130,7 @@ export async function updateVendor(
       { enabled: after.enabled, rateLimitRpm: after.rateLimitRpm, updatedAt: now },
     );
     const changed = { ...after, updatedAt: now.toISOString() };
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'vendor.updated',
       actor: ctx.actor,
@@ -277,7 +277,7 @@ export async function createPriceOverride(
       createdAt: now,
     });
     const view = overrideView(row);
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'price_override.created',
       actor: ctx.actor,
@@ -306,7 +306,7 @@ export async function deletePriceOverride(
     if (!row) throw new NotFound('Price override', id);
     const view = overrideView(row);
     em.remove(row);
-    audit(em, {
+    await audit(em, {
       orgId: ctx.orgId,
       eventType: 'price_override.deleted',
       actor: ctx.actor,

@@ -6,7 +6,7 @@ import {
   listAgents,
   updateAgent,
 } from '../../services/agents.js';
-import type { RouteDef, RouteInput } from '../routes.js';
+import type { RouteDef, RouteInput } from '../routeTypes.js';
 
 const agentIdOf = (i: RouteInput): string => i.params.agentId ?? '';
 

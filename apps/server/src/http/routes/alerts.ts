@@ -1,10 +1,6 @@
-import type { RouteDef, RouteInput } from '../routes.js';
+import { id, type RouteDef } from '../routeTypes.js';
 import { listAlertsInput } from '../../schemas/alerts.js';
 import { getAlert, listAlerts, markAlertRead } from '../../services/alerts.js';
-
-// Not routes.ts's `id`: importing a value back from routes.ts would make the two modules' load
-// order matter.
-const id = (i: RouteInput): string => i.params.id ?? '';
 
 /** Policy alerts (`/api/policy-alerts`). */
 export const alertsRoutes: RouteDef[] = [

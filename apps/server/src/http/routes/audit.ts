@@ -1,4 +1,4 @@
-import type { RouteDef } from '../routes.js';
+import type { RouteDef } from '../routeTypes.js';
 import { auditCsvInput, listAuditInput, verifyAuditInput } from '../../schemas/audit.js';
 import { exportAuditCsv, listAuditLog, verifyAuditLog } from '../../services/auditLog.js';
 

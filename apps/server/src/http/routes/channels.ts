@@ -1,4 +1,4 @@
-import type { RouteDef, RouteInput } from '../routes.js';
+import { id, type RouteDef } from '../routeTypes.js';
 import { createChannelInput, updateChannelInput } from '../../schemas/channels.js';
 import {
   createChannel,
@@ -7,10 +7,6 @@ import {
   listChannels,
   updateChannel,
 } from '../../services/channels.js';
-
-// Not routes.ts's `id`: importing a value back from routes.ts would make the two modules' load
-// order matter.
-const id = (i: RouteInput): string => i.params.id ?? '';
 
 /** Notification channels (`/api/notification-channels`). */
 export const channelsRoutes: RouteDef[] = [

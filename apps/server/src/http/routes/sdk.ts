@@ -1,5 +1,5 @@
 import { sdkState } from '../../services/sdkState.js';
-import type { RouteDef } from '../routes.js';
+import type { RouteDef } from '../routeTypes.js';
 
 /** What the SDK's local evaluation mode syncs (`/api/v1/sdk`). */
 export const sdkRoutes: RouteDef[] = [

@@ -12,7 +12,7 @@ import {
   listVendors,
   updateVendor,
 } from '../../services/vendors.js';
-import type { RouteDef, RouteInput } from '../routes.js';
+import type { RouteDef, RouteInput } from '../routeTypes.js';
 
 const vendorOf = (i: RouteInput): string => i.params.vendor ?? '';
 const idOf = (i: RouteInput): string => i.params.id ?? '';

@@ -1,71 +1,7 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Sql } from '@reins/ledger';
 import { describe, expect, it } from 'vitest';
-import {
-  canonicalEvent,
-  canonicalJson,
-  chainHash,
-  GENESIS,
-  type ChainEvent,
-} from './auditChain.js';
-import type { Sql } from '../lib/sql.js';
 import { auditCsvStream, csvField } from './auditLog.js';
-
-const event: ChainEvent = {
-  seq: 1,
-  id: 'evt_1',
-  orgId: 'org_1',
-  eventType: 'transaction.blocked',
-  occurredAt: '2026-05-05T08:14:22.123000Z',
-  actor: 'agent:support-bot',
-  entityType: 'transaction',
-  entityId: 'txn_abc123',
-  metadata: { vendor: 'openai', action: 'block', nested: { z: 1, a: [3, { y: null, b: 'é' }] } },
-};
-
-describe('canonicalJson', () => {
-  it('sorts object keys recursively and keeps array order, without whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [2, 1], c: 'x' } })).toBe(
-      '{"a":{"c":"x","d":[2,1]},"b":1}',
-    );
-  });
-
-  it('does not depend on the order keys were written in', () => {
-    const a = canonicalJson({ x: 1, y: { p: true, q: null } });
-    const b = canonicalJson({ y: { q: null, p: true }, x: 1 });
-    expect(a).toBe(b);
-  });
-
-  it('escapes strings as JSON does', () => {
-    expect(canonicalJson({ s: 'a"b\n\u2028' })).toBe(JSON.stringify({ s: 'a"b\n\u2028' }));
-  });
-});
-
-describe('chainHash', () => {
-  it('is sha256 of the previous hash followed by the canonical event', () => {
-    const canonical = canonicalEvent(event);
-    expect(canonical).toBe(
-      '{"actor":"agent:support-bot","entityId":"txn_abc123","entityType":"transaction",' +
-        '"eventType":"transaction.blocked","id":"evt_1","metadata":{"action":"block",' +
-        '"nested":{"a":[3,{"b":"é","y":null}],"z":1},"vendor":"openai"},' +
-        '"occurredAt":"2026-05-05T08:14:22.123000Z","orgId":"org_1","seq":1}',
-    );
-    const expected = createHash('sha256')
-      .update(GENESIS + canonical, 'utf8')
-      .digest('hex');
-    expect(chainHash(GENESIS, event)).toBe(expected);
-  });
-
-  it('changes with any field, the seq and the previous hash', () => {
-    const base = chainHash(GENESIS, event);
-    expect(chainHash('1'.repeat(64), event)).not.toBe(base);
-    expect(chainHash(GENESIS, { ...event, seq: 2 })).not.toBe(base);
-    expect(chainHash(GENESIS, { ...event, occurredAt: '2026-05-05T08:14:22.123001Z' })).not.toBe(
-      base,
-    );
-    expect(chainHash(GENESIS, { ...event, metadata: { vendor: 'openai' } })).not.toBe(base);
-  });
-});
 
 describe('csvField', () => {
   it('leaves plain values alone', () => {

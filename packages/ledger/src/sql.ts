@@ -1,11 +1,15 @@
 /**
  * Explicit SQL, on the ORM's own connection pool (embedded PGlite has a single connection).
  *
- * `Sql` runs one statement with `?` placeholders (knex); pass arrays and objects as JSON strings
- * (`?::jsonb`): knex would expand an array into a list of placeholders. MikroORM's `execute`
- * pastes escaped values into the SQL text, which for a batch of a few hundred KB of JSON cost
- * more CPU than everything else together; the recorder's batches use `withConnection` and
- * dollar-quoted literals instead, so that a batch is two round trips.
+ * Two ways to run it:
+ * - `Sql` runs one statement with `?` placeholders (knex); pass arrays and objects as JSON strings
+ *   (`?::jsonb`): knex would expand an array into a list of placeholders. For ad-hoc reads.
+ * - `RawConnection.query` runs literal SQL — one or several statements, values written as
+ *   dollar-quoted literals (`dollarQuote`) — on a pooled connection (`withConnection`) or inside an
+ *   EntityManager's transaction (`connectionOf`). MikroORM's `execute` pastes escaped values into
+ *   the SQL text, which for a batch of a few hundred KB of JSON cost more CPU than everything
+ *   else together; the ledger's statements are literal SQL, so that the hot path's batch is two
+ *   round trips and the same statement text serves every caller.
  */
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';
@@ -34,7 +38,7 @@ export function plainSql(orm: Orm): Sql {
   };
 }
 
-/** A pooled driver connection, used with the simple query protocol (several statements). */
+/** A driver connection, used with the simple query protocol (several statements, no params). */
 export interface RawConnection {
   query(text: string): Promise<RawResult | RawResult[]>;
 }
@@ -60,6 +64,30 @@ export async function withConnection<T>(
   } finally {
     await client.releaseConnection(conn);
   }
+}
+
+/**
+ * Literal SQL inside `em`'s transaction (or on its own, autocommitted, when `em` is in none).
+ * The text is sent as is: knex replaces `?` only when bindings are given.
+ */
+export function connectionOf(em: EntityManager): RawConnection {
+  return {
+    async query(text: string) {
+      const q = em.getConnection().getKnex().raw(text);
+      const trx = em.getTransactionContext<Knex.Transaction>();
+      if (trx) void q.transacting(trx);
+      return (await q) as RawResult | RawResult[];
+    },
+  };
+}
+
+/** Runs literal SQL and answers the rows of its last statement. */
+export async function queryRows<T = Record<string, unknown>>(
+  conn: RawConnection,
+  text: string,
+): Promise<T[]> {
+  const all = results(await conn.query(text));
+  return (all[all.length - 1]?.rows ?? []) as T[];
 }
 
 /** The results of a multi-statement simple query, one per statement. */

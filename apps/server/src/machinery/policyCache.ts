@@ -1,5 +1,5 @@
 import { compile, type Period, type Policy, type PriceOverride, type Rule } from '@reins/engine';
-import type { Sql } from '../lib/sql.js';
+import type { Sql } from '@reins/ledger';
 
 /** The organization settings every evaluation needs, read fresh with each batch. */
 export interface OrgSettings {

@@ -22,7 +22,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Orm } from '@reins/db';
-import { dollarQuote, results, sqlOf, withConnection, type Sql } from '../lib/sql.js';
+import { canonicalJson } from './canonicalJson.js';
+import { dollarQuote, results, sqlOf, withConnection, type Sql } from './sql.js';
 
 export const GENESIS = '0'.repeat(64);
 /** Events sealed per transaction (and per UPDATE statement). */
@@ -48,21 +49,6 @@ export interface ChainEvent {
  * e.g. `2026-05-05T08:14:22.123000Z`, so that no edit of it, however small, goes unnoticed.
  */
 export const OCCURRED = `to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-/**
- * JSON with object keys sorted recursively (by UTF-16 code units, `Array.prototype.sort`), no
- * whitespace, arrays in order; strings and numbers as `JSON.stringify` writes them.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === undefined) return 'null';
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const parts = Object.keys(obj)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`);
-  return `{${parts.join(',')}}`;
-}
 
 export function canonicalEvent(e: ChainEvent): string {
   return canonicalJson({

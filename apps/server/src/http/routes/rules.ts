@@ -1,0 +1,156 @@
+import { ruleSchemas } from '@reins/engine';
+import { listDocsRulesInput } from '../../schemas/rules.js';
+import {
+  createRule,
+  deleteRule,
+  getRule,
+  listRules,
+  present,
+  updateRule,
+} from '../../services/rules.js';
+import { dryRunEvaluate } from '../../services/transactions.js';
+import { transactionInput } from '../../schemas/transactions.js';
+import { id, type RouteDef } from '../routeTypes.js';
+
+/** Policy rules in both dialects (SPEC §3): `/api/policy-rules` (docs) and `/api/v1/rules` (typed). */
+export const rulesRoutes: RouteDef[] = [
+  {
+    method: 'POST',
+    url: '/api/policy-rules/evaluate',
+    summary: 'Dry run: the decision a transaction would get now; records nothing',
+    tag: 'Policy rules',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    body: transactionInput,
+    run: (ctx, i) => dryRunEvaluate(ctx, i.body),
+  },
+  {
+    method: 'POST',
+    url: '/api/policy-rules',
+    summary: 'Create a policy rule (docs dialect)',
+    tag: 'Policy rules',
+    permission: 'policies:write',
+    envelope: 'docs',
+    status: 201,
+    body: ruleSchemas.docs,
+    run: async (ctx, i) => {
+      const r = await createRule(ctx, 'docs', i.body);
+      return {
+        id: r.id,
+        name: r.name,
+        priority: r.priority,
+        createdAt: r.createdAt,
+        rule: present(r, 'docs'),
+      };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/policy-rules',
+    summary: 'List policy rules (filters enabled, action, vendor), in evaluation order',
+    tag: 'Policy rules',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    query: listDocsRulesInput,
+    run: async (ctx, i) => {
+      const rules = (await listRules(ctx, i.query)).map((r) => present(r, 'docs'));
+      return { rules, count: rules.length };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/policy-rules/:id',
+    summary: 'Get a policy rule (docs dialect)',
+    tag: 'Policy rules',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    run: async (ctx, i) => ({ rule: present(await getRule(ctx, id(i)), 'docs') }),
+  },
+  {
+    method: 'PUT',
+    url: '/api/policy-rules/:id',
+    summary: 'Partially update a policy rule (docs dialect)',
+    tag: 'Policy rules',
+    permission: 'policies:write',
+    envelope: 'docs',
+    status: 200,
+    run: async (ctx, i) => {
+      const r = await updateRule(ctx, 'docs', id(i), i.body);
+      return { id: r.id, updatedAt: r.updatedAt, rule: present(r, 'docs') };
+    },
+  },
+  {
+    method: 'DELETE',
+    url: '/api/policy-rules/:id',
+    summary: 'Delete a policy rule',
+    tag: 'Policy rules',
+    permission: 'policies:write',
+    envelope: 'docs',
+    status: 200,
+    run: async (ctx, i) => {
+      await deleteRule(ctx, id(i));
+      return { id: id(i), deleted: true };
+    },
+  },
+  // Rules, typed dialect (seed 003)
+  {
+    method: 'GET',
+    url: '/api/v1/rules',
+    summary: 'List rules (typed dialect)',
+    tag: 'Rules (typed)',
+    permission: 'policies:read',
+    envelope: 'plain',
+    status: 200,
+    run: async (ctx) => ({
+      object: 'list',
+      data: (await listRules(ctx, {})).map((r) => present(r, 'typed')),
+    }),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/rules/:id',
+    summary: 'Get a rule (typed dialect)',
+    tag: 'Rules (typed)',
+    permission: 'policies:read',
+    envelope: 'plain',
+    status: 200,
+    run: async (ctx, i) => present(await getRule(ctx, id(i)), 'typed'),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/rules',
+    summary: 'Create a rule (typed dialect)',
+    tag: 'Rules (typed)',
+    permission: 'policies:write',
+    envelope: 'plain',
+    status: 201,
+    body: ruleSchemas.typed,
+    run: async (ctx, i) => present(await createRule(ctx, 'typed', i.body), 'typed'),
+  },
+  {
+    method: 'PUT',
+    url: '/api/v1/rules/:id',
+    summary: 'Partially update a rule (typed dialect)',
+    tag: 'Rules (typed)',
+    permission: 'policies:write',
+    envelope: 'plain',
+    status: 200,
+    run: async (ctx, i) => present(await updateRule(ctx, 'typed', id(i), i.body), 'typed'),
+  },
+  {
+    method: 'DELETE',
+    url: '/api/v1/rules/:id',
+    summary: 'Delete a rule (typed dialect): 204',
+    tag: 'Rules (typed)',
+    permission: 'policies:write',
+    envelope: 'plain',
+    status: 204,
+    run: async (ctx, i) => {
+      await deleteRule(ctx, id(i));
+      return undefined;
+    },
+  },
+];

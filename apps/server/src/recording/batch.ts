@@ -1,0 +1,201 @@
+/**
+ * One batch of one organization's transactions, in ONE database transaction and two round trips:
+ *
+ * 1. lock and read — BEGIN, the organization's settings and policy version, its window counters
+ *    created-and-locked in key order, the expired holds on them, the answers stored under the
+ *    batch's idempotency keys;
+ * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
+ * 3. write — the transactions, the counters' new totals, the audit events, the idempotent answers
+ *    and the alerts in one statement, and COMMIT.
+ *
+ * Because totals are read under the row locks and every writer takes the locks in the same key
+ * order, concurrent batches — in this or any other server process — serialize on the counters
+ * they share, never deadlock, and can never together push a window past a block limit.
+ */
+import type { EvaluationContext } from '@reins/engine';
+import {
+  asEvaluated,
+  dollarQuote,
+  expiredHoldsSql,
+  insertAuditSql,
+  lockCountersSql,
+  lookupAnswersSql,
+  parseAnswers,
+  results,
+  storeAnswersSql,
+  writeCountersSql,
+  type CounterRow,
+  type RawConnection,
+  type StoredAnswer,
+} from '@reins/ledger';
+import {
+  SETTINGS_SELECT,
+  parseSettings,
+  sameSettings,
+  type OrgSettings,
+  type SettingsRow,
+} from '../machinery/policyCache.js';
+import {
+  batchNeeds,
+  planBatch,
+  type AlertRow,
+  type BatchNeeds,
+  type BatchPlan,
+  type BatchPolicy,
+} from './plan.js';
+import type { TxRequest, TxResult } from './types.js';
+
+const q = dollarQuote;
+
+/**
+ * Records `reqs` of `orgId` on `conn` (a pooled connection in no transaction). `onLocked` is
+ * called once the batch holds its counter locks. Answers `stale` — with the settings the database
+ * has now, or null when the organization is gone — when the organization's settings or policy
+ * are not those `org` was loaded with: the batch was rolled back before anything was written.
+ */
+export async function recordBatch(
+  conn: RawConnection,
+  orgId: string,
+  org: BatchPolicy,
+  ctx: EvaluationContext,
+  reqs: TxRequest[],
+  onLocked: () => void = () => undefined,
+): Promise<{ outcomes: TxResult[] } | { stale: OrgSettings | null }> {
+  try {
+    const needs = batchNeeds(org, ctx, reqs);
+    const read = await lockAndRead(
+      conn,
+      orgId,
+      org,
+      needs,
+      new Date(Number(ctx.now)).toISOString(),
+    );
+    if ('stale' in read) return read;
+    // This batch now holds every counter it reads: the next one may ask for them.
+    onLocked();
+    const plan = planBatch({ orgId, org, ctx, reqs, needs, ...read });
+    await write(conn, orgId, plan, new Date(Number(ctx.now)).toISOString());
+    return { outcomes: plan.outcomes };
+  } catch (err) {
+    // The transaction is aborted (or already over, if COMMIT itself failed): end it, keep the
+    // connection clean for the pool, report the original error.
+    await conn.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+type Read = Pick<Parameters<typeof planBatch>[0], 'evaluated' | 'answers'>;
+
+/** Round trip 1: opens the transaction, checks the settings, locks and reads. */
+async function lockAndRead(
+  conn: RawConnection,
+  orgId: string,
+  org: BatchPolicy,
+  needs: BatchNeeds,
+  at: string,
+): Promise<Read | { stale: OrgSettings | null }> {
+  const statements = ['begin', `${SETTINGS_SELECT} where id = ${q(orgId)}`];
+  let countersAt = -1;
+  let holdsAt = -1;
+  let answersAt = -1;
+  if (needs.counters.length > 0) {
+    countersAt = statements.length;
+    statements.push(lockCountersSql(orgId, needs.counters));
+    holdsAt = statements.length;
+    statements.push(expiredHoldsSql(orgId, at));
+  }
+  if (needs.idempotencyKeys.length > 0) {
+    answersAt = statements.length;
+    statements.push(lookupAnswersSql(orgId, needs.idempotencyKeys));
+  }
+  const res = results(await conn.query(`${statements.join(';\n')};`));
+  const settingsRow = res[1]?.rows[0] as SettingsRow | undefined;
+  const now = settingsRow ? parseSettings(settingsRow) : null;
+  if (!now || !sameSettings(now, org)) {
+    await conn.query('rollback');
+    return { stale: now };
+  }
+  const rows = (i: number) => (i >= 0 ? (res[i]?.rows ?? []) : []) as unknown as CounterRow[];
+  return {
+    evaluated: asEvaluated(rows(countersAt), rows(holdsAt)),
+    answers:
+      answersAt >= 0 ? parseAnswers(res[answersAt]?.rows ?? []) : new Map<string, StoredAnswer>(),
+  };
+}
+
+/** Round trip 2: every write of the batch in one statement (data-modifying CTEs), and COMMIT. */
+async function write(conn: RawConnection, orgId: string, plan: BatchPlan, at: string) {
+  if (plan.transactions.length === 0 && plan.counters.length === 0) {
+    await conn.query('commit');
+    return;
+  }
+  const ctes = [
+    `tx as (${insertTransactionsSql(orgId, plan)})`,
+    `counters as (${writeCountersSql(orgId, plan.counters, at)})`,
+    `audit as (${insertAuditSql(plan.audit)})`,
+  ];
+  if (plan.answers.length > 0) ctes.push(`idem as (${storeAnswersSql(orgId, plan.answers, at)})`);
+  if (plan.alerts.length > 0) ctes.push(...alertCtes(orgId, plan.alerts));
+  await conn.query(`with ${ctes.join(',\n')}\n select 1; commit;`);
+}
+
+function insertTransactionsSql(orgId: string, plan: BatchPlan): string {
+  return `insert into transaction_record (id, org_id, vendor, model, agent_id, user_id, user_roles,
+          team_id, project_id, amount_micros, amount_cents, tokens_in, tokens_out, prompt,
+          response, metadata, occurred_at, created_at, action, admitted, rule_id, policy_result,
+          evaluation, counted_windows, price_source, price_version, phase, status,
+          idempotency_key, hold, expires_at)
+       select x.id, ${q(orgId)}, x.vendor, x.model, x.agent_id, x.user_id, x.user_roles,
+          x.team_id, x.project_id, x.amount_micros, x.amount_cents, x.tokens_in, x.tokens_out,
+          x.prompt, x.response, x.metadata, x.occurred_at, x.created_at, x.action, x.admitted,
+          x.rule_id, x.policy_result, x.evaluation, x.counted_windows, x.price_source,
+          x.price_version, x.phase, x.status, x.idempotency_key, x.hold, x.expires_at
+         from jsonb_to_recordset(${q(JSON.stringify(plan.transactions))}::jsonb) as x(id text,
+          vendor text, model text, agent_id text, user_id text, user_roles jsonb, team_id text,
+          project_id text, amount_micros bigint, amount_cents bigint, tokens_in bigint,
+          tokens_out bigint, prompt text, response text, metadata jsonb, occurred_at timestamptz,
+          created_at timestamptz, action text, admitted boolean, rule_id text,
+          policy_result jsonb, evaluation jsonb, counted_windows jsonb, price_source text,
+          price_version text, phase text, status text, idempotency_key text, hold jsonb,
+          expires_at timestamptz)`;
+}
+
+/**
+ * New alerts (one per dedup key: a repeat is dropped by the unique index) and, for `notify`,
+ * one outbox row per enabled channel the rule names — only for alerts this batch created.
+ */
+function alertCtes(orgId: string, alerts: readonly AlertRow[]): string[] {
+  const org = q(orgId);
+  return [
+    `alert_src as (
+       select * from jsonb_to_recordset(${q(JSON.stringify(alerts))}::jsonb) as x(id text,
+          rule_id text, rule_name text, action text, message text, dedup_key text,
+          transaction_id text, agent_id text, group_value text, time_window text,
+          window_start timestamptz, threshold_pct int, limit_value bigint, current_value bigint,
+          unit text, created_at timestamptz, channels jsonb)
+     )`,
+    `alerts as (
+       insert into policy_alert (id, org_id, rule_id, rule_name, action, message, dedup_key,
+          transaction_id, agent_id, group_value, time_window, window_start, threshold_pct,
+          limit_value, current_value, unit, created_at)
+       select s.id, ${org}, s.rule_id, s.rule_name, s.action, s.message, s.dedup_key,
+          s.transaction_id, s.agent_id, s.group_value, s.time_window, s.window_start,
+          s.threshold_pct, s.limit_value, s.current_value, s.unit, s.created_at
+         from alert_src s
+       on conflict (org_id, dedup_key) do nothing
+       returning id
+     )`,
+    `outbox as (
+       insert into notification_outbox (id, org_id, alert_id, channel_id, payload)
+       select 'ntf_' || md5(s.id || '|' || c.id), ${org}, s.id, c.id,
+          jsonb_build_object('alertId', s.id, 'ruleId', s.rule_id, 'ruleName', s.rule_name,
+            'action', s.action, 'message', s.message, 'transactionId', s.transaction_id,
+            'agentId', s.agent_id, 'timeWindow', s.time_window, 'limit', s.limit_value,
+            'current', s.current_value, 'unit', s.unit, 'createdAt', s.created_at)
+         from alerts a
+         join alert_src s on s.id = a.id
+         cross join lateral jsonb_array_elements_text(s.channels) as ch(id)
+         join notification_channel c on c.id = ch.id and c.org_id = ${org} and c.enabled
+     )`,
+  ];
+}

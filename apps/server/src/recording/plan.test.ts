@@ -1,0 +1,293 @@
+/**
+ * The batch planner without a database: the totals a batch locked and the answers stored under
+ * its keys in, decisions and rows out.
+ */
+import { describe, expect, it } from 'vitest';
+import { MICROS_PER_CENT, compile, parseDocsRule, type Rule } from '@reins/engine';
+import { asEvaluated, requestHash, type CounterRow, type StoredAnswer } from '@reins/ledger';
+import { evaluationContext } from './evaluation.js';
+import { batchNeeds, planBatch, type BatchPolicy, type BatchState } from './plan.js';
+import type { TxRequest, TxResult } from './types.js';
+
+const NOW = Date.parse('2026-05-05T10:00:00Z');
+const DAY_KEY = 'daily|org|2026-05-05T00:00:00.000Z|*';
+
+function rule(body: Record<string, unknown>, id: string): Rule {
+  const r = parseDocsRule(body, { id, createdAt: '2026-05-01T00:00:00Z' });
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.value;
+}
+
+function policy(rules: Rule[], extra: Partial<BatchPolicy> = {}): BatchPolicy {
+  return {
+    id: 'org_1',
+    timeZone: 'UTC',
+    defaultAction: 'pass',
+    budgets: {},
+    policyVersion: 3,
+    version: 3,
+    policy: compile(rules),
+    agentBudgets: {},
+    vendors: {},
+    overrides: [],
+    ...extra,
+  };
+}
+
+const dailyCap = (cents: number, action = 'block') =>
+  rule(
+    {
+      name: 'Daily cap',
+      conditions: { timeWindow: 'daily' },
+      action,
+      actionConfig: { limitCents: cents, per: 'org', message: 'Daily cap reached' },
+    },
+    'rule_cap',
+  );
+
+let seq = 0;
+function tx(cents: number, over: Partial<TxRequest> = {}): TxRequest {
+  const amountMicros = cents * MICROS_PER_CENT;
+  const id = `txn_${String(++seq)}`;
+  return {
+    orgId: 'org_1',
+    phase: 'final',
+    ttlMs: 600_000,
+    priceFromTokens: false,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    idempotency: null,
+    input: { vendor: 'openai', model: 'gpt-4o', agentId: 'bot', amountMicros },
+    record: {
+      id,
+      vendor: 'openai',
+      model: 'gpt-4o',
+      agentId: 'bot',
+      userId: null,
+      userRoles: [],
+      teamId: null,
+      projectId: null,
+      amountMicros,
+      amountCents: cents,
+      tokensIn: 0,
+      tokensOut: 0,
+      prompt: null,
+      response: null,
+      metadata: {},
+      occurredAt: new Date(NOW).toISOString(),
+      priceSource: 'caller',
+      priceVersion: null,
+    },
+    ...over,
+  };
+}
+
+const row = (key: string, cents: number, requests: number): CounterRow => ({
+  key,
+  cost_micros: String(cents * MICROS_PER_CENT),
+  tokens_in: '0',
+  tokens_out: '0',
+  requests: String(requests),
+});
+
+function plan(
+  org: BatchPolicy,
+  reqs: TxRequest[],
+  read: { counters?: CounterRow[]; holds?: CounterRow[]; answers?: Map<string, StoredAnswer> } = {},
+) {
+  const ctx = evaluationContext(org, NOW, false);
+  const needs = batchNeeds(org, ctx, reqs);
+  const state: BatchState = {
+    orgId: 'org_1',
+    org,
+    ctx,
+    reqs,
+    needs,
+    evaluated: asEvaluated(read.counters ?? [], read.holds ?? []),
+    answers: read.answers ?? new Map(),
+  };
+  return { needs, plan: planBatch(state) };
+}
+
+const admitted = (r: TxResult) => (r.kind === 'recorded' ? r.outcome.decision.admitted : r.kind);
+
+describe('planBatch', () => {
+  it('decides in arrival order: the transaction that crosses the cap and every later one are blocked', () => {
+    const { needs, plan: p } = plan(policy([dailyCap(100)]), [tx(40), tx(40), tx(40), tx(5)], {
+      counters: [row(DAY_KEY, 15, 1)],
+    });
+    expect(needs.counters.map((c) => c.key)).toEqual([DAY_KEY]);
+    expect(p.outcomes.map(admitted)).toEqual([true, true, false, true]);
+    expect(p.transactions.map((t) => t.status)).toEqual([
+      'recorded',
+      'recorded',
+      'blocked',
+      'recorded',
+    ]);
+    // 15¢ before, then 40 + 40 + 5 admitted (exactly $1 is not over it); the blocked one counts
+    // nowhere.
+    expect(p.counters).toEqual([
+      {
+        key: DAY_KEY,
+        totals: { costMicros: 100 * MICROS_PER_CENT, tokensIn: 0, tokensOut: 0, requests: 4 },
+      },
+    ]);
+    expect(p.transactions.map((t) => t.counted_windows)).toEqual([
+      [DAY_KEY],
+      [DAY_KEY],
+      [],
+      [DAY_KEY],
+    ]);
+    expect(p.audit.map((a) => [a.event_type, a.entity_id, a.org_id])).toEqual(
+      p.transactions.map((t) => [
+        t.status === 'blocked' ? 'transaction.blocked' : 'transaction.recorded',
+        t.id,
+        'org_1',
+      ]),
+    );
+    // What each one saw is stored for its trace: the totals before it.
+    expect(
+      p.transactions.map(
+        (t) => (t.evaluation as { windows: Record<string, number[]> }).windows[DAY_KEY]?.[0],
+      ),
+    ).toEqual([15, 55, 95, 95].map((c) => c * MICROS_PER_CENT));
+  });
+
+  it('evaluates without expired holds but writes them back into the counter', () => {
+    // 90¢ in the counter, 60¢ of it an expired hold: the evaluation sees 30¢.
+    const { plan: p } = plan(policy([dailyCap(100)]), [tx(50)], {
+      counters: [row(DAY_KEY, 90, 3)],
+      holds: [row(DAY_KEY, 60, 1)],
+    });
+    expect(p.outcomes.map(admitted)).toEqual([true]);
+    expect(p.counters[0]?.totals).toEqual({
+      costMicros: 140 * MICROS_PER_CENT,
+      tokensIn: 0,
+      tokensOut: 0,
+      requests: 4,
+    });
+  });
+
+  it('writes nothing to counters for a batch whose transactions count nowhere', () => {
+    const { plan: p } = plan(policy([dailyCap(10)]), [tx(50)]);
+    expect(p.outcomes.map(admitted)).toEqual([false]);
+    expect(p.counters).toEqual([]);
+    expect(p.transactions).toHaveLength(1);
+  });
+
+  it('counts an observed call the policy would block, and records what the policy decided', () => {
+    const { plan: p } = plan(policy([dailyCap(10)]), [tx(50, { phase: 'observed' })]);
+    expect(p.transactions[0]).toMatchObject({
+      status: 'recorded',
+      action: 'block',
+      admitted: false,
+      phase: 'observed',
+    });
+    expect(p.audit[0]?.event_type).toBe('transaction.observed');
+    expect(p.counters[0]?.totals.costMicros).toBe(50 * MICROS_PER_CENT);
+  });
+
+  it('holds a reservation until it expires', () => {
+    const { plan: p } = plan(policy([dailyCap(100)]), [tx(30, { phase: 'reserve' })]);
+    expect(p.transactions[0]).toMatchObject({
+      status: 'reserved',
+      hold: { amountMicros: 30 * MICROS_PER_CENT, tokensIn: 0, tokensOut: 0 },
+      expires_at: new Date(NOW + 600_000).toISOString(),
+    });
+    expect(p.audit[0]?.event_type).toBe('transaction.reserved');
+  });
+
+  it("refuses calls past the vendor's per-minute limit without recording them", () => {
+    const org = policy([], { vendors: { openai: { enabled: true, rateLimitRpm: 2 } } });
+    const { needs, plan: p } = plan(org, [tx(1), tx(1), tx(1), tx(1, { phase: 'observed' })]);
+    const minute = needs.counters[0]?.key;
+    expect(minute).toBe('ratelimit|minute|2026-05-05T10:00:00.000Z|openai');
+    expect(p.outcomes.map((o) => (o.kind === 'refused' ? o.error.code : o.kind))).toEqual([
+      'recorded',
+      'recorded',
+      'RATE_LIMITED',
+      // an observed call already happened: counted, never refused
+      'recorded',
+    ]);
+    expect(p.transactions).toHaveLength(3);
+    expect(p.counters).toEqual([
+      { key: minute, totals: { costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 3 } },
+    ]);
+  });
+
+  it('replays a key answered earlier in the batch or before, and refuses a reused or unanswered key', () => {
+    const route = 'POST /api/v1/transactions';
+    const keyed = (key: string, body: unknown) =>
+      tx(10, {
+        idempotency: {
+          key,
+          route,
+          hash: requestHash(route, body),
+          respond: (o) => ({ status: 202, body: JSON.stringify({ id: o.id }) }),
+        },
+      });
+    const answers = new Map<string, StoredAnswer>([
+      [
+        'stored',
+        { hash: requestHash(route, { a: 1 }), response: { status: 202, body: '{"id":"x"}' } },
+      ],
+      ['claimed', { hash: requestHash(route, { a: 1 }), response: null }],
+    ]);
+    const first = keyed('new', { a: 1 });
+    const { plan: p } = plan(
+      policy([]),
+      [
+        first,
+        keyed('new', { a: 1 }),
+        keyed('new', { a: 2 }),
+        keyed('stored', { a: 1 }),
+        keyed('stored', { a: 9 }),
+        keyed('claimed', { a: 1 }),
+      ],
+      { answers },
+    );
+    expect(
+      p.outcomes.map((o) =>
+        o.kind === 'refused' ? o.error.code : o.kind === 'replay' ? o.response.body : o.kind,
+      ),
+    ).toEqual([
+      'recorded',
+      JSON.stringify({ id: first.record.id }),
+      'IDEMPOTENCY_CONFLICT',
+      '{"id":"x"}',
+      'IDEMPOTENCY_CONFLICT',
+      'IDEMPOTENCY_IN_PROGRESS',
+    ]);
+    expect(p.transactions.map((t) => t.id)).toEqual([first.record.id]);
+    expect(p.answers).toEqual([
+      {
+        key: 'new',
+        route,
+        hash: requestHash(route, { a: 1 }),
+        response: { status: 202, body: JSON.stringify({ id: first.record.id }) },
+      },
+    ]);
+  });
+
+  it('costs a transaction from its tokens, and refuses one whose model has no price', () => {
+    const priced = tx(0, { priceFromTokens: true });
+    priced.input.tokensIn = 1_000_000;
+    const unknown = tx(0, { priceFromTokens: true });
+    unknown.input.model = 'no-such-model';
+    const { plan: p } = plan(policy([]), [priced, unknown]);
+    expect(p.outcomes[0]?.kind).toBe('recorded');
+    expect(p.transactions[0]?.amount_micros).toBeGreaterThan(0);
+    expect(p.transactions[0]?.price_source).not.toBe('caller');
+    expect(p.outcomes[1]).toMatchObject({ kind: 'refused', error: { code: 'VALIDATION_ERROR' } });
+  });
+
+  it('raises one alert per rule, window and group for warnings, deduplicated within the batch by its key', () => {
+    const { plan: p } = plan(policy([dailyCap(10, 'warn')]), [tx(20), tx(20)]);
+    expect(p.outcomes.map(admitted)).toEqual([true, true]);
+    expect(p.alerts.map((a) => a.dedup_key)).toEqual([
+      'rule_cap|daily|2026-05-05T00:00:00.000Z|org:*|100',
+      'rule_cap|daily|2026-05-05T00:00:00.000Z|org:*|100',
+    ]);
+    expect(p.alerts[0]).toMatchObject({ limit_value: 10, current_value: 20, unit: 'cents' });
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * The idempotency store: a request named by a key (an `Idempotency-Key` header, or the docs'
+ * `metadata.requestId`) has its first answer stored in the same database transaction as the
+ * change it made; a replay finds that answer. What the key promises is its route with its body:
+ * the same key with another body is a conflict. One table, one set of statements, used by the hot
+ * path's batches, reservations and bulk uploads alike.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonicalJson.js';
+import { dollarQuote, queryRows, type RawConnection } from './sql.js';
+
+/** A stored answer: the HTTP status and the exact JSON body that was sent. */
+export interface StoredResponse {
+  status: number;
+  body: string;
+}
+
+/** What the store holds for a key: the request's hash, and its answer once there is one. */
+export interface StoredAnswer {
+  hash: string;
+  /** Null while the key is claimed but not answered (a bulk upload's key; one in flight). */
+  response: StoredResponse | null;
+}
+
+/** A key's request: the route with its body. */
+export function requestHash(route: string, body: unknown): string {
+  return createHash('sha256').update(route).update('\n').update(canonicalJson(body)).digest('hex');
+}
+
+/** What a request finds under its key. */
+export type Prior =
+  | { kind: 'none' }
+  /** The key was used with another route or body. */
+  | { kind: 'conflict' }
+  /** Claimed by the same request, not answered yet. */
+  | { kind: 'in-progress' }
+  | { kind: 'replay'; response: StoredResponse };
+
+export function judge(stored: StoredAnswer | undefined, hash: string): Prior {
+  if (!stored) return { kind: 'none' };
+  if (stored.hash !== hash) return { kind: 'conflict' };
+  return stored.response === null
+    ? { kind: 'in-progress' }
+    : { kind: 'replay', response: stored.response };
+}
+
+interface AnswerRow {
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response_body: string | null;
+}
+
+/**
+ * The stored answers of `keys` (one statement). `= any (array(…))`, not `in (select …)`: the
+ * semi-join form scanned every key of the organization.
+ */
+export function lookupAnswersSql(orgId: string, keys: readonly string[]): string {
+  return `select key, request_hash, status_code, response_body from idempotency_record
+      where org_id = ${dollarQuote(orgId)}
+        and key = any (array(select jsonb_array_elements_text(${dollarQuote(JSON.stringify(keys))}::jsonb)))`;
+}
+
+/** Rows of `lookupAnswersSql`, by key. */
+export function parseAnswers(rows: readonly Record<string, unknown>[]): Map<string, StoredAnswer> {
+  const out = new Map<string, StoredAnswer>();
+  for (const r of rows as unknown as AnswerRow[]) {
+    out.set(r.key, {
+      hash: r.request_hash,
+      response:
+        r.status_code === null || r.response_body === null
+          ? null
+          : { status: r.status_code, body: r.response_body },
+    });
+  }
+  return out;
+}
+
+export async function lookupAnswers(
+  conn: RawConnection,
+  orgId: string,
+  keys: readonly string[],
+): Promise<Map<string, StoredAnswer>> {
+  if (keys.length === 0) return new Map();
+  return parseAnswers(await queryRows(conn, lookupAnswersSql(orgId, keys)));
+}
+
+/** An answer to store: `response` null claims the key without answering it. */
+export interface NewAnswer {
+  key: string;
+  route: string;
+  hash: string;
+  response: StoredResponse | null;
+}
+
+/**
+ * One statement storing `answers` of `orgId` at `at` (usable as the body of a CTE). A key stored
+ * meanwhile by another process is a unique violation: the caller's transaction fails and its retry
+ * finds that answer — unless `claim`, which leaves the row that is there.
+ */
+export function storeAnswersSql(
+  orgId: string,
+  answers: readonly NewAnswer[],
+  at: string,
+  claim = false,
+): string {
+  const rows = answers.map((a) => ({
+    key: a.key,
+    route: a.route,
+    request_hash: a.hash,
+    status_code: a.response?.status ?? null,
+    response_body: a.response?.body ?? null,
+  }));
+  return `insert into idempotency_record (org_id, key, route, request_hash, status_code,
+          response_body, created_at, completed_at)
+       select ${dollarQuote(orgId)}, x.key, x.route, x.request_hash, x.status_code, x.response_body,
+          ${dollarQuote(at)}::timestamptz,
+          case when x.status_code is null then null else ${dollarQuote(at)}::timestamptz end
+         from jsonb_to_recordset(${dollarQuote(JSON.stringify(rows))}::jsonb) as x(key text,
+          route text, request_hash text, status_code int, response_body text)${
+            claim ? '\n       on conflict (org_id, key) do nothing' : ''
+          }`;
+}
+
+export async function storeAnswers(
+  conn: RawConnection,
+  orgId: string,
+  answers: readonly NewAnswer[],
+  at: string,
+): Promise<void> {
+  if (answers.length > 0) await conn.query(storeAnswersSql(orgId, answers, at));
+}
+
+/**
+ * Claims `key` for a request that answers it elsewhere (a bulk upload: its items are keyed
+ * `<key>#<i>` and hold their own answers). True when the key is this request's (claimed now, or
+ * before by the same route and body), false when another request has it.
+ */
+export async function claimKey(
+  conn: RawConnection,
+  orgId: string,
+  answer: Omit<NewAnswer, 'response'>,
+  at: string,
+): Promise<boolean> {
+  const rows = await queryRows(
+    conn,
+    `${storeAnswersSql(orgId, [{ ...answer, response: null }], at, true)};
+     ${lookupAnswersSql(orgId, [answer.key])}`,
+  );
+  return parseAnswers(rows).get(answer.key)?.hash === answer.hash;
+}
