@@ -3,7 +3,8 @@
  * total never exceeds the cap, and the counters equal the sum of what was admitted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, testServerUrl, type TestDatabase } from '@reins/db';
+import { createTestDatabase, initOrm, testServerUrl, type Orm, type TestDatabase } from '@reins/db';
+import { countersAndLedger } from './counts.js';
 import { ADMIN_KEY, request } from './harness.js';
 import { spawnServer, type ServerProcess } from './processes.js';
 
@@ -14,6 +15,7 @@ describe.skipIf(!realPostgres)('two server processes, one PostgreSQL', () => {
   let db: TestDatabase;
   let a: ServerProcess;
   let b: ServerProcess;
+  let orm: Orm;
 
   beforeAll(async () => {
     db = await createTestDatabase('concurrency');
@@ -25,9 +27,11 @@ describe.skipIf(!realPostgres)('two server processes, one PostgreSQL', () => {
       REINS_DB_POOL: '4',
     };
     [a, b] = await Promise.all([spawnServer(env), spawnServer(env)]);
+    orm = await initOrm(db.url, { maxConnections: 2 });
   }, 300_000);
 
   afterAll(async () => {
+    await orm.close();
     await Promise.all([a.stop(), b.stop()]);
     await db.drop();
   }, 300_000);
@@ -133,5 +137,69 @@ describe.skipIf(!realPostgres)('two server processes, one PostgreSQL', () => {
     );
     expect(results.filter((r) => r.status === 202)).toHaveLength(30);
     expect(results.filter((r) => r.status === 403)).toHaveLength(70);
+  });
+
+  it('keeps every counter equal to the ledger while rules come and go under a stream of transactions', async () => {
+    const [org] = (
+      await orm.em
+        .fork()
+        .getConnection()
+        .execute<{ id: string }[]>('select id from organization order by created_at limit 1')
+    ).map((r) => r.id);
+    const orgId = org ?? '';
+    let streaming = true;
+    let sent = 0;
+    // Four clients, two per process, sending small transactions as fast as they are answered.
+    const stream = Array.from({ length: 4 }, async (_, c) => {
+      for (let i = 0; streaming; i++) {
+        const res = await post(c % 2 === 0 ? a : b, '/api/v1/transactions', {
+          amount: 1 + (i % 7),
+          vendor: i % 3 === 0 ? 'anthropic' : 'openai',
+          agentId: `stream-${String(c)}`,
+          userId: `user-${String(i % 5)}`,
+          tokensIn: 10,
+          tokensOut: 3,
+          ...(i % 4 === 0 ? { phase: 'reserve' } : {}),
+        });
+        expect(res.status).toBe(202);
+        sent += 1;
+      }
+    });
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const rule = (server: ServerProcess, per: string, period: string) =>
+      post(server, '/api/policy-rules', {
+        name: `Large ${period} cap per ${per}`,
+        conditions: { agentIds: ['stream-*'], timeWindow: period },
+        action: 'block',
+        actionConfig: { limitCents: 10_000_000, per },
+      });
+    await pause(300);
+    const r1 = await rule(a, 'agent', 'daily');
+    await pause(200);
+    const r2 = await rule(b, 'user', 'hourly');
+    await pause(200);
+    const r3 = await rule(a, 'vendor', 'monthly');
+    expect([r1.status, r2.status, r3.status]).toEqual([201, 201, 201]);
+    await pause(200);
+    const off = await request(b.url, 'PUT', `/api/policy-rules/${String(r1.body.id)}`, {
+      enabled: false,
+    });
+    await pause(200);
+    const on = await request(a.url, 'PUT', `/api/policy-rules/${String(r1.body.id)}`, {
+      enabled: true,
+    });
+    expect([off.status, on.status]).toEqual([200, 200]);
+    await pause(300);
+    streaming = false;
+    await Promise.all(stream);
+    expect(sent).toBeGreaterThan(50);
+
+    const rows = await countersAndLedger(async (q, p = []) => {
+      const res: unknown = await orm.em.fork().getConnection().execute(q, p, 'all');
+      return res as never[];
+    }, orgId);
+    const families = new Set(rows.map((r) => r.key.split('|').slice(0, 2).join('|')));
+    for (const f of ['daily|agent', 'hourly|user', 'monthly|vendor']) expect(families).toContain(f);
+    for (const r of rows) expect({ key: r.key, ...r.counter }).toEqual({ key: r.key, ...r.ledger });
   });
 });

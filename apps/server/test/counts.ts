@@ -37,3 +37,67 @@ export async function windowCounters(
     rows.map((r) => [r.key, { costMicros: Number(r.cost_micros), requests: Number(r.requests) }]),
   );
 }
+
+export interface CounterTotals {
+  costMicros: number;
+  tokensIn: number;
+  tokensOut: number;
+  requests: number;
+}
+
+/**
+ * Every window counter of `orgId` (vendor rate-limit counters apart) beside what the ledger says
+ * it must hold: the counted transactions recorded in its window by its group — admitted and
+ * observed ones at their amount, open reservations at their hold, released ones not at all.
+ */
+export async function countersAndLedger(
+  sql: TestServer['sql'],
+  orgId: string,
+): Promise<{ key: string; counter: CounterTotals; ledger: CounterTotals }[]> {
+  const rows = await sql<Record<string, string>>(
+    `select c.key, c.cost_micros, c.tokens_in, c.tokens_out, c.requests,
+            coalesce(l.cost_micros, 0) as l_cost, coalesce(l.tokens_in, 0) as l_in,
+            coalesce(l.tokens_out, 0) as l_out, coalesce(l.requests, 0) as l_requests
+       from window_counter c
+       left join lateral (
+         select sum(case when t.status = 'reserved' then (t.hold->>'amountMicros')::bigint
+                         else t.amount_micros end) as cost_micros,
+                sum(case when t.status = 'reserved' then (t.hold->>'tokensIn')::bigint
+                         else t.tokens_in end) as tokens_in,
+                sum(case when t.status = 'reserved' then (t.hold->>'tokensOut')::bigint
+                         else t.tokens_out end) as tokens_out,
+                count(*) as requests
+           from transaction_record t
+          where t.org_id = c.org_id and t.created_at >= c.window_start
+            and t.created_at < c.window_end
+            and t.status in ('recorded', 'settled', 'reserved')
+            and case c.per
+                  when 'org' then true
+                  when 'agent' then t.agent_id = c.group_value
+                  when 'user' then coalesce(nullif(t.user_id, ''), '(none)') = c.group_value
+                  when 'team' then coalesce(nullif(t.team_id, ''), '(none)') = c.group_value
+                  when 'project' then coalesce(nullif(t.project_id, ''), '(none)') = c.group_value
+                  when 'vendor' then lower(t.vendor) = c.group_value
+                  when 'model' then coalesce(lower(nullif(t.model, '')), '(none)') = c.group_value
+                end
+       ) l on true
+      where c.org_id = ? and not starts_with(c.key, 'ratelimit|')
+      order by c.key`,
+    [orgId],
+  );
+  return rows.map((r) => ({
+    key: r.key ?? '',
+    counter: {
+      costMicros: Number(r.cost_micros),
+      tokensIn: Number(r.tokens_in),
+      tokensOut: Number(r.tokens_out),
+      requests: Number(r.requests),
+    },
+    ledger: {
+      costMicros: Number(r.l_cost),
+      tokensIn: Number(r.l_in),
+      tokensOut: Number(r.l_out),
+      requests: Number(r.l_requests),
+    },
+  }));
+}

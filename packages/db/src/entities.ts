@@ -160,6 +160,13 @@ export const TransactionRecord = defineEntity({
         'create index "transaction_record_org_user_occurred_index" on "transaction_record" ("org_id", "user_id", "occurred_at" desc)',
     },
     {
+      // Windows count a transaction by when it was recorded: a policy change that needs a new
+      // family of counters builds them from the window's transactions (ledger's seed.ts).
+      name: 'transaction_record_org_created_index',
+      expression:
+        'create index "transaction_record_org_created_index" on "transaction_record" ("org_id", "created_at")',
+    },
+    {
       name: 'transaction_record_org_idempotency_key_unique',
       expression:
         'create unique index "transaction_record_org_idempotency_key_unique" on "transaction_record" ("org_id", "idempotency_key") where "idempotency_key" is not null',

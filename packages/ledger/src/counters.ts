@@ -198,25 +198,50 @@ export function writeCountersSql(
  * Adds `delta` to the existing counters among `keys`, locked in key order first (one round trip,
  * inside the caller's transaction). Keys without a counter are left alone.
  */
-export async function adjustCounters(
+export function adjustCounters(
   conn: RawConnection,
   orgId: string,
   keys: readonly string[],
   delta: WindowTotals,
 ): Promise<void> {
-  if (keys.length === 0) return;
-  const list = `array(select jsonb_array_elements_text(${lit(JSON.stringify(keys))}::jsonb))`;
+  return adjustCountersBy(
+    conn,
+    orgId,
+    keys.map((key) => ({ key, totals: delta })),
+  );
+}
+
+/** Adds each delta to its counter (`CounterWrite.totals` as a difference), as `adjustCounters`. */
+export async function adjustCountersBy(
+  conn: RawConnection,
+  orgId: string,
+  deltas: readonly CounterWrite[],
+): Promise<void> {
+  if (deltas.length === 0) return;
+  const rows = JSON.stringify(
+    deltas.map((d) => ({
+      key: d.key,
+      cost_micros: d.totals.costMicros,
+      tokens_in: d.totals.tokensIn,
+      tokens_out: d.totals.tokensOut,
+      requests: d.totals.requests,
+    })),
+  );
+  const x = `jsonb_to_recordset(${lit(rows)}::jsonb) as x(key text, cost_micros bigint,
+          tokens_in bigint, tokens_out bigint, requests bigint)`;
   await queryRows(
     conn,
-    `select key from window_counter
-      where org_id = ${lit(orgId)} and key = any (${list})
-      order by key for update;
-     update window_counter
-        set cost_micros = cost_micros + ${String(delta.costMicros)},
-            tokens_in = tokens_in + ${String(delta.tokensIn)},
-            tokens_out = tokens_out + ${String(delta.tokensOut)},
-            requests = requests + ${String(delta.requests)}, updated_at = now()
-      where org_id = ${lit(orgId)} and key = any (${list})`,
+    `select c.key from window_counter c
+      where c.org_id = ${lit(orgId)} and c.key in (select x.key from ${x})
+      order by c.key for update;
+     update window_counter c
+        set cost_micros = c.cost_micros + x.cost_micros, tokens_in = c.tokens_in + x.tokens_in,
+            tokens_out = c.tokens_out + x.tokens_out, requests = c.requests + x.requests,
+            updated_at = now()
+       from (select key, sum(cost_micros) as cost_micros, sum(tokens_in) as tokens_in,
+                    sum(tokens_out) as tokens_out, sum(requests) as requests
+               from ${x} group by key) x
+      where c.org_id = ${lit(orgId)} and c.key = x.key`,
   );
 }
 

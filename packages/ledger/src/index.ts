@@ -12,3 +12,5 @@ export * from './counters.js';
 export * from './idempotency.js';
 export * from './audit.js';
 export * from './auditChain.js';
+export * from './seed.js';
+export * from './holds.js';

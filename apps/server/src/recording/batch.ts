@@ -1,9 +1,9 @@
 /**
  * One batch of one organization's transactions, in ONE database transaction and two round trips:
  *
- * 1. lock and read — BEGIN, the organization's settings and policy version, its window counters
- *    created-and-locked in key order, the expired holds on them, the answers stored under the
- *    batch's idempotency keys;
+ * 1. lock and read — BEGIN, the organization's policy lock (shared: see the ledger's seed.ts), its
+ *    settings and policy version, its window counters created-and-locked in key order, the
+ *    expired holds on them, the answers stored under the batch's idempotency keys;
  * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
  * 3. write — the transactions, the counters' new totals, the audit events, the idempotent answers
  *    and the alerts in one statement, and COMMIT.
@@ -21,6 +21,7 @@ import {
   lockCountersSql,
   lookupAnswersSql,
   parseAnswers,
+  policyLockSharedSql,
   results,
   storeAnswersSql,
   writeCountersSql,
@@ -94,7 +95,14 @@ async function lockAndRead(
   needs: BatchNeeds,
   at: string,
 ): Promise<Read | { stale: OrgSettings | null }> {
-  const statements = ['begin', `${SETTINGS_SELECT} where id = ${q(orgId)}`];
+  // The policy lock, shared: a policy change waits for this batch, and this batch for a change
+  // in progress, so the settings read next are the policy everything in the batch is counted by.
+  const statements = [
+    'begin',
+    policyLockSharedSql(orgId),
+    `${SETTINGS_SELECT} where id = ${q(orgId)}`,
+  ];
+  const settingsAt = 2;
   let countersAt = -1;
   let holdsAt = -1;
   let answersAt = -1;
@@ -109,7 +117,7 @@ async function lockAndRead(
     statements.push(lookupAnswersSql(orgId, needs.idempotencyKeys));
   }
   const res = results(await conn.query(`${statements.join(';\n')};`));
-  const settingsRow = res[1]?.rows[0] as SettingsRow | undefined;
+  const settingsRow = res[settingsAt]?.rows[0] as SettingsRow | undefined;
   const now = settingsRow ? parseSettings(settingsRow) : null;
   if (!now || !sameSettings(now, org)) {
     await conn.query('rollback');

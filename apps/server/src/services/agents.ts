@@ -14,7 +14,7 @@ import { parseInput } from '../schemas/common.js';
 import { createAgentInput, listAgentsInput, updateAgentInput } from '../schemas/agents.js';
 import { audit } from './audit.js';
 import { requirePermission } from './auth.js';
-import { bumpPolicyVersion } from './policyVersion.js';
+import { beginPolicyChange } from './policyChange.js';
 
 export interface AgentView {
   agentId: string;
@@ -67,6 +67,7 @@ export async function createAgent(
   const now = new Date(ctx.core.clock());
   try {
     const agent = await ctx.em.transactional(async (em) => {
+      const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
       if (await em.findOne(Agent, { orgId: ctx.orgId, agentId: input.agentId })) {
         throw alreadyExists(input.agentId);
       }
@@ -97,8 +98,7 @@ export async function createAgent(
           metadata: view.metadata,
         },
       });
-      await em.flush();
-      await bumpPolicyVersion(em, ctx.orgId);
+      await change.commit();
       return view;
     });
     return { agentId: agent.agentId, createdAt: agent.createdAt, agent };
@@ -148,6 +148,7 @@ export async function updateAgent(
   }
   const now = new Date(ctx.core.clock());
   const agent = await ctx.em.transactional(async (em) => {
+    const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
     // Locked: two concurrent partial updates must not each overwrite the other's fields.
     const row = await findAgent(em, ctx.orgId, agentId, true);
     const before = agentView(row);
@@ -181,8 +182,7 @@ export async function updateAgent(
       occurredAt: now,
       metadata: { changed },
     });
-    await em.flush();
-    await bumpPolicyVersion(em, ctx.orgId);
+    await change.commit();
     return { ...before, ...changes, updatedAt: now.toISOString() };
   });
   return { agentId, updatedAt: agent.updatedAt, agent };
@@ -195,6 +195,7 @@ export async function deleteAgent(
   requirePermission(ctx, 'agents:write');
   const now = new Date(ctx.core.clock());
   await ctx.em.transactional(async (em) => {
+    const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
     const row = await findAgent(em, ctx.orgId, agentId, true);
     const { agentId: _id, ...was } = agentView(row);
     em.remove(row);
@@ -208,8 +209,7 @@ export async function deleteAgent(
       // What was deleted, so that the log alone can tell what budget stopped applying.
       metadata: was,
     });
-    await em.flush();
-    await bumpPolicyVersion(em, ctx.orgId);
+    await change.commit();
   });
   return { agentId, deleted: true };
 }

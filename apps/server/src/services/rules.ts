@@ -23,7 +23,7 @@ import { parseInput } from '../schemas/common.js';
 import { listDocsRulesInput } from '../schemas/rules.js';
 import { audit } from './audit.js';
 import { assertChannelsExist } from './channels.js';
-import { bumpPolicyVersion } from './policyVersion.js';
+import { beginPolicyChange } from './policyChange.js';
 import { requirePermission } from './auth.js';
 
 export type Dialect = 'docs' | 'typed';
@@ -62,6 +62,7 @@ export async function createRule(ctx: Ctx, dialect: Dialect, body: unknown): Pro
   // An org-scoped rule names its organization (shown, never compared: SPEC §3).
   if (rule.scope === 'org' && rule.scopeId === null) rule.scopeId = ctx.orgId;
   await ctx.em.transactional(async (em) => {
+    const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
     await assertChannelsExist(em, ctx.orgId, rule.actionConfig.channels, CHANNELS_FIELD[dialect]);
     em.create(PolicyRule, {
       id: rule.id,
@@ -78,8 +79,7 @@ export async function createRule(ctx: Ctx, dialect: Dialect, body: unknown): Pro
       occurredAt: new Date(now),
       metadata: { ruleName: rule.name, action: rule.action, enabled: rule.enabled, dialect },
     });
-    await em.flush();
-    await bumpPolicyVersion(em, ctx.orgId);
+    await change.commit();
   });
   return rule;
 }
@@ -136,6 +136,7 @@ export async function updateRule(
   }
   const now = new Date(ctx.core.clock()).toISOString();
   return ctx.em.transactional(async (em) => {
+    const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
     // Locked: two concurrent partial updates must not each overwrite the other's fields.
     const row = await findRule(ctx, em, id, true);
     const before = ruleOf(row);
@@ -160,8 +161,7 @@ export async function updateRule(
       occurredAt: new Date(now),
       metadata: { ruleName: rule.name, changed: Object.keys(patch), dialect },
     });
-    await em.flush();
-    await bumpPolicyVersion(em, ctx.orgId);
+    await change.commit();
     return rule;
   });
 }
@@ -170,6 +170,7 @@ export async function deleteRule(ctx: Ctx, id: string): Promise<void> {
   requirePermission(ctx, 'policies:write');
   const now = new Date(ctx.core.clock());
   await ctx.em.transactional(async (em) => {
+    const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
     const row = await findRule(ctx, em, id);
     const rule = ruleOf(row);
     em.remove(row);
@@ -182,7 +183,6 @@ export async function deleteRule(ctx: Ctx, id: string): Promise<void> {
       occurredAt: now,
       metadata: { ruleName: rule.name, action: rule.action, definition: rule },
     });
-    await em.flush();
-    await bumpPolicyVersion(em, ctx.orgId);
+    await change.commit();
   });
 }

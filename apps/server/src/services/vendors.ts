@@ -29,7 +29,7 @@ import {
 } from '../schemas/vendors.js';
 import { audit } from './audit.js';
 import { requirePermission } from './auth.js';
-import { bumpPolicyVersion } from './policyVersion.js';
+import { beginPolicyChange } from './policyChange.js';
 
 const NAMES: Readonly<Record<Vendor, string>> = {
   openai: 'OpenAI',
@@ -98,6 +98,7 @@ export async function updateVendor(
   const input = parseInput(updateVendorInput, raw);
   const now = new Date(ctx.core.clock());
   const view = await ctx.em.transactional(async (em) => {
+    const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
     // Make sure the row exists, then lock it: concurrent first updates serialize on the row
     // instead of racing to insert it, and each audits the state it actually replaced.
     const inserted = await em.getConnection().execute<{ vendor: string }[]>(
@@ -143,8 +144,7 @@ export async function updateVendor(
         after: { enabled: after.enabled, rateLimitRpm: after.rateLimitRpm },
       },
     });
-    await em.flush();
-    await bumpPolicyVersion(em, ctx.orgId);
+    await change.commit();
     return changed;
   });
   return { vendor: view };
@@ -265,6 +265,7 @@ export async function createPriceOverride(
     if (v !== undefined) prices[f] = v;
   }
   const override = await ctx.em.transactional(async (em) => {
+    const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
     const row = em.create(PriceOverrideRow, {
       // `newId` has no prefix for overrides; the same 16 base62 characters (~95 bits).
       id: `po_${randomBase62(16)}`,
@@ -286,8 +287,7 @@ export async function createPriceOverride(
       occurredAt: now,
       metadata: { ...view },
     });
-    await em.flush();
-    await bumpPolicyVersion(em, ctx.orgId);
+    await change.commit();
     return view;
   });
   return { override };
@@ -302,6 +302,7 @@ export async function deletePriceOverride(
   const vendor = vendorOf(rawVendor);
   const now = new Date(ctx.core.clock());
   await ctx.em.transactional(async (em) => {
+    const change = await beginPolicyChange(em, ctx.orgId, ctx.core.clock());
     const row = await em.findOne(PriceOverrideRow, { id, orgId: ctx.orgId, vendor });
     if (!row) throw new NotFound('Price override', id);
     const view = overrideView(row);
@@ -316,8 +317,7 @@ export async function deletePriceOverride(
       // Deleting stops future pricing only; what was charged under it stays as recorded.
       metadata: { ...view },
     });
-    await em.flush();
-    await bumpPolicyVersion(em, ctx.orgId);
+    await change.commit();
   });
   return { id, deleted: true };
 }

@@ -8,6 +8,7 @@ import { Migration20261125214458_replayable_evaluations } from './Migration20261
 import { Migration20261125224819_issue5_agents_vendors_reservations_alerts } from './Migration20261125224819_issue5_agents_vendors_reservations_alerts.js';
 import { Migration20261125233000_audit_trigger_columns } from './Migration20261125233000_audit_trigger_columns.js';
 import { Migration20261125234304_audit_chain_table } from './Migration20261125234304_audit_chain_table.js';
+import { Migration20261203085956_counters_from_ledger } from './Migration20261203085956_counters_from_ledger.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -27,5 +28,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261125234304_audit_chain_table',
     class: Migration20261125234304_audit_chain_table,
+  },
+  {
+    name: 'Migration20261203085956_counters_from_ledger',
+    class: Migration20261203085956_counters_from_ledger,
   },
 ];
