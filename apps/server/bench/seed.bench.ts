@@ -60,7 +60,10 @@ async function main() {
       const started = performance.now();
       const res = await fetch(`${server.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${key}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
@@ -107,7 +110,8 @@ async function main() {
             `select count(*)::int as n from window_counter where org_id = '${org.orgId}'`,
           )) as { n: number }[];
           counters = row?.n ?? 0;
-          await call(key, 'DELETE', `/api/policy-rules/${String(created.json.id)}`);
+          const deleted = await call(key, 'DELETE', `/api/policy-rules/${String(created.json.id)}`);
+          if (deleted.status !== 200) throw new Error(JSON.stringify(deleted.json));
         }
         // The family already needed: a second rule on it seeds nothing.
         const keep = await call(key, 'POST', '/api/policy-rules', {
