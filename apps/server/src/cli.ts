@@ -19,7 +19,13 @@ import { createKeyInput } from './schemas/keys.js';
 import type { Database } from '@reins/ledger';
 import { openServerDatabase } from './server.js';
 import { findKeys, issueKey, keyView, revokeKeyById } from './services/keys.js';
-import { createOrganization, listOrganizations, requireOrganization } from './services/orgs.js';
+import {
+  applyOrgUpdate,
+  createOrganization,
+  listOrganizations,
+  requireOrganization,
+} from './services/orgs.js';
+import { updateOrgInput } from './schemas/org.js';
 
 /** Who the audit log names for changes made here. */
 export const CLI_ACTOR = 'cli';
@@ -267,6 +273,74 @@ const commands: Command[] = [
         `Created organization ${created.orgId} ("${name}").\n` +
           `Its admin API key (${created.key.id}, permissions *), shown only this once:\n\n` +
           `  ${created.key.key}\n\n`,
+      );
+    },
+  },
+  {
+    name: 'orgs update',
+    summary: "Change an organization's name, time zone, default action or budgets",
+    usage:
+      'orgs update <orgId> [--name <name>] [--time-zone <IANA zone>] [--default-action pass|block]\n' +
+      '                  [--<period>-budget-cents <n>|none]',
+    details: [
+      '  --name <name>                 the organization name (1–200 characters)',
+      '  --time-zone <zone>            IANA time zone of its calendar windows',
+      '  --default-action pass|block   when no rule matches',
+      '  --<period>-budget-cents <n>   hourly/daily/weekly/monthly budget in cents; none removes it',
+      '',
+      'The same change as PUT /api/org: audited, seen by running servers on their next batch.',
+    ].join('\n'),
+    options: {
+      name: { type: 'string' },
+      'time-zone': { type: 'string' },
+      'default-action': { type: 'string' },
+      ...Object.fromEntries(BUDGET_PERIODS.map((p) => [`${p}-budget-cents`, { type: 'string' }])),
+    },
+    args: ['orgId'],
+    async run(ctx) {
+      const cmd = 'orgs update';
+      const [orgId = ''] = ctx.positionals;
+      const patch: Record<string, unknown> = {};
+      const option: Record<string, string> = {};
+      const take = (flag: string, field: string, value: unknown) => {
+        if (value === undefined) return;
+        patch[field] = value;
+        option[field] = `--${flag}`;
+      };
+      take('name', 'name', str(ctx.values, 'name'));
+      take('time-zone', 'timeZone', str(ctx.values, 'time-zone'));
+      take('default-action', 'defaultAction', str(ctx.values, 'default-action'));
+      for (const p of BUDGET_PERIODS) {
+        const flag = `${p}-budget-cents`;
+        const raw = str(ctx.values, flag);
+        take(flag, `${p}BudgetCents`, raw === 'none' ? null : centsArg(ctx.values, flag, cmd));
+      }
+      if (Object.keys(patch).length === 0) {
+        throw new UsageError('name at least one setting to change', cmd);
+      }
+      const parsed = updateOrgInput.safeParse(patch);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const field = String(issue?.path[0] ?? '');
+        throw new UsageError(`${option[field] ?? field}: ${issue?.message ?? 'invalid'}`, cmd);
+      }
+      const db = await ctx.db();
+      const org = await applyOrgUpdate(db.orm.em.fork(), orgId, parsed.data, {
+        actor: CLI_ACTOR,
+        nowMs: ctx.now().getTime(),
+      });
+      if (ctx.json) {
+        ctx.print(json({ org }));
+        return;
+      }
+      ctx.print(
+        `Organization ${org.id} ("${org.name}"): time zone ${org.timeZone}, default ${org.defaultAction}, ` +
+          `budgets (cents) ${budgets({
+            hourly: org.hourlyBudgetCents,
+            daily: org.dailyBudgetCents,
+            weekly: org.weeklyBudgetCents,
+            monthly: org.monthlyBudgetCents,
+          })}, policy version ${String(org.policyVersion)}.\n`,
       );
     },
   },

@@ -237,6 +237,58 @@ describe('reins orgs create', () => {
   });
 });
 
+describe('reins orgs update', () => {
+  it('changes the settings named, audits it as the cli, and bumps the policy version', async () => {
+    const org = await newOrg('Budgeted');
+    const out = await reinsJson<{ org: { dailyBudgetCents: number | null; timeZone: string } }>([
+      'orgs',
+      'update',
+      org.orgId,
+      '--daily-budget-cents',
+      '10000',
+      '--time-zone',
+      'Europe/Berlin',
+    ]);
+    expect(out.org).toMatchObject({ dailyBudgetCents: 10_000, timeZone: 'Europe/Berlin' });
+    const cleared = await reinsJson<{ org: { dailyBudgetCents: number | null } }>([
+      'orgs',
+      'update',
+      org.orgId,
+      '--daily-budget-cents',
+      'none',
+    ]);
+    expect(cleared.org.dailyBudgetCents).toBeNull();
+    const events = await sql<{ actor: string; metadata: { changed: string[] } }>(
+      "select actor, metadata from audit_event where org_id = ? and event_type = 'organization.updated' order by pos",
+      [org.orgId],
+    );
+    expect(events.map((e) => [e.actor, e.metadata.changed])).toEqual([
+      ['cli', ['timeZone', 'dailyBudgetCents']],
+      ['cli', ['dailyBudgetCents']],
+    ]);
+    const [row] = await sql<{ policy_version: string }>(
+      'select policy_version from organization where id = ?',
+      [org.orgId],
+    );
+    expect(Number(row?.policy_version)).toBe(2);
+  });
+
+  it('refuses bad values as usage errors naming the option, and unknown organizations as failures', async () => {
+    const org = await newOrg('Strict CLI');
+    const tz = await reins(['orgs', 'update', org.orgId, '--time-zone', 'Mars/Base']);
+    expect(tz.code).toBe(2);
+    expect(tz.stderr).toContain('--time-zone');
+    const cents = await reins(['orgs', 'update', org.orgId, '--weekly-budget-cents', '-3']);
+    expect(cents.code).toBe(2);
+    expect(cents.stderr).toContain('--weekly-budget-cents');
+    const nothing = await reins(['orgs', 'update', org.orgId]);
+    expect(nothing.code).toBe(2);
+    const missing = await reins(['orgs', 'update', 'org_nope', '--name', 'x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('org_nope');
+  });
+});
+
 describe('reins keys', () => {
   it('creates a key with exactly the permissions asked for, shown once', async () => {
     const org = await newOrg();

@@ -1,7 +1,8 @@
 /**
  * The six End-to-End Examples of the docs, run against the server: every rule body is copied
- * verbatim from the docs, every transaction is the one the docs send, and each `it` asserts the
- * behaviour the docs describe. Each test gets its own organization, so examples never meet.
+ * verbatim from the docs, every transaction is the one the docs send, the budgets the examples
+ * imply are set through the API, and each `it` asserts the behaviour the docs describe. Each test
+ * gets its own organization, so examples never meet.
  */
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from './harness.js';
@@ -35,6 +36,58 @@ const ALL_VENDORS = ['openai', 'anthropic', 'cohere', 'mistral', 'google', 'perp
 
 async function org(settings: Parameters<ReturnType<typeof t>['newOrg']>[1] = {}) {
   return (await t().newOrg('docs example', settings)).key;
+}
+
+async function put(key: string, path: string, body: Record<string, unknown>) {
+  const res = await t().call('PUT', path, body, { key });
+  expect(res.status).toBe(200);
+}
+
+/**
+ * An organization with the budgets the examples imply, set through the API: $100 a day and
+ * $2,000 a month for the organization, the support bot $500 a month, data enrichment $100 a
+ * month, finance $50 a month, the free role $5 a day per user, the trial role $20 a month per
+ * user.
+ */
+async function docsOrg(settings: Parameters<ReturnType<typeof t>['newOrg']>[1] = {}) {
+  const key = await org(settings);
+  await put(key, '/api/org', { dailyBudgetCents: 10_000, monthlyBudgetCents: 200_000 });
+  for (const [agentId, cents] of [
+    ['support-bot', 50_000],
+    ['data-enrichment', 10_000],
+    ['finance', 5_000],
+  ] as const) {
+    const res = await t().call(
+      'POST',
+      '/api/agents',
+      { agentId, name: agentId, monthlyBudgetCents: cents },
+      { key },
+    );
+    expect(res.status).toBe(201);
+  }
+  await put(key, '/api/budgets/roles/free', { dailyBudgetCents: 500 });
+  await put(key, '/api/budgets/roles/trial', { monthlyBudgetCents: 2_000 });
+  return key;
+}
+
+interface Warning {
+  code: string;
+  kind: string;
+  id: string | null;
+  period: string;
+}
+
+/** POST /api/policy-rules: the new rule's id and the budgets it waits for. */
+async function createRuleWarned(key: string, body: Record<string, unknown>) {
+  const res = await t().call<{ id: string; warnings: Warning[]; rule: { warnings: Warning[] } }>(
+    'POST',
+    '/api/policy-rules',
+    body,
+    { key },
+  );
+  expect(res.status).toBe(201);
+  expect(res.body.rule.warnings).toEqual(res.body.warnings);
+  return res.body;
 }
 
 /** POST /api/policy-rules with a body from the docs; returns the new rule's id. */
@@ -152,15 +205,26 @@ describe('Per-Agent Budgets', () => {
     userId: 'user-123',
   };
 
-  // What is covered now: the docs' rules name no limit. Their limit is the agent's
-  // monthlyBudgetCents ($500 and $100 in the prose), which comes from the agent registry
-  // (/api/agents, a later issue). Until an agent has a budget, SPEC §3 defines the behaviour:
-  // a window rule whose limit cannot be resolved never matches, and its trace says why. Nor does
-  // a per-agent rule borrow the organization's budget.
-  it('creates the rules as written; without agent budgets they never match and the trace says why', async () => {
+  // The docs' rules name no limit: it is each agent's monthlyBudgetCents in the registry.
+  it('creates the rules as written; until the agents have budgets they wait, never match, and the trace says why', async () => {
     const key = await org({ monthlyBudgetCents: 100 });
-    const support = await createRule(key, SUPPORT_BOT);
-    const enrichment = await createRule(key, DATA_ENRICHMENT);
+    const support = await createRuleWarned(key, SUPPORT_BOT);
+    expect(support.warnings).toEqual([
+      expect.objectContaining({
+        code: 'BUDGET_MISSING',
+        kind: 'agent',
+        id: 'support-bot',
+        period: 'monthly',
+      }) as unknown,
+    ]);
+    const enrichment = (await createRuleWarned(key, DATA_ENRICHMENT)).id;
+    const waiting = await t().call<{ rules: { id: string }[] }>(
+      'GET',
+      '/api/policy-rules?waiting=true',
+      undefined,
+      { key },
+    );
+    expect(waiting.body.rules.map((r) => r.id).sort()).toEqual([support.id, enrichment].sort());
 
     const res = await submit(key, DOCS_TX);
     expectAdmitted(res, 'pass');
@@ -168,7 +232,7 @@ describe('Per-Agent Budgets', () => {
     const tr = await trace(key, res.body.id);
     expect(tr.evaluatedRules).toEqual([
       expect.objectContaining({
-        ruleId: support,
+        ruleId: support.id,
         matched: false,
         reason: 'No limit for this monthly window: agent support-bot has no monthly budget',
       }) as unknown,
@@ -178,7 +242,7 @@ describe('Per-Agent Budgets', () => {
         reason: 'Agent support-bot not in [data-enrichment]',
       }) as unknown,
     ]);
-
+    // A per-agent rule never borrows the organization's budget.
     const other = await submit(key, { ...DOCS_TX, agentId: 'data-enrichment', amount: 100_000 });
     expectAdmitted(other, 'pass');
     const tr2 = await trace(key, other.body.id);
@@ -188,18 +252,10 @@ describe('Per-Agent Budgets', () => {
     ]);
   });
 
-  // The same rules with the prose's budgets written into the rule (limitCents) show the
-  // per-agent accounting the registry will feed: each agent has its own monthly window.
-  it('with the stated budgets as limitCents: the support bot stops at $500, data enrichment warns past $80', async () => {
-    const key = await org();
-    await createRule(key, {
-      ...SUPPORT_BOT,
-      actionConfig: { ...SUPPORT_BOT.actionConfig, limitCents: 50_000 },
-    });
-    await createRule(key, {
-      ...DATA_ENRICHMENT,
-      actionConfig: { ...DATA_ENRICHMENT.actionConfig, limitCents: 10_000 },
-    });
+  it("with the agents' budgets set in the registry: the support bot stops at $500, data enrichment warns past $80", async () => {
+    const key = await docsOrg();
+    expect((await createRuleWarned(key, SUPPORT_BOT)).warnings).toEqual([]);
+    expect((await createRuleWarned(key, DATA_ENRICHMENT)).warnings).toEqual([]);
     await at('2026-05-10T12:00:00Z', async () => {
       expectAdmitted(await submit(key, { ...DOCS_TX, amount: 49_800 }), 'pass');
       expectAdmitted(await submit(key, DOCS_TX), 'pass'); // $500.00 exactly
@@ -220,6 +276,20 @@ describe('Per-Agent Budgets', () => {
       expect(warned.body.policyResult.message).toBe('80% of monthly budget used');
       // a warning admits: the agent keeps going past 100% (no block rule for it)
       expectAdmitted(await submit(key, { ...enrich, amount: 5_000 }), 'warn');
+    });
+  });
+
+  it("moves with the agent's budget: raising it admits again, without touching the rule", async () => {
+    const key = await docsOrg();
+    await createRuleWarned(key, SUPPORT_BOT);
+    await at('2026-05-10T12:00:00Z', async () => {
+      expectAdmitted(await submit(key, { ...DOCS_TX, amount: 50_000 }), 'pass');
+      expectBlocked(
+        await submit(key, { ...DOCS_TX, amount: 1 }),
+        'Support bot monthly budget exhausted ($500/mo)',
+      );
+      await put(key, '/api/agents/support-bot', { monthlyBudgetCents: 60_000 });
+      expectAdmitted(await submit(key, { ...DOCS_TX, amount: 1 }), 'pass');
     });
   });
 });
@@ -282,7 +352,7 @@ describe('Time-Window Policies', () => {
 
   it("warns once the day's spend crosses 80% of the organization's $100 daily budget", async () => {
     // The rule names no limit: an org window rule uses the org's budget for that window.
-    const key = await org({ dailyBudgetCents: 10_000 });
+    const key = await docsOrg();
     await createRule(key, HOURLY_BURST);
     const ruleId = await createRule(key, DAILY_WARNING);
     await at('2026-05-05T09:00:00Z', async () => {
@@ -304,7 +374,9 @@ describe('Time-Window Policies', () => {
 
   it('never warns without a daily budget, and the trace says why', async () => {
     const key = await org();
-    await createRule(key, DAILY_WARNING);
+    expect((await createRuleWarned(key, DAILY_WARNING)).warnings).toEqual([
+      expect.objectContaining({ kind: 'org', id: null, period: 'daily' }) as unknown,
+    ]);
     const res = await submit(key, { amount: 1_000_000, vendor: 'openai' });
     expectAdmitted(res, 'pass');
     expect((await trace(key, res.body.id)).evaluatedRules[0]?.reason).toBe(
@@ -399,7 +471,7 @@ describe('Cost Caps', () => {
   });
 
   it('warns at 70% and 90% of the $2,000 org budget, blocks at 100%, and resets on the 1st', async () => {
-    const key = await org({ monthlyBudgetCents: 200_000 });
+    const key = await docsOrg();
     const cap = await createRule(key, CAP);
     await createRule(key, tier(90, 190));
     await createRule(key, tier(70, 180));
@@ -491,7 +563,7 @@ describe('Multi-Policy Cascade', () => {
   ];
 
   async function cascade() {
-    const key = await org({ monthlyBudgetCents: 200_000, dailyBudgetCents: 10_000 });
+    const key = await docsOrg();
     // Created lowest priority first: the order of evaluation is the priority, not creation.
     const ids: string[] = [];
     for (const rule of [...RULES].reverse()) ids.unshift(await createRule(key, rule));
@@ -577,13 +649,63 @@ describe('Multi-Policy Cascade', () => {
     expect(zero.body.policyResult.ruleId).toBeNull();
   });
 
-  // "Free: $5/day" and "Trial: 80% warning" name no limit, and their windows are kept per user
-  // (they name userRoles): budgets exist per org and per agent only, so — even in an org with
-  // daily and monthly budgets — they never match (SPEC §3), and the trace says why. What the
-  // cascade decides for free and trial users beyond the gpt-4 rule is therefore the hard cap
-  // and the default.
-  it('never matches the per-user window rules that name no limit, and says why', async () => {
-    const { key, hardCap, defaultPass } = await cascade();
+  // "Free: $5/day" and "Trial: 80% warning" name no limit: a rule naming userRoles reads its
+  // role's budget, per user. The free role has $5 a day; the rule's amount range (min 501) bounds
+  // the day's spend of the user, so the day is capped at $5.00.
+  it('caps each free user at $5 a day, counting every call of the day', async () => {
+    const { key, freeDaily } = await cascade();
+    const free = { vendor: 'openai', model: 'gpt-4o-mini', userRoles: ['free'], userId: 'u-free' };
+    await at('2026-05-05T09:00:00Z', async () => {
+      expectAdmitted(await submit(key, { ...free, amount: 300 }), 'pass');
+      const second = await submit(key, { ...free, amount: 300 });
+      expectBlocked(second, 'Daily limit reached. Upgrade for more.');
+      expect(second.body.policyResult.ruleId).toBe(freeDaily);
+      expect(second.body.details).toMatchObject({ limit: 500, current: 600, timeWindow: 'daily' });
+      expectAdmitted(await submit(key, { ...free, amount: 200 }), 'pass'); // $5.00 exactly
+      expectBlocked(
+        await submit(key, { ...free, amount: 1 }),
+        'Daily limit reached. Upgrade for more.',
+      );
+      // another free user has a day of their own
+      expectAdmitted(await submit(key, { ...free, userId: 'u-other', amount: 500 }), 'pass');
+      // a single call over $5 is over the day's budget on its own
+      expectBlocked(
+        await submit(key, { ...free, userId: 'u-third', amount: 600 }),
+        'Daily limit reached. Upgrade for more.',
+      );
+    });
+    // the next day starts again
+    expectAdmitted(
+      await at('2026-05-06T00:00:00Z', () => submit(key, { ...free, amount: 300 })),
+      'pass',
+    );
+  });
+
+  it("warns a trial user past 80% of the trial role's monthly budget, and still admits", async () => {
+    const { key, trialWarn, defaultPass } = await cascade();
+    const trial = { vendor: 'anthropic', userRoles: ['trial'], userId: 'u-trial' };
+    await at('2026-05-05T09:00:00Z', async () => {
+      const first = await submit(key, { ...trial, amount: 1_600 }); // $16 of $20: 80% exactly
+      expectAdmitted(first, 'pass');
+      expect(first.body.policyResult.ruleId).toBe(defaultPass);
+      const warned = await submit(key, { ...trial, amount: 1 });
+      expectAdmitted(warned, 'warn');
+      expect(warned.body.policyResult).toMatchObject({
+        ruleId: trialWarn,
+        message: 'Trial budget 80% used',
+      });
+    });
+  });
+
+  it('creates the cascade as written; without the role budgets its two window rules wait and say for what', async () => {
+    const key = await org();
+    const warningsOf = async (rule: Record<string, unknown>) =>
+      (await createRuleWarned(key, rule)).warnings.map((w) => [w.kind, w.id, w.period]);
+    const waitsFor: Record<string, unknown[][]> = {
+      'Free: $5/day': [['role', 'free', 'daily']],
+      'Trial: 80% warning': [['role', 'trial', 'monthly']],
+    };
+    for (const rule of RULES) expect(await warningsOf(rule)).toEqual(waitsFor[rule.name] ?? []);
     const free = await submit(key, {
       amount: 600,
       vendor: 'openai',
@@ -592,27 +714,29 @@ describe('Multi-Policy Cascade', () => {
       userId: 'u-free',
     });
     expectAdmitted(free, 'pass');
-    expect(free.body.policyResult.ruleId).toBe(defaultPass);
     expect((await trace(key, free.body.id)).evaluatedRules[1]).toMatchObject({
       ruleName: 'Free: $5/day',
       matched: false,
-      reason:
-        'No limit for this daily window: set a limit (budgets apply per agent or per org, not per user)',
+      reason: 'No limit for this daily window: role free has no daily budget',
     });
-
-    const trial = await submit(key, {
-      amount: 9_000,
-      vendor: 'openai',
-      userRoles: ['trial'],
-      userId: 'u-trial',
-    });
-    expectBlocked(trial, 'Exceeds $50 limit');
-    expect(trial.body.policyResult.ruleId).toBe(hardCap);
-    expect((await trace(key, trial.body.id)).evaluatedRules[2]).toMatchObject({
-      ruleName: 'Trial: 80% warning',
-      matched: false,
-      reason:
-        'No limit for this monthly window: set a limit (budgets apply per agent or per org, not per user)',
-    });
+    // Setting the budget is all it takes: the rule stops waiting.
+    await put(key, '/api/budgets/roles/free', { dailyBudgetCents: 500 });
+    const rules = await t().call<{ rules: { name: string; warnings: Warning[] }[] }>(
+      'GET',
+      '/api/policy-rules?waiting=true',
+      undefined,
+      { key },
+    );
+    expect(rules.body.rules.map((r) => r.name)).toEqual(['Trial: 80% warning']);
+    expectBlocked(
+      await submit(key, {
+        amount: 1,
+        vendor: 'openai',
+        model: 'gpt-4o-mini',
+        userRoles: ['free'],
+        userId: 'u-free',
+      }),
+      'Daily limit reached. Upgrade for more.',
+    );
   });
 });

@@ -1,5 +1,6 @@
 /**
- * A golden vector as an organization on a test server: its settings, agent budgets, channels and
+ * A golden vector as an organization on a test server: its settings, agent, role, team and project
+ * budgets, channels and
  * rules created over the API (at the vectors' createdAt), its window totals as counter rows.
  * Used by the server's HTTP vector test and by the SDK's local-evaluation test.
  */
@@ -56,6 +57,21 @@ export async function seedVector(s: TestServer, v: Vector): Promise<SeededVector
       opts,
     );
     if (res.status !== 201) throw new Error(`agent ${agentId}: ${res.text}`);
+  }
+  // Role, team and project budgets through /api/budgets.
+  const kinds = {
+    roles: v.ctx.budgets?.roles,
+    teams: v.ctx.budgets?.teams,
+    projects: v.ctx.budgets?.projects,
+  };
+  for (const [kind, map] of Object.entries(kinds)) {
+    for (const [id, budgets] of Object.entries(map ?? {})) {
+      const body = Object.fromEntries(
+        Object.entries(budgets ?? {}).map(([period, cents]) => [`${period}BudgetCents`, cents]),
+      );
+      const res = await s.call('PUT', `/api/budgets/${kind}/${encodeURIComponent(id)}`, body, opts);
+      if (res.status !== 200) throw new Error(`budget ${kind}/${id}: ${res.text}`);
+    }
   }
   // Notification channels the rules name, created for real (the server assigns their ids).
   const channelIds = new Map<string, string>();

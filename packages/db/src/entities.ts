@@ -311,6 +311,29 @@ export const Agent = defineEntity({
 });
 export type Agent = InferEntity<typeof Agent>;
 
+/**
+ * Budgets of a user role, a team or a project, per period: the limits of window rules that name
+ * none (a rule naming `userRoles` reads its role's budget per user; a team- or project-scoped
+ * rule its team's or project's). Roles are stored lower case, as rules compare them.
+ */
+export const Budget = defineEntity({
+  name: 'Budget',
+  tableName: 'budget',
+  properties: {
+    orgId: () => orgId('cascade')().primary(),
+    /** role | team | project */
+    kind: p.enum(['role', 'team', 'project']).primary(),
+    subject: p.text().primary(),
+    hourlyBudgetCents: p.bigint('number').nullable(),
+    dailyBudgetCents: p.bigint('number').nullable(),
+    weeklyBudgetCents: p.bigint('number').nullable(),
+    monthlyBudgetCents: p.bigint('number').nullable(),
+    ...timestamps,
+  },
+  primaryKeys: ['orgId', 'kind', 'subject'],
+});
+export type Budget = InferEntity<typeof Budget>;
+
 /** Per-org vendor settings; a vendor without a row is enabled and unlimited. */
 export const VendorSetting = defineEntity({
   name: 'VendorSetting',
@@ -464,6 +487,7 @@ export const entities = [
   AuditChain,
   AuditChainHead,
   Agent,
+  Budget,
   VendorSetting,
   PriceOverride,
   IdempotencyRecord,

@@ -2,6 +2,7 @@
  * `evaluate(policy, input, windows, ctx)`: pure, synchronous, deterministic. The first matching
  * enforce-mode rule decides; shadow rules are traced and reported, never decide.
  */
+import { readsBudget, resolveLimit } from './budgets.js';
 import { compile, type CompiledRule, type CompiledWindow, type Policy } from './compile.js';
 import { listMatches } from './glob.js';
 import {
@@ -58,7 +59,8 @@ interface Tx {
   modelKnown: boolean | undefined;
 }
 
-function rolesOf(input: TransactionInput): string[] {
+/** The transaction's user roles, lower case: `userRoles` and the docs' `metadata.userRole(s)`. */
+export function transactionRoles(input: TransactionInput): string[] {
   const roles: string[] = [];
   for (const r of input.userRoles ?? []) roles.push(r.toLowerCase());
   const meta = input.metadata;
@@ -81,7 +83,7 @@ function normalize(input: TransactionInput, ctx: EvaluationContext): Tx {
     vendor: input.vendor.toLowerCase(),
     model: (input.model ?? '').toLowerCase(),
     agentId: input.agentId || DEFAULT_AGENT,
-    roles: rolesOf(input),
+    roles: transactionRoles(input),
     nowMs,
     timeZone: ctx.timeZone ?? 'UTC',
     ctx,
@@ -150,12 +152,9 @@ function staticMismatch(cr: CompiledRule, tx: Tx): string | null {
   if (cr.projects && !(input.projectId && cr.projects.has(input.projectId))) {
     return `Project ${orNone(input.projectId)} not in ${list(r.match.projectIds)}`;
   }
-  if (cr.minMicros !== null && input.amountMicros < cr.minMicros) {
-    return `Amount ${formatMicros(input.amountMicros)} below minimum ${formatMicros(cr.minMicros)}`;
-  }
-  if (cr.maxMicros !== null && input.amountMicros > cr.maxMicros) {
-    return `Amount ${formatMicros(input.amountMicros)} above maximum ${formatMicros(cr.maxMicros)}`;
-  }
+  // A window rule's amount range bounds the window's spend (evaluateWindow), not this amount.
+  const amount = cr.window ? null : amountMismatch(cr, input.amountMicros, 'Amount');
+  if (amount !== null) return amount;
   if (cr.schedule) {
     const { dayOfWeek, minutes } = localClock(tx.timeZone, tx.nowMs);
     const dayOk = !cr.schedule.days || cr.schedule.days.has(dayOfWeek);
@@ -177,6 +176,17 @@ function staticMismatch(cr: CompiledRule, tx: Tx): string | null {
       if (m.unknownModel) parts.push(`model ${orNone(input.model)} is priced`);
       return capitalize(parts.join(' and '));
     }
+  }
+  return null;
+}
+
+/** Null when `micros` is within the rule's amount range; else why not. */
+function amountMismatch(cr: CompiledRule, micros: number, what: string): string | null {
+  if (cr.minMicros !== null && micros < cr.minMicros) {
+    return `${what} ${formatMicros(micros)} below minimum ${formatMicros(cr.minMicros)}`;
+  }
+  if (cr.maxMicros !== null && micros > cr.maxMicros) {
+    return `${what} ${formatMicros(micros)} above maximum ${formatMicros(cr.maxMicros)}`;
   }
   return null;
 }
@@ -235,25 +245,6 @@ interface WindowOutcome {
   figures: TraceFigures | undefined;
 }
 
-function resolveLimit(w: CompiledWindow, tx: Tx): number | null {
-  if (w.limit !== null) return w.limit;
-  if (w.metric !== 'cost_cents' || w.maxTransactions !== null) return null;
-  const budgets = tx.ctx.budgets;
-  if (w.group === 'agent') return budgets?.agents?.[tx.agentId]?.[w.period] ?? null;
-  if (w.group === 'org') return budgets?.org?.[w.period] ?? null;
-  return null;
-}
-
-function unresolvedReason(w: CompiledWindow, tx: Tx): string {
-  const where =
-    w.group === 'agent'
-      ? `agent ${tx.agentId} has no ${w.period} budget`
-      : w.group === 'org'
-        ? `the organization has no ${w.period} budget`
-        : `set a limit (budgets apply per agent or per org, not per ${w.group})`;
-  return `No limit for this ${w.period} window: ${where}`;
-}
-
 function metricValues(
   w: CompiledWindow,
   totals: WindowTotals,
@@ -292,7 +283,16 @@ function evaluateWindow(
   const group = groupValue(w.group, tx.input);
   const key = windowKey(w.period, w.group, bounds.startIso, group);
   const totals = windows[key] ?? ZERO;
-  const limit = resolveLimit(w, tx);
+  const resolved =
+    w.limit !== null || readsBudget(w)
+      ? resolveLimit(cr, w, tx.ctx.budgets, {
+          agentId: tx.agentId,
+          roles: tx.roles,
+          teamId: tx.input.teamId,
+          projectId: tx.input.projectId,
+        })
+      : null;
+  const limit = resolved && 'limit' in resolved ? resolved.limit : null;
   const label = PERIOD_LABEL[w.period];
   const ruleId = cr.rule.id;
   const at = (
@@ -308,12 +308,18 @@ function evaluateWindow(
     resetsAt: bounds.endIso,
   });
   if (limit === null && w.maxTransactions === null) {
+    const missing = resolved && 'missing' in resolved ? resolved.missing : 'set a limit';
     return {
       matched: false,
-      reason: wantReason ? unresolvedReason(w, tx) : '',
+      reason: wantReason ? `No limit for this ${w.period} window: ${missing}` : '',
       details: at(null, null, null),
       figures: undefined,
     };
+  }
+  // The amount range of a window rule bounds what the window spent, this transaction included.
+  const outside = amountMismatch(cr, totals.costMicros + tx.input.amountMicros, `${label} spend`);
+  if (outside !== null) {
+    return { matched: false, reason: outside, details: at(null, null, null), figures: undefined };
   }
   const reasons: string[] = [];
   let matched = false;

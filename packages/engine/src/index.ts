@@ -8,6 +8,14 @@ export {
   type WindowPair,
 } from './compile.js';
 export {
+  budgetNeeds,
+  readsBudget,
+  resolveLimit,
+  type BudgetNeed,
+  type BudgetSubject,
+  type ResolvedLimit,
+} from './budgets.js';
+export {
   decide,
   evaluate,
   evaluateRules,
@@ -15,6 +23,7 @@ export {
   type VendorSwitch,
   requiredWindows,
   groupValue,
+  transactionRoles,
   windowKey,
   DEFAULT_AGENT,
   NO_GROUP,

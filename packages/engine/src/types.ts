@@ -149,11 +149,28 @@ export interface WindowTotals {
 /** Window totals by counter key (see `windowKey`); a missing key is all zeros. */
 export type WindowTotalsMap = Readonly<Record<string, WindowTotals | undefined>>;
 
+/** Budgets of one subject in cents, by period (only the periods that have one). */
+export type PeriodBudgets = Partial<Record<Period, number>>;
+
+/** Subject id → its budgets. */
+export type BudgetMap = Readonly<Record<string, PeriodBudgets | undefined>>;
+
+/**
+ * Budgets: the limits of window rules that name none (see `budgets.ts` for which rule reads
+ * which). Data in the evaluation context, never in a rule: one budget change moves every rule
+ * that reads it.
+ */
 export interface Budgets {
   /** Org budgets in cents, by period (the docs name `monthlyBudgetCents`). */
-  org?: Partial<Record<Period, number>> | undefined;
-  /** Agent budgets in cents by agentId, by period (the agent registry's `monthlyBudgetCents`). */
-  agents?: Readonly<Record<string, Partial<Record<Period, number>> | undefined>> | undefined;
+  org?: PeriodBudgets | undefined;
+  /** Agent budgets by agentId (the agent registry's `monthlyBudgetCents`). */
+  agents?: BudgetMap | undefined;
+  /** User-role budgets by role (lower case), each the limit of one user of that role. */
+  roles?: BudgetMap | undefined;
+  /** Team budgets by team id. */
+  teams?: BudgetMap | undefined;
+  /** Project budgets by project id. */
+  projects?: BudgetMap | undefined;
 }
 
 export interface EvaluationContext {

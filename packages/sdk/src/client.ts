@@ -44,6 +44,13 @@ import type {
   HealthResponse,
   Instant,
   NewAgent,
+  OrganizationPatch,
+  OrganizationResponse,
+  BudgetDeletedResponse,
+  BudgetKindPath,
+  BudgetListResponse,
+  BudgetPatch,
+  BudgetResponse,
   NewApiKey,
   NewPolicyRule,
   NewTransaction,
@@ -137,6 +144,29 @@ export interface ReinsClient {
   updateRule(id: string, patch: PolicyRulePatch, opts?: CallOptions): Promise<RuleUpdatedResponse>;
   /** `DELETE /api/policy-rules/:id`. */
   deleteRule(id: string, opts?: CallOptions): Promise<RuleDeletedResponse>;
+
+  // The organization and budgets
+  /** `GET /api/org`: name, time zone, default action, budgets per period. */
+  getOrg(opts?: CallOptions): Promise<OrganizationResponse>;
+  /** `PUT /api/org` (permission `org:admin`). */
+  updateOrg(patch: OrganizationPatch, opts?: CallOptions): Promise<OrganizationResponse>;
+  /** `GET /api/budgets`: the budgets of user roles, teams and projects. */
+  listBudgets(filters?: { kind?: BudgetKindPath }, opts?: CallOptions): Promise<BudgetListResponse>;
+  /** `GET /api/budgets/:kind/:id`. */
+  getBudget(kind: BudgetKindPath, id: string, opts?: CallOptions): Promise<BudgetResponse>;
+  /** `PUT /api/budgets/:kind/:id`, e.g. `setBudget('roles', 'free', { dailyBudgetCents: 500 })`. */
+  setBudget(
+    kind: BudgetKindPath,
+    id: string,
+    patch: BudgetPatch,
+    opts?: CallOptions,
+  ): Promise<BudgetResponse>;
+  /** `DELETE /api/budgets/:kind/:id`. */
+  deleteBudget(
+    kind: BudgetKindPath,
+    id: string,
+    opts?: CallOptions,
+  ): Promise<BudgetDeletedResponse>;
 
   // Agents
   /** `POST /api/agents`. */
@@ -385,6 +415,16 @@ export function reins(options: ReinsOptions = {}): ReinsClient {
       send('PUT', `/api/policy-rules/${seg(id, 'id')}`, patch, opts),
     deleteRule: async (id, opts) =>
       send('DELETE', `/api/policy-rules/${seg(id, 'id')}`, undefined, opts),
+
+    getOrg: async (opts) => get('/api/org', opts),
+    updateOrg: async (patch, opts) => send('PUT', '/api/org', patch, opts),
+    listBudgets: async (filters, opts) => get('/api/budgets', opts, filters),
+    getBudget: async (kind, id, opts) =>
+      get(`/api/budgets/${seg(kind, 'kind')}/${seg(id, 'id')}`, opts),
+    setBudget: async (kind, id, patch, opts) =>
+      send('PUT', `/api/budgets/${seg(kind, 'kind')}/${seg(id, 'id')}`, patch, opts),
+    deleteBudget: async (kind, id, opts) =>
+      send('DELETE', `/api/budgets/${seg(kind, 'kind')}/${seg(id, 'id')}`, undefined, opts),
 
     registerAgent,
     createAgent: registerAgent,

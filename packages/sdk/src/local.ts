@@ -38,6 +38,12 @@ export interface SdkState {
   };
   rules: Rule[];
   agentBudgets: Record<string, number>;
+  /** The budgets of user roles, teams and projects, by id. */
+  budgets: {
+    roles: Record<string, Partial<Record<Period, number>> | undefined>;
+    teams: Record<string, Partial<Record<Period, number>> | undefined>;
+    projects: Record<string, Partial<Record<Period, number>> | undefined>;
+  };
   vendors: Record<string, { enabled: boolean; rateLimitRpm: number | null }>;
   overrides: PriceOverride[];
   windows: SdkStateWindow[];
@@ -171,6 +177,9 @@ export class LocalPolicy {
         org: state.org.budgets,
         agents:
           agentBudget === undefined ? {} : { [input.agentId ?? '']: { monthly: agentBudget } },
+        roles: state.budgets.roles,
+        teams: state.budgets.teams,
+        projects: state.budgets.projects,
       },
       trace,
     };

@@ -357,6 +357,22 @@ export interface PolicyRule {
   actionConfig: RuleActionConfig;
   createdAt: string;
   updatedAt: string;
+  /** The budgets the rule waits for to ever match (empty when it needs none). */
+  warnings: RuleWarning[];
+}
+
+/**
+ * A window rule that names no limit takes it from a budget (the organization's, its agent's,
+ * its user role's, team's or project's); until that budget is set it never matches.
+ */
+export interface RuleWarning {
+  code: 'BUDGET_MISSING' | 'LIMIT_MISSING';
+  /** The budget to set; `limit`: the rule needs a limit of its own. */
+  kind: 'org' | 'agent' | 'role' | 'team' | 'project' | 'limit';
+  /** Whose budget (null: the organization's, or every subject the rule covers). */
+  id: string | null;
+  period: Period;
+  message: string;
 }
 
 /** `POST /api/policy-rules` (the docs' body). */
@@ -392,6 +408,8 @@ export interface RuleFilters {
   action?: Action;
   /** Rules that apply to this vendor (naming it, or naming no vendor). */
   vendor?: string;
+  /** Only rules waiting for a budget (true), or only those that are not (false). */
+  waiting?: boolean;
 }
 
 export interface RuleListResponse {
@@ -413,6 +431,8 @@ export interface RuleCreatedResponse {
   priority: number;
   createdAt: string;
   rule: PolicyRule;
+  /** The rule's `warnings`: budgets to set before it can match. */
+  warnings: RuleWarning[];
 }
 
 export interface RuleUpdatedResponse {
@@ -420,10 +440,83 @@ export interface RuleUpdatedResponse {
   id: string;
   updatedAt: string;
   rule: PolicyRule;
+  warnings: RuleWarning[];
 }
 
 export interface RuleDeletedResponse {
   success: true;
+  id: string;
+  deleted: true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The organization and budgets
+
+/** Budgets in cents by period; null: none for that period. */
+export interface PeriodBudgetFields {
+  hourlyBudgetCents: number | null;
+  dailyBudgetCents: number | null;
+  weeklyBudgetCents: number | null;
+  monthlyBudgetCents: number | null;
+}
+
+/** The caller's organization (`GET /api/org`). */
+export interface Organization extends PeriodBudgetFields {
+  id: string;
+  name: string;
+  /** IANA time zone of its calendar windows. */
+  timeZone: string;
+  /** What happens when no rule matches. */
+  defaultAction: 'pass' | 'block';
+  /** Bumped by every change of what evaluations read. */
+  policyVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** `PUT /api/org` (permission `org:admin`): the fields given change; null clears a budget. */
+export interface OrganizationPatch extends Partial<PeriodBudgetFields> {
+  name?: string;
+  timeZone?: string;
+  defaultAction?: 'pass' | 'block';
+}
+
+export interface OrganizationResponse {
+  success: true;
+  org: Organization;
+}
+
+/** Whose budget: a user role (per user of the role), a team or a project. */
+export type BudgetKind = 'role' | 'team' | 'project';
+/** The path segment of a budget kind. */
+export type BudgetKindPath = 'roles' | 'teams' | 'projects';
+
+export interface Budget extends PeriodBudgetFields {
+  kind: BudgetKind;
+  /** The role (lower case), team or project id. */
+  id: string;
+  /** Null once the budget is removed (a PUT that cleared every period). */
+  createdAt: string | null;
+  updatedAt: string | null;
+}
+
+/** `PUT /api/budgets/:kind/:id`: the periods given change (null clears one); at least one. */
+export type BudgetPatch = Partial<PeriodBudgetFields>;
+
+export interface BudgetResponse {
+  success: true;
+  budget: Budget;
+}
+
+export interface BudgetListResponse {
+  success: true;
+  budgets: Budget[];
+  count: number;
+}
+
+export interface BudgetDeletedResponse {
+  success: true;
+  kind: BudgetKind;
   id: string;
   deleted: true;
 }

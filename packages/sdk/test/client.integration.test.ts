@@ -16,6 +16,11 @@ import type {
   Action,
   Agent,
   ApiKey,
+  Budget,
+  BudgetDeletedResponse,
+  BudgetListResponse,
+  Organization,
+  RuleWarning,
   ApiKeyCreatedResponse,
   ApiKeyRevokedResponse,
   AuditListResponse,
@@ -492,6 +497,49 @@ describe('policy rules', () => {
   });
 });
 
+describe('organization and budgets', () => {
+  it('getOrg/updateOrg, and setBudget makes a waiting rule match', async () => {
+    const c = await client();
+    const org = await c.getOrg();
+    expect(org).toMatchObject({ success: true, org: { timeZone: 'UTC', dailyBudgetCents: null } });
+    const updated = await c.updateOrg({ dailyBudgetCents: 10_000, timeZone: 'Europe/Berlin' });
+    expect(updated.org).toMatchObject({ dailyBudgetCents: 10_000, timeZone: 'Europe/Berlin' });
+    expect(updated.org.policyVersion).toBe(org.org.policyVersion + 1);
+    await expect(c.updateOrg({ timeZone: 'Nowhere/Land' })).rejects.toMatchObject({
+      status: 422,
+      body: { field: 'timeZone' },
+    });
+
+    const rule = await c.createRule({
+      name: 'Free: $5/day',
+      conditions: { userRoles: ['free'], timeWindow: 'daily' },
+      action: 'block',
+      actionConfig: { message: 'Daily limit reached. Upgrade for more.' },
+    });
+    expect(rule.warnings).toEqual([
+      expect.objectContaining({ code: 'BUDGET_MISSING', kind: 'role', id: 'free' }) as unknown,
+    ]);
+    expect((await c.listRules({ waiting: true })).count).toBe(1);
+
+    const budget = await c.setBudget('roles', 'free', { dailyBudgetCents: 500 });
+    expect(budget.budget).toMatchObject({ kind: 'role', id: 'free', dailyBudgetCents: 500 });
+    expect((await c.getBudget('roles', 'free')).budget).toEqual(budget.budget);
+    expect((await c.listBudgets({ kind: 'roles' })).count).toBe(1);
+    expect((await c.listRules({ waiting: true })).count).toBe(0);
+    const tx = { amount: 600, vendor: 'openai', userId: 'u-1', userRoles: ['free'] };
+    expect(blocked(await c.submitTransaction(tx)).policyResult.ruleId).toBe(rule.id);
+
+    expect(await c.deleteBudget('roles', 'free')).toEqual({
+      success: true,
+      kind: 'role',
+      id: 'free',
+      deleted: true,
+    });
+    await expect(c.getBudget('roles', 'free')).rejects.toMatchObject({ status: 404 });
+    await expect(c.setBudget('roles', 'free', {})).rejects.toMatchObject({ status: 422 });
+  });
+});
+
 describe('agents', () => {
   it('register, list, get, update, delete', async () => {
     const c = await client();
@@ -784,9 +832,15 @@ describe('body types', () => {
     expectTypeOf<keyof Body<EvaluatePolicyResponse>>().toEqualTypeOf<
       keyof Out['policyRules']['evaluate']
     >();
-    // The server types a rule as `DocsRule | TypedRule`; `present(rule, 'docs')` is the former.
-    expectTypeOf<PolicyRule>().toExtend<engine.DocsRule>();
-    expectTypeOf<keyof PolicyRule>().toEqualTypeOf<keyof engine.DocsRule>();
+    // The server types a rule as `DocsRule | TypedRule` with its warnings; `present(rule,
+    // 'docs', …)` is the former.
+    expectTypeOf<Omit<PolicyRule, 'warnings'>>().toExtend<engine.DocsRule>();
+    expectTypeOf<keyof PolicyRule>().toEqualTypeOf<keyof engine.DocsRule | 'warnings'>();
+    expectTypeOf<RuleWarning>().toEqualTypeOf<Out['policyRules']['get']['warnings'][number]>();
+    expectTypeOf<Organization>().toEqualTypeOf<Out['org']['get']['org']>();
+    expectTypeOf<Budget>().toEqualTypeOf<Out['budgets']['get']['budget']>();
+    expectTypeOf<Body<BudgetListResponse>>().toEqualTypeOf<Out['budgets']['list']>();
+    expectTypeOf<Body<BudgetDeletedResponse>>().toEqualTypeOf<Out['budgets']['delete']>();
     expectTypeOf<Agent>().toExtend<Out['agents']['get']['agent']>();
     expectTypeOf<keyof Agent>().toEqualTypeOf<keyof Out['agents']['get']['agent']>();
     expectTypeOf<VendorSettings>().toEqualTypeOf<Out['vendors']['get']['vendor']>();

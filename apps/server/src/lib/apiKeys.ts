@@ -41,6 +41,7 @@ export const PERMISSIONS = [
   'alerts:write',
   'analytics:read',
   'keys:admin',
+  'org:admin',
   '*',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];

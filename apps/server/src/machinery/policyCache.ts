@@ -1,4 +1,12 @@
-import { compile, type Period, type Policy, type PriceOverride, type Rule } from '@reins/engine';
+import {
+  compile,
+  type BudgetMap,
+  type Period,
+  type PeriodBudgets,
+  type Policy,
+  type PriceOverride,
+  type Rule,
+} from '@reins/engine';
 import type { Sql } from '@reins/ledger';
 
 /** The organization settings every evaluation needs, read fresh with each batch. */
@@ -27,8 +35,14 @@ export interface SettingsRow {
   policy_version: string;
 }
 
-export function parseSettings(r: SettingsRow): OrgSettings {
-  const budgets: Partial<Record<Period, number>> = {};
+/** The `<period>_budget_cents` columns of a row (organization, budget) as budgets by period. */
+export function periodBudgets(r: {
+  hourly_budget_cents: string | number | null;
+  daily_budget_cents: string | number | null;
+  weekly_budget_cents: string | number | null;
+  monthly_budget_cents: string | number | null;
+}): PeriodBudgets {
+  const budgets: PeriodBudgets = {};
   const periods = [
     ['hourly', r.hourly_budget_cents],
     ['daily', r.daily_budget_cents],
@@ -36,11 +50,15 @@ export function parseSettings(r: SettingsRow): OrgSettings {
     ['monthly', r.monthly_budget_cents],
   ] as const;
   for (const [period, cents] of periods) if (cents !== null) budgets[period] = Number(cents);
+  return budgets;
+}
+
+export function parseSettings(r: SettingsRow): OrgSettings {
   return {
     id: r.id,
     timeZone: r.time_zone,
     defaultAction: r.default_action,
-    budgets,
+    budgets: periodBudgets(r),
     policyVersion: Number(r.policy_version),
   };
 }
@@ -66,7 +84,8 @@ export interface VendorPolicy {
 
 /**
  * Everything an evaluation reads besides the organization row, as of one policy version: the
- * enabled rules, the agent registry's monthly budgets, vendor settings and price overrides.
+ * enabled rules, the agent registry's monthly budgets, the budgets of roles, teams and projects,
+ * vendor settings and price overrides.
  * Every write of any of them bumps the version.
  */
 export interface LoadedPolicy {
@@ -74,11 +93,39 @@ export interface LoadedPolicy {
   policy: Policy;
   /** Agent id → monthly budget in cents (registered agents that have one). */
   agentBudgets: Readonly<Record<string, number>>;
+  /** Budgets of user roles, teams and projects (`/api/budgets`). */
+  subjectBudgets: SubjectBudgets;
   vendors: Readonly<Record<string, VendorPolicy>>;
   overrides: readonly PriceOverride[];
 }
 
+/** The budgets of `/api/budgets`, by kind. */
+export interface SubjectBudgets {
+  roles: BudgetMap;
+  teams: BudgetMap;
+  projects: BudgetMap;
+}
+
 type Entry = LoadedPolicy;
+
+interface BudgetRow {
+  kind: 'role' | 'team' | 'project';
+  subject: string;
+  hourly_budget_cents: number | null;
+  daily_budget_cents: number | null;
+  weekly_budget_cents: number | null;
+  monthly_budget_cents: number | null;
+}
+
+function subjectBudgets(rows: readonly BudgetRow[]): SubjectBudgets {
+  const out = { roles: {}, teams: {}, projects: {} } as Record<
+    keyof SubjectBudgets,
+    Record<string, PeriodBudgets>
+  >;
+  const kinds = { role: 'roles', team: 'teams', project: 'projects' } as const;
+  for (const r of rows) out[kinds[r.kind]][r.subject] = periodBudgets(r);
+  return out;
+}
 
 interface OverrideRow {
   vendor: string;
@@ -136,6 +183,7 @@ export class PolicyCache {
       agents: Record<string, number | string> | string;
       vendors: Record<string, VendorPolicy> | string;
       overrides: OverrideRow[] | string;
+      budgets: BudgetRow[] | string;
     }>(
       `select o.policy_version,
               coalesce((select jsonb_agg(r.definition order by r.id) from policy_rule r
@@ -150,7 +198,9 @@ export class PolicyCache {
                                  'effectiveFrom', p.effective_from, 'effectiveTo', p.effective_to,
                                  'prices', p.prices)
                                  order by p.effective_from, p.created_at, p.id)
-                          from price_override p where p.org_id = o.id), '[]'::jsonb) as overrides
+                          from price_override p where p.org_id = o.id), '[]'::jsonb) as overrides,
+              coalesce((select jsonb_agg(to_jsonb(b) order by b.kind, b.subject) from budget b
+                         where b.org_id = o.id), '[]'::jsonb) as budgets
          from organization o where o.id = ?`,
       [orgId],
     );
@@ -172,6 +222,7 @@ export class PolicyCache {
       agentBudgets,
       vendors: json(row.vendors),
       overrides: json(row.overrides).map(toOverride),
+      subjectBudgets: subjectBudgets(json(row.budgets)),
     };
     // Never replace a newer entry with an older one read by a slower concurrent loader.
     const now = this.entries.get(orgId);

@@ -10,7 +10,7 @@ import type { Orm } from '@reins/db';
 import { plainSql, withConnection } from '@reins/ledger';
 import { NotFound } from '../errors.js';
 import { recordBatch } from '../recording/batch.js';
-import { agentBudgetsOf, evaluationContext } from '../recording/evaluation.js';
+import { evaluationContext, policyBudgets } from '../recording/evaluation.js';
 import type { TxRequest, TxResult } from '../recording/types.js';
 import type { OrgSettings, PolicyCache } from './policyCache.js';
 
@@ -151,12 +151,7 @@ export class Recorder {
         this.settingsSeen.set(orgId, settings);
       }
       const loaded = await this.policies.current(plain, orgId, settings.policyVersion);
-      const ctx = evaluationContext(
-        settings,
-        this.clock(),
-        false,
-        agentBudgetsOf(loaded.agentBudgets),
-      );
+      const ctx = evaluationContext(settings, this.clock(), false, policyBudgets(loaded));
       const result = await withConnection(this.orm, (conn) =>
         recordBatch(conn, orgId, { ...settings, ...loaded }, ctx, reqs, onLocked),
       );

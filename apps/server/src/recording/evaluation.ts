@@ -7,6 +7,9 @@ import {
   decide as engineDecide,
   estimateCost,
   isModelKnown,
+  transactionRoles,
+  type BudgetMap,
+  type Budgets,
   type Decision,
   type EvaluationContext,
   type Period,
@@ -27,18 +30,68 @@ export function agentBudgetsOf(monthly: Readonly<Record<string, number>>): Agent
   return out;
 }
 
+/** The budgets besides the organization's: agents', roles', teams' and projects'. */
+export type OtherBudgets = Omit<Budgets, 'org'>;
+
+/** What an evaluation reads besides the organization's settings, from a loaded policy. */
+export function policyBudgets(
+  loaded: Pick<LoadedPolicy, 'agentBudgets' | 'subjectBudgets'>,
+): OtherBudgets {
+  return { agents: agentBudgetsOf(loaded.agentBudgets), ...loaded.subjectBudgets };
+}
+
 export function evaluationContext(
   settings: Pick<OrgSettings, 'timeZone' | 'defaultAction' | 'budgets'>,
   nowMs: number,
   trace: boolean,
-  agents: AgentBudgets = {},
+  budgets: OtherBudgets = {},
 ): EvaluationContext {
   return {
     now: nowMs,
     timeZone: settings.timeZone,
     defaultAction: settings.defaultAction,
-    budgets: { org: settings.budgets, agents },
+    budgets: { ...budgets, org: settings.budgets },
     trace,
+  };
+}
+
+/** The entries of `map` for `ids` (undefined when none has one). */
+function pick(map: BudgetMap | undefined, ids: readonly (string | null | undefined)[]) {
+  let out: Record<string, NonNullable<BudgetMap[string]>> | undefined;
+  for (const id of ids) {
+    const b = id ? map?.[id] : undefined;
+    if (id && b) (out ??= {})[id] = b;
+  }
+  return out;
+}
+
+/**
+ * The budgets of the transaction's own subjects (its agent, roles, team and project): all that a
+ * replay of its evaluation needs of the organization's budgets besides the org's.
+ */
+export function budgetsOfTransaction(
+  budgets: Budgets | undefined,
+  input: TransactionInput,
+): Pick<StoredEvaluation, 'agentBudgets' | 'roleBudgets' | 'teamBudgets' | 'projectBudgets'> {
+  const agents = pick(budgets?.agents, [input.agentId ?? '']);
+  const roles = pick(budgets?.roles, transactionRoles(input));
+  const teams = pick(budgets?.teams, [input.teamId]);
+  const projects = pick(budgets?.projects, [input.projectId]);
+  return {
+    ...(agents ? { agentBudgets: agents } : {}),
+    ...(roles ? { roleBudgets: roles } : {}),
+    ...(teams ? { teamBudgets: teams } : {}),
+    ...(projects ? { projectBudgets: projects } : {}),
+  };
+}
+
+/** The budgets a stored evaluation was given (for its replay). */
+export function storedBudgets(ev: StoredEvaluation): OtherBudgets {
+  return {
+    agents: ev.agentBudgets ?? {},
+    roles: ev.roleBudgets ?? {},
+    teams: ev.teamBudgets ?? {},
+    projects: ev.projectBudgets ?? {},
   };
 }
 
@@ -58,6 +111,10 @@ export interface StoredEvaluation {
   windows: Record<string, [number, number, number, number]>;
   /** The agent registry's budgets of this transaction's agent, when it has any. */
   agentBudgets?: AgentBudgets;
+  /** The budgets of this transaction's user roles, team and project that exist. */
+  roleBudgets?: AgentBudgets;
+  teamBudgets?: AgentBudgets;
+  projectBudgets?: AgentBudgets;
   /** Refused because the organization disabled the vendor (no rule decided). */
   vendorDisabled?: true;
 }

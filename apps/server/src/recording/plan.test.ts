@@ -28,6 +28,7 @@ function policy(rules: Rule[], extra: Partial<BatchPolicy> = {}): BatchPolicy {
     version: 3,
     policy: compile(rules),
     agentBudgets: {},
+    subjectBudgets: { roles: {}, teams: {}, projects: {} },
     vendors: {},
     overrides: [],
     ...extra,

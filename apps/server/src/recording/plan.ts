@@ -30,6 +30,7 @@ import {
 import { RateLimited, idempotencyConflict, idempotencyInProgress } from '../errors.js';
 import type { LoadedPolicy, OrgSettings } from '../machinery/policyCache.js';
 import {
+  budgetsOfTransaction,
   counts,
   decide,
   priceRequest,
@@ -153,7 +154,6 @@ export function planBatch(s: BatchState): BatchPlan {
     }
 
     const refs = needs.refs[i] ?? [];
-    const agentBudget = ctx.budgets?.agents?.[input.agentId ?? ''];
     const evaluation: StoredEvaluation = {
       policyVersion: org.version,
       timeZone: org.timeZone,
@@ -161,7 +161,7 @@ export function planBatch(s: BatchState): BatchPlan {
       budgets: org.budgets,
       modelKnown: input.modelKnown ?? null,
       windows: {},
-      ...(agentBudget ? { agentBudgets: { [input.agentId ?? '']: agentBudget } } : {}),
+      ...budgetsOfTransaction(ctx.budgets, input),
     };
     for (const ref of refs) {
       const t = totals[ref.key];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { VENDORS } from '@reins/engine';
-import { ident, metadataSchema, text } from './common.js';
+import { budgetCents, ident, metadataSchema, text } from './common.js';
 
 /**
  * Agent ids appear in rule globs (`free-tier-*`), URLs and CSV exports: letters, digits and
@@ -15,9 +15,6 @@ export const agentId = z
   .max(128)
   .regex(AGENT_ID, 'may contain only letters, digits and . _ : - / @');
 
-/** The same ceiling as rule limits in cents ($100 billion): past it a budget is a typo. */
-const MAX_BUDGET_CENTS = 10_000_000_000_000;
-
 export const vendorName = z
   .string()
   .max(40)
@@ -28,7 +25,7 @@ const agentFields = {
   name: ident(200),
   description: text(2000).nullish(),
   vendor: vendorName.nullish(),
-  monthlyBudgetCents: z.number().int().min(0).max(MAX_BUDGET_CENTS).nullish(),
+  monthlyBudgetCents: budgetCents.nullish(),
   /** null clears it (stored as `{}`). */
   metadata: metadataSchema().nullish(),
 };

@@ -50,6 +50,12 @@ export const isoEndExclusive = isoString.transform((s) =>
   new Date(Date.parse(s) + (DATE_ONLY.test(s) ? 86_400_000 : 1)).toISOString(),
 );
 
+/** The same ceiling as rule limits in cents ($100 billion): past it a budget is a typo. */
+export const MAX_BUDGET_CENTS = 10_000_000_000_000;
+
+/** A budget in integer cents; 0 allows nothing. */
+export const budgetCents = z.number().int().min(0).max(MAX_BUDGET_CENTS);
+
 /** Query-string booleans. */
 export const queryBool = z.enum(['true', 'false']).transform((v) => v === 'true');
 

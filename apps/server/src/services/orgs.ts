@@ -1,7 +1,12 @@
 import { Organization } from '@reins/db';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';
-import { NotFound } from '../errors.js';
+import type { Ctx } from '../core.js';
+import { NotFound, ValidationError } from '../errors.js';
+import { parseInput } from '../schemas/common.js';
+import { updateOrgInput } from '../schemas/org.js';
+import { requirePermission } from './auth.js';
+import { beginPolicyChange } from './policyChange.js';
 import { newId } from '@reins/ledger';
 import { audit } from './audit.js';
 import { insertKey, type CreatedKey } from './keys.js';
@@ -99,4 +104,112 @@ export async function requireOrganization(em: EntityManager, orgId: string): Pro
   const org = await em.findOne(Organization, { id: orgId });
   if (!org) throw new NotFound('Organization', orgId);
   return org;
+}
+
+/** The caller's organization as `GET|PUT /api/org` show it. */
+export interface OrgView {
+  id: string;
+  name: string;
+  timeZone: string;
+  defaultAction: 'pass' | 'block';
+  hourlyBudgetCents: number | null;
+  dailyBudgetCents: number | null;
+  weeklyBudgetCents: number | null;
+  monthlyBudgetCents: number | null;
+  /** Bumped by every change of what evaluations read (rules, budgets, settings, vendors). */
+  policyVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function orgView(o: Organization): OrgView {
+  return {
+    id: o.id,
+    name: o.name,
+    timeZone: o.timeZone,
+    defaultAction: o.defaultAction,
+    hourlyBudgetCents: o.hourlyBudgetCents ?? null,
+    dailyBudgetCents: o.dailyBudgetCents ?? null,
+    weeklyBudgetCents: o.weeklyBudgetCents ?? null,
+    monthlyBudgetCents: o.monthlyBudgetCents ?? null,
+    policyVersion: o.policyVersion,
+    createdAt: o.createdAt.toISOString(),
+    updatedAt: o.updatedAt.toISOString(),
+  };
+}
+
+/** The settings `PUT /api/org` and `reins orgs update` change. */
+const SETTINGS = [
+  'name',
+  'timeZone',
+  'defaultAction',
+  'hourlyBudgetCents',
+  'dailyBudgetCents',
+  'weeklyBudgetCents',
+  'monthlyBudgetCents',
+] as const;
+type Setting = (typeof SETTINGS)[number];
+
+/**
+ * Applies `input` to organization `orgId` as a policy change (the org's budgets, time zone and
+ * default action are what every evaluation reads): audited as `organization.updated` with what
+ * changed, the policy version bumped, and — for a new time zone — every window counter rebuilt
+ * in the new zone's windows. Changing nothing writes nothing.
+ */
+export async function applyOrgUpdate(
+  em: EntityManager,
+  orgId: string,
+  input: Partial<Pick<OrgView, Setting>>,
+  opts: { actor: string; nowMs: number },
+): Promise<OrgView> {
+  return em.transactional(async (tem) => {
+    const change = await beginPolicyChange(tem, orgId, opts.nowMs);
+    const org = await requireOrganization(tem, orgId);
+    await tem.refresh(org);
+    const before = orgView(org);
+    const changed: Setting[] = SETTINGS.filter(
+      (k) => input[k] !== undefined && input[k] !== before[k],
+    );
+    if (changed.length === 0) return before;
+    const patch = Object.fromEntries(changed.map((k) => [k, input[k]]));
+    const now = new Date(opts.nowMs);
+    await tem.nativeUpdate(Organization, { id: orgId }, { ...patch, updatedAt: now });
+    await audit(tem, {
+      orgId,
+      eventType: 'organization.updated',
+      actor: opts.actor,
+      entityType: 'organization',
+      entityId: orgId,
+      occurredAt: now,
+      metadata: {
+        changed,
+        before: Object.fromEntries(changed.map((k) => [k, before[k]])),
+        after: patch,
+      },
+    });
+    await change.commit();
+    await tem.refresh(org);
+    return orgView(org);
+  });
+}
+
+/** GET /api/org */
+export async function getOrg(ctx: Ctx): Promise<{ org: OrgView }> {
+  requirePermission(ctx, 'policies:read');
+  return { org: orgView(await requireOrganization(ctx.em, ctx.orgId)) };
+}
+
+/** PUT /api/org */
+export async function updateOrg(ctx: Ctx, raw: unknown): Promise<{ org: OrgView }> {
+  requirePermission(ctx, 'org:admin');
+  const { id, ...input } = parseInput(updateOrgInput, raw);
+  if (id !== undefined && id !== ctx.orgId) {
+    throw ValidationError.of('id', 'is the organization being updated and cannot change');
+  }
+  return {
+    org: await applyOrgUpdate(ctx.em, ctx.orgId, input, {
+      actor: ctx.actor,
+      nowMs: ctx.core.clock(),
+    }),
+  };
 }

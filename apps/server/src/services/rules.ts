@@ -5,6 +5,7 @@
  */
 import { PolicyRule } from '@reins/db';
 import {
+  budgetNeeds,
   compareRules,
   parseDocsRule,
   parseTypedRule,
@@ -12,9 +13,13 @@ import {
   patchTypedRule,
   toDocsRule,
   toTypedRule,
+  type BudgetNeed,
+  type Budgets,
   type ParseResult,
+  type Period,
   type Rule,
 } from '@reins/engine';
+import { sqlOf } from '@reins/ledger';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import { NotFound, ValidationError } from '../errors.js';
@@ -25,6 +30,7 @@ import { audit } from './audit.js';
 import { assertChannelsExist } from './channels.js';
 import { beginPolicyChange } from './policyChange.js';
 import { requirePermission } from './auth.js';
+import { policyBudgets } from '../recording/evaluation.js';
 
 export type Dialect = 'docs' | 'typed';
 
@@ -40,8 +46,51 @@ function ruleOf(row: PolicyRule): Rule {
   return row.definition as unknown as Rule;
 }
 
-export function present(rule: Rule, dialect: Dialect) {
-  return dialect === 'docs' ? toDocsRule(rule) : toTypedRule(rule);
+/** A rule that waits for a budget (or needs a limit of its own) to ever match. */
+export interface RuleWarning {
+  code: 'BUDGET_MISSING' | 'LIMIT_MISSING';
+  /** The budget to set: `org`, `agent`, `role`, `team`, `project`; `limit`: the rule's own. */
+  kind: BudgetNeed['kind'];
+  /** Whose budget (null: the organization's, or every subject the rule covers). */
+  id: string | null;
+  period: Period;
+  message: string;
+}
+
+export function ruleWarnings(rule: Rule, budgets: Budgets): RuleWarning[] {
+  return budgetNeeds(rule, budgets).map((n) => ({
+    code: n.kind === 'limit' ? 'LIMIT_MISSING' : 'BUDGET_MISSING',
+    kind: n.kind,
+    id: n.id,
+    period: n.period,
+    message: n.message,
+  }));
+}
+
+/** Every budget evaluations read now: the organization's, agents', roles', teams', projects'. */
+export async function currentBudgets(ctx: Ctx): Promise<Budgets> {
+  const sql = sqlOf(ctx.em);
+  const settings = await ctx.core.policies.settings(sql, ctx.orgId);
+  if (!settings) throw new NotFound('Organization', ctx.orgId);
+  const loaded = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
+  return { ...policyBudgets(loaded), org: settings.budgets };
+}
+
+/** A rule in `dialect`, with the budgets it waits for (`warnings`, empty when none). */
+export function present(rule: Rule, dialect: Dialect, budgets: Budgets) {
+  const view = dialect === 'docs' ? toDocsRule(rule) : toTypedRule(rule);
+  return { ...view, warnings: ruleWarnings(rule, budgets) };
+}
+
+/** One rule in `dialect`, with its warnings against the budgets of now. */
+export async function presentRule(ctx: Ctx, rule: Rule, dialect: Dialect) {
+  return present(rule, dialect, await currentBudgets(ctx));
+}
+
+/** `rules` in `dialect`, with their warnings against the budgets of now. */
+export async function presentRules(ctx: Ctx, rules: readonly Rule[], dialect: Dialect) {
+  const budgets = await currentBudgets(ctx);
+  return rules.map((r) => present(r, dialect, budgets));
 }
 
 function rowFields(rule: Rule) {
@@ -93,6 +142,10 @@ export async function listRules(ctx: Ctx, raw: unknown = {}): Promise<Rule[]> {
     ...(q.action !== undefined ? { action: q.action } : {}),
   });
   let rules = rows.map(ruleOf);
+  if (q.waiting !== undefined) {
+    const budgets = await currentBudgets(ctx);
+    rules = rules.filter((r) => budgetNeeds(r, budgets).length > 0 === q.waiting);
+  }
   const vendor = q.vendor?.trim().toLowerCase();
   if (vendor) {
     // Rules that apply to this vendor: those naming it, and those naming no vendor (all).

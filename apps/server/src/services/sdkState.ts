@@ -29,6 +29,7 @@ import {
   SETTINGS_SELECT,
   parseSettings,
   type SettingsRow,
+  type SubjectBudgets,
   type VendorPolicy,
 } from '../machinery/policyCache.js';
 
@@ -67,6 +68,8 @@ export interface SdkState {
   };
   rules: Rule[];
   agentBudgets: Record<string, number>;
+  /** The budgets of user roles, teams and projects, by id (`/api/budgets`). */
+  budgets: SubjectBudgets;
   vendors: Record<string, VendorPolicy>;
   overrides: PriceOverride[];
   windows: StateWindow[];
@@ -154,6 +157,7 @@ export async function sdkState(ctx: Ctx): Promise<SdkState> {
       },
       rules: loaded.policy.rules.map((c) => c.rule),
       agentBudgets: { ...loaded.agentBudgets },
+      budgets: loaded.subjectBudgets,
       vendors: { ...loaded.vendors },
       overrides: [...loaded.overrides],
       windows: shown.map((c) => ({

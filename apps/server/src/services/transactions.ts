@@ -40,11 +40,12 @@ import {
 import { parseInput } from '../schemas/common.js';
 import { requirePermission } from './auth.js';
 import {
-  agentBudgetsOf,
   counts,
   evaluationContext,
   decide,
+  policyBudgets,
   priceRequest,
+  storedBudgets,
   type StoredEvaluation,
 } from '../recording/evaluation.js';
 import type { TxOutcome, TxRequest, TxResult } from '../recording/types.js';
@@ -320,7 +321,7 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
   if (!settings) throw new NotFound('Organization', ctx.orgId);
   const loaded = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
   const policy = loaded.policy;
-  const ectx = evaluationContext(settings, nowMs, true, agentBudgetsOf(loaded.agentBudgets));
+  const ectx = evaluationContext(settings, nowMs, true, policyBudgets(loaded));
   const unpriced = priceRequest(req, loaded.overrides, nowMs);
   if (unpriced) throw unpriced;
   const refs = requiredWindows(policy, req.input, ectx);
@@ -456,7 +457,7 @@ async function replayTrace(ctx: Ctx, t: TransactionRecord): Promise<TraceEntry[]
     policy,
     input,
     windows,
-    evaluationContext(ev, t.createdAt.getTime(), true, ev.agentBudgets ?? {}),
+    evaluationContext(ev, t.createdAt.getTime(), true, storedBudgets(ev)),
   );
   return d.trace;
 }

@@ -9,6 +9,7 @@ import { Migration20261125224819_issue5_agents_vendors_reservations_alerts } fro
 import { Migration20261125233000_audit_trigger_columns } from './Migration20261125233000_audit_trigger_columns.js';
 import { Migration20261125234304_audit_chain_table } from './Migration20261125234304_audit_chain_table.js';
 import { Migration20261203085956_counters_from_ledger } from './Migration20261203085956_counters_from_ledger.js';
+import { Migration20261203091502_budgets } from './Migration20261203091502_budgets.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -33,4 +34,5 @@ export const migrationsList: MigrationObject[] = [
     name: 'Migration20261203085956_counters_from_ledger',
     class: Migration20261203085956_counters_from_ledger,
   },
+  { name: 'Migration20261203091502_budgets', class: Migration20261203091502_budgets },
 ];

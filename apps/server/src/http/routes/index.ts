@@ -7,6 +7,7 @@ import type { RouteDef } from '../routeTypes.js';
 import { agentsRoutes } from './agents.js';
 import { alertsRoutes } from './alerts.js';
 import { auditRoutes } from './audit.js';
+import { budgetsRoutes } from './budgets.js';
 import { channelsRoutes } from './channels.js';
 import { keysRoutes } from './keys.js';
 import { rulesRoutes } from './rules.js';
@@ -19,6 +20,7 @@ export const routes: RouteDef[] = [
   ...rulesRoutes,
   ...keysRoutes,
   ...agentsRoutes,
+  ...budgetsRoutes,
   ...vendorsRoutes,
   ...auditRoutes,
   ...alertsRoutes,

@@ -5,7 +5,8 @@ import {
   deleteRule,
   getRule,
   listRules,
-  present,
+  presentRule,
+  presentRules,
   updateRule,
 } from '../../services/rules.js';
 import { dryRunEvaluate } from '../../services/transactions.js';
@@ -36,26 +37,29 @@ export const rulesRoutes: RouteDef[] = [
     body: ruleSchemas.docs,
     run: async (ctx, i) => {
       const r = await createRule(ctx, 'docs', i.body);
+      const rule = await presentRule(ctx, r, 'docs');
       return {
         id: r.id,
         name: r.name,
         priority: r.priority,
         createdAt: r.createdAt,
-        rule: present(r, 'docs'),
+        rule,
+        warnings: rule.warnings,
       };
     },
   },
   {
     method: 'GET',
     url: '/api/policy-rules',
-    summary: 'List policy rules (filters enabled, action, vendor), in evaluation order',
+    summary:
+      'List policy rules (filters enabled, action, vendor, waiting), in evaluation order, with the budgets each waits for',
     tag: 'Policy rules',
     permission: 'policies:read',
     envelope: 'docs',
     status: 200,
     query: listDocsRulesInput,
     run: async (ctx, i) => {
-      const rules = (await listRules(ctx, i.query)).map((r) => present(r, 'docs'));
+      const rules = await presentRules(ctx, await listRules(ctx, i.query), 'docs');
       return { rules, count: rules.length };
     },
   },
@@ -67,7 +71,7 @@ export const rulesRoutes: RouteDef[] = [
     permission: 'policies:read',
     envelope: 'docs',
     status: 200,
-    run: async (ctx, i) => ({ rule: present(await getRule(ctx, id(i)), 'docs') }),
+    run: async (ctx, i) => ({ rule: await presentRule(ctx, await getRule(ctx, id(i)), 'docs') }),
   },
   {
     method: 'PUT',
@@ -79,7 +83,8 @@ export const rulesRoutes: RouteDef[] = [
     status: 200,
     run: async (ctx, i) => {
       const r = await updateRule(ctx, 'docs', id(i), i.body);
-      return { id: r.id, updatedAt: r.updatedAt, rule: present(r, 'docs') };
+      const rule = await presentRule(ctx, r, 'docs');
+      return { id: r.id, updatedAt: r.updatedAt, rule, warnings: rule.warnings };
     },
   },
   {
@@ -106,7 +111,7 @@ export const rulesRoutes: RouteDef[] = [
     status: 200,
     run: async (ctx) => ({
       object: 'list',
-      data: (await listRules(ctx, {})).map((r) => present(r, 'typed')),
+      data: await presentRules(ctx, await listRules(ctx, {}), 'typed'),
     }),
   },
   {
@@ -117,7 +122,7 @@ export const rulesRoutes: RouteDef[] = [
     permission: 'policies:read',
     envelope: 'plain',
     status: 200,
-    run: async (ctx, i) => present(await getRule(ctx, id(i)), 'typed'),
+    run: async (ctx, i) => presentRule(ctx, await getRule(ctx, id(i)), 'typed'),
   },
   {
     method: 'POST',
@@ -128,7 +133,7 @@ export const rulesRoutes: RouteDef[] = [
     envelope: 'plain',
     status: 201,
     body: ruleSchemas.typed,
-    run: async (ctx, i) => present(await createRule(ctx, 'typed', i.body), 'typed'),
+    run: async (ctx, i) => presentRule(ctx, await createRule(ctx, 'typed', i.body), 'typed'),
   },
   {
     method: 'PUT',
@@ -138,7 +143,7 @@ export const rulesRoutes: RouteDef[] = [
     permission: 'policies:write',
     envelope: 'plain',
     status: 200,
-    run: async (ctx, i) => present(await updateRule(ctx, 'typed', id(i), i.body), 'typed'),
+    run: async (ctx, i) => presentRule(ctx, await updateRule(ctx, 'typed', id(i), i.body), 'typed'),
   },
   {
     method: 'DELETE',

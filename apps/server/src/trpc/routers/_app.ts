@@ -17,7 +17,8 @@ import {
   deleteRule,
   getRule,
   listRules,
-  present,
+  presentRule,
+  presentRules,
   updateRule,
 } from '../../services/rules.js';
 import {
@@ -30,6 +31,7 @@ import {
 } from '../../services/transactions.js';
 import { authedProcedure, publicProcedure, rawInput, router } from '../trpc.js';
 import { agentsRouter } from './agents.js';
+import { budgetsRouter, orgRouter } from './budgets.js';
 import { vendorsRouter } from './vendors.js';
 import { auditRouter } from './audit.js';
 import { alertsRouter } from './alerts.js';
@@ -87,19 +89,21 @@ export const appRouter = router({
     create: authedProcedure
       .input(rawInput(ruleSchemas.docs))
       .mutation(async ({ ctx, input }) =>
-        present(await createRule(ctx.reins, 'docs', input), 'docs'),
+        presentRule(ctx.reins, await createRule(ctx.reins, 'docs', input), 'docs'),
       ),
     list: authedProcedure
       .input(rawInput(listDocsRulesInput.partial()))
       .query(async ({ ctx, input }) =>
-        (await listRules(ctx.reins, input)).map((r) => present(r, 'docs')),
+        presentRules(ctx.reins, await listRules(ctx.reins, input), 'docs'),
       ),
     get: authedProcedure
       .input(rawInput(byId))
-      .query(async ({ ctx, input }) => present(await getRule(ctx.reins, idOf(input)), 'docs')),
+      .query(async ({ ctx, input }) =>
+        presentRule(ctx.reins, await getRule(ctx.reins, idOf(input)), 'docs'),
+      ),
     update: authedProcedure.input(rawInput(ruleUpdate)).mutation(async ({ ctx, input }) => {
       const { id, patch } = parseInput(ruleUpdate, input);
-      return present(await updateRule(ctx.reins, 'docs', id, patch), 'docs');
+      return presentRule(ctx.reins, await updateRule(ctx.reins, 'docs', id, patch), 'docs');
     }),
     delete: authedProcedure.input(rawInput(byId)).mutation(async ({ ctx, input }) => {
       const id = idOf(input);
@@ -109,19 +113,21 @@ export const appRouter = router({
   }),
   rules: router({
     list: authedProcedure.query(async ({ ctx }) =>
-      (await listRules(ctx.reins, {})).map((r) => present(r, 'typed')),
+      presentRules(ctx.reins, await listRules(ctx.reins, {}), 'typed'),
     ),
     get: authedProcedure
       .input(rawInput(byId))
-      .query(async ({ ctx, input }) => present(await getRule(ctx.reins, idOf(input)), 'typed')),
+      .query(async ({ ctx, input }) =>
+        presentRule(ctx.reins, await getRule(ctx.reins, idOf(input)), 'typed'),
+      ),
     create: authedProcedure
       .input(rawInput(ruleSchemas.typed))
       .mutation(async ({ ctx, input }) =>
-        present(await createRule(ctx.reins, 'typed', input), 'typed'),
+        presentRule(ctx.reins, await createRule(ctx.reins, 'typed', input), 'typed'),
       ),
     update: authedProcedure.input(rawInput(ruleUpdate)).mutation(async ({ ctx, input }) => {
       const { id, patch } = parseInput(ruleUpdate, input);
-      return present(await updateRule(ctx.reins, 'typed', id, patch), 'typed');
+      return presentRule(ctx.reins, await updateRule(ctx.reins, 'typed', id, patch), 'typed');
     }),
     delete: authedProcedure.input(rawInput(byId)).mutation(async ({ ctx, input }) => {
       const id = idOf(input);
@@ -139,6 +145,8 @@ export const appRouter = router({
       .mutation(({ ctx, input }) => revokeKey(ctx.reins, idOf(input))),
   }),
   agents: agentsRouter,
+  org: orgRouter,
+  budgets: budgetsRouter,
   vendors: vendorsRouter,
   auditLog: auditRouter,
   alerts: alertsRouter,

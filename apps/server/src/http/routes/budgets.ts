@@ -1,0 +1,77 @@
+import { updateOrgInput } from '../../schemas/org.js';
+import { listBudgetsInput, putBudgetInput } from '../../schemas/budgets.js';
+import { deleteBudget, getBudget, listBudgets, putBudget } from '../../services/budgets.js';
+import { getOrg, updateOrg } from '../../services/orgs.js';
+import type { RouteDef, RouteInput } from '../routeTypes.js';
+
+const kindOf = (i: RouteInput): string => i.params.kind ?? '';
+const subjectOf = (i: RouteInput): string => i.params.id ?? '';
+
+/** The organization's settings and budgets (`/api/org`), and the budgets of roles, teams, projects. */
+export const budgetsRoutes: RouteDef[] = [
+  {
+    method: 'GET',
+    url: '/api/org',
+    summary: "The caller's organization: name, time zone, default action, budgets per period",
+    tag: 'Organization and budgets',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    run: (ctx) => getOrg(ctx),
+  },
+  {
+    method: 'PUT',
+    url: '/api/org',
+    summary:
+      "Partially update the caller's organization (name, timeZone, defaultAction, <period>BudgetCents; null clears a budget)",
+    tag: 'Organization and budgets',
+    permission: 'org:admin',
+    envelope: 'docs',
+    status: 200,
+    body: updateOrgInput,
+    run: (ctx, i) => updateOrg(ctx, i.body),
+  },
+  {
+    method: 'GET',
+    url: '/api/budgets',
+    summary: 'List the budgets of user roles, teams and projects (filter kind)',
+    tag: 'Organization and budgets',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    query: listBudgetsInput,
+    run: (ctx, i) => listBudgets(ctx, i.query),
+  },
+  {
+    method: 'GET',
+    url: '/api/budgets/:kind/:id',
+    summary: 'Get the budget of a role, team or project (kind: roles, teams, projects)',
+    tag: 'Organization and budgets',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    run: (ctx, i) => getBudget(ctx, kindOf(i), subjectOf(i)),
+  },
+  {
+    method: 'PUT',
+    url: '/api/budgets/:kind/:id',
+    summary:
+      'Set the budget of a role, team or project per period (<period>BudgetCents; null clears one)',
+    tag: 'Organization and budgets',
+    permission: 'policies:write',
+    envelope: 'docs',
+    status: 200,
+    body: putBudgetInput,
+    run: (ctx, i) => putBudget(ctx, kindOf(i), subjectOf(i), i.body),
+  },
+  {
+    method: 'DELETE',
+    url: '/api/budgets/:kind/:id',
+    summary: 'Remove the budget of a role, team or project',
+    tag: 'Organization and budgets',
+    permission: 'policies:write',
+    envelope: 'docs',
+    status: 200,
+    run: (ctx, i) => deleteBudget(ctx, kindOf(i), subjectOf(i)),
+  },
+];
