@@ -103,7 +103,7 @@ export function backendCpuDelta(before: Map<number, number>, after: Map<number, 
  */
 export function statementOf(query: string): string {
   const q = query.trim().toLowerCase().replace(/\s+/g, ' ');
-  if (q.startsWith('begin; select id, time_zone')) return RECORDER_LOCK;
+  if (q.startsWith('begin; select pg_advisory_xact_lock_shared(')) return RECORDER_LOCK;
   if (q.startsWith('with tx as')) return RECORDER_WRITE;
   if (q.startsWith('begin; insert into audit_chain_head')) return SEALER_READ;
   if (q.startsWith('with links as')) return SEALER_WRITE;
@@ -115,7 +115,8 @@ export function statementOf(query: string): string {
   return q.split(' ').slice(0, 3).join(' ');
 }
 
-export const RECORDER_LOCK = 'recorder 1: begin, settings, lock counters, holds, idempotency';
+export const RECORDER_LOCK =
+  'recorder 1: begin, policy lock, settings, lock counters, holds, idempotency';
 export const RECORDER_WRITE = 'recorder 2: insert rows, update counters, commit';
 export const SEALER_SEARCH = 'sealer: orgs with unsealed events';
 export const SEALER_READ = 'sealer 1: lock head, read events';

@@ -315,6 +315,28 @@ describe('rules that come back, budgets that come later', () => {
     await expectCountersExact(b.orgId);
   });
 
+  it("counts the organization's spend from before its budget was set", async () => {
+    const { orgId, key } = await t().newOrg('org budget later');
+    await at(AT, () =>
+      docsRule(key, {
+        name: 'Organization monthly cap',
+        conditions: { timeWindow: 'monthly' },
+        action: 'block',
+      }),
+    );
+    expect((await at(AT, () => submit(key, { ...one, amount: 900 }))).status).toBe(202);
+    const put = await at(LATER, () =>
+      t().call('PUT', '/api/org', { monthlyBudgetCents: 1000 }, { key }),
+    );
+    expect(put.status).toBe(200);
+    const res = await at(LATER, () => submit(key, { ...two, amount: 200 }));
+    expect({ status: res.status, current: res.body.details?.current }).toEqual({
+      status: 403,
+      current: 1100,
+    });
+    await expectCountersExact(orgId);
+  });
+
   it('counts the calls of the minute before a vendor got its per-minute limit', async () => {
     const { key } = await t().newOrg('rate limit later');
     await at(AT, async () => {

@@ -106,10 +106,20 @@ function keyOf(family: CounterFamily, startIso: string, group: string, startMs: 
     : windowKey(family.period, family.per, startIso, group);
 }
 
-/** The SQL expression of a transaction's raw group column for `per` (mapped by `groupValue`). */
-const RAW_GROUP = `case w.per when 'org' then '*' when 'agent' then t.agent_id
-    when 'user' then t.user_id when 'team' then t.team_id when 'project' then t.project_id
-    when 'vendor' then t.vendor when 'model' then t.model end`;
+/** The `transaction_record` column each group is read from (mapped by the engine's `groupValue`). */
+const GROUP_COLUMN: Record<Exclude<GroupBy, 'org'>, string> = {
+  agent: 'agent_id',
+  user: 'user_id',
+  team: 'team_id',
+  project: 'project_id',
+  vendor: 'vendor',
+  model: 'model',
+};
+
+/** The SQL expression of a transaction's raw group column for the window's `per`. */
+const RAW_GROUP = `case w.per when 'org' then '*' ${Object.entries(GROUP_COLUMN)
+  .map(([per, column]) => `when '${per}' then t.${column}`)
+  .join(' ')} end`;
 
 /** The transaction columns `groupValue` reads, from a row. */
 function inputOf(r: Record<string, unknown>): TransactionInput {
@@ -125,32 +135,9 @@ function inputOf(r: Record<string, unknown>): TransactionInput {
   };
 }
 
-/** What a raw group value of `per` stands for, as `groupValue` reads a transaction. */
+/** The group a raw value of `per`'s column stands for, as `groupValue` reads a transaction. */
 function groupOf(per: GroupBy, raw: string | null): string {
-  const input: TransactionInput = { vendor: '', amountMicros: 0 };
-  switch (per) {
-    case 'org':
-      return '*';
-    case 'agent':
-      input.agentId = raw;
-      break;
-    case 'user':
-      input.userId = raw;
-      break;
-    case 'team':
-      input.teamId = raw;
-      break;
-    case 'project':
-      input.projectId = raw;
-      break;
-    case 'vendor':
-      input.vendor = raw ?? '';
-      break;
-    case 'model':
-      input.model = raw;
-      break;
-  }
-  return groupValue(per, input);
+  return per === 'org' ? '*' : groupValue(per, inputOf({ [GROUP_COLUMN[per]]: raw }));
 }
 
 export interface SeedResult {

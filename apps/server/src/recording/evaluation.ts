@@ -12,7 +12,7 @@ import {
   type Budgets,
   type Decision,
   type EvaluationContext,
-  type Period,
+  type PeriodBudgets,
   type TransactionInput,
   type WindowTotals,
 } from '@reins/engine';
@@ -22,7 +22,7 @@ import type { Phase } from '../schemas/transactions.js';
 import type { TxRequest } from './types.js';
 
 /** Agent id → budgets by period, as the engine takes them (the registry has monthly budgets). */
-export type AgentBudgets = Record<string, Partial<Record<Period, number>>>;
+export type AgentBudgets = Record<string, PeriodBudgets>;
 
 export function agentBudgetsOf(monthly: Readonly<Record<string, number>>): AgentBudgets {
   const out: AgentBudgets = {};
@@ -57,7 +57,7 @@ export function evaluationContext(
 
 /** The entries of `map` for `ids` (undefined when none has one). */
 function pick(map: BudgetMap | undefined, ids: readonly (string | null | undefined)[]) {
-  let out: Record<string, NonNullable<BudgetMap[string]>> | undefined;
+  let out: Record<string, PeriodBudgets> | undefined;
   for (const id of ids) {
     const b = id ? map?.[id] : undefined;
     if (id && b) (out ??= {})[id] = b;
@@ -112,9 +112,9 @@ export interface StoredEvaluation {
   /** The agent registry's budgets of this transaction's agent, when it has any. */
   agentBudgets?: AgentBudgets;
   /** The budgets of this transaction's user roles, team and project that exist. */
-  roleBudgets?: AgentBudgets;
-  teamBudgets?: AgentBudgets;
-  projectBudgets?: AgentBudgets;
+  roleBudgets?: Record<string, PeriodBudgets>;
+  teamBudgets?: Record<string, PeriodBudgets>;
+  projectBudgets?: Record<string, PeriodBudgets>;
   /** Refused because the organization disabled the vendor (no rule decided). */
   vendorDisabled?: true;
 }

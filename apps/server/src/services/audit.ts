@@ -1,8 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { connectionOf, writeAudit, type AuditEventInput } from '@reins/ledger';
 
-export type { AuditEventInput as AuditInput };
-
 /**
  * Writes an audit event inside `em`'s transaction (the ledger's writer): it commits, or not,
  * with the change it records.
