@@ -189,6 +189,14 @@ function json(value: unknown): string {
 
 const BUDGET_PERIODS = ['hourly', 'daily', 'weekly', 'monthly'] as const;
 
+/** The options of `orgs create` and `orgs update`: an organization's settings. */
+const ORG_SETTING_OPTIONS: Command['options'] = {
+  name: { type: 'string' },
+  'time-zone': { type: 'string' },
+  'default-action': { type: 'string' },
+  ...Object.fromEntries(BUDGET_PERIODS.map((p) => [`${p}-budget-cents`, { type: 'string' }])),
+};
+
 const commands: Command[] = [
   {
     name: 'migrate',
@@ -227,12 +235,7 @@ const commands: Command[] = [
       '  --default-action pass|block   when no rule matches (default pass)',
       '  --<period>-budget-cents <n>   a spending cap per hour/day/week/month, in cents',
     ].join('\n'),
-    options: {
-      name: { type: 'string' },
-      'time-zone': { type: 'string' },
-      'default-action': { type: 'string' },
-      ...Object.fromEntries(BUDGET_PERIODS.map((p) => [`${p}-budget-cents`, { type: 'string' }])),
-    },
+    options: ORG_SETTING_OPTIONS,
     args: [],
     async run(ctx) {
       const cmd = 'orgs create';
@@ -290,12 +293,7 @@ const commands: Command[] = [
       '',
       'The same change as PUT /api/org: audited, seen by running servers on their next batch.',
     ].join('\n'),
-    options: {
-      name: { type: 'string' },
-      'time-zone': { type: 'string' },
-      'default-action': { type: 'string' },
-      ...Object.fromEntries(BUDGET_PERIODS.map((p) => [`${p}-budget-cents`, { type: 'string' }])),
-    },
+    options: ORG_SETTING_OPTIONS,
     args: ['orgId'],
     async run(ctx) {
       const cmd = 'orgs update';

@@ -3,38 +3,18 @@
  * (`/api/budgets/:kind/:id`): validation, permissions, audit, policy versions, and the rules that
  * read them.
  */
+import type { inferRouterOutputs } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
+import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { countersAndLedger, rowCounts } from './counts.js';
 import { useTestServer } from './harness.js';
 import { keyWith, policyVersion, trpcClient, type ErrorBody } from './helpers.js';
 
 const t = useTestServer('budgets');
 
-interface OrgBody {
-  org: {
-    id: string;
-    name: string;
-    timeZone: string;
-    defaultAction: string;
-    hourlyBudgetCents: number | null;
-    dailyBudgetCents: number | null;
-    weeklyBudgetCents: number | null;
-    monthlyBudgetCents: number | null;
-    policyVersion: number;
-  };
-}
-
-interface BudgetBody {
-  budget: {
-    kind: string;
-    id: string;
-    hourlyBudgetCents: number | null;
-    dailyBudgetCents: number | null;
-    weeklyBudgetCents: number | null;
-    monthlyBudgetCents: number | null;
-    createdAt: string | null;
-  };
-}
+type Out = inferRouterOutputs<AppRouter>;
+type OrgBody = Out['org']['get'];
+type BudgetBody = Out['budgets']['get'];
 
 async function auditTypes(orgId: string): Promise<string[]> {
   const rows = await t().sql<{ event_type: string }>(

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useTestServer } from './harness.js';
+import { atTime } from './helpers.js';
 
 const t = useTestServer('docs-examples');
 
@@ -110,14 +111,7 @@ async function trace(key: string, id: string): Promise<TraceBody> {
 }
 
 /** Runs `fn` with the server clock pinned at `iso`. */
-async function at<T>(iso: string, fn: () => Promise<T>): Promise<T> {
-  t().clock.set(iso);
-  try {
-    return await fn();
-  } finally {
-    t().clock.set(null);
-  }
-}
+const at = <T>(iso: string, fn: () => Promise<T>) => atTime(t(), iso, fn);
 
 function expectAdmitted(res: { status: number; body: Decision }, action: string) {
   expect({ status: res.status, action: res.body.action }).toEqual({ status: 202, action });

@@ -76,3 +76,13 @@ export function trpcClient(server: TestServer, key: string | null) {
     ],
   });
 }
+
+/** Runs `fn` with `server`'s clock pinned at `iso`, then hands the real clock back. */
+export async function atTime<T>(server: TestServer, iso: string, fn: () => Promise<T>): Promise<T> {
+  server.clock.set(iso);
+  try {
+    return await fn();
+  } finally {
+    server.clock.set(null);
+  }
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rowCounts, windowCounters } from './counts.js';
 import { useTestServer } from './harness.js';
+import { atTime } from './helpers.js';
 
 const t = useTestServer('rules');
 
@@ -154,15 +155,8 @@ async function submit(key: string, body: Record<string, unknown> = {}) {
   );
 }
 
-/** Runs `fn` with the server clock pinned at `iso`, then hands the real clock back. */
-async function at<T>(iso: string, fn: () => Promise<T>): Promise<T> {
-  t().clock.set(iso);
-  try {
-    return await fn();
-  } finally {
-    t().clock.set(null);
-  }
-}
+/** Runs `fn` with the server clock pinned at `iso`. */
+const at = <T>(iso: string, fn: () => Promise<T>) => atTime(t(), iso, fn);
 
 describe('docs dialect: /api/policy-rules', () => {
   it('creates the docs example rule and answers 201 {success, id, name, priority, createdAt}', async () => {

@@ -4,7 +4,7 @@ import { estimateCost, PRICE_DATA_VERSION } from '@reins/engine';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { loadPriceOverrides, VENDORS } from '../src/services/vendors.js';
 import { useTestServer } from './harness.js';
-import { type ErrorBody, keyWith, policyVersion, trpcClient } from './helpers.js';
+import { type ErrorBody, keyWith, policyVersion, trpcClient, atTime } from './helpers.js';
 
 const t = useTestServer('vendors');
 
@@ -77,14 +77,8 @@ async function auditEvents(orgId: string, entityType: string) {
   );
 }
 
-async function at<T>(iso: string, fn: () => Promise<T>): Promise<T> {
-  t().clock.set(iso);
-  try {
-    return await fn();
-  } finally {
-    t().clock.set(null);
-  }
-}
+/** Runs `fn` with the server clock pinned at `iso`. */
+const at = <T>(iso: string, fn: () => Promise<T>) => atTime(t(), iso, fn);
 
 async function createOverride(key: string, vendor: string, body: Record<string, unknown>) {
   return t().call<{ success: boolean; override: OverrideView }>(

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { countersAndLedger } from './counts.js';
 import { useTestServer } from './harness.js';
+import { atTime } from './helpers.js';
 
 const t = useTestServer('windows_from_ledger');
 
@@ -20,14 +21,8 @@ interface Answer {
   policyResult: { action: string; ruleId: string | null };
 }
 
-async function at<T>(iso: string, fn: () => Promise<T>): Promise<T> {
-  t().clock.set(iso);
-  try {
-    return await fn();
-  } finally {
-    t().clock.set(null);
-  }
-}
+/** Runs `fn` with the server clock pinned at `iso`. */
+const at = <T>(iso: string, fn: () => Promise<T>) => atTime(t(), iso, fn);
 
 const submit = (key: string, body: Record<string, unknown>) =>
   t().call<Answer>('POST', '/api/v1/transactions', body, { key });
@@ -43,6 +38,14 @@ async function typedRule(key: string, body: Record<string, unknown>): Promise<st
   expect(res.status).toBe(201);
   return res.body.id;
 }
+
+/** A $10 daily cap over the whole organization. */
+const DAILY_CAP = {
+  name: '$10 a day',
+  conditions: { timeWindow: 'daily' },
+  action: 'block',
+  actionConfig: { limitCents: 1000 },
+};
 
 /** Two transactions' worth of group fields: every group differs between `one` and `two`. */
 const one = {
@@ -212,14 +215,7 @@ describe('reservations recorded before the rule', () => {
       submit(key, { ...one, amount: 500, phase: 'reserve', reservationTtlSeconds: 7200 }),
     );
     expect(hold.status).toBe(202);
-    await at(LATER, () =>
-      docsRule(key, {
-        name: '$10 a day',
-        conditions: { timeWindow: 'daily' },
-        action: 'block',
-        actionConfig: { limitCents: 1000 },
-      }),
-    );
+    await at(LATER, () => docsRule(key, DAILY_CAP));
     await at(LATER, async () => {
       expect((await submit(key, { ...one, amount: 600 })).status).toBe(403);
       const voided = await t().call(
@@ -244,14 +240,7 @@ describe('reservations recorded before the rule', () => {
     const hold = await at(AT, () =>
       submit(key, { ...one, amount: 500, phase: 'reserve', reservationTtlSeconds: 7200 }),
     );
-    await at(LATER, () =>
-      docsRule(key, {
-        name: '$10 a day',
-        conditions: { timeWindow: 'daily' },
-        action: 'block',
-        actionConfig: { limitCents: 1000 },
-      }),
-    );
+    await at(LATER, () => docsRule(key, DAILY_CAP));
     await at(LATER, async () => {
       const settled = await t().call(
         'POST',
@@ -270,14 +259,7 @@ describe('reservations recorded before the rule', () => {
 describe('rules that come back, budgets that come later', () => {
   it('counts what was spent while the only rule reading the window was disabled', async () => {
     const { orgId, key } = await t().newOrg('disabled gap');
-    const ruleId = await at(AT, () =>
-      docsRule(key, {
-        name: '$10 a day',
-        conditions: { timeWindow: 'daily' },
-        action: 'block',
-        actionConfig: { limitCents: 1000 },
-      }),
-    );
+    const ruleId = await at(AT, () => docsRule(key, DAILY_CAP));
     await at(AT, () => submit(key, { ...one, amount: 600 }));
     await at(AT, () => t().call('PUT', `/api/policy-rules/${ruleId}`, { enabled: false }, { key }));
     await at(AT, () => submit(key, { ...one, amount: 300 }));
@@ -354,14 +336,7 @@ describe('rules that come back, budgets that come later', () => {
   it('shows the seeded totals in a dry run', async () => {
     const { key } = await t().newOrg('dry run');
     await at(AT, () => submit(key, { ...one, amount: 900 }));
-    await at(LATER, () =>
-      docsRule(key, {
-        name: '$10 a day',
-        conditions: { timeWindow: 'daily' },
-        action: 'block',
-        actionConfig: { limitCents: 1000 },
-      }),
-    );
+    await at(LATER, () => docsRule(key, DAILY_CAP));
     const dry = await at(LATER, () =>
       t().call<{ result: { action: string; details: { current: number } } }>(
         'POST',
