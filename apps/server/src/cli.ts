@@ -10,7 +10,6 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isValidTimeZone } from '@reins/engine';
-import type { Organization } from '@reins/db';
 import { readEnv, type ServerEnv } from './env.js';
 import { ValidationError } from './errors.js';
 import { PERMISSIONS } from './lib/apiKeys.js';
@@ -23,7 +22,9 @@ import {
   applyOrgUpdate,
   createOrganization,
   listOrganizations,
+  orgView,
   requireOrganization,
+  type OrgView,
 } from './services/orgs.js';
 import { updateOrgInput } from './schemas/org.js';
 
@@ -159,25 +160,13 @@ function table(rows: string[][], header: string[]): string {
   return [line(header), ...rows.map(line)].join('\n') + '\n';
 }
 
-function orgView(o: Organization) {
-  return {
-    id: o.id,
-    name: o.name,
-    timeZone: o.timeZone,
-    defaultAction: o.defaultAction,
-    budgetsCents: {
-      hourly: o.hourlyBudgetCents ?? null,
-      daily: o.dailyBudgetCents ?? null,
-      weekly: o.weeklyBudgetCents ?? null,
-      monthly: o.monthlyBudgetCents ?? null,
-    },
-    createdAt: o.createdAt.toISOString(),
-  };
-}
-
-function budgets(b: Record<string, number | null>): string {
-  const set = Object.entries(b).filter(([, v]) => v !== null);
-  return set.length === 0 ? '-' : set.map(([k, v]) => `${k}=${String(v)}`).join(' ');
+/** An organization's budgets as `daily=2500 monthly=500000` ('-' when none). */
+function budgets(o: OrgView): string {
+  const set = BUDGET_PERIODS.flatMap((p) => {
+    const cents = o[`${p}BudgetCents`];
+    return cents === null ? [] : [`${p}=${String(cents)}`];
+  });
+  return set.length === 0 ? '-' : set.join(' ');
 }
 
 function json(value: unknown): string {
@@ -333,12 +322,7 @@ const commands: Command[] = [
       }
       ctx.print(
         `Organization ${org.id} ("${org.name}"): time zone ${org.timeZone}, default ${org.defaultAction}, ` +
-          `budgets (cents) ${budgets({
-            hourly: org.hourlyBudgetCents,
-            daily: org.dailyBudgetCents,
-            weekly: org.weeklyBudgetCents,
-            monthly: org.monthlyBudgetCents,
-          })}, policy version ${String(org.policyVersion)}.\n`,
+          `budgets (cents) ${budgets(org)}, policy version ${String(org.policyVersion)}.\n`,
       );
     },
   },
@@ -362,14 +346,7 @@ const commands: Command[] = [
       }
       ctx.print(
         table(
-          orgs.map((o) => [
-            o.id,
-            o.name,
-            o.timeZone,
-            o.defaultAction,
-            budgets(o.budgetsCents),
-            o.createdAt,
-          ]),
+          orgs.map((o) => [o.id, o.name, o.timeZone, o.defaultAction, budgets(o), o.createdAt]),
           ['ID', 'NAME', 'TIME ZONE', 'DEFAULT', 'BUDGETS (CENTS)', 'CREATED'],
         ),
       );

@@ -201,15 +201,14 @@ describe('reins orgs create', () => {
       daily: 2500,
       hourly: null,
     });
-    const listed = await reinsJson<{ organizations: { id: string; budgetsCents: unknown }[] }>([
-      'orgs',
-      'list',
-    ]);
-    expect(listed.organizations.find((o) => o.id === created.orgId)?.budgetsCents).toEqual({
-      hourly: null,
-      daily: 2500,
-      weekly: null,
-      monthly: 500000,
+    // The organization as GET /api/org shows it.
+    const listed = await reinsJson<{ organizations: Record<string, unknown>[] }>(['orgs', 'list']);
+    expect(listed.organizations.find((o) => o.id === created.orgId)).toMatchObject({
+      hourlyBudgetCents: null,
+      dailyBudgetCents: 2500,
+      weeklyBudgetCents: null,
+      monthlyBudgetCents: 500000,
+      policyVersion: 0,
     });
   });
 

@@ -169,6 +169,19 @@ export class PolicyCache {
   }
 
   /**
+   * The organization's settings as of now and its policy of that version (null when there is no
+   * such organization): what a read outside the hot path evaluates with.
+   */
+  async now(
+    sql: Sql,
+    orgId: string,
+  ): Promise<{ settings: OrgSettings; loaded: LoadedPolicy } | null> {
+    const settings = await this.settings(sql, orgId);
+    if (!settings) return null;
+    return { settings, loaded: await this.current(sql, orgId, settings.policyVersion) };
+  }
+
+  /**
    * The organization's current policy. `version` is the version the caller just read; on a miss
    * the rules and their version are read in ONE statement (a consistent pair) and the snapshot
    * of that version is written. Call it outside a transaction that could roll back: a cached

@@ -156,9 +156,9 @@ async function actualAmounts(
     [ctx.orgId, id],
   );
   if (!tx) throw new NotFound('Transaction', id);
-  const settings = await ctx.core.policies.settings(sql, ctx.orgId);
-  if (!settings) throw new NotFound('Organization', ctx.orgId);
-  const loaded = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
+  const org = await ctx.core.policies.now(sql, ctx.orgId);
+  if (!org) throw new NotFound('Organization', ctx.orgId);
+  const { loaded } = org;
   const est = estimateCost(
     tx.vendor,
     tx.model ?? '',

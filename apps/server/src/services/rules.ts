@@ -69,11 +69,9 @@ export function ruleWarnings(rule: Rule, budgets: Budgets): RuleWarning[] {
 
 /** Every budget evaluations read now: the organization's, agents', roles', teams', projects'. */
 export async function currentBudgets(ctx: Ctx): Promise<Budgets> {
-  const sql = sqlOf(ctx.em);
-  const settings = await ctx.core.policies.settings(sql, ctx.orgId);
-  if (!settings) throw new NotFound('Organization', ctx.orgId);
-  const loaded = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
-  return { ...policyBudgets(loaded), org: settings.budgets };
+  const org = await ctx.core.policies.now(sqlOf(ctx.em), ctx.orgId);
+  if (!org) throw new NotFound('Organization', ctx.orgId);
+  return { ...policyBudgets(org.loaded), org: org.settings.budgets };
 }
 
 /** A rule in `dialect`, with the budgets it waits for (`warnings`, empty when none). */

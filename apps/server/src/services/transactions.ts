@@ -317,9 +317,9 @@ export async function dryRunEvaluate(ctx: Ctx, raw: unknown) {
   const nowMs = ctx.core.clock();
   const req = toTxRequest(ctx, body, nowMs);
   const sql = sqlOf(ctx.em);
-  const settings = await ctx.core.policies.settings(sql, ctx.orgId);
-  if (!settings) throw new NotFound('Organization', ctx.orgId);
-  const loaded = await ctx.core.policies.current(sql, ctx.orgId, settings.policyVersion);
+  const org = await ctx.core.policies.now(sql, ctx.orgId);
+  if (!org) throw new NotFound('Organization', ctx.orgId);
+  const { settings, loaded } = org;
   const policy = loaded.policy;
   const ectx = evaluationContext(settings, nowMs, true, policyBudgets(loaded));
   const unpriced = priceRequest(req, loaded.overrides, nowMs);
