@@ -24,13 +24,16 @@ export function createContextInner(
   };
 }
 
-/** Authenticates the Authorization header, applies the key's rate limit, forks an EntityManager. */
-export async function createContext(
+/**
+ * Authenticates the Authorization header (from `client`, its address) and applies the key's rate
+ * limit: what both adapters do before anything else of a request is read.
+ */
+export async function authenticate(
   core: Core,
   authorization: string | undefined,
-  idempotencyKey: string | null = null,
-): Promise<Ctx> {
-  const caller = await core.auth.authenticate(authorization);
+  client?: string,
+): Promise<Caller> {
+  const caller = await core.auth.authenticate(authorization, client);
   core.limiter.take(caller.keyId);
-  return createContextInner(core, caller, idempotencyKey);
+  return caller;
 }

@@ -33,6 +33,15 @@ const schema = z.object({
   REINS_KEY_CACHE_MS: intFrom(2000),
   /** Database pool size (a real PostgreSQL; PGlite is always one connection). */
   REINS_DB_POOL: intFrom(8, 1),
+  /** The whole request (headers and body) must arrive within this; slower ones get 408. */
+  REINS_REQUEST_TIMEOUT_MS: intFrom(10_000, 1000),
+  /** The request's headers must arrive within this (at most REINS_REQUEST_TIMEOUT_MS). */
+  REINS_HEADERS_TIMEOUT_MS: intFrom(5_000, 1000),
+  /**
+   * Failed key lookups per second per client address (a bucket twice that deep); past it, keys
+   * this process has not verified are refused 429 before any lookup. 0 disables the limit.
+   */
+  REINS_AUTH_FAILURES_PER_SECOND: intFrom(20),
   /** How often this process seals pending audit events into the hash chain (ms); 0 = never. */
   REINS_AUDIT_SEAL_MS: intFrom(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -22,7 +22,12 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
     clock,
     policies,
     recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX),
-    auth: new Authenticator(orm, env.REINS_KEY_CACHE_MS, clock),
+    auth: new Authenticator(
+      orm,
+      env.REINS_KEY_CACHE_MS,
+      clock,
+      new RateLimiter(env.REINS_AUTH_FAILURES_PER_SECOND),
+    ),
     limiter: new RateLimiter(env.REINS_RATE_LIMIT_RPS),
   };
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { TRPCClientError } from '@trpc/client';
 import { createCallerFactory } from '../src/trpc/trpc.js';
 import { appRouter, type AppRouter } from '../src/trpc/routers/_app.js';
+import { authenticate } from '../src/context.js';
 import { ADMIN_KEY, useTestServer } from './harness.js';
 import { trpcClient } from './helpers.js';
 
@@ -72,9 +73,10 @@ describe('tRPC', () => {
   });
 
   it('serves in-process callers through createCaller with the same services', async () => {
+    const core = t().server.core;
     const caller = createCallerFactory(appRouter)({
-      core: t().server.core,
-      authorization: `Bearer ${ADMIN_KEY}`,
+      core,
+      caller: await authenticate(core, `Bearer ${ADMIN_KEY}`),
     });
     const typed = await caller.rules.list();
     const docs = await caller.policyRules.list({});

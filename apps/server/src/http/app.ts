@@ -1,7 +1,13 @@
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { Core } from '../core.js';
-import { createContext } from '../context.js';
+import { authenticate, createContextInner } from '../context.js';
+import type { Caller } from '../machinery/authenticator.js';
 import { checkStorable } from '../schemas/common.js';
 import {
   NotFound,
@@ -10,22 +16,30 @@ import {
   UnsupportedMediaType,
   ValidationError,
   toErrorResponse,
+  type ErrorResponse,
 } from '../errors.js';
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
+import { trpcErrorBody } from '../trpc/trpc.js';
 import { openApiDocument } from './openapi.js';
 import type { StreamResult } from '../lib/stream.js';
 import { routes } from './routes/index.js';
 import type { RouteInput } from './routeTypes.js';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller (set before the body is read), or null on public routes. */
+    caller: Caller | null;
+    /** The `Idempotency-Key` header (sent at most once). */
+    idempotencyKey: string | null;
+  }
+}
+
 /** Fastify's own request errors, translated into the docs' error body. */
-function fastifyError(
-  err: { code?: string; message: string },
-  core: Core,
-  req: FastifyRequest,
-): unknown {
+function fastifyError(err: { code?: string; message: string }, req: FastifyRequest): unknown {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new PayloadTooLarge(core.env.REINS_BODY_LIMIT_BYTES);
+      // The route's own limit (bulk uploads have a larger one).
+      return new PayloadTooLarge(req.routeOptions.bodyLimit);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new UnsupportedMediaType(req.headers['content-type'] ?? '(none)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -43,19 +57,83 @@ function fastifyError(
   }
 }
 
-/** A header sent once; a repeated header is kept whole so validation can refuse it. */
-export function headerValue(v: string | string[] | undefined): string | null {
-  if (v === undefined) return null;
-  return Array.isArray(v) ? v.join(', ') : v;
+/**
+ * The `Idempotency-Key` header. Node joins a repeated header into one value (`"a1, a2"`): the
+ * raw headers tell, and a key sent twice is refused rather than taken as another key.
+ */
+function idempotencyHeader(req: FastifyRequest): string | null {
+  const raw = req.raw.rawHeaders;
+  let value: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() !== 'idempotency-key') continue;
+    if (value !== null) throw ValidationError.of('Idempotency-Key', 'must be sent once');
+    value = raw[i + 1] ?? '';
+  }
+  return value;
+}
+
+/** Headers every answer carries: a JSON API, never framed, sniffed, cached or referred. */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+} as const;
+
+/** Bytes of an unread request body discarded after an early answer before the socket is closed. */
+const DRAIN_UNAUTHENTICATED = 64 * 1024;
+
+/**
+ * After an error found before the request's body was read (401, 413, 415, 429 …): reads and
+ * discards the rest of the body, up to `cap` bytes, so that a client still sending gets the answer
+ * instead of a reset. Resolves once the body has ended; a larger body (or the socket's end)
+ * destroys the connection, and one that never ends is cut by the request timeout.
+ */
+function drainBody(req: FastifyRequest, cap: number): Promise<void> {
+  const raw = req.raw;
+  return new Promise((resolve) => {
+    if (raw.complete || raw.readableEnded) {
+      resolve();
+      return;
+    }
+    let read = 0;
+    raw.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > cap) raw.socket.destroy();
+    });
+    raw.once('end', () => {
+      resolve();
+    });
+    raw.socket.once('close', () => {
+      resolve();
+    });
+    raw.resume();
+  });
+}
+
+/** The procedures a `/trpc/<a>,<b>` URL calls. */
+function trpcProcedures(url: string): string[] {
+  const path = url.split('?')[0]?.replace(/^\/trpc\/?/, '') ?? '';
+  return path.split(',').map((p) => decodeURIComponent(p));
 }
 
 export async function buildApp(core: Core): Promise<FastifyInstance> {
+  const env = core.env;
   const app = Fastify({
-    logger: core.env.LOG_LEVEL === 'silent' ? false : { level: core.env.LOG_LEVEL },
-    bodyLimit: core.env.REINS_BODY_LIMIT_BYTES,
+    logger: env.LOG_LEVEL === 'silent' ? false : { level: env.LOG_LEVEL },
+    bodyLimit: env.REINS_BODY_LIMIT_BYTES,
+    // A request must arrive in full within seconds: a body that trickles or never comes does not
+    // hold a connection (and a file descriptor) for minutes. Node checks every second.
+    requestTimeout: env.REINS_REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: Math.min(env.REINS_HEADERS_TIMEOUT_MS, env.REINS_REQUEST_TIMEOUT_MS),
+      connectionsCheckingInterval: 1000,
+    },
     // Per-request log lines only when debugging: at thousands of requests a second they cost.
     logController: new LogController({
-      disableRequestLogging: core.env.LOG_LEVEL !== 'debug' && core.env.LOG_LEVEL !== 'trace',
+      disableRequestLogging: env.LOG_LEVEL !== 'debug' && env.LOG_LEVEL !== 'trace',
     }),
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -64,12 +142,41 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
   // Bodies are JSON: a text/plain body is a 415, not a string for the services to trip over.
   app.removeContentTypeParser('text/plain');
 
-  app.setErrorHandler((err, req, reply) => {
-    const mapped = fastifyError(err as { code?: string; message: string }, core, req);
-    const res = toErrorResponse(mapped);
-    if (res.status >= 500) req.log.error({ err }, 'request failed');
-    void reply.status(res.status).headers(res.headers).send(res.body);
+  app.decorateRequest('caller', null);
+  app.decorateRequest('idempotencyKey', null);
+  app.addHook('onRequest', async (_req, reply) => {
+    void reply.headers(SECURITY_HEADERS);
   });
+
+  /** The one error answer: mapped, logged with the request id when it is a 500, body drained. */
+  const answerError = async (
+    err: unknown,
+    req: FastifyRequest,
+    reply: FastifyReply,
+    shape: (res: ErrorResponse) => unknown = (res) => res.body,
+  ) => {
+    const res = toErrorResponse(fastifyError(err as { code?: string; message: string }, req));
+    if (res.status >= 500) {
+      req.log.error({ err, reqId: req.id }, 'request failed');
+      res.body.requestId = req.id;
+    }
+    if (!req.raw.complete) {
+      // Answered before the body was read. On a connection that stays open, the answer goes now
+      // and the rest of the body is read and dropped behind it. A connection the client asked to
+      // close is closed once the answer is sent: closing it while the client still sends would
+      // reset it before the client reads the answer — so the body is drained first.
+      reply.removeHeader('connection');
+      const drained = drainBody(
+        req,
+        req.caller ? Math.max(req.routeOptions.bodyLimit * 2, 16 << 20) : DRAIN_UNAUTHENTICATED,
+      );
+      const closing =
+        req.raw.httpVersion === '1.0' || /\bclose\b/i.test(req.headers.connection ?? '');
+      if (closing) await drained;
+    }
+    return reply.status(res.status).headers(res.headers).send(shape(res));
+  };
+  app.setErrorHandler(answerError);
   app.setNotFoundHandler((req, reply) => {
     const res = toErrorResponse(
       new NotFound('Route', `${req.method} ${req.url.split('?')[0] ?? ''}`),
@@ -90,17 +197,29 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
   });
   app.get('/api/openapi.json', () => openApiDocument());
 
+  /**
+   * Before the body is read: refuse an encoding that is not identity (415) and a repeated
+   * Idempotency-Key (422), then authenticate from the headers and apply the key's rate limit —
+   * so that nobody without a key gets a body read, or a connection held, on their behalf.
+   */
+  const authenticateRequest = async (req: FastifyRequest) => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+      throw new UnsupportedMediaType(`Content-Encoding: ${encoding}`);
+    }
+    req.idempotencyKey = idempotencyHeader(req);
+    req.caller = await authenticate(core, req.headers.authorization, req.ip);
+  };
+
   for (const def of routes) {
     app.route({
       method: def.method,
       url: def.url,
-      ...(def.bodyLimit ? { bodyLimit: def.bodyLimit(core.env) } : {}),
+      ...(def.bodyLimit ? { bodyLimit: def.bodyLimit(env) } : {}),
+      onRequest: authenticateRequest,
       handler: async (req: FastifyRequest, reply) => {
-        const ctx = await createContext(
-          core,
-          req.headers.authorization,
-          headerValue(req.headers['idempotency-key']),
-        );
+        if (!req.caller) throw new Error('a REST route ran without its caller');
+        const ctx = createContextInner(core, req.caller, req.idempotencyKey);
         const input: RouteInput = {
           params: req.params as Record<string, string>,
           query: req.query as Record<string, unknown>,
@@ -126,16 +245,31 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     });
   }
 
-  await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({ req }) => ({
-        core,
-        authorization: req.headers.authorization,
-        idempotencyKey: headerValue(req.headers['idempotency-key']),
-      }),
-    } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+  await app.register(async (trpc) => {
+    trpc.setErrorHandler((err, req, reply) =>
+      answerError(err, req, reply, (res) => trpcErrorBody(res, req.url)),
+    );
+    // The same checks before the body, except for calls of public procedures only (health).
+    trpc.addHook('onRequest', async (req) => {
+      if (trpcProcedures(req.url).every((p) => p === 'health')) return;
+      await authenticateRequest(req);
+    });
+    await trpc.register(fastifyTRPCPlugin, {
+      prefix: '/trpc',
+      trpcOptions: {
+        router: appRouter,
+        createContext: ({ req }) => ({
+          core,
+          caller: req.caller,
+          idempotencyKey: req.idempotencyKey,
+        }),
+        onError({ error, req, path }) {
+          if (error.code === 'INTERNAL_SERVER_ERROR') {
+            req.log.error({ err: error.cause ?? error, reqId: req.id, path }, 'procedure failed');
+          }
+        },
+      } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
+    });
   });
   return app;
 }

@@ -2,6 +2,7 @@ import { ApiKey } from '@reins/db';
 import type { Orm } from '@reins/db';
 import { Unauthorized } from '../errors.js';
 import { hashApiKey, isWellFormedKey } from '../lib/apiKeys.js';
+import { RateLimiter } from './rateLimiter.js';
 
 export interface Caller {
   orgId: string;
@@ -17,22 +18,37 @@ interface Cached {
 
 const LAST_USED_EVERY_MS = 60_000;
 
+/** How long a key that matched nothing is remembered as such (no second lookup). */
+const UNKNOWN_KEY_MS = 60_000;
+/** Unknown keys remembered at most (the oldest are forgotten first). */
+const UNKNOWN_KEYS_MAX = 10_000;
+
 /**
  * Resolves `Authorization: Bearer rk_...` to a caller. A verified key is trusted for
  * `cacheMs` without asking the database again (a key revoked through another process stops
  * working within that time; through this process, at once). `lastUsedAt` is written at most
  * once a minute per key, off the request path.
+ *
+ * Keys are looked up by their SHA-256 (hash-map and index lookups): how long a lookup takes says
+ * nothing about how much of a key is right. A key that matched nothing is not looked up again for
+ * a minute, and a client address whose lookups keep failing (`failures`: a token bucket per
+ * address) is refused 429 before any lookup — while keys this process has verified keep working
+ * from the same address.
  */
 export class Authenticator {
   private readonly cache = new Map<string, Cached>();
+  private readonly unknown = new Map<string, number>();
+  /** Database lookups made (for tests and the benchmark). */
+  readonly stats = { lookups: 0 };
 
   constructor(
     private readonly orm: Orm,
     private readonly cacheMs: number,
     private readonly clock: () => number,
+    private readonly failures: RateLimiter = new RateLimiter(0),
   ) {}
 
-  async authenticate(header: string | undefined): Promise<Caller> {
+  async authenticate(header: string | undefined, client = ''): Promise<Caller> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     const key = m?.[1];
     if (!key || !isWellFormedKey(key)) throw new Unauthorized();
@@ -40,10 +56,16 @@ export class Authenticator {
     const now = this.clock();
     let entry = this.cache.get(hash);
     if (!entry || entry.expiresAt <= now) {
+      const unknownUntil = this.unknown.get(hash);
+      if (unknownUntil !== undefined && unknownUntil > now) throw new Unauthorized();
+      this.failures.ensure(client);
+      this.stats.lookups += 1;
       const em = this.orm.em.fork();
       const row = await em.findOne(ApiKey, { keyHash: hash, revokedAt: null });
       if (!row) {
         this.cache.delete(hash);
+        this.failures.spend(client);
+        this.rememberUnknown(hash, now);
         throw new Unauthorized();
       }
       entry = {
@@ -58,6 +80,15 @@ export class Authenticator {
       void this.touch(entry.caller.keyId, now);
     }
     return entry.caller;
+  }
+
+  private rememberUnknown(hash: string, now: number): void {
+    this.unknown.delete(hash);
+    if (this.unknown.size >= UNKNOWN_KEYS_MAX) {
+      const oldest = this.unknown.keys().next();
+      if (!oldest.done) this.unknown.delete(oldest.value);
+    }
+    this.unknown.set(hash, now + UNKNOWN_KEY_MS);
   }
 
   /** Forget a key at once in this process (revocation). */

@@ -1,16 +1,21 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
 import type { z } from 'zod';
 import type { Core } from '../core.js';
-import { createContext } from '../context.js';
-import { toErrorResponse, type ErrorResponse } from '../errors.js';
+import { createContextInner } from '../context.js';
+import type { Caller } from '../machinery/authenticator.js';
+import { Unauthorized, ValidationError, toErrorResponse, type ErrorResponse } from '../errors.js';
 import { checkStorable } from '../schemas/common.js';
 
-/** What the Fastify adapter hands every procedure: authentication happens in `authedProcedure`. */
+/**
+ * What the Fastify adapter hands every procedure: the caller it authenticated from the headers
+ * before reading the body (null for public procedures); `authedProcedure` refuses a call without.
+ */
 export interface OuterContext {
   core: Core;
-  authorization: string | undefined;
+  caller: Caller | null;
   idempotencyKey?: string | null;
 }
 
@@ -26,6 +31,27 @@ const TRPC_CODES: Record<number, TRPC_ERROR_CODE_KEY> = {
   503: 'SERVICE_UNAVAILABLE',
 };
 
+/**
+ * The answer to a tRPC call refused before it reached tRPC (by the checks made before the body
+ * is read): the error as tRPC itself would send it — one per call of a batch — with the docs'
+ * body in `data.reins`.
+ */
+export function trpcErrorBody(res: ErrorResponse, url: string): unknown {
+  const [path = '', query = ''] = url.split('?');
+  const procedures = path.replace(/^\/trpc\/?/, '').split(',');
+  const code = TRPC_CODES[res.status] ?? 'INTERNAL_SERVER_ERROR';
+  const one = (procedure: string) => ({
+    error: superjson.serialize({
+      message: res.body.message,
+      code: TRPC_ERROR_CODES_BY_KEY[code],
+      data: { code, httpStatus: res.status, path: procedure, reins: res.body },
+    }),
+  });
+  return new URLSearchParams(query).get('batch') === '1'
+    ? procedures.map(one)
+    : one(procedures[0] ?? '');
+}
+
 /** Carries the docs' error body to the client in `error.data.reins`. */
 class ReinsTRPCError extends TRPCError {
   constructor(readonly response: ErrorResponse) {
@@ -36,12 +62,36 @@ class ReinsTRPCError extends TRPCError {
   }
 }
 
+/**
+ * superjson, with input that superjson cannot read (malformed `meta`, paths into `__proto__`,
+ * unknown custom types) refused as bad input — a 422 naming the body, not a 500.
+ */
+const transformer = {
+  input: {
+    serialize: (v: unknown) => superjson.serialize(v),
+    deserialize: (v: unknown) => {
+      try {
+        return superjson.deserialize(v as Parameters<typeof superjson.deserialize>[0]);
+      } catch (err) {
+        throw ValidationError.of(
+          'body',
+          `is not valid superjson (${err instanceof Error ? err.message : String(err)})`,
+        );
+      }
+    },
+  },
+  output: superjson,
+};
+
 const t = initTRPC.context<OuterContext>().create({
-  transformer: superjson,
+  transformer,
+  // Never a stack trace in an answer, whatever NODE_ENV says.
+  isDev: false,
   errorFormatter({ shape, error }) {
     const reins =
       error instanceof ReinsTRPCError ? error.response.body : toErrorResponse(error.cause).body;
-    return { ...shape, data: { ...shape.data, reins } };
+    const { stack: _stack, ...data } = shape.data as typeof shape.data & { stack?: unknown };
+    return { ...shape, data: { ...data, reins } };
   },
 });
 
@@ -70,6 +120,7 @@ export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const publicProcedure = t.procedure.use(mapErrors);
 export const authedProcedure = publicProcedure.use(async ({ ctx, next }) => {
-  const reins = await createContext(ctx.core, ctx.authorization, ctx.idempotencyKey ?? null);
+  if (!ctx.caller) throw new Unauthorized();
+  const reins = createContextInner(ctx.core, ctx.caller, ctx.idempotencyKey ?? null);
   return next({ ctx: { ...ctx, reins } });
 });

@@ -11,16 +11,17 @@ export const auditRouter = router({
    * The CSV export as a stream of text chunks (header row first): use `httpBatchStreamLink` on
    * the client. Concatenated, the chunks are exactly the body of `GET /api/v1/audit-log/csv`.
    */
-  csv: authedProcedure.input(rawInput(auditCsvInput.partial())).query(async function* ({
-    ctx,
-    input,
-  }) {
+  csv: authedProcedure.input(rawInput(auditCsvInput.partial())).query(({ ctx, input }) => {
+    // Checked before the stream starts: a refusal is the procedure's error (403), not a failure
+    // in the middle of a stream whose status is already sent.
     const { stream } = exportAuditCsv(ctx.reins, input);
-    try {
-      for await (const chunk of stream) yield String(chunk);
-    } finally {
-      stream.destroy();
-    }
+    return (async function* () {
+      try {
+        for await (const chunk of stream) yield String(chunk as Buffer | string);
+      } finally {
+        stream.destroy();
+      }
+    })();
   }),
   verify: authedProcedure.query(({ ctx }) => verifyAuditLog(ctx.reins, {})),
 });
