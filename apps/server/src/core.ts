@@ -8,6 +8,7 @@ import type { ServerEnv } from './env.js';
 import type { Authenticator } from './machinery/authenticator.js';
 import type { PolicyCache } from './machinery/policyCache.js';
 import type { Recorder } from './machinery/recorder.js';
+import type { OutageLog } from './machinery/outage.js';
 import type { RateLimiter } from './machinery/rateLimiter.js';
 
 export interface Core {
@@ -19,6 +20,8 @@ export interface Core {
   recorder: Recorder;
   auth: Authenticator;
   limiter: RateLimiter;
+  /** Logs a database outage once, and its end. */
+  outage: OutageLog;
 }
 
 /** The caller of one request: its organization and key, and a fresh EntityManager. */

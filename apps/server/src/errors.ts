@@ -211,14 +211,75 @@ export class ServiceUnavailable extends DomainError {
   readonly status = 503;
 }
 
+/** Seconds a client is told to wait while the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** The database cannot be reached (down, restarting, refusing connections, pool timed out). */
+export class DatabaseUnavailable extends ServiceUnavailable {
+  constructor(cause: unknown) {
+    super('The database is unavailable; retry shortly', { cause });
+  }
+  override extra() {
+    return { retryAfter: DATABASE_RETRY_AFTER_SECONDS };
+  }
+  override headers() {
+    return { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) };
+  }
+}
+
+/**
+ * Socket errors and PostgreSQL conditions that mean "the database is not there", not "the request
+ * is wrong": connection exceptions (SQLSTATE class 08), shutdowns and restarts (57P01–57P03), too
+ * many connections (53300), a pool that timed out waiting for a connection.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|is not queryable|Timeout acquiring a connection|connect ECONNREFUSED/i;
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
+    const { code, name, message, cause } = e as {
+      code?: unknown;
+      name?: unknown;
+      message?: unknown;
+      cause?: unknown;
+    };
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08/.test(code))) return true;
+    if (name === 'KnexTimeoutError' || name === 'ConnectionException') return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+    e = cause;
+  }
+  return false;
+}
+
 export interface ErrorResponse {
   status: number;
   headers: Record<string, string>;
   body: { success: false; code: ErrorCode; message: string } & Record<string, unknown>;
 }
 
-/** The one mapping. Anything that is not a DomainError is a 500 with no internals leaked. */
+/**
+ * The one mapping. An unreachable database is a 503 with Retry-After; anything else that is not
+ * a DomainError is a 500 with no internals leaked.
+ */
 export function toErrorResponse(err: unknown): ErrorResponse {
+  if (!(err instanceof DomainError) && isDatabaseUnavailable(err)) {
+    return toErrorResponse(new DatabaseUnavailable(err));
+  }
   if (err instanceof DomainError) {
     return {
       status: err.status,

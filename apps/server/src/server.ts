@@ -11,8 +11,10 @@ import { buildApp } from './http/app.js';
 import { Authenticator } from './machinery/authenticator.js';
 import { PolicyCache } from './machinery/policyCache.js';
 import { RateLimiter } from './machinery/rateLimiter.js';
+import { OutageLog } from './machinery/outage.js';
 import { Recorder } from './machinery/recorder.js';
 import { bootstrap } from './services/orgs.js';
+import { isDatabaseUnavailable } from './errors.js';
 
 export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.now): Core {
   const policies = new PolicyCache();
@@ -29,6 +31,7 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
       new RateLimiter(env.REINS_AUTH_FAILURES_PER_SECOND),
     ),
     limiter: new RateLimiter(env.REINS_RATE_LIMIT_RPS),
+    outage: new OutageLog(),
   };
 }
 
@@ -71,7 +74,8 @@ export async function startServer(
       ? startSealer(db.orm, {
           intervalMs: env.REINS_AUDIT_SEAL_MS,
           onError: (err) => {
-            app.log.error({ err }, 'audit sealing failed');
+            if (isDatabaseUnavailable(err)) core.outage.unavailable(app.log, err);
+            else app.log.error({ err }, 'audit sealing failed');
           },
         })
       : undefined;

@@ -147,6 +147,9 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
   app.addHook('onRequest', async (_req, reply) => {
     void reply.headers(SECURITY_HEADERS);
   });
+  app.addHook('onResponse', async (req, reply) => {
+    if (core.outage.down && reply.statusCode < 500) core.outage.available(req.log);
+  });
 
   /** The one error answer: mapped, logged with the request id when it is a 500, body drained. */
   const answerError = async (
@@ -156,7 +159,8 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     shape: (res: ErrorResponse) => unknown = (res) => res.body,
   ) => {
     const res = toErrorResponse(fastifyError(err as { code?: string; message: string }, req));
-    if (res.status >= 500) {
+    if (res.status === 503) core.outage.unavailable(req.log, err);
+    else if (res.status >= 500) {
       req.log.error({ err, reqId: req.id }, 'request failed');
       res.body.requestId = req.id;
     }
@@ -264,7 +268,8 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
           idempotencyKey: req.idempotencyKey,
         }),
         onError({ error, req, path }) {
-          if (error.code === 'INTERNAL_SERVER_ERROR') {
+          if (error.code === 'SERVICE_UNAVAILABLE') core.outage.unavailable(req.log, error.cause);
+          else if (error.code === 'INTERNAL_SERVER_ERROR') {
             req.log.error({ err: error.cause ?? error, reqId: req.id, path }, 'procedure failed');
           }
         },
