@@ -844,6 +844,101 @@ describe('the hash chain', () => {
     });
   });
 
+  it('reports a deleted head, a head moved back or forward and links added past it, without failing', async () => {
+    const gone = await chainOrg('head deleted');
+    await t().sql('delete from audit_chain_head where org_id = ?', [gone.orgId]);
+    expect(await verify(gone.key)).toMatchObject({
+      success: true,
+      valid: false,
+      complete: false,
+      firstBrokenLink: { seq: 8, eventId: gone.bySeq[7]?.id, reason: 'head_missing' },
+    });
+    // The sealer does not restart a chain over the old one.
+    const links = await t().sql<{ n: string }>(
+      'select count(*) as n from audit_chain where org_id = ?',
+      [gone.orgId],
+    );
+    expect(Number(links[0]?.n)).toBe(8);
+
+    const back = await chainOrg('head moved back');
+    await t().sql(
+      'update audit_chain_head set seq = 5, hash = (select hash from audit_chain where org_id = ? and seq = 5) where org_id = ?',
+      [back.orgId, back.orgId],
+    );
+    expect((await verify(back.key)).firstBrokenLink).toEqual({
+      seq: 6,
+      eventId: back.bySeq[5]?.id,
+      reason: 'head_mismatch',
+    });
+
+    const ahead = await chainOrg('head moved forward');
+    await t().sql('update audit_chain_head set seq = 9 where org_id = ?', [ahead.orgId]);
+    expect((await verify(ahead.key)).firstBrokenLink).toEqual({
+      seq: 9,
+      eventId: null,
+      reason: 'head_mismatch',
+    });
+
+    const added = await chainOrg('link added');
+    await tamper(
+      `insert into audit_chain (org_id, seq, event_id, prev_hash, hash)
+       values (?, 9, 'evt_forged', ?, ?)`,
+      [added.orgId, added.bySeq[7]?.hash, 'f'.repeat(64)],
+      'audit_chain',
+    );
+    expect((await verify(added.key)).firstBrokenLink).toEqual({
+      seq: 9,
+      eventId: 'evt_forged',
+      reason: 'head_mismatch',
+    });
+  });
+
+  it('names links swapped between two events, and an event slipped into the sealed past', async () => {
+    const swapped = await chainOrg('swapped');
+    const [a, b] = [swapped.bySeq[2]?.id, swapped.bySeq[3]?.id];
+    await tamper(
+      `update audit_chain set event_id = case seq when 3 then ? else ? end
+        where org_id = ? and seq in (3, 4)`,
+      [b, a, swapped.orgId],
+      'audit_chain',
+    );
+    expect((await verify(swapped.key)).firstBrokenLink).toEqual({
+      seq: 3,
+      eventId: b,
+      reason: 'hash_mismatch',
+    });
+
+    const slipped = await chainOrg('slipped in');
+    // An explicit old transaction id puts the event before the head: no sealer would take it.
+    await t().sql(
+      `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id,
+          metadata, xid)
+       values ('evt_slipped', ?, 'api_key.revoked', '2026-06-01T00:00:00Z', 'key:x', 'api_key',
+          'key_x', '{}', '1'::xid8)`,
+      [slipped.orgId],
+    );
+    expect((await verify(slipped.key)).firstBrokenLink).toEqual({
+      seq: 8,
+      eventId: 'evt_slipped',
+      reason: 'event_inserted',
+    });
+  });
+
+  it("keeps sealing the other organizations' chains when one was tampered with", async () => {
+    const broken = await chainOrg('broken for the sealer');
+    await t().sql('update audit_chain_head set seq = 3 where org_id = ?', [broken.orgId]);
+    await insertEvents(broken.orgId, [
+      { id: 'evt_after_tamper', eventType: 'alert.read', occurredAt: '2026-05-01T00:00:00Z' },
+    ]);
+    const healthy = await t().newOrg('healthy beside it');
+    await insertEvents(healthy.orgId, [
+      { id: 'evt_healthy', eventType: 'alert.read', occurredAt: '2026-05-01T00:00:00Z' },
+    ]);
+    const result = await sealAll(t().server.core.orm, { wait: true });
+    expect(result.broken).toContain(broken.orgId);
+    expect(await verify(healthy.key)).toMatchObject({ valid: true, headSeq: 3 });
+  });
+
   // Needs a second connection held open beside the server's: real PostgreSQL only.
   it.skipIf(testServerUrl() === undefined)(
     'never seals past a transaction still running, and seals its events once it commits',

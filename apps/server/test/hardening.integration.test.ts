@@ -286,3 +286,151 @@ describe('internal errors', () => {
     }
   });
 });
+
+describe('costs computed from tokens', () => {
+  it('are held to the per-call cap, as stated amounts are (422 naming amount)', async () => {
+    const { key } = await t().newOrg('token costs');
+    const tooDear = await t().call<ErrorBody>(
+      'POST',
+      '/api/vendors/openai/price-overrides',
+      { model: 'gpt-4o', inputPerMtokUsd: 1_000_000 },
+      { key },
+    );
+    expect({ status: tooDear.status, field: tooDear.body.field }).toEqual({
+      status: 422,
+      field: 'inputPerMtokUsd',
+    });
+    const dear = await t().call(
+      'POST',
+      '/api/vendors/openai/price-overrides',
+      { model: 'gpt-4o', inputPerMtokUsd: 10_000, outputPerMtokUsd: 10_000 },
+      { key },
+    );
+    expect(dear.status).toBe(201);
+    const reserve = await t().call<ErrorBody>(
+      'POST',
+      '/api/v1/transactions',
+      {
+        vendor: 'openai',
+        model: 'gpt-4o',
+        tokensIn: 1_000_000_000,
+        tokensOut: 1_000_000_000,
+        phase: 'reserve',
+      },
+      { key },
+    );
+    expect({ status: reserve.status, field: reserve.body.field }).toEqual({
+      status: 422,
+      field: 'amount',
+    });
+    expect(reserve.body.message).toContain('$1,000,000.00');
+
+    const small = await t().call<{ id: string }>(
+      'POST',
+      '/api/v1/transactions',
+      { vendor: 'openai', model: 'gpt-4o', tokensIn: 10, tokensOut: 10, phase: 'reserve' },
+      { key },
+    );
+    expect(small.status).toBe(202);
+    const settle = await t().call<ErrorBody>(
+      'POST',
+      `/api/v1/transactions/${small.body.id}/settle`,
+      { tokensIn: 1_000_000_000, tokensOut: 1_000_000_000 },
+      { key },
+    );
+    expect({ status: settle.status, field: settle.body.field }).toEqual({
+      status: 422,
+      field: 'amount',
+    });
+  });
+
+  it('never take a counter past what JavaScript numbers hold exactly', async () => {
+    const { orgId, key } = await t().newOrg('exact totals');
+    await t().call(
+      'POST',
+      '/api/policy-rules',
+      {
+        name: 'Huge daily cap',
+        conditions: { timeWindow: 'daily' },
+        action: 'block',
+        actionConfig: { limitCents: 10_000_000_000_000 },
+      },
+      { key },
+    );
+    const held = await t().call<{ id: string }>(
+      'POST',
+      '/api/v1/transactions',
+      { amount: 1, vendor: 'openai', phase: 'reserve' },
+      { key },
+    );
+    // A counter already within $1,000,000 of the largest exact total.
+    await t().sql(
+      `update window_counter set cost_micros = ? where org_id = ? and period = 'daily'`,
+      [Number.MAX_SAFE_INTEGER - 50_000_000_000_000, orgId],
+    );
+    const before = await t().sql<{ cost_micros: string }>(
+      `select cost_micros from window_counter where org_id = ? and period = 'daily'`,
+      [orgId],
+    );
+    const over = await t().call<ErrorBody>(
+      'POST',
+      '/api/v1/transactions',
+      { amount: 100_000_000, vendor: 'openai' },
+      { key },
+    );
+    expect({ status: over.status, field: over.body.field }).toEqual({
+      status: 422,
+      field: 'amount',
+    });
+    const settle = await t().call<ErrorBody>(
+      'POST',
+      `/api/v1/transactions/${held.body.id}/settle`,
+      { amount: 100_000_000 },
+      { key },
+    );
+    expect({ status: settle.status, field: settle.body.field }).toEqual({
+      status: 422,
+      field: 'amount',
+    });
+    expect(
+      await t().sql(
+        `select cost_micros from window_counter where org_id = ? and period = 'daily'`,
+        [orgId],
+      ),
+    ).toEqual(before);
+  });
+});
+
+describe('API keys', () => {
+  it('revoke only keys whose permissions the revoking key holds: keys:admin cannot cut off a * key', async () => {
+    const { key } = await t().newOrg('revocations');
+    const keysAdmin = await keyWith(t(), key, ['keys:admin', 'transactions:write']);
+    const list = await t().call<{ keys: { id: string; permissions: string[] }[] }>(
+      'GET',
+      '/api/keys',
+      undefined,
+      { key },
+    );
+    const star = list.body.keys.find((k) => k.permissions.includes('*'));
+    const denied = await t().call<ErrorBody>('DELETE', `/api/keys/${String(star?.id)}`, undefined, {
+      key: keysAdmin,
+    });
+    expect({ status: denied.status, code: denied.body.code }).toEqual({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    expect(denied.body.requiredPermission).toBe('*');
+    expect((await t().call('GET', '/api/keys', undefined, { key })).status).toBe(200);
+
+    const writer = await t().call<{ id: string }>(
+      'POST',
+      '/api/keys',
+      { name: 'writer', permissions: ['transactions:write'] },
+      { key: keysAdmin },
+    );
+    const revoked = await t().call('DELETE', `/api/keys/${writer.body.id}`, undefined, {
+      key: keysAdmin,
+    });
+    expect(revoked.status).toBe(200);
+  });
+});

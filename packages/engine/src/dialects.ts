@@ -519,6 +519,9 @@ function dollarsToCents(dollars: number, path: string, issues: ValidationIssue[]
   const cents = Math.round(dollars * 100);
   if (Math.abs(dollars * 100 - cents) > 1e-6) {
     issues.push({ path, message: 'must have at most two decimals (dollars and cents)' });
+  } else if (cents < 1) {
+    // 1e-9 is within the rounding tolerance of 0 cents: a positive limit is at least a cent.
+    issues.push({ path, message: 'must be at least 0.01 (one cent)' });
   }
   return cents;
 }

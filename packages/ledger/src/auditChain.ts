@@ -114,9 +114,21 @@ const AFTER_HEAD = (org: string) => `(e.xid, e.pos) > (
     coalesce((select h.last_pos from audit_chain_head h where h.org_id = ${org}), 0))`;
 
 /**
+ * An organization's chain is not what the sealer left (a head deleted or moved, links added past
+ * it): the sealer will not extend it — verification names what broke.
+ */
+export class ChainBroken extends Error {
+  constructor(readonly orgId: string) {
+    super(`the audit chain of ${orgId} was tampered with: its head is not at its last link`);
+    this.name = 'ChainBroken';
+  }
+}
+
+/**
  * Seals one batch of `orgId`'s next events in one transaction, on one pooled connection with
  * literal SQL (two round trips). Returns how many it sealed, or null when `wait` is false and
- * another sealer holds the org's chain head.
+ * another sealer holds the org's chain head. Throws ChainBroken when the head does not end the
+ * chain's links.
  */
 async function sealBatch(
   orm: Orm,
@@ -130,14 +142,18 @@ async function sealBatch(
       open = true;
       // Round trip 1: lock the head (created if missing), then — after the lock, so that what a
       // sealer that held it before committed is seen — read the events after it.
-      const [, , locked, read] = results(
+      // The head is created with the chain's first link, never again: a head missing beside
+      // links was deleted, and recreating it would restart the chain over the old one.
+      const [, , locked, maxLink, read] = results(
         await conn.query(
           `begin;
            insert into audit_chain_head (org_id, seq, hash, updated_at)
-             values (${lit(orgId)}, 0, ${lit(GENESIS)}, now())
+             select ${lit(orgId)}, 0, ${lit(GENESIS)}, now()
+              where not exists (select 1 from audit_chain where org_id = ${lit(orgId)})
              on conflict (org_id) do nothing;
            select seq, hash from audit_chain_head where org_id = ${lit(orgId)}
              for update${wait ? '' : ' skip locked'};
+           select max(seq) as seq from audit_chain where org_id = ${lit(orgId)};
            select ${EVENT_COLUMNS}, e.xid::text as xid_text, e.pos
              from audit_event e
             where e.org_id = ${lit(orgId)} and ${AFTER_HEAD(lit(orgId))} and ${SETTLED}
@@ -146,10 +162,17 @@ async function sealBatch(
         ),
       );
       const head = locked?.rows[0] as { seq: string; hash: string } | undefined;
+      const lastSeq = (maxLink?.rows[0] as { seq: string | null } | undefined)?.seq ?? null;
       const rows = (read?.rows ?? []) as unknown as (EventRow & {
         xid_text: string;
         pos: string;
       })[];
+      const headSeq = head ? Number(head.seq) : null;
+      if ((wait || head) && Number(lastSeq ?? 0) !== (headSeq ?? 0)) {
+        open = false;
+        await conn.query('rollback');
+        throw new ChainBroken(orgId);
+      }
       if (!head || rows.length === 0) {
         open = false;
         await conn.query('rollback');
@@ -283,29 +306,39 @@ const BATCHES_PER_TURN = 10;
 export async function sealAll(
   orm: Orm,
   opts: SealOptions = {},
-): Promise<{ orgs: number; sealed: number }> {
+): Promise<{ orgs: number; sealed: number; broken: string[] }> {
   const sql = sqlOf(orm.em.fork());
   const batchSize = opts.batchSize ?? SEAL_BATCH;
   const maxBatches = opts.maxBatches ?? BATCHES_PER_TURN;
   const seen = new Set<string>();
+  const broken = new Set<string>();
   let sealed = 0;
   for (let backlog = true; backlog && !opts.signal?.aborted;) {
     backlog = false;
     for (const orgId of await orgsWithUnsealed(sql)) {
       if (opts.signal?.aborted) break;
+      if (broken.has(orgId)) continue;
       seen.add(orgId);
-      const n = await sealOrg(orm, orgId, {
-        ...opts,
-        wait: opts.wait ?? false,
-        batchSize,
-        maxBatches,
-      });
+      let n: number;
+      try {
+        n = await sealOrg(orm, orgId, {
+          ...opts,
+          wait: opts.wait ?? false,
+          batchSize,
+          maxBatches,
+        });
+      } catch (err) {
+        // One tampered chain must not stop the others being sealed.
+        if (!(err instanceof ChainBroken)) throw err;
+        broken.add(orgId);
+        continue;
+      }
       sealed += n;
       // Its turn ended on full batches: there may be more (a partial batch means it caught up).
       if (n > 0 && n === batchSize * maxBatches) backlog = true;
     }
   }
-  return { orgs: seen.size, sealed };
+  return { orgs: seen.size, sealed, broken: [...broken] };
 }
 
 export interface AuditSealer {
@@ -324,11 +357,19 @@ export function startSealer(
   const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
+  /** Tampered chains already reported (once each: the sealer skips them every round). */
+  const reported = new Set<string>();
   const schedule = () => {
     timer = setTimeout(() => {
       running = sealAll(orm, { signal: abort.signal })
         .then(
-          () => undefined,
+          (r) => {
+            for (const orgId of r.broken) {
+              if (reported.has(orgId)) continue;
+              reported.add(orgId);
+              opts.onError?.(new ChainBroken(orgId));
+            }
+          },
           (err: unknown) => {
             if (!abort.signal.aborted) opts.onError?.(err);
           },
@@ -360,8 +401,13 @@ export type BrokenReason =
   /** The seqs skip (or the chain does not start at 1): links before this one were removed. */
   | 'seq_gap'
   /** The chain head (audit_chain_head) does not end where the events do: events were removed
-   * from the end, or the head was changed. */
-  | 'head_mismatch';
+   * from the end, links were added past it, or the head was changed. */
+  | 'head_mismatch'
+  /** The chain has links but no head: the head was deleted. */
+  | 'head_missing'
+  /** An event sits in the sealed past (before the head's position) without a link: it was
+   * inserted there behind the sealer's back. */
+  | 'event_inserted';
 
 export interface VerifyResult {
   valid: boolean;
@@ -381,10 +427,28 @@ export async function verifyChain(
   orgId: string,
   chunk = VERIFY_CHUNK,
 ): Promise<VerifyResult> {
-  const [head] = await sql<{ seq: string; hash: string }>(
-    'select seq, hash from audit_chain_head where org_id = ?',
+  const [head] = await sql<{
+    seq: string;
+    hash: string;
+    last_xid: string | null;
+    last_pos: string | null;
+  }>(
+    'select seq, hash, last_xid::text as last_xid, last_pos from audit_chain_head where org_id = ?',
     [orgId],
   );
+  const [tail] = await sql<{ seq: string | null; event_id: string | null }>(
+    `select seq, event_id from audit_chain where org_id = ? order by seq desc limit 1`,
+    [orgId],
+  );
+  const lastLink = tail?.seq === undefined || tail.seq === null ? 0 : Number(tail.seq);
+  if (!head && lastLink > 0) {
+    return {
+      valid: false,
+      checked: 0,
+      headSeq: 0,
+      firstBrokenLink: { seq: lastLink, eventId: tail?.event_id ?? null, reason: 'head_missing' },
+    };
+  }
   const headSeq = head ? Number(head.seq) : 0;
   const headHash = head?.hash ?? GENESIS;
   let last = 0;
@@ -432,5 +496,24 @@ export async function verifyChain(
   // Events missing at the end: the first missing seq; else the head's hash is not the last one's.
   if (last !== headSeq) return broken(last + 1, null, 'head_mismatch');
   if (prev !== headHash) return broken(headSeq, lastId, 'head_mismatch');
+  // Links past the head: added, or the head moved back.
+  if (lastLink > headSeq) {
+    const [next] = await sql<{ event_id: string }>(
+      'select event_id from audit_chain where org_id = ? and seq = ?',
+      [orgId, headSeq + 1],
+    );
+    return broken(headSeq + 1, next?.event_id ?? null, 'head_mismatch');
+  }
+  // An event placed in the sealed past (an explicit old xid): the sealer would never take it.
+  if (head?.last_xid) {
+    const [hidden] = await sql<{ id: string }>(
+      `select e.id from audit_event e
+        where e.org_id = ? and (e.xid, e.pos) <= (?::xid8, ?::bigint)
+          and not exists (select 1 from audit_chain c where c.org_id = e.org_id and c.event_id = e.id)
+        order by e.xid, e.pos limit 1`,
+      [orgId, head.last_xid, head.last_pos ?? 0],
+    );
+    if (hidden) return broken(headSeq, hidden.id, 'event_inserted');
+  }
   return { valid: true, checked, headSeq, firstBrokenLink: null };
 }

@@ -742,7 +742,13 @@ export interface AuditListResponse {
 }
 
 export type AuditBrokenReason =
-  'hash_mismatch' | 'prev_hash_mismatch' | 'event_missing' | 'seq_gap' | 'head_mismatch';
+  | 'hash_mismatch'
+  | 'prev_hash_mismatch'
+  | 'event_missing'
+  | 'seq_gap'
+  | 'head_mismatch'
+  | 'head_missing'
+  | 'event_inserted';
 
 export interface AuditVerifyResponse {
   success: true;

@@ -5,6 +5,8 @@
 import {
   MICROS_PER_CENT,
   decide as engineDecide,
+  formatCents,
+  formatMicros,
   estimateCost,
   isModelKnown,
   transactionRoles,
@@ -18,7 +20,7 @@ import {
 } from '@reins/engine';
 import { ValidationError } from '../errors.js';
 import type { LoadedPolicy, OrgSettings } from '../machinery/policyCache.js';
-import type { Phase } from '../schemas/transactions.js';
+import { MAX_AMOUNT_CENTS, type Phase } from '../schemas/transactions.js';
 import type { TxRequest } from './types.js';
 
 /** Agent id → budgets by period, as the engine takes them (the registry has monthly budgets). */
@@ -139,9 +141,23 @@ export function decide(
 }
 
 /**
+ * The cost Reins computed from tokens, held to the same cap as a stated amount: a price
+ * override times a billion tokens must not become a $2 billion call (or a counter past what
+ * JavaScript numbers hold exactly).
+ */
+export function checkComputedCost(costMicros: number): ValidationError | null {
+  if (costMicros <= MAX_AMOUNT_CENTS * MICROS_PER_CENT) return null;
+  return ValidationError.of(
+    'amount',
+    `would be ${formatMicros(costMicros)} as computed from the tokens, over the per-call maximum ` +
+      `of ${formatCents(MAX_AMOUNT_CENTS)}`,
+  );
+}
+
+/**
  * Costs a transaction given without an amount from its tokens (org overrides first), and settles
  * whether the price table knows its model; mutates `req`. A validation error when it cannot be
- * costed.
+ * costed, or costs more than any call may.
  */
 export function priceRequest(
   req: TxRequest,
@@ -169,6 +185,8 @@ export function priceRequest(
         `"${input.model ?? '(none)'}" (${est.reason})`,
     );
   }
+  const tooMuch = checkComputedCost(est.costMicros);
+  if (tooMuch) return tooMuch;
   input.amountMicros = est.costMicros;
   record.amountMicros = est.costMicros;
   record.amountCents = Math.ceil(est.costMicros / MICROS_PER_CENT);

@@ -4,6 +4,7 @@
  * the ones before it) and says what to write. Pure: no database, no clock (`now` is in `ctx`).
  */
 import {
+  formatMicros,
   groupValue,
   requiredWindows,
   windowBounds,
@@ -19,7 +20,9 @@ import {
   judge,
   newId,
   rateLimitRef,
+  withinExact,
   zeroTotals,
+  MAX_EXACT_TOTAL,
   type AuditRow,
   type CounterWrite,
   type EvaluatedTotals,
@@ -27,7 +30,13 @@ import {
   type Prior,
   type StoredAnswer,
 } from '@reins/ledger';
-import { RateLimited, idempotencyConflict, idempotencyInProgress } from '../errors.js';
+import {
+  RateLimited,
+  ValidationError,
+  idempotencyConflict,
+  idempotencyInProgress,
+  type DomainError,
+} from '../errors.js';
 import type { LoadedPolicy, OrgSettings } from '../machinery/policyCache.js';
 import {
   budgetsOfTransaction,
@@ -172,6 +181,16 @@ export function planBatch(s: BatchState): BatchPlan {
     if (org.vendors[input.vendor]?.enabled === false) evaluation.vendorDisabled = true;
     const decision = decide(org, input, totals, ctx);
     const counted = counts(req.phase, decision);
+    const spend = {
+      costMicros: input.amountMicros,
+      tokensIn: input.tokensIn ?? 0,
+      tokensOut: input.tokensOut ?? 0,
+      requests: 1,
+    };
+    if (counted && !refs.every((ref) => withinExact(totals[ref.key], spend))) {
+      plan.outcomes.push({ kind: 'refused', error: pastExact() });
+      return;
+    }
 
     // A vendor's per-minute limit counts the calls it lets through to the provider (an observed
     // call went through already: it is counted, never refused).
@@ -191,9 +210,9 @@ export function planBatch(s: BatchState): BatchPlan {
     if (counted) {
       for (const ref of refs) {
         const t = totals[ref.key] ?? (totals[ref.key] = zeroTotals());
-        t.costMicros += input.amountMicros;
-        t.tokensIn += input.tokensIn ?? 0;
-        t.tokensOut += input.tokensOut ?? 0;
+        t.costMicros += spend.costMicros;
+        t.tokensIn += spend.tokensIn;
+        t.tokensOut += spend.tokensOut;
         t.requests += 1;
         dirty.add(ref.key);
         countedIn.push(ref.key);
@@ -299,6 +318,15 @@ export function planBatch(s: BatchState): BatchPlan {
 
   plan.counters = countersToWrite(s.evaluated, dirty);
   return plan;
+}
+
+/** A transaction that would take a window's total past what Reins counts exactly. */
+export function pastExact(): DomainError {
+  return ValidationError.of(
+    'amount',
+    `would take a window's total past ${formatMicros(MAX_EXACT_TOTAL)} (or ` +
+      `${String(MAX_EXACT_TOTAL)} tokens or requests), the most Reins counts exactly`,
+  );
 }
 
 function priorOutcome(key: string, prior: Exclude<Prior, { kind: 'none' }>): TxResult {

@@ -15,9 +15,14 @@ export const vendorPricesInput = z.strictObject({
   at: isoInstant.optional(),
 });
 
-/** $1M per million tokens (or per request) is far past any real price: beyond it is a typo. */
-const MAX_PRICE_USD = 1_000_000;
-const price = z.number().min(0).max(MAX_PRICE_USD).optional();
+/**
+ * The dearest list price is a few hundred dollars per million tokens: $10,000 is far past any
+ * real one, and with the per-call cap it keeps a priced call within what counters hold exactly.
+ * A price per request over $1,000 is a typo too.
+ */
+export const MAX_PRICE_PER_MTOK_USD = 10_000;
+export const MAX_PRICE_PER_REQUEST_USD = 1_000;
+const perMtok = z.number().min(0).max(MAX_PRICE_PER_MTOK_USD).optional();
 
 /** The price fields, named as the engine's `PriceOverride` names them. */
 export const PRICE_FIELDS = [
@@ -33,11 +38,11 @@ export const createPriceOverrideInput = z
   .strictObject({
     /** An exact model id or a `*` glob (`gpt-4o*`), matched case-insensitively. */
     model: ident(200),
-    inputPerMtokUsd: price,
-    outputPerMtokUsd: price,
-    cacheReadPerMtokUsd: price,
-    cacheWritePerMtokUsd: price,
-    perRequestUsd: price,
+    inputPerMtokUsd: perMtok,
+    outputPerMtokUsd: perMtok,
+    cacheReadPerMtokUsd: perMtok,
+    cacheWritePerMtokUsd: perMtok,
+    perRequestUsd: z.number().min(0).max(MAX_PRICE_PER_REQUEST_USD).optional(),
     effectiveFrom: isoInstant.optional(),
     effectiveTo: isoInstant.nullish(),
   })

@@ -2,7 +2,13 @@ import { ApiKey } from '@reins/db';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import { Forbidden, NotFound } from '../errors.js';
-import { generateApiKey, hashApiKey, hasPermission, maskApiKey } from '../lib/apiKeys.js';
+import {
+  generateApiKey,
+  hashApiKey,
+  hasPermission,
+  maskApiKey,
+  type Permission,
+} from '../lib/apiKeys.js';
 import { newId } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import { createKeyInput } from '../schemas/keys.js';
@@ -131,7 +137,13 @@ export async function createKey(ctx: Ctx, raw: unknown): Promise<CreatedKey> {
 export function revokeKeyById(
   em: EntityManager,
   id: string,
-  opts: { orgId?: string | undefined; actor: string; now: Date },
+  opts: {
+    orgId?: string | undefined;
+    actor: string;
+    now: Date;
+    /** Throws when the actor may not revoke this key. */
+    check?: (key: ApiKey) => void;
+  },
 ): Promise<ApiKey> {
   return em.transactional(async (tem) => {
     const k = await tem.findOne(
@@ -139,6 +151,7 @@ export function revokeKeyById(
       opts.orgId === undefined ? { id } : { id, orgId: opts.orgId },
     );
     if (!k) throw new NotFound('API key', id);
+    opts.check?.(k);
     if (!k.revokedAt) {
       k.revokedAt = opts.now;
       await audit(tem, {
@@ -156,10 +169,24 @@ export function revokeKeyById(
   });
 }
 
+/**
+ * DELETE /api/keys/:id. As with creating keys, a key acts only within what it holds: it may
+ * revoke a key only if it holds every permission of that key, so a `keys:admin` key cannot cut
+ * off the organization's `*` keys (403 naming the permission it lacks).
+ */
 export async function revokeKey(ctx: Ctx, id: string) {
   requirePermission(ctx, 'keys:admin');
   const now = new Date(ctx.core.clock());
-  const row = await revokeKeyById(ctx.em, id, { orgId: ctx.orgId, actor: ctx.actor, now });
+  const row = await revokeKeyById(ctx.em, id, {
+    orgId: ctx.orgId,
+    actor: ctx.actor,
+    now,
+    check: (k) => {
+      for (const p of k.permissions) {
+        if (!hasPermission(ctx.permissions, p as Permission)) throw new Forbidden(p);
+      }
+    },
+  });
   ctx.core.auth.forgetKey(id);
   return { id: row.id, isActive: false, revokedAt: (row.revokedAt ?? now).toISOString() };
 }

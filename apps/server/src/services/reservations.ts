@@ -24,6 +24,7 @@ import {
   requestHash,
   sqlOf,
   storeAnswers,
+  TotalOutOfRange,
   writeAudit,
   type RawConnection,
   type Sql,
@@ -36,6 +37,8 @@ import {
   type SettleInput,
 } from '../schemas/transactions.js';
 import { requirePermission } from './auth.js';
+import { checkComputedCost } from '../recording/evaluation.js';
+import { pastExact } from '../recording/plan.js';
 import { idempotencyKeyOf, replay } from './idempotency.js';
 
 interface ReservationRow {
@@ -176,6 +179,8 @@ async function actualAmounts(
       `is required: the price table has no price for ${tx.vendor} model "${tx.model ?? '(none)'}"`,
     );
   }
+  const tooMuch = checkComputedCost(est.costMicros);
+  if (tooMuch) throw tooMuch;
   return {
     amountMicros: est.costMicros,
     tokensIn,
@@ -230,6 +235,8 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
       tokensIn: actual.tokensIn - (held ? hold.tokensIn : 0),
       tokensOut: actual.tokensOut - (held ? hold.tokensOut : 0),
       requests: held ? 0 : 1,
+    }).catch((err: unknown) => {
+      throw err instanceof TotalOutOfRange ? pastExact() : err;
     });
     const amountCents = Math.ceil(actual.amountMicros / MICROS_PER_CENT);
     await sql(
