@@ -8,6 +8,7 @@ import type { ServerEnv } from './env.js';
 import type { Authenticator } from './machinery/authenticator.js';
 import type { PolicyCache } from './machinery/policyCache.js';
 import type { Recorder } from './machinery/recorder.js';
+import type { ExportSlots } from './machinery/exportSlots.js';
 import type { OutageLog } from './machinery/outage.js';
 import type { RateLimiter } from './machinery/rateLimiter.js';
 
@@ -22,6 +23,8 @@ export interface Core {
   limiter: RateLimiter;
   /** Logs a database outage once, and its end. */
   outage: OutageLog;
+  /** Streamed exports running, bounded per key, per org and in all. */
+  exports: ExportSlots;
 }
 
 /** The caller of one request: its organization and key, and a fresh EntityManager. */

@@ -42,6 +42,10 @@ const schema = z.object({
    * this process has not verified are refused 429 before any lookup. 0 disables the limit.
    */
   REINS_AUTH_FAILURES_PER_SECOND: intFrom(20),
+  /** Streamed exports (audit CSV) one API key / one organization / this process runs at once. */
+  REINS_EXPORTS_PER_KEY: intFrom(2, 1),
+  REINS_EXPORTS_PER_ORG: intFrom(4, 1),
+  REINS_EXPORTS_MAX: intFrom(4, 1),
   /** How often this process seals pending audit events into the hash chain (ms); 0 = never. */
   REINS_AUDIT_SEAL_MS: intFrom(1000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -11,6 +11,7 @@ import { buildApp } from './http/app.js';
 import { Authenticator } from './machinery/authenticator.js';
 import { PolicyCache } from './machinery/policyCache.js';
 import { RateLimiter } from './machinery/rateLimiter.js';
+import { ExportSlots } from './machinery/exportSlots.js';
 import { OutageLog } from './machinery/outage.js';
 import { Recorder } from './machinery/recorder.js';
 import { bootstrap } from './services/orgs.js';
@@ -32,6 +33,11 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
     ),
     limiter: new RateLimiter(env.REINS_RATE_LIMIT_RPS),
     outage: new OutageLog(),
+    exports: new ExportSlots({
+      perKey: env.REINS_EXPORTS_PER_KEY,
+      perOrg: env.REINS_EXPORTS_PER_ORG,
+      total: env.REINS_EXPORTS_MAX,
+    }),
   };
 }
 

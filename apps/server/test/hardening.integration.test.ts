@@ -434,3 +434,86 @@ describe('API keys', () => {
     expect(revoked.status).toBe(200);
   });
 });
+
+describe('audit CSV exports', () => {
+  /** Opens an export on a raw connection that reads nothing: the server's writes back up. */
+  function stalledExport(key: string): Promise<{ status: number; socket: Socket }> {
+    const u = new URL(t().url);
+    return new Promise((resolve) => {
+      const s = connect(Number(u.port), u.hostname);
+      let head = '';
+      const onData = (d: Buffer) => {
+        head += d.toString('latin1');
+        if (!head.includes('\r\n')) return;
+        s.off('data', onData);
+        s.pause();
+        resolve({ status: statusOf(head), socket: s });
+      };
+      s.on('data', onData);
+      s.on('error', () => undefined);
+      s.write(
+        `GET /api/v1/audit-log/csv HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`,
+      );
+    });
+  }
+
+  it('run a few at a time per key, per organization and in all; the rest get 429 with Retry-After', async () => {
+    const org = await t().newOrg('exports');
+    await t().sql(
+      `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id)
+       select 'evt_x' || g, ?, 'alert.read', now(), 'key:someone', 'alert', repeat('x', 80)
+         from generate_series(1, 60000) g`,
+      [org.orgId],
+    );
+    const exports = t().server.core.exports;
+    const open: Socket[] = [];
+    try {
+      const first = await Promise.all([stalledExport(org.key), stalledExport(org.key)]);
+      open.push(...first.map((e) => e.socket));
+      expect(first.map((e) => e.status)).toEqual([200, 200]);
+      // A third by the same key waits for one of those.
+      const third = await t().call<ErrorBody>('GET', '/api/v1/audit-log/csv', undefined, {
+        key: org.key,
+      });
+      expect({ status: third.status, code: third.body.code }).toEqual({
+        status: 429,
+        code: 'RATE_LIMITED',
+      });
+      expect(third.headers.get('retry-after')).toBe('5');
+      // Another key of the organization gets the organization's two other slots, then no more.
+      const other = await keyWith(t(), org.key, ['audit:read']);
+      const more = await Promise.all([stalledExport(other), stalledExport(other)]);
+      open.push(...more.map((e) => e.socket));
+      expect(more.map((e) => e.status)).toEqual([200, 200]);
+      const another = await keyWith(t(), org.key, ['audit:read']);
+      expect(
+        (await t().call('GET', '/api/v1/audit-log/csv', undefined, { key: another })).status,
+      ).toBe(429);
+      // … and the process runs no more than four in all: another organization waits too.
+      const elsewhere = await t().newOrg('exports elsewhere');
+      expect(
+        (await t().call('GET', '/api/v1/audit-log/csv', undefined, { key: elsewhere.key })).status,
+      ).toBe(429);
+      expect(exports.running).toBe(4);
+      // The hot path is not among what waits.
+      expect(
+        (
+          await t().call(
+            'POST',
+            '/api/v1/transactions',
+            { amount: 1, vendor: 'openai' },
+            { key: org.key },
+          )
+        ).status,
+      ).toBe(202);
+    } finally {
+      for (const s of open) s.destroy();
+    }
+    // Clients that went away free their slots at once.
+    for (let i = 0; i < 50 && exports.running > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(exports.running).toBe(0);
+    expect(
+      (await t().call('GET', '/api/v1/audit-log/csv', undefined, { key: org.key })).status,
+    ).toBe(200);
+  });
+});

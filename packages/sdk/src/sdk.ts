@@ -38,6 +38,14 @@ export interface CallContext {
   metadata?: Record<string, unknown> | undefined;
 }
 
+/** Reins refused the key itself (401, or 403 for a missing permission): not an outage. */
+function keyRefused(err: unknown): err is ReinsError {
+  return (
+    err instanceof ReinsError &&
+    (err.status === 401 || (err.status === 403 && err.code !== 'POLICY_VIOLATION'))
+  );
+}
+
 /** What `onWarn` / `onFlag` receive. */
 export interface PolicyEvent {
   action: PolicyResult['action'];
@@ -57,6 +65,13 @@ export interface ReinsSDKOptions extends CallContext {
   timeoutMs?: number | undefined;
   /** Fail closed: when Reins cannot answer, throw instead of letting the call through. */
   strictMode?: boolean | undefined;
+  /**
+   * A key Reins refuses (401: wrong or revoked; 403: lacking a permission) is not an outage: by
+   * default calls then throw `ReinsError` (`UNAUTHORIZED` / `FORBIDDEN`) and never reach the
+   * provider, so that a revoked key cannot silently ungovern them. `true` lets them through
+   * unchecked, with a warning, as an outage would.
+   */
+  failOpenOnKeyError?: boolean | undefined;
   onWarn?: ((event: PolicyEvent) => void) | undefined;
   onFlag?: ((event: PolicyEvent) => void) | undefined;
   /** `remote` (default): a reservation on the server per call. `local`: decide in-process. */
@@ -413,6 +428,9 @@ export class ReinsSDK {
 
   private async precheckLocal(vendor: Vendor, est: Estimate, ctx: CallContext): Promise<Pre> {
     const local = this.local as LocalPolicy;
+    // A key revoked after the last good sync: the synced rules must not keep deciding for it.
+    const refused = local.lastFailure?.error;
+    if (keyRefused(refused)) return this.failOpen(refused);
     if (!local.ready) {
       // Never synced and the last attempt failed recently: no round trip per call until the
       // background sync succeeds.
@@ -483,6 +501,13 @@ export class ReinsSDK {
   }
 
   private failOpen(err: unknown): Pre {
+    if (keyRefused(err) && !this.options.failOpenOnKeyError) {
+      throw new ReinsError(
+        `Reins refused this API key (${err.code}: ${err.message}); calls are refused until the ` +
+          'key is fixed (failOpenOnKeyError lets them through unchecked)',
+        { code: err.code, status: err.status, body: err.body, cause: err },
+      );
+    }
     if (this.options.strictMode) {
       throw err instanceof ReinsError
         ? err

@@ -10,7 +10,7 @@ import type { Decision } from '@reins/engine';
 import { checkDecision, loadVectors, vectorInput } from '@reins/engine/vectors';
 import { startTestServer, type TestServer } from '@reins/server/testing';
 import { seedVector, unsupportedOverHttp, vectorBody } from '@reins/server/testing/vectors';
-import { ReinsBlockedError } from '../src/errors.js';
+import { ReinsBlockedError, ReinsError } from '../src/errors.js';
 import { ReinsSDK } from '../src/sdk.js';
 import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
 import { createRule, priceOf, transactionsOf } from './support.js';
@@ -277,6 +277,43 @@ describe('wrap() in local mode', () => {
       expect(c.object).toBe('chat.completion');
       expect(sdk.stats().failedOpen).toBe(1);
       expect(lines.join('\n')).toContain('unreachable');
+    } finally {
+      await sdk.close();
+    }
+  });
+
+  it('stops deciding with synced rules once the key is revoked: calls fail closed', async () => {
+    const org = await s.newOrg('local revoked');
+    const created = await s.call<{ id: string; key: string }>(
+      'POST',
+      '/api/keys',
+      { name: 'sdk', permissions: ['transactions:write', 'policies:read'] },
+      { key: org.key },
+    );
+    const sdk = new ReinsSDK({
+      apiKey: created.body.key,
+      baseUrl: s.url,
+      mode: 'local',
+      syncIntervalMs: 50,
+      logger: { warn: () => undefined },
+    });
+    try {
+      const client = sdk.wrap(openai());
+      expect((await client.chat.completions.create(chat)).object).toBe('chat.completion');
+      const revoked = await s.call('DELETE', `/api/keys/${created.body.id}`, undefined, {
+        key: org.key,
+      });
+      expect(revoked.status).toBe(200);
+      let err: unknown = null;
+      for (let i = 0; i < 100 && err === null; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        err = await client.chat.completions.create(chat).then(
+          () => null,
+          (e: unknown) => e,
+        );
+      }
+      expect(err).toBeInstanceOf(ReinsError);
+      expect((err as ReinsError).code).toBe('UNAUTHORIZED');
     } finally {
       await sdk.close();
     }

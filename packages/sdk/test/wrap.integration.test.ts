@@ -446,4 +446,53 @@ describe('fail-open', () => {
       await relay.close();
     }
   });
+
+  it('a wrong, revoked or under-permitted key fails closed: the provider is not called', async () => {
+    const org = await s.newOrg('key refused');
+    const readOnly = await s.call<{ key: string }>(
+      'POST',
+      '/api/keys',
+      { name: 'read only', permissions: ['transactions:read'] },
+      { key: org.key },
+    );
+    for (const [apiKey, code] of [
+      ['rk_test_NoSuchKeyAtAll0000000000', 'UNAUTHORIZED'],
+      [readOnly.body.key, 'FORBIDDEN'],
+    ] as const) {
+      const sdk = new ReinsSDK({ apiKey, baseUrl: s.url, logger: quiet().logger });
+      try {
+        const err = await sdk
+          .wrap(openai())
+          .chat.completions.create(chat)
+          .then(
+            () => null,
+            (e: unknown) => e,
+          );
+        expect(err).toBeInstanceOf(ReinsError);
+        expect((err as ReinsError).code).toBe(code);
+        expect((err as ReinsError).message).toContain('failOpenOnKeyError');
+        expect(sdk.stats().failedOpen).toBe(0);
+      } finally {
+        await sdk.close();
+      }
+    }
+    expect(fake.requests).toHaveLength(0);
+
+    // Opting out: the call goes through unchecked, with a warning.
+    const log = quiet();
+    const lenient = new ReinsSDK({
+      apiKey: 'rk_test_NoSuchKeyAtAll0000000000',
+      baseUrl: s.url,
+      failOpenOnKeyError: true,
+      logger: log.logger,
+    });
+    try {
+      const c = await lenient.wrap(openai()).chat.completions.create(chat);
+      expect(c.object).toBe('chat.completion');
+      expect(lenient.stats().failedOpen).toBe(1);
+      expect(log.lines.join('\n')).toContain('unchecked');
+    } finally {
+      await lenient.close();
+    }
+  });
 });

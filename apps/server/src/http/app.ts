@@ -236,6 +236,12 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
         if (def.status === 204) return reply.status(204).send();
         if (def.envelope === 'stream') {
           const out = result as StreamResult;
+          // A client that goes away mid-download is not a failure: stop at once, say so quietly.
+          reply.raw.once('close', () => {
+            if (reply.raw.writableFinished) return;
+            out.stream.destroy();
+            req.log.info({ reqId: req.id, url: req.url }, 'download abandoned by the client');
+          });
           void reply.status(def.status).header('content-type', out.contentType);
           if (out.filename) {
             void reply.header('content-disposition', `attachment; filename="${out.filename}"`);

@@ -96,4 +96,15 @@ describe('auditCsvStream', () => {
     expect(calls[0]).toEqual(['org', 10]);
     expect(calls[1]).toEqual(['org', '2026-01-01T00:00:00.000000Z', 'evt_10', 10]);
   });
+
+  it('drops an export whose reader stops reading', async () => {
+    const { sql } = endless(100);
+    const stream = auditCsvStream(sql, { sql: 'org_id = ?', params: ['org'] }, 100, 50);
+    stream.once('data', () => undefined);
+    stream.pause();
+    const closed = new Promise((r) => stream.once('close', r));
+    await sleep(150);
+    await closed;
+    expect(stream.destroyed).toBe(true);
+  });
 });

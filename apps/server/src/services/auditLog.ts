@@ -190,6 +190,8 @@ export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
 export const CSV_HEADER = 'id,eventType,occurredAt,actor,entityType,entityId,vendor,action';
 /** Rows per query of the CSV export. */
 export const CSV_CHUNK = 2000;
+/** An export whose client reads nothing for this long is dropped. */
+export const EXPORT_IDLE_MS = 30_000;
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]/;
@@ -228,13 +230,27 @@ const CSV_COLUMNS = `id, event_type, ${SHOWN_AT} as shown_at, actor, entity_type
  * client went away) runs no further query. Newest first also means that events recorded during
  * the export (newer than its start) are not in it.
  */
-export function auditCsvStream(sql: Sql, where: Where, chunk = CSV_CHUNK): Readable {
+export function auditCsvStream(
+  sql: Sql,
+  where: Where,
+  chunk = CSV_CHUNK,
+  idleMs = EXPORT_IDLE_MS,
+): Readable {
   let after: Position | null = null;
   let first = true;
   let busy = false;
+  // A client that stops reading stops the stream's reads: past `idleMs` without one, the export
+  // is dropped (its slot, its connection) instead of waiting for that client forever.
+  let idle: NodeJS.Timeout | undefined;
+  const watch = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => stream.destroy(), idleMs);
+    idle.unref();
+  };
   const stream: Readable = new Readable({
     highWaterMark: 64 * 1024,
     read() {
+      watch();
       if (busy) return;
       busy = true;
       const page = pageQuery(where, CSV_COLUMNS, after, chunk);
@@ -260,22 +276,34 @@ export function auditCsvStream(sql: Sql, where: Where, chunk = CSV_CHUNK): Reada
         },
         (err: unknown) => {
           busy = false;
+          // The client went away meanwhile: nothing to report to anyone.
+          if (stream.destroyed) return;
           stream.destroy(err instanceof Error ? err : new Error(String(err)));
         },
       );
     },
+    destroy(err, callback) {
+      clearTimeout(idle);
+      callback(err);
+    },
   });
+  watch();
   return stream;
 }
 
+/**
+ * GET /api/v1/audit-log/csv. Takes one of the process's export slots (429 with Retry-After when
+ * this key, this organization or the process runs as many as allowed), released when the stream
+ * closes — finished, failed, or abandoned by its client.
+ */
 export function exportAuditCsv(ctx: Ctx, raw: unknown = {}): StreamResult {
   requirePermission(ctx, 'audit:read');
   const q = parseInput(auditCsvInput, raw);
-  return {
-    contentType: 'text/csv; charset=utf-8',
-    filename: 'audit-log.csv',
-    stream: auditCsvStream(sqlOf(ctx.em), whereOf(ctx.orgId, q)),
-  };
+  const where = whereOf(ctx.orgId, q);
+  const release = ctx.core.exports.acquire(ctx.orgId, ctx.keyId);
+  const stream = auditCsvStream(sqlOf(ctx.em), where);
+  stream.once('close', release);
+  return { contentType: 'text/csv; charset=utf-8', filename: 'audit-log.csv', stream };
 }
 
 /**

@@ -15,13 +15,26 @@ export const auditRouter = router({
     // Checked before the stream starts: a refusal is the procedure's error (403), not a failure
     // in the middle of a stream whose status is already sent.
     const { stream } = exportAuditCsv(ctx.reins, input);
-    return (async function* () {
-      try {
-        for await (const chunk of stream) yield String(chunk as Buffer | string);
-      } finally {
-        stream.destroy();
-      }
-    })();
+    // Not an async generator: one that is returned before its first step never runs its
+    // `finally`, and the export (its slot, its connection) would outlive the call.
+    const chunks: AsyncIterable<string> = {
+      [Symbol.asyncIterator]() {
+        const it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+        return {
+          async next() {
+            const r = await it.next();
+            return r.done
+              ? { done: true, value: undefined }
+              : { done: false, value: String(r.value) };
+          },
+          return() {
+            stream.destroy();
+            return Promise.resolve({ done: true, value: undefined });
+          },
+        };
+      },
+    };
+    return chunks;
   }),
   verify: authedProcedure.query(({ ctx }) => verifyAuditLog(ctx.reins, {})),
 });
