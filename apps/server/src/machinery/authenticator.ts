@@ -58,7 +58,9 @@ export class Authenticator {
     if (!entry || entry.expiresAt <= now) {
       const unknownUntil = this.unknown.get(hash);
       if (unknownUntil !== undefined && unknownUntil > now) throw new Unauthorized();
-      this.failures.ensure(client);
+      // A key verified before (its cache entry only expired) is re-checked whatever its address
+      // did: a flood from a shared address must not lock out the keys that work there.
+      if (!entry) this.failures.ensure(client);
       this.stats.lookups += 1;
       const em = this.orm.em.fork();
       const row = await em.findOne(ApiKey, { keyHash: hash, revokedAt: null });
