@@ -58,18 +58,21 @@ export class Authenticator {
     if (!entry || entry.expiresAt <= now) {
       const unknownUntil = this.unknown.get(hash);
       if (unknownUntil !== undefined && unknownUntil > now) throw new Unauthorized();
-      // A key verified before (its cache entry only expired) is re-checked whatever its address
-      // did: a flood from a shared address must not lock out the keys that work there.
-      if (!entry) this.failures.ensure(client);
+      // A lookup of a key never verified here takes a token of its address's failure bucket
+      // up front (concurrent lookups cannot overdraw it), given back when the key is good. A key
+      // verified before (its cache entry only expired) is re-checked whatever its address did:
+      // a flood from a shared address must not lock out the keys that work there.
+      const charged = !entry;
+      if (charged) this.failures.take(client);
       this.stats.lookups += 1;
       const em = this.orm.em.fork();
       const row = await em.findOne(ApiKey, { keyHash: hash, revokedAt: null });
       if (!row) {
         this.cache.delete(hash);
-        this.failures.spend(client);
         this.rememberUnknown(hash, now);
         throw new Unauthorized();
       }
+      if (charged) this.failures.refund(client);
       entry = {
         caller: { orgId: row.orgId, keyId: row.id, permissions: row.permissions },
         expiresAt: now + this.cacheMs,

@@ -25,16 +25,10 @@ export class RateLimiter {
     b.tokens -= 1;
   }
 
-  /** Throws RateLimited when `key`'s bucket is empty; takes nothing. */
-  ensure(key: string): void {
+  /** Gives back a token taken by `take` (a request that turned out not to count). */
+  refund(key: string): void {
     const b = this.refill(key);
-    if (b) this.ensureToken(b);
-  }
-
-  /** Takes a token of `key`'s bucket if there is one (it may go empty). */
-  spend(key: string): void {
-    const b = this.refill(key);
-    if (b) b.tokens = Math.max(0, b.tokens - 1);
+    if (b) b.tokens = Math.min(this.rps * 2, b.tokens + 1);
   }
 
   private ensureToken(b: { tokens: number }): void {
