@@ -176,6 +176,25 @@ describe('unauthenticated floods', () => {
     }
     expect(auth.stats.lookups - before).toBe(1);
   });
+
+  it("does not count a good key's cold burst against its address: one lookup for all of it", async () => {
+    const auth = t().server.core.auth;
+    const { key } = await t().newOrg('cold-burst');
+    const before = auth.stats.lookups;
+    const started = performance.now();
+    // Far more than the address's 10-deep failure bucket, all before the key is cached.
+    const statuses = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        t()
+          .call('GET', '/api/keys', undefined, { key })
+          .then((r) => r.status),
+      ),
+    );
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    // Concurrent requests share a lookup; another starts only once the 100 ms cache expired.
+    const elapsed = performance.now() - started;
+    expect(auth.stats.lookups - before).toBeLessThanOrEqual(1 + Math.floor(elapsed / 100));
+  });
 });
 
 describe('tRPC', () => {

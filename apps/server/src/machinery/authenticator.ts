@@ -38,6 +38,7 @@ const UNKNOWN_KEYS_MAX = 10_000;
 export class Authenticator {
   private readonly cache = new Map<string, Cached>();
   private readonly unknown = new Map<string, number>();
+  private readonly pending = new Map<string, Promise<Cached>>();
   /** Database lookups made (for tests and the benchmark). */
   readonly stats = { lookups: 0 };
 
@@ -58,33 +59,53 @@ export class Authenticator {
     if (!entry || entry.expiresAt <= now) {
       const unknownUntil = this.unknown.get(hash);
       if (unknownUntil !== undefined && unknownUntil > now) throw new Unauthorized();
-      // A lookup of a key never verified here takes a token of its address's failure bucket
-      // up front (concurrent lookups cannot overdraw it), given back when the key is good. A key
-      // verified before (its cache entry only expired) is re-checked whatever its address did:
-      // a flood from a shared address must not lock out the keys that work there.
-      const charged = !entry;
-      if (charged) this.failures.take(client);
-      this.stats.lookups += 1;
-      const em = this.orm.em.fork();
-      const row = await em.findOne(ApiKey, { keyHash: hash, revokedAt: null });
-      if (!row) {
-        this.cache.delete(hash);
-        this.rememberUnknown(hash, now);
-        throw new Unauthorized();
+      // Concurrent requests with the same key share one lookup (a client's cold burst is one
+      // query, and one token below, not one per request).
+      let lookup = this.pending.get(hash);
+      if (!lookup) {
+        // A lookup of a key never verified here takes a token of its address's failure bucket
+        // up front (concurrent lookups cannot overdraw it), given back unless the key turns out
+        // bad. A key verified before (its cache entry only expired) is re-checked whatever its
+        // address did: a flood from a shared address must not lock out the keys that work there.
+        const charged = !entry;
+        if (charged) this.failures.take(client);
+        lookup = this.lookUp(hash, now, charged ? client : null).finally(() =>
+          this.pending.delete(hash),
+        );
+        this.pending.set(hash, lookup);
       }
-      if (charged) this.failures.refund(client);
-      entry = {
-        caller: { orgId: row.orgId, keyId: row.id, permissions: row.permissions },
-        expiresAt: now + this.cacheMs,
-        lastUsedWrittenAt: row.lastUsedAt?.getTime() ?? 0,
-      };
-      this.cache.set(hash, entry);
+      entry = await lookup;
     }
     if (now - entry.lastUsedWrittenAt >= LAST_USED_EVERY_MS) {
       entry.lastUsedWrittenAt = now;
       void this.touch(entry.caller.keyId, now);
     }
     return entry.caller;
+  }
+
+  private async lookUp(hash: string, now: number, chargedTo: string | null): Promise<Cached> {
+    this.stats.lookups += 1;
+    let row: ApiKey | null;
+    try {
+      row = await this.orm.em.fork().findOne(ApiKey, { keyHash: hash, revokedAt: null });
+    } catch (err) {
+      // The database failing says nothing against the key.
+      if (chargedTo !== null) this.failures.refund(chargedTo);
+      throw err;
+    }
+    if (!row) {
+      this.cache.delete(hash);
+      this.rememberUnknown(hash, now);
+      throw new Unauthorized();
+    }
+    if (chargedTo !== null) this.failures.refund(chargedTo);
+    const entry: Cached = {
+      caller: { orgId: row.orgId, keyId: row.id, permissions: row.permissions },
+      expiresAt: now + this.cacheMs,
+      lastUsedWrittenAt: row.lastUsedAt?.getTime() ?? 0,
+    };
+    this.cache.set(hash, entry);
+    return entry;
   }
 
   private rememberUnknown(hash: string, now: number): void {
