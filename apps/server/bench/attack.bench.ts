@@ -3,7 +3,7 @@
  * exports do to the service everyone else uses (issue 14's findings 1–3).
  *
  * A server process (`src/main.ts`, a child) on a fresh database of the local PostgreSQL, with
- * 60,000 audit events in its organization (one CSV export ≈ 7 MB). Two probes run through every
+ * 60,000 audit events in its organization (one CSV export ≈ 4 MB). Two probes run through every
  * phase, one request in flight each, every 50 ms: `GET /health` and `POST /api/v1/transactions`.
  * Phases, each bounded in time:
  *
