@@ -13,7 +13,7 @@ import { seedVector, unsupportedOverHttp, vectorBody } from '@reins/server/testi
 import { ReinsBlockedError, ReinsError } from '../src/errors.js';
 import { ReinsSDK } from '../src/sdk.js';
 import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
-import { createRule, priceOf, transactionsOf } from './support.js';
+import { createRule, priceOf, rejectionOf, transactionsOf } from './support.js';
 
 let s: TestServer & { close(): Promise<void> };
 let fake: FakeProvider;
@@ -307,10 +307,7 @@ describe('wrap() in local mode', () => {
       let err: unknown = null;
       for (let i = 0; i < 100 && err === null; i++) {
         await new Promise((r) => setTimeout(r, 50));
-        err = await client.chat.completions.create(chat).then(
-          () => null,
-          (e: unknown) => e,
-        );
+        err = await rejectionOf(client.chat.completions.create(chat));
       }
       expect(err).toBeInstanceOf(ReinsError);
       expect((err as ReinsError).code).toBe('UNAUTHORIZED');

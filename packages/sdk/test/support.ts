@@ -7,6 +7,13 @@ import { createServer, Socket, type Server } from 'node:net';
 import { estimateCost, MICROS_PER_CENT } from '@reins/engine';
 import type { TestServer } from '@reins/server/testing';
 
+/** What `promise` rejected with, or null when it resolved. */
+export const rejectionOf = (promise: Promise<unknown>): Promise<unknown> =>
+  promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+
 export interface StoredTx {
   id: string;
   amount: number;

@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from '@reins/server/testing';
 import { ReinsBlockedError, ReinsError } from '../src/errors.js';
 import { ReinsSDK, type PolicyEvent } from '../src/sdk.js';
 import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
-import { cents, createRule, priceOf, startRelay, transactionsOf } from './support.js';
+import { cents, createRule, priceOf, rejectionOf, startRelay, transactionsOf } from './support.js';
 
 let s: TestServer & { close(): Promise<void> };
 let fake: FakeProvider;
@@ -126,10 +126,7 @@ describe('wrap(openai).chat.completions.create', () => {
       actionConfig: { message: 'Upgrade to Pro to use gpt-4o' },
     });
     const client = sdk.wrap(openai());
-    const err = await client.chat.completions.create(chat).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const err = await rejectionOf(client.chat.completions.create(chat));
     expect(err).toBeInstanceOf(ReinsBlockedError);
     expect((err as ReinsBlockedError).code).toBe('REINS_BLOCKED');
     expect((err as ReinsBlockedError).message).toBe('Upgrade to Pro to use gpt-4o');
@@ -225,10 +222,7 @@ describe('wrap(openai).chat.completions.create', () => {
     const { org, sdk } = await setup('chat-provider-error');
     const client = sdk.wrap(openai());
     fake.failNext(500);
-    const err = await client.chat.completions.create(chat).then(
-      () => null,
-      (e: unknown) => e,
-    );
+    const err = await rejectionOf(client.chat.completions.create(chat));
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
     await sdk.flush();
@@ -431,13 +425,7 @@ describe('fail-open', () => {
       logger: quiet().logger,
     });
     try {
-      const err = await sdk
-        .wrap(openai())
-        .chat.completions.create(chat)
-        .then(
-          () => null,
-          (e: unknown) => e,
-        );
+      const err = await rejectionOf(sdk.wrap(openai()).chat.completions.create(chat));
       expect(err).toBeInstanceOf(ReinsError);
       expect((err as ReinsError).code).toBe('NETWORK_ERROR');
       expect(fake.requests).toHaveLength(0);
@@ -461,13 +449,7 @@ describe('fail-open', () => {
     ] as const) {
       const sdk = new ReinsSDK({ apiKey, baseUrl: s.url, logger: quiet().logger });
       try {
-        const err = await sdk
-          .wrap(openai())
-          .chat.completions.create(chat)
-          .then(
-            () => null,
-            (e: unknown) => e,
-          );
+        const err = await rejectionOf(sdk.wrap(openai()).chat.completions.create(chat));
         expect(err).toBeInstanceOf(ReinsError);
         expect((err as ReinsError).code).toBe(code);
         expect((err as ReinsError).message).toContain('failOpenOnKeyError');
