@@ -32,7 +32,7 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
       new RateLimiter(env.REINS_AUTH_FAILURES_PER_SECOND),
     ),
     limiter: new RateLimiter(env.REINS_RATE_LIMIT_RPS),
-    outage: new OutageLog(),
+    outage: new OutageLog(() => orm.em.getConnection().execute('select 1')),
     exports: new ExportSlots({
       perKey: env.REINS_EXPORTS_PER_KEY,
       perOrg: env.REINS_EXPORTS_PER_ORG,
@@ -95,6 +95,7 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         await sealer?.stop();
+        core.outage.stop();
         await app.close();
         if (!opts.db) await db.close();
       })();

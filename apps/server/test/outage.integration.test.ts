@@ -101,6 +101,12 @@ describe('a database outage', () => {
     expect(server.core.outage.down).toBe(true);
     const health = await request(server.url, 'GET', '/health', undefined);
     expect(health.status).toBe(503);
+    // An answer that needs no database does not end the outage.
+    const anonymous = await request(server.url, 'GET', '/api/v1/transactions', undefined, {
+      key: null,
+    });
+    expect(anonymous.status).toBe(401);
+    expect(server.core.outage.down).toBe(true);
 
     await relay.up();
     let back = 0;
@@ -109,6 +115,10 @@ describe('a database outage', () => {
       if (back !== 202) await new Promise((r) => setTimeout(r, 200));
     }
     expect(back).toBe(202);
+    // The outage's end is found by a probe within a second or so.
+    for (let i = 0; i < 50 && server.core.outage.down; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(server.core.outage.down).toBe(false);
   });
 });

@@ -147,9 +147,6 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
   app.addHook('onRequest', async (_req, reply) => {
     void reply.headers(SECURITY_HEADERS);
   });
-  app.addHook('onResponse', async (req, reply) => {
-    if (core.outage.down && reply.statusCode < 500) core.outage.available(req.log);
-  });
 
   /** The one error answer: mapped, logged with the request id when it is a 500, body drained. */
   const answerError = async (

@@ -15,20 +15,45 @@ function logger() {
 }
 
 describe('OutageLog', () => {
-  it('logs an outage once however many requests find it, and its end once', () => {
+  it('logs an outage once however many requests find it, and its end once the probe succeeds', async () => {
     const log = logger();
-    const outage = new OutageLog();
-    outage.available(log);
+    let probes = 0;
+    let reachable = false;
+    const outage = new OutageLog(() => {
+      probes += 1;
+      return reachable ? Promise.resolve() : Promise.reject(new Error('ECONNREFUSED'));
+    }, 5);
     for (let i = 0; i < 1000; i++) outage.unavailable(log, new Error('ECONNREFUSED'));
     expect(outage.down).toBe(true);
-    outage.available(log);
-    outage.available(log);
-    expect(outage.down).toBe(false);
+    await until(() => probes >= 3);
+    expect(outage.down).toBe(true);
+    reachable = true;
+    await until(() => !outage.down);
     outage.unavailable(log, new Error('again'));
+    outage.stop();
     expect(log.lines).toEqual([
       'error the database is unavailable: answering 503 until it is back',
       'info the database is reachable again',
       'error the database is unavailable: answering 503 until it is back',
     ]);
   });
+
+  it('stops probing when stopped', async () => {
+    let probes = 0;
+    const outage = new OutageLog(() => {
+      probes += 1;
+      return Promise.reject(new Error('down'));
+    }, 5);
+    outage.unavailable(logger(), new Error('down'));
+    await until(() => probes >= 1);
+    outage.stop();
+    const seen = probes;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(probes).toBe(seen);
+  });
 });
+
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(done()).toBe(true);
+}
