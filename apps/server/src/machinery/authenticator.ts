@@ -33,7 +33,9 @@ const UNKNOWN_KEYS_MAX = 10_000;
  * nothing about how much of a key is right. A key that matched nothing is not looked up again for
  * a minute, and a client address whose lookups keep failing (`failures`: a token bucket per
  * address) is refused 429 before any lookup — while keys this process has verified keep working
- * from the same address.
+ * from the same address. Each distinct key's first lookup holds a token until it succeeds: more
+ * distinct new keys at once than the bucket's depth (2 s of the rate) from one address get 429
+ * for the excess, which their clients retry.
  */
 export class Authenticator {
   private readonly cache = new Map<string, Cached>();
