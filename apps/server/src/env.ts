@@ -1,6 +1,7 @@
 /**
  * The one place the server reads environment variables. Everything else receives a `ServerEnv`.
  */
+import { jobsEnvShape } from '@reins/jobs';
 import { z } from 'zod';
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -46,8 +47,12 @@ const schema = z.object({
   REINS_EXPORTS_PER_KEY: intFrom(2, 1),
   REINS_EXPORTS_PER_ORG: intFrom(4, 1),
   REINS_EXPORTS_MAX: intFrom(4, 1),
-  /** How often this process seals pending audit events into the hash chain (ms); 0 = never. */
-  REINS_AUDIT_SEAL_MS: intFrom(1000),
+  /**
+   * Run the worker's jobs in this process (`on`), or leave them to `pnpm worker` processes
+   * (`off`). The embedded database admits one process, so with it the server always runs them.
+   */
+  REINS_WORKER: z.enum(['on', 'off']).default('on'),
+  ...jobsEnvShape,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -3,7 +3,8 @@
  * PGlite under REINS_DATA_DIR), migrations, first-start bootstrap, the HTTP listener.
  */
 import type { Orm } from '@reins/db';
-import { openDatabase, startSealer, type Database } from '@reins/ledger';
+import { standardJobs, startScheduler, type Scheduler } from '@reins/jobs';
+import { openDatabase, type Database } from '@reins/ledger';
 import type { FastifyInstance } from 'fastify';
 import type { Core } from './core.js';
 import type { ServerEnv } from './env.js';
@@ -57,6 +58,8 @@ export interface RunningServer {
   url: string;
   /** The admin key created on first start (null when the database already had organizations). */
   bootstrapKey: string | null;
+  /** The worker's jobs when this process runs them (REINS_WORKER, embedded database). */
+  jobs: Scheduler | undefined;
   close(): Promise<void>;
 }
 
@@ -74,17 +77,20 @@ export async function startServer(
   const core = createCore(db.orm, env, clock);
   const app = await buildApp(core);
   const address = await app.listen({ port: env.PORT, host: env.HOST });
-  // Extends each organization's audit hash chain behind the hot path (@reins/ledger's auditChain.ts).
-  const sealer =
-    env.REINS_AUDIT_SEAL_MS > 0
-      ? startSealer(db.orm, {
-          intervalMs: env.REINS_AUDIT_SEAL_MS,
-          onError: (err) => {
-            if (isDatabaseUnavailable(err)) core.outage.unavailable(app.log, err);
-            else app.log.error({ err }, 'audit sealing failed');
-          },
-        })
-      : undefined;
+  // The worker's jobs (audit sealing, hold expiry, rollups, deliveries …) in this process, unless
+  // separate `pnpm worker` processes run them. The embedded database admits no other process.
+  const inProcess = env.REINS_WORKER === 'on' || db.mode === 'embedded';
+  const jobs = inProcess
+    ? startScheduler(db.orm, standardJobs(env), {
+        clock,
+        log: app.log,
+        onError: (_job, err) => {
+          if (!isDatabaseUnavailable(err)) return false;
+          core.outage.unavailable(app.log, err);
+          return true;
+        },
+      })
+    : undefined;
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -92,9 +98,10 @@ export async function startServer(
     db,
     url: address,
     bootstrapKey: boot?.key.key ?? null,
+    jobs,
     close() {
       closing ??= (async () => {
-        await sealer?.stop();
+        await jobs?.stop();
         core.outage.stop();
         await app.close();
         if (!opts.db) await db.close();

@@ -341,56 +341,6 @@ export async function sealAll(
   return { orgs: seen.size, sealed, broken: [...broken] };
 }
 
-export interface AuditSealer {
-  /** Stops the timer and waits for a run in progress (which stops between batches). */
-  stop(): Promise<void>;
-}
-
-/**
- * Runs `sealAll` every `intervalMs` (after the previous run ended) on an unref'd timer: it never
- * keeps the process alive. Several processes may run one each: the head locks serialize them.
- */
-export function startSealer(
-  orm: Orm,
-  opts: { intervalMs: number; onError?: (err: unknown) => void },
-): AuditSealer {
-  const abort = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  /** Tampered chains already reported (once each: the sealer skips them every round). */
-  const reported = new Set<string>();
-  const schedule = () => {
-    timer = setTimeout(() => {
-      running = sealAll(orm, { signal: abort.signal })
-        .then(
-          (r) => {
-            for (const orgId of r.broken) {
-              if (reported.has(orgId)) continue;
-              reported.add(orgId);
-              opts.onError?.(new ChainBroken(orgId));
-            }
-          },
-          (err: unknown) => {
-            if (!abort.signal.aborted) opts.onError?.(err);
-          },
-        )
-        .finally(() => {
-          running = undefined;
-          if (!abort.signal.aborted) schedule();
-        });
-    }, opts.intervalMs);
-    timer.unref();
-  };
-  schedule();
-  return {
-    async stop() {
-      abort.abort();
-      clearTimeout(timer);
-      await running;
-    },
-  };
-}
-
 export type BrokenReason =
   /** The event's stored hash is not the hash of its content: the event was edited. */
   | 'hash_mismatch'

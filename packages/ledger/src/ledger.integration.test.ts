@@ -8,7 +8,12 @@ import { asEvaluated, expiredHoldsSql, type CounterRow } from './counters.js';
 import { releaseExpiredHolds } from './holds.js';
 import { newId } from './ids.js';
 import { seedCounters } from './seed.js';
-import { connectionOf, queryRows, withConnection, type RawConnection } from './sql.js';
+import {
+  connectionOf,
+  inTransaction as inOwnTransaction,
+  queryRows,
+  type RawConnection,
+} from './sql.js';
 
 const db = useTestOrm('ledger', { beforeAll, afterAll });
 
@@ -89,17 +94,7 @@ async function counters(orgId: string): Promise<Record<string, [number, number, 
 }
 
 function inTransaction<T>(fn: (conn: RawConnection) => Promise<T>): Promise<T> {
-  return withConnection(db.orm, async (conn) => {
-    await conn.query('begin');
-    try {
-      const out = await fn(conn);
-      await conn.query('commit');
-      return out;
-    } catch (err) {
-      await conn.query('rollback');
-      throw err;
-    }
-  });
+  return inOwnTransaction(db.orm, fn);
 }
 
 const AT = Date.parse('2026-05-05T10:00:00Z');

@@ -105,3 +105,18 @@ export function dollarQuote(text: string): string {
   for (let i = 0; text.includes(tag); i++) tag = `$j${String(i)}$`;
   return `${tag}${text}${tag}`;
 }
+
+/** Runs `fn` inside BEGIN … COMMIT on one pooled connection (ROLLBACK if it throws). */
+export function inTransaction<T>(orm: Orm, fn: (conn: RawConnection) => Promise<T>): Promise<T> {
+  return withConnection(orm, async (conn) => {
+    await conn.query('begin');
+    try {
+      const out = await fn(conn);
+      await conn.query('commit');
+      return out;
+    } catch (err) {
+      await conn.query('rollback');
+      throw err;
+    }
+  });
+}

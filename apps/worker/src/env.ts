@@ -1,0 +1,25 @@
+/** The one place the worker reads environment variables. */
+import { jobsEnvShape } from '@reins/jobs';
+import { z } from 'zod';
+
+const schema = z.object({
+  /** The PostgreSQL the servers use. The embedded database admits one process: its server runs the jobs. */
+  DATABASE_URL: z.url({ message: 'must be the PostgreSQL URL the servers use' }),
+  REINS_DB_POOL: z.coerce.number().int().min(1).default(4),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'silent']).default('info'),
+  ...jobsEnvShape,
+});
+
+export type WorkerEnv = z.infer<typeof schema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  const clean = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = schema.safeParse(clean);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,14 @@
+/** The worker's jobs, as one list for whatever process hosts them. */
+import { expireHoldsJob, pruneIdempotencyJob, sealJob } from './maintenance.js';
+import type { Job } from './scheduler.js';
+import type { JobsSettings } from './settings.js';
+
+export function standardJobs(s: JobsSettings): Job[] {
+  const jobs: Job[] = [];
+  if (s.REINS_AUDIT_SEAL_MS > 0) jobs.push(sealJob(s.REINS_AUDIT_SEAL_MS));
+  if (s.REINS_EXPIRE_HOLDS_MS > 0) jobs.push(expireHoldsJob(s.REINS_EXPIRE_HOLDS_MS));
+  if (s.REINS_PRUNE_MS > 0) {
+    jobs.push(pruneIdempotencyJob(s.REINS_PRUNE_MS, s.REINS_IDEMPOTENCY_RETENTION_HOURS));
+  }
+  return jobs;
+}
