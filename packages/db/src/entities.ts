@@ -400,12 +400,13 @@ export const PolicyAlert = defineEntity({
   properties: {
     ...idProperty,
     orgId: orgId('cascade'),
-    ruleId: p.text(),
+    /** Null for alerts no rule raised (spend anomalies: `action` 'anomaly'). */
+    ruleId: p.text().nullable(),
     ruleName: p.text(),
     action: p.text(),
     message: p.text(),
     dedupKey: p.text(),
-    transactionId: p.text(),
+    transactionId: p.text().nullable(),
     agentId: p.text().nullable(),
     groupValue: p.text().nullable(),
     timeWindow: p.text().nullable(),
@@ -476,6 +477,65 @@ export const NotificationOutbox = defineEntity({
 });
 export type NotificationOutbox = InferEntity<typeof NotificationOutbox>;
 
+/**
+ * Spend rolled up per org × bucket × agent × vendor × model × user × team × project, in two
+ * grains: `15m` (quarter hours: every time zone's midnight is one) and `day` (UTC days, for long
+ * ranges). Absent dimensions are '' (part of the unique key). Kept by the worker from the audit
+ * stream (@reins/ledger's rollups.ts); readers add the events it has not absorbed yet.
+ */
+export const SpendRollup = defineEntity({
+  name: 'SpendRollup',
+  tableName: 'spend_rollup',
+  properties: {
+    orgId: orgId('cascade')().primary(),
+    grain: p.text().primary(),
+    bucket: timestamptz().primary(),
+    agentId: p.text().primary(),
+    vendor: p.text().primary(),
+    model: p.text().primary(),
+    userId: p.text().primary(),
+    teamId: p.text().primary(),
+    projectId: p.text().primary(),
+    spendMicros: p.bigint('number').default(0),
+    spendCents: p.bigint('number').default(0),
+    tokensIn: p.bigint('number').default(0),
+    tokensOut: p.bigint('number').default(0),
+    requests: p.bigint('number').default(0),
+    blocked: p.bigint('number').default(0),
+    flagged: p.bigint('number').default(0),
+    warned: p.bigint('number').default(0),
+    /** Transactions a shadow rule would have blocked / warned / flagged. */
+    wouldBlock: p.bigint('number').default(0),
+    wouldWarn: p.bigint('number').default(0),
+    wouldFlag: p.bigint('number').default(0),
+  },
+  primaryKeys: [
+    'orgId',
+    'grain',
+    'bucket',
+    'agentId',
+    'vendor',
+    'model',
+    'userId',
+    'teamId',
+    'projectId',
+  ],
+});
+export type SpendRollup = InferEntity<typeof SpendRollup>;
+
+/** How far each org's rollups have absorbed its audit stream: events up to (xid, pos). */
+export const RollupCursor = defineEntity({
+  name: 'RollupCursor',
+  tableName: 'rollup_cursor',
+  properties: {
+    orgId: orgId('cascade')().primary(),
+    xid: p.string().columnType('xid8').defaultRaw(`'0'`),
+    pos: p.bigint('number').default(0),
+    updatedAt: timestamptz().defaultRaw('now()'),
+  },
+});
+export type RollupCursor = InferEntity<typeof RollupCursor>;
+
 export const entities = [
   Organization,
   ApiKey,
@@ -494,4 +554,6 @@ export const entities = [
   PolicyAlert,
   NotificationChannel,
   NotificationOutbox,
+  SpendRollup,
+  RollupCursor,
 ] as const;

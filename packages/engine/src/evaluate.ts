@@ -2,6 +2,7 @@
  * `evaluate(policy, input, windows, ctx)`: pure, synchronous, deterministic. The first matching
  * enforce-mode rule decides; shadow rules are traced and reported, never decide.
  */
+import { projectedOver } from './analytics.js';
 import { readsBudget, resolveLimit } from './budgets.js';
 import { compile, type CompiledRule, type CompiledWindow, type Policy } from './compile.js';
 import { listMatches } from './glob.js';
@@ -14,7 +15,7 @@ import {
   microsToCentsCeil,
 } from './money.js';
 import { isModelKnown } from './prices.js';
-import { localClock, parseInstant, windowBounds, type Bounds } from './time.js';
+import { localClock, parseInstant, windowBounds } from './time.js';
 import type {
   Decision,
   DecisionDetails,
@@ -334,7 +335,7 @@ function evaluateWindow(
     let forecastHit = false;
     let projected: number | undefined;
     if (w.forecastPct !== null) {
-      const f = forecast(current, limit * scale, w.forecastPct, bounds, tx.nowMs);
+      const f = projectedOver(current, limit * scale, w.forecastPct, bounds, tx.nowMs);
       forecastHit = f.over;
       projected = f.projected;
     }
@@ -393,18 +394,6 @@ function evaluateWindow(
     details: details ?? at(null, null, null),
     figures,
   };
-}
-
-/**
- * Projection at the current burn rate: total × windowLength ÷ elapsed, with elapsed at least
- * 1/24 of the window. Exact (BigInt): projected × 100 > limit × pct.
- */
-function forecast(current: number, limit: number, pct: number, b: Bounds, nowMs: number) {
-  const length = b.end - b.start;
-  const elapsed = Math.max(nowMs - b.start, Math.ceil(length / 24));
-  const num = BigInt(current) * BigInt(length);
-  const over = num * 100n > BigInt(limit) * BigInt(pct) * BigInt(elapsed);
-  return { over, projected: Number(num / BigInt(elapsed)) };
 }
 
 interface RuleOutcome {

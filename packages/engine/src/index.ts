@@ -71,3 +71,11 @@ export {
   type Usage,
 } from './prices.js';
 export { windowBounds, isValidTimeZone, fromLocal, toLocal, type Bounds } from './time.js';
+export {
+  projectSpend,
+  projectedOver,
+  scoreAnomaly,
+  type AnomalyOptions,
+  type AnomalyScore,
+  type Projection,
+} from './analytics.js';

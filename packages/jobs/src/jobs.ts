@@ -1,5 +1,7 @@
 /** The worker's jobs, as one list for whatever process hosts them. */
 import { expireHoldsJob, pruneIdempotencyJob, sealJob } from './maintenance.js';
+import { anomalyJob } from './anomalies.js';
+import { rollupJob } from './rollups.js';
 import type { Job } from './scheduler.js';
 import type { JobsSettings } from './settings.js';
 
@@ -10,5 +12,7 @@ export function standardJobs(s: JobsSettings): Job[] {
   if (s.REINS_PRUNE_MS > 0) {
     jobs.push(pruneIdempotencyJob(s.REINS_PRUNE_MS, s.REINS_IDEMPOTENCY_RETENTION_HOURS));
   }
+  if (s.REINS_ROLLUP_MS > 0) jobs.push(rollupJob(s.REINS_ROLLUP_MS));
+  if (s.REINS_ANOMALY_MS > 0) jobs.push(anomalyJob(s.REINS_ANOMALY_MS));
   return jobs;
 }

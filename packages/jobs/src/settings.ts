@@ -15,6 +15,10 @@ export const jobsEnvShape = {
   REINS_IDEMPOTENCY_RETENTION_HOURS: intFrom(168, 24),
   /** How often old idempotency records are pruned (ms); 0 = never. */
   REINS_PRUNE_MS: intFrom(60_000),
+  /** How often new transactions are rolled up for analytics (ms); 0 = never (reads stay exact). */
+  REINS_ROLLUP_MS: intFrom(1000),
+  /** How often spend anomalies are looked for and alerted (ms); 0 = never. */
+  REINS_ANOMALY_MS: intFrom(60_000),
 };
 
 export const jobsEnvSchema = z.object(jobsEnvShape);

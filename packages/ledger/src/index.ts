@@ -14,3 +14,5 @@ export * from './audit.js';
 export * from './auditChain.js';
 export * from './seed.js';
 export * from './holds.js';
+export * from './rollups.js';
+export * from './anomalies.js';

@@ -27,7 +27,8 @@ import type {
   AlertListResponse,
   AlertReadResponse,
   AlertResponse,
-  AnalyticsPeriod,
+  AnalyticsSummaryFilters,
+  AnomalyFilters,
   AnalyticsSummaryResponse,
   AnomaliesResponse,
   ApiKeyCreatedResponse,
@@ -40,6 +41,7 @@ import type {
   BulkItemResult,
   BulkSubmitResponse,
   EvaluatePolicyResponse,
+  ForecastFilters,
   ForecastResponse,
   HealthResponse,
   Instant,
@@ -208,16 +210,16 @@ export interface ReinsClient {
   /** `PUT /api/policy-alerts/:id/read` (idempotent). */
   markAlertRead(id: string, opts?: CallOptions): Promise<AlertReadResponse>;
 
-  // Analytics (the docs' routes; not served by the server yet: they answer 404 NOT_FOUND today)
-  /** `GET /api/analytics/summary?period=`. */
+  // Analytics
+  /** `GET /api/analytics/summary?period=` (or `startDate`/`endDate`, `agentId`, `groupBy`). */
   getAnalyticsSummary(
-    filters?: { period?: AnalyticsPeriod },
+    filters?: AnalyticsSummaryFilters,
     opts?: CallOptions,
   ): Promise<AnalyticsSummaryResponse>;
-  /** `GET /api/analytics/forecast`. */
-  getForecast(opts?: CallOptions): Promise<ForecastResponse>;
-  /** `GET /api/analytics/anomalies`. */
-  getAnomalies(opts?: CallOptions): Promise<AnomaliesResponse>;
+  /** `GET /api/analytics/forecast` (`period`, `agentId`). */
+  getForecast(filters?: ForecastFilters, opts?: CallOptions): Promise<ForecastResponse>;
+  /** `GET /api/analytics/anomalies` (`agentId`, `hours`). */
+  getAnomalies(filters?: AnomalyFilters, opts?: CallOptions): Promise<AnomaliesResponse>;
 
   // Audit log
   /** `GET /api/v1/audit-log`, newest first. */
@@ -448,8 +450,8 @@ export function reins(options: ReinsOptions = {}): ReinsClient {
       send('PUT', `/api/policy-alerts/${seg(id, 'id')}/read`, undefined, opts),
 
     getAnalyticsSummary: async (filters, opts) => get('/api/analytics/summary', opts, filters),
-    getForecast: async (opts) => get('/api/analytics/forecast', opts),
-    getAnomalies: async (opts) => get('/api/analytics/anomalies', opts),
+    getForecast: async (filters, opts) => get('/api/analytics/forecast', opts, filters),
+    getAnomalies: async (filters, opts) => get('/api/analytics/anomalies', opts, filters),
 
     listAuditEvents: async (filters, opts) => get('/api/v1/audit-log', opts, filters),
     downloadAuditCsv,

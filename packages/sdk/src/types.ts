@@ -823,35 +823,99 @@ export interface ApiKeyRevokedResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Analytics (the docs' shapes; the server does not serve `/api/analytics` yet)
+// Analytics (the docs' shapes, and more)
 
-export type AnalyticsPeriod = 'daily' | 'weekly' | 'monthly';
+export type AnalyticsPeriod = 'hourly' | 'daily' | 'weekly' | 'monthly';
 
-export interface AnalyticsSummaryResponse {
-  success: true;
-  period: AnalyticsPeriod;
-  totalSpendCents: number;
-  byVendor: Record<string, number>;
-  byAgent: Record<string, number>;
+export interface AnalyticsSummaryFilters {
+  /** The calendar period containing now, in the org's time zone (default monthly). */
+  period?: AnalyticsPeriod;
+  /** Instead of a period: these days (YYYY-MM-DD in the org's time zone), endDate included. */
+  startDate?: string;
+  endDate?: string;
+  agentId?: string;
+  /** Adds a time series per local day or hour. */
+  groupBy?: 'day' | 'hour';
+}
+
+export interface AnalyticsSeriesPoint {
+  start: string;
+  spendCents: number;
   transactionCount: number;
   blockedCount: number;
   flaggedCount: number;
+  warnedCount: number;
+}
+
+export interface AnalyticsSummaryResponse {
+  success: true;
+  period: AnalyticsPeriod | 'custom';
+  timeZone: string;
+  /** The range as instants: startDate included, endDate excluded. */
+  startDate: string;
+  endDate: string;
+  agentId?: string;
+  totalSpendCents: number;
+  totalSpendMicros: number;
+  byVendor: Record<string, number>;
+  byAgent: Record<string, number>;
+  byModel: Record<string, number>;
+  byUser: Record<string, number>;
+  transactionCount: number;
+  blockedCount: number;
+  flaggedCount: number;
+  warnedCount: number;
+  tokensIn: number;
+  tokensOut: number;
+  shadow: { wouldBlock: number; wouldWarn: number; wouldFlag: number };
+  groupBy?: 'day' | 'hour';
+  series?: AnalyticsSeriesPoint[];
+}
+
+export interface ForecastFilters {
+  period?: AnalyticsPeriod;
+  agentId?: string;
 }
 
 export interface ForecastResponse {
   success: true;
+  period: AnalyticsPeriod;
+  agentId?: string;
+  timeZone: string;
+  periodStart: string;
+  periodEnd: string;
   totalSpendCents: number;
   projectedSpendCents: number;
-  budgetCents: number;
-  budgetUtilizationPct: number;
+  budgetCents: number | null;
+  budgetUtilizationPct: number | null;
   burnRateCentsPerDay: number;
+  runsOutAt: string | null;
+  budgetExhausted: boolean;
+  method: 'linear';
 }
 
-/** The docs name the endpoint but show no body: only `anomalies` is assumed. */
+export interface AnomalyFilters {
+  agentId?: string;
+  /** Hours scored up to now (default 24, at most 168). */
+  hours?: number;
+}
+
+export interface Anomaly {
+  agentId: string;
+  metric: 'spend' | 'requests';
+  windowStart: string;
+  windowEnd: string;
+  observed: number;
+  expected: number;
+  score: number;
+  baselineDays: number;
+}
+
 export interface AnomaliesResponse {
   success: true;
-  anomalies: Record<string, unknown>[];
-  [field: string]: unknown;
+  hours: number;
+  method: 'robust-z-seasonal';
+  anomalies: Anomaly[];
 }
 
 // ---------------------------------------------------------------------------------------------

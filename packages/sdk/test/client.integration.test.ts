@@ -750,25 +750,33 @@ describe('API keys', () => {
 });
 
 describe('analytics', () => {
-  // The docs' /api/analytics routes are not served yet (the worker's issue builds them): today
-  // every one answers the server's 404 for an unknown route, and the client throws it.
-  it('summary, forecast and anomalies answer 404 NOT_FOUND today', async () => {
+  it('summary, forecast and anomalies answer from what the org recorded', async () => {
     const c = await client();
-    await expect(c.getAnalyticsSummary({ period: 'monthly' })).rejects.toMatchObject({
-      name: 'ReinsError',
-      status: 404,
-      code: 'NOT_FOUND',
-      message: 'Route "GET /api/analytics/summary" not found',
+    await c.submitTransaction({ amount: 250, vendor: 'openai', agentId: 'sdk-analytics' });
+    await c.submitTransaction({ amount: 150, vendor: 'anthropic', agentId: 'sdk-analytics' });
+    const summary = await c.getAnalyticsSummary({ period: 'monthly', groupBy: 'day' });
+    expect(summary).toMatchObject({
+      success: true,
+      period: 'monthly',
+      totalSpendCents: 400,
+      byVendor: { openai: 250, anthropic: 150 },
+      byAgent: { 'sdk-analytics': 400 },
+      transactionCount: 2,
+      blockedCount: 0,
+      flaggedCount: 0,
     });
-    await expect(c.getForecast()).rejects.toMatchObject({
-      status: 404,
-      code: 'NOT_FOUND',
-      message: 'Route "GET /api/analytics/forecast" not found',
+    expect(summary.series?.reduce((n, p) => n + p.spendCents, 0)).toBe(400);
+    const forecast = await c.getForecast({ agentId: 'sdk-analytics' });
+    expect(forecast).toMatchObject({ success: true, totalSpendCents: 400, budgetCents: null });
+    expect(forecast.projectedSpendCents).toBeGreaterThanOrEqual(400);
+    expect(await c.getAnomalies({ hours: 6 })).toMatchObject({
+      success: true,
+      hours: 6,
+      anomalies: [],
     });
-    await expect(c.getAnomalies()).rejects.toMatchObject({
-      status: 404,
-      code: 'NOT_FOUND',
-      message: 'Route "GET /api/analytics/anomalies" not found',
+    await expect(c.getAnalyticsSummary({ groupBy: 'week' as 'day' })).rejects.toMatchObject({
+      status: 422,
+      code: 'VALIDATION_ERROR',
     });
   });
 });

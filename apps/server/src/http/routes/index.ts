@@ -6,6 +6,7 @@
 import type { RouteDef } from '../routeTypes.js';
 import { agentsRoutes } from './agents.js';
 import { alertsRoutes } from './alerts.js';
+import { analyticsRoutes } from './analytics.js';
 import { auditRoutes } from './audit.js';
 import { budgetsRoutes } from './budgets.js';
 import { channelsRoutes } from './channels.js';
@@ -24,6 +25,7 @@ export const routes: RouteDef[] = [
   ...vendorsRoutes,
   ...auditRoutes,
   ...alertsRoutes,
+  ...analyticsRoutes,
   ...channelsRoutes,
   ...sdkRoutes,
 ];

@@ -35,6 +35,7 @@ import { budgetsRouter, orgRouter } from './budgets.js';
 import { vendorsRouter } from './vendors.js';
 import { auditRouter } from './audit.js';
 import { alertsRouter } from './alerts.js';
+import { analyticsRouter } from './analytics.js';
 import { channelsRouter } from './channels.js';
 import { sdkRouter } from './sdk.js';
 
@@ -150,6 +151,7 @@ export const appRouter = router({
   vendors: vendorsRouter,
   auditLog: auditRouter,
   alerts: alertsRouter,
+  analytics: analyticsRouter,
   notificationChannels: channelsRouter,
   sdk: sdkRouter,
 });

@@ -1,0 +1,301 @@
+/**
+ * Spend rollups: what analytics read instead of scanning transactions.
+ *
+ * The worker absorbs each org's audit stream into `spend_rollup` in (xid, pos) order up to the
+ * oldest running transaction (as the sealer does: an event below that horizon can no longer
+ * appear), and moves the org's cursor in the same database transaction. A reader, in one
+ * statement (one snapshot), adds what the cursor has not reached yet, so a read equals a direct
+ * sum over the transactions at any moment, however far the worker lags.
+ *
+ * What an event adds (the same expression for the worker and for readers):
+ * - a transaction's first event (`recorded`, `flagged`, `warned`, `observed`, `blocked`,
+ *   `reserved`): one request; `blocked` one blocked; `flag`/`warn` decisions one flagged/warned;
+ *   shadow hits one "would have" each; spend and tokens unless blocked or reserved;
+ * - `transaction.settled`: the reservation's actual spend and tokens;
+ * - `voided`, `expired`: nothing (a hold was never spend).
+ * Hence spend = Σ amount of transactions `recorded` or `settled`, requests = every transaction.
+ */
+import { dollarQuote as lit, queryRows, type RawConnection } from './sql.js';
+
+const FIRST = `('transaction.recorded','transaction.flagged','transaction.warned','transaction.observed','transaction.blocked','transaction.reserved')`;
+const SPENDS = `('transaction.recorded','transaction.flagged','transaction.warned','transaction.observed','transaction.settled')`;
+
+/** The measures, in column order. */
+export const MEASURES = [
+  'spend_micros',
+  'spend_cents',
+  'tokens_in',
+  'tokens_out',
+  'requests',
+  'blocked',
+  'flagged',
+  'warned',
+  'would_block',
+  'would_warn',
+  'would_flag',
+] as const;
+export type Measure = (typeof MEASURES)[number];
+
+const DIMS = ['agent_id', 'vendor', 'model', 'user_id', 'team_id', 'project_id'] as const;
+export type Dim = (typeof DIMS)[number];
+
+const shadow = (action: string) =>
+  `case when e.event_type in ${FIRST} and jsonb_path_exists(t.policy_result, '$.shadow[*] ? (@.action == "${action}")') then 1 else 0 end`;
+
+/**
+ * One delta row per transaction event of `events` (a relation with org_id, event_type,
+ * entity_id, metadata): the transaction's dimensions, its `occurred_at`, and the measures.
+ */
+function deltasSql(events: string): string {
+  return `select t.occurred_at, t.agent_id, t.vendor, coalesce(t.model, '') as model,
+      coalesce(t.user_id, '') as user_id, coalesce(t.team_id, '') as team_id,
+      coalesce(t.project_id, '') as project_id,
+      case when e.event_type in ${SPENDS} then (e.metadata->>'amountMicros')::bigint else 0 end as spend_micros,
+      case when e.event_type in ${SPENDS} then (e.metadata->>'amountCents')::bigint else 0 end as spend_cents,
+      case when e.event_type in ${SPENDS} then t.tokens_in else 0 end as tokens_in,
+      case when e.event_type in ${SPENDS} then t.tokens_out else 0 end as tokens_out,
+      case when e.event_type in ${FIRST} then 1 else 0 end as requests,
+      case when e.event_type = 'transaction.blocked' then 1 else 0 end as blocked,
+      case when e.event_type in ${FIRST} and t.action = 'flag' then 1 else 0 end as flagged,
+      case when e.event_type in ${FIRST} and t.action = 'warn' then 1 else 0 end as warned,
+      ${shadow('block')} as would_block,
+      ${shadow('warn')} as would_warn,
+      ${shadow('flag')} as would_flag
+    from ${events} e
+    join transaction_record t on t.id = e.entity_id and t.org_id = e.org_id
+   where e.entity_type = 'transaction'
+     and (e.event_type in ${FIRST} or e.event_type = 'transaction.settled')`;
+}
+
+/** The org's cursor as a one-row relation (xid, pos): the start of the stream when it has none. */
+const cursorOf = (org: string) =>
+  `(select xid, pos from rollup_cursor where org_id = ${org}
+     union all select '0'::xid8, 0::bigint order by 1 desc limit 1)`;
+
+const sumMeasures = MEASURES.map((m) => `sum(${m})::bigint as ${m}`).join(', ');
+
+/** Events absorbed per database transaction. */
+export const ROLLUP_BATCH = 20_000;
+
+/** Orgs whose audit stream has settled events past their rollup cursor. */
+export async function orgsToRoll(conn: RawConnection): Promise<string[]> {
+  const rows = await queryRows<{ id: string }>(
+    conn,
+    `select o.id from organization o
+      left join rollup_cursor c on c.org_id = o.id
+     where exists (
+       select 1 from audit_event e
+        where e.org_id = o.id
+          and (e.xid, e.pos) > (coalesce(c.xid, '0'::xid8), coalesce(c.pos, 0))
+          and e.xid < pg_snapshot_xmin(pg_current_snapshot()))`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Absorbs up to `limit` of `orgId`'s settled events into the rollups, inside the caller's
+ * transaction. Returns null when another worker holds the org's cursor, else how many events
+ * it took (a full `limit` means there may be more).
+ */
+export async function rollOrg(
+  conn: RawConnection,
+  orgId: string,
+  limit = ROLLUP_BATCH,
+): Promise<number | null> {
+  const org = lit(orgId);
+  await conn.query(
+    `insert into rollup_cursor (org_id) values (${org}) on conflict (org_id) do nothing`,
+  );
+  const cursor = await queryRows<{ xid: string; pos: string }>(
+    conn,
+    `select xid::text as xid, pos::text as pos from rollup_cursor
+      where org_id = ${org} for update skip locked`,
+  );
+  const at = cursor[0];
+  if (!at) return null;
+  const dims = DIMS.join(', ');
+  const rows = await queryRows<{ n: string; xid: string | null; pos: string | null }>(
+    conn,
+    `with ev as materialized (
+       select e.org_id, e.xid, e.pos, e.event_type, e.entity_type, e.entity_id, e.metadata
+         from audit_event e
+        where e.org_id = ${org}
+          and (e.xid, e.pos) > (${lit(at.xid)}::xid8, ${at.pos})
+          and e.xid < pg_snapshot_xmin(pg_current_snapshot())
+        order by e.xid, e.pos
+        limit ${String(limit)}),
+     d as (${deltasSql('ev')}),
+     up as (
+       insert into spend_rollup (org_id, grain, bucket, ${dims}, ${MEASURES.join(', ')})
+       select ${org}, g.grain,
+              case g.grain when 'day' then date_trunc('day', d.occurred_at, 'UTC')
+                           else date_bin('15 minutes', d.occurred_at, timestamptz '2000-01-01Z') end,
+              ${dims}, ${sumMeasures}
+         from d cross join (values ('15m'), ('day')) as g(grain)
+        group by 1, 2, 3, ${DIMS.map((_, i) => String(i + 4)).join(', ')}
+       on conflict (org_id, grain, bucket, ${dims}) do update set
+         ${MEASURES.map((m) => `${m} = spend_rollup.${m} + excluded.${m}`).join(',\n         ')}
+       returning 1),
+     last as (select xid, pos from ev order by xid desc, pos desc limit 1)
+     select (select count(*) from ev)::text as n,
+            (select xid::text from last) as xid, (select pos::text from last) as pos,
+            (select count(*) from up) as written`,
+  );
+  const r = rows[0];
+  if (!r || r.xid === null || r.pos === null) return 0;
+  await conn.query(
+    `update rollup_cursor set xid = ${lit(r.xid)}::xid8, pos = ${r.pos}, updated_at = now()
+      where org_id = ${org}`,
+  );
+  return Number(r.n);
+}
+
+/** A half-open range of instants, both on quarter hours (every zone's midnight is one). */
+export interface SpendRange {
+  from: Date;
+  to: Date;
+}
+
+export type Totals = Record<Measure, number>;
+
+export interface SpendFilter {
+  agentId?: string | undefined;
+}
+
+const DAY = 86_400_000;
+const QUARTER = 900_000;
+
+/**
+ * The rollup rows and unabsorbed deltas of `range` as one relation (dims + measures): UTC-day
+ * rows for the whole days inside, quarter-hour rows for the edges, and the events past the
+ * cursor whose transaction falls in the range. One statement: one snapshot.
+ */
+function sourcesSql(orgId: string, range: SpendRange, filter: SpendFilter, bucket: string): string {
+  const org = lit(orgId);
+  const from = range.from.getTime();
+  const to = range.to.getTime();
+  if (from % QUARTER !== 0 || to % QUARTER !== 0) {
+    throw new Error('spend ranges start and end on quarter hours');
+  }
+  const dayFrom = Math.ceil(from / DAY) * DAY;
+  const dayTo = Math.floor(to / DAY) * DAY;
+  const ts = (ms: number) => `${lit(new Date(ms).toISOString())}::timestamptz`;
+  const agent = filter.agentId === undefined ? '' : ` and agent_id = ${lit(filter.agentId)}`;
+  const cols = `${DIMS.join(', ')}, ${MEASURES.join(', ')}`;
+  const parts: string[] = [];
+  const quarters = (a: number, b: number) =>
+    parts.push(
+      `select ${bucket} as bucket, ${cols} from spend_rollup where org_id = ${org} and grain = '15m'
+          and bucket >= ${ts(a)} and bucket < ${ts(b)}${agent}`,
+    );
+  if (bucket === 'bucket' && dayFrom < dayTo) {
+    parts.push(
+      `select bucket, ${cols} from spend_rollup where org_id = ${org} and grain = 'day'
+          and bucket >= ${ts(dayFrom)} and bucket < ${ts(dayTo)}${agent}`,
+    );
+    if (from < dayFrom) quarters(from, dayFrom);
+    if (dayTo < to) quarters(dayTo, to);
+  } else {
+    quarters(from, to);
+  }
+  parts.push(
+    `select ${bucket.replace(/\bbucket\b/, 'occurred_at')} as bucket, ${cols} from (${deltasSql(`(
+        select e.org_id, e.event_type, e.entity_type, e.entity_id, e.metadata
+          from audit_event e, ${cursorOf(org)} cur
+         where e.org_id = ${org} and (e.xid, e.pos) > (cur.xid, cur.pos))`)}) tail
+      where occurred_at >= ${ts(from)} and occurred_at < ${ts(to)}${agent}`,
+  );
+  return parts.join('\n union all\n');
+}
+
+export interface SpendBreakdown {
+  totals: Totals;
+  /** Per value of each dimension asked for (absent values are ''), measures summed. */
+  by: Partial<Record<Dim, Map<string, Totals>>>;
+}
+
+function totalsOf(row: Record<string, unknown>): Totals {
+  const t = {} as Totals;
+  for (const m of MEASURES) t[m] = Number(row[m] ?? 0);
+  return t;
+}
+
+/** Totals of `range` and the same measures per value of each of `dims`, in one query. */
+export async function readSpend(
+  conn: RawConnection,
+  orgId: string,
+  range: SpendRange,
+  dims: readonly Dim[],
+  filter: SpendFilter = {},
+): Promise<SpendBreakdown> {
+  const sets = ['()', ...dims.map((d) => `(${d})`)].join(', ');
+  const which = dims.length
+    ? `case ${dims.map((d) => `when grouping(${d}) = 0 then '${d}'`).join(' ')} end`
+    : 'null';
+  const value = dims.length ? `coalesce(${dims.join(', ')})` : 'null';
+  const rows = await queryRows(
+    conn,
+    `select ${which} as dim, ${value} as value, ${sumMeasures}
+       from (${sourcesSql(orgId, range, filter, 'bucket')}) s
+      group by grouping sets (${sets})`,
+  );
+  const out: SpendBreakdown = { totals: totalsOf({}), by: {} };
+  for (const d of dims) out.by[d] = new Map();
+  for (const row of rows) {
+    const dim = row.dim as Dim | null;
+    if (dim === null) out.totals = totalsOf(row);
+    else out.by[dim]?.set(String(row.value), totalsOf(row));
+  }
+  return out;
+}
+
+export interface SeriesPoint extends Totals {
+  /** The bucket's start. */
+  start: Date;
+  /** With `perAgent`: the agent of this point. */
+  agentId?: string;
+}
+
+/**
+ * `range` in steps of a local hour or day of `timeZone` (quarter-hour rows only: a day of a
+ * +05:30 zone is no UTC day), with the unabsorbed tail; empty steps are absent. `perAgent`
+ * splits each step by agent.
+ */
+export async function readSeries(
+  conn: RawConnection,
+  orgId: string,
+  range: SpendRange,
+  step: 'hour' | 'day',
+  timeZone: string,
+  filter: SpendFilter & { perAgent?: boolean } = {},
+): Promise<SeriesPoint[]> {
+  const local = `date_trunc('${step}', bucket, ${lit(timeZone)})`;
+  const agent = filter.perAgent ? ', agent_id' : '';
+  const rows = await queryRows(
+    conn,
+    `select bucket as start${agent}, ${sumMeasures}
+       from (${sourcesSql(orgId, range, filter, local)}) s
+      group by 1${agent} order by 1${agent}`,
+  );
+  return rows.map((r) => ({
+    ...totalsOf(r),
+    start: new Date(r.start as string),
+    ...(filter.perAgent ? { agentId: String(r.agent_id) } : {}),
+  }));
+}
+
+/** Events past the org's cursor and the age of the oldest: how far the rollups lag. */
+export async function rollupLag(
+  conn: RawConnection,
+  orgId: string,
+): Promise<{ events: number; oldestMs: number }> {
+  const org = lit(orgId);
+  const rows = await queryRows<{ n: string; oldest: string | null }>(
+    conn,
+    `select count(*)::text as n,
+            (extract(epoch from now() - min(e.occurred_at)) * 1000)::bigint::text as oldest
+       from audit_event e, ${cursorOf(org)} cur
+      where e.org_id = ${org} and (e.xid, e.pos) > (cur.xid, cur.pos)`,
+  );
+  return { events: Number(rows[0]?.n ?? 0), oldestMs: Number(rows[0]?.oldest ?? 0) };
+}
