@@ -767,6 +767,7 @@ export interface AuditVerifyResponse {
 export type Permission =
   | 'transactions:write'
   | 'transactions:read'
+  | 'transactions:review'
   | 'policies:read'
   | 'policies:write'
   | 'agents:read'
