@@ -171,8 +171,16 @@ describe('POST /api/v1/transactions/:id/review', () => {
       decision: 'approved',
       note: null,
       reviewer: { name: 'admin' },
-      action: 'flag',
     });
+    expect(events[0]?.metadata.ruleId).toMatch(/^rule_/);
+    // A review is not a rule's flag: `action=policy_rule.flag` still finds only the flagging.
+    const byRule = await t().call<{ events: { eventType: string }[] }>(
+      'GET',
+      '/api/v1/audit-log?action=policy_rule.flag',
+      undefined,
+      { key },
+    );
+    expect(byRule.body.events.map((e) => e.eventType)).toEqual(['transaction.flagged']);
   });
 
   it('reject with a note: the note is kept and audited', async () => {

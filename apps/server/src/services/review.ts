@@ -21,6 +21,7 @@ interface ReviewRow {
   review_state: string | null;
   reviewed_by: string | null;
   reviewed_at: Date | null;
+  review_note: string | null;
 }
 
 /** Refuses what is not awaiting a review: a transaction never flagged, or one already decided. */
@@ -42,6 +43,7 @@ function assertOpen(row: ReviewRow): void {
           state: row.review_state,
           reviewedBy: row.reviewed_by,
           reviewedAt: row.reviewed_at ? new Date(row.reviewed_at).toISOString() : null,
+          note: row.review_note,
         },
       },
     );
@@ -58,7 +60,7 @@ export async function reviewTransaction(ctx: Ctx, id: string, raw: unknown) {
     const sql = sqlOf(em);
     // The row lock orders two reviews of one transaction: the second finds the first's decision.
     const [row] = await sql<ReviewRow>(
-      `select id, action, rule_id, review_state, reviewed_by, reviewed_at
+      `select id, action, rule_id, review_state, reviewed_by, reviewed_at, review_note
          from transaction_record where org_id = ? and id = ? for update`,
       [ctx.orgId, id],
     );
@@ -86,7 +88,8 @@ export async function reviewTransaction(ctx: Ctx, id: string, raw: unknown) {
           decision: body.decision,
           note,
           reviewer: { keyId: ctx.keyId, name: key?.name ?? null },
-          action: row.action,
+          // The rule that flagged it. No `action` key: the audit log's `action=policy_rule.flag`
+          // filter reads `metadata.action` and must keep finding the flagging events only.
           ruleId: row.rule_id,
         },
       },
