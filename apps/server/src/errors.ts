@@ -112,7 +112,9 @@ export type ConflictCode =
   | 'NOT_A_RESERVATION'
   | 'RESERVATION_SETTLED'
   | 'RESERVATION_VOIDED'
-  | 'RESERVATION_BLOCKED';
+  | 'RESERVATION_BLOCKED'
+  | 'NOT_FLAGGED'
+  | 'ALREADY_REVIEWED';
 
 export class Conflict extends DomainError {
   readonly status = 409;

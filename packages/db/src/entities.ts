@@ -140,6 +140,16 @@ export const TransactionRecord = defineEntity({
     expiresAt: timestamptz().nullable(),
     settledAt: timestamptz().nullable(),
     voidedAt: timestamptz().nullable(),
+    /**
+     * The manual review of a `flag` decision: `open` when recorded flagged (by the batch's insert),
+     * then `approved` or `rejected` once, with the reviewing key, when, and a note. Null for every
+     * transaction that was not flagged.
+     */
+    reviewState: p.enum(['open', 'approved', 'rejected']).nullable(),
+    /** The id of the API key that reviewed it. */
+    reviewedBy: p.text().nullable(),
+    reviewedAt: timestamptz().nullable(),
+    reviewNote: p.text().nullable(),
   },
   // Descending and partial indexes are raw SQL: MikroORM 6 index options have no column order or
   // WHERE clause. The schema comparator matches expression indexes by name.
@@ -175,6 +185,12 @@ export const TransactionRecord = defineEntity({
       name: 'transaction_record_open_reservations_index',
       expression:
         'create index "transaction_record_open_reservations_index" on "transaction_record" ("org_id", "expires_at") where "status" = \'reserved\'',
+    },
+    {
+      // The review queue: flagged transactions nobody has decided on yet.
+      name: 'transaction_record_open_review_index',
+      expression:
+        'create index "transaction_record_open_review_index" on "transaction_record" ("org_id", "created_at") where "review_state" = \'open\'',
     },
   ],
 });

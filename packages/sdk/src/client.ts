@@ -64,6 +64,8 @@ import type {
   RuleResponse,
   RuleUpdatedResponse,
   SettleResponse,
+  ReviewTransaction,
+  ReviewTransactionResponse,
   SettleTransaction,
   SubmitTransactionResult,
   TransactionAccepted,
@@ -134,6 +136,15 @@ export interface ReinsClient {
   getTransaction(id: string, opts?: CallOptions): Promise<TransactionResponse>;
   /** `GET /api/v1/transactions/:id/trace`: every rule's verdict, replayed. */
   getTrace(id: string, opts?: CallOptions): Promise<TransactionTraceResponse>;
+  /**
+   * `POST /api/v1/transactions/:id/review`: approves or rejects a flagged transaction (needs
+   * `transactions:review`). Throws `ReinsError` 409 `NOT_FLAGGED` or `ALREADY_REVIEWED`.
+   */
+  reviewTransaction(
+    id: string,
+    body: ReviewTransaction,
+    opts?: CallOptions,
+  ): Promise<ReviewTransactionResponse>;
 
   // Policy rules (docs dialect)
   /** `GET /api/policy-rules`, in evaluation order. */
@@ -409,6 +420,8 @@ export function reins(options: ReinsOptions = {}): ReinsClient {
     listTransactions: async (filters, opts) => get('/api/v1/transactions', opts, filters),
     getTransaction: async (id, opts) => get(`/api/v1/transactions/${seg(id, 'id')}`, opts),
     getTrace: async (id, opts) => get(`/api/v1/transactions/${seg(id, 'id')}/trace`, opts),
+    reviewTransaction: async (id, body, opts) =>
+      send('POST', `/api/v1/transactions/${seg(id, 'id')}/review`, body, opts),
 
     listRules: async (filters, opts) => get('/api/policy-rules', opts, filters),
     getRule: async (id, opts) => get(`/api/policy-rules/${seg(id, 'id')}`, opts),

@@ -254,6 +254,31 @@ export interface Transaction {
   /** `caller` (the request stated the amount), or the price table / override that costed it. */
   priceSource: string | null;
   priceVersion: string | null;
+  /** The manual review of a `flag` decision; null for a transaction that was not flagged. */
+  review: TransactionReview | null;
+}
+
+/** `open` until a key holding `transactions:review` approves or rejects it (once: final). */
+export type ReviewState = 'open' | 'approved' | 'rejected';
+
+export interface TransactionReview {
+  state: ReviewState;
+  /** The id of the API key that decided; null while open. */
+  reviewedBy: string | null;
+  reviewedAt: string | null;
+  note: string | null;
+}
+
+/** `POST /api/v1/transactions/:id/review`. */
+export interface ReviewTransaction {
+  decision: 'approved' | 'rejected';
+  /** At most 2,000 characters. */
+  note?: string;
+}
+
+export interface ReviewTransactionResponse {
+  success: true;
+  transaction: Transaction;
 }
 
 /** `GET /api/v1/transactions` filters (the docs' table). */
@@ -269,6 +294,8 @@ export interface TransactionFilters {
   /** A plain date includes that whole day (UTC). */
   endDate?: Instant;
   action?: Action;
+  /** `open`: the review queue of flagged transactions awaiting a decision. */
+  review?: ReviewState;
 }
 
 export interface TransactionListResponse {
@@ -767,6 +794,7 @@ export interface AuditVerifyResponse {
 export type Permission =
   | 'transactions:write'
   | 'transactions:read'
+  | 'transactions:review'
   | 'policies:read'
   | 'policies:write'
   | 'agents:read'

@@ -35,6 +35,7 @@ import type {
   PolicyDetails,
   PolicyRule,
   PriceTier,
+  ReviewTransactionResponse,
   RuleMode,
   RuleType,
   Scope,
@@ -439,6 +440,27 @@ describe('transactions', () => {
       code: 'NOT_FOUND',
     });
   });
+
+  it('reviewTransaction decides a flagged transaction; the review filter lists the queue', async () => {
+    const c = await client();
+    await c.createRule({ name: 'Flag all', priority: 1, action: 'flag' });
+    const flagged = admitted(await c.submitTransaction({ amount: 5, vendor: 'openai' }));
+    expect(flagged.action).toBe('flag');
+    const open = await c.listTransactions({ review: 'open' });
+    expect(open.transactions.map((t) => [t.id, t.review])).toEqual([
+      [flagged.id, { state: 'open', reviewedBy: null, reviewedAt: null, note: null }],
+    ]);
+
+    const reviewed = await c.reviewTransaction(flagged.id, { decision: 'rejected', note: 'no' });
+    expect(reviewed.transaction.review).toMatchObject({ state: 'rejected', note: 'no' });
+    expect(reviewed.transaction.review?.reviewedBy).toMatch(/^key_/);
+    expect((await c.listTransactions({ review: 'open' })).total).toBe(0);
+    expect((await c.listTransactions({ review: 'rejected' })).total).toBe(1);
+    await expect(c.reviewTransaction(flagged.id, { decision: 'approved' })).rejects.toMatchObject({
+      status: 409,
+      code: 'ALREADY_REVIEWED',
+    });
+  });
 });
 
 describe('policy rules', () => {
@@ -836,6 +858,10 @@ describe('body types', () => {
     >();
     expectTypeOf<Body<SettleResponse>>().toEqualTypeOf<Out['transactions']['settle']>();
     expectTypeOf<Body<VoidResponse>>().toEqualTypeOf<Out['transactions']['void']>();
+    expectTypeOf<Body<ReviewTransactionResponse>>().toExtend<Out['transactions']['review']>();
+    expectTypeOf<keyof Body<ReviewTransactionResponse>>().toEqualTypeOf<
+      keyof Out['transactions']['review']
+    >();
     expectTypeOf<Body<EvaluatePolicyResponse>>().toExtend<Out['policyRules']['evaluate']>();
     expectTypeOf<keyof Body<EvaluatePolicyResponse>>().toEqualTypeOf<
       keyof Out['policyRules']['evaluate']

@@ -32,6 +32,8 @@ export function sameHash(a: string, b: string): boolean {
 export const PERMISSIONS = [
   'transactions:write',
   'transactions:read',
+  /** Approve or reject flagged transactions (the review queue). */
+  'transactions:review',
   'policies:read',
   'policies:write',
   'agents:read',

@@ -152,12 +152,13 @@ function insertTransactionsSql(orgId: string, plan: BatchPlan): string {
           team_id, project_id, amount_micros, amount_cents, tokens_in, tokens_out, prompt,
           response, metadata, occurred_at, created_at, action, admitted, rule_id, policy_result,
           evaluation, counted_windows, price_source, price_version, phase, status,
-          idempotency_key, hold, expires_at)
+          idempotency_key, hold, expires_at, review_state)
        select x.id, ${q(orgId)}, x.vendor, x.model, x.agent_id, x.user_id, x.user_roles,
           x.team_id, x.project_id, x.amount_micros, x.amount_cents, x.tokens_in, x.tokens_out,
           x.prompt, x.response, x.metadata, x.occurred_at, x.created_at, x.action, x.admitted,
           x.rule_id, x.policy_result, x.evaluation, x.counted_windows, x.price_source,
-          x.price_version, x.phase, x.status, x.idempotency_key, x.hold, x.expires_at
+          x.price_version, x.phase, x.status, x.idempotency_key, x.hold, x.expires_at,
+          x.review_state
          from jsonb_to_recordset(${q(JSON.stringify(plan.transactions))}::jsonb) as x(id text,
           vendor text, model text, agent_id text, user_id text, user_roles jsonb, team_id text,
           project_id text, amount_micros bigint, amount_cents bigint, tokens_in bigint,
@@ -165,7 +166,7 @@ function insertTransactionsSql(orgId: string, plan: BatchPlan): string {
           created_at timestamptz, action text, admitted boolean, rule_id text,
           policy_result jsonb, evaluation jsonb, counted_windows jsonb, price_source text,
           price_version text, phase text, status text, idempotency_key text, hold jsonb,
-          expires_at timestamptz)`;
+          expires_at timestamptz, review_state text)`;
 }
 
 /**

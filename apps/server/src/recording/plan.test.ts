@@ -113,6 +113,19 @@ function plan(
 const admitted = (r: TxResult) => (r.kind === 'recorded' ? r.outcome.decision.admitted : r.kind);
 
 describe('planBatch', () => {
+  it('opens the review of a flag decision, in its row; a pass or a block has none', () => {
+    const flagBig = rule(
+      { name: 'Flag big', conditions: { amountCents: { min: 50 } }, action: 'flag' },
+      'rule_flag',
+    );
+    const { plan: p } = plan(policy([dailyCap(100), flagBig]), [tx(10), tx(60), tx(60)]);
+    expect(p.transactions.map((t) => [t.action, t.review_state])).toEqual([
+      ['pass', null],
+      ['flag', 'open'],
+      ['block', null],
+    ]);
+  });
+
   it('decides in arrival order: the transaction that crosses the cap and every later one are blocked', () => {
     const { needs, plan: p } = plan(policy([dailyCap(100)]), [tx(40), tx(40), tx(40), tx(5)], {
       counters: [row(DAY_KEY, 15, 1)],

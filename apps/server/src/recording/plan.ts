@@ -263,6 +263,8 @@ export function planBatch(s: BatchState): BatchPlan {
         ? { amountMicros: r.amountMicros, tokensIn: r.tokensIn, tokensOut: r.tokensOut }
         : null,
       expires_at: expiresAt,
+      // `flag` records the transaction normally and puts it in the manual review queue.
+      review_state: decision.action === 'flag' ? 'open' : null,
     });
     plan.audit.push(
       auditRow({

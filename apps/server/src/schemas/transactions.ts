@@ -141,6 +141,11 @@ export const transactionInput = z
   });
 export type TransactionInputBody = z.output<typeof transactionInput>;
 
+/** A flagged transaction's review: `open` until someone approves or rejects it, once. */
+export const REVIEW_STATES = ['open', 'approved', 'rejected'] as const;
+export type ReviewState = (typeof REVIEW_STATES)[number];
+export const MAX_REVIEW_NOTE_CHARS = 2000;
+
 export const listTransactionsInput = z.strictObject({
   ...pagination,
   vendor: z.string().max(40).optional(),
@@ -149,6 +154,8 @@ export const listTransactionsInput = z.strictObject({
   startDate: isoInstant.optional(),
   endDate: isoEndExclusive.optional(),
   action: z.enum(ACTIONS).optional(),
+  /** The manual review queue of `flag` decisions: `open` lists those awaiting a decision. */
+  review: z.enum(REVIEW_STATES).optional(),
 });
 export type ListTransactionsInput = z.output<typeof listTransactionsInput>;
 
@@ -187,5 +194,12 @@ export const settleInput = z
 export type SettleInput = z.output<typeof settleInput>;
 
 export const voidInput = z.strictObject({ reason: text(1000).optional() });
+
+/** POST /api/v1/transactions/:id/review */
+export const reviewInput = z.strictObject({
+  decision: z.enum(['approved', 'rejected']),
+  note: text(MAX_REVIEW_NOTE_CHARS).optional(),
+});
+export type ReviewInput = z.output<typeof reviewInput>;
 
 export const idParam = z.strictObject({ id: ident(100) });

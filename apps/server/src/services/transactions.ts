@@ -382,6 +382,20 @@ export function transactionView(t: Omit<TransactionRecord, 'evaluation'>) {
     policyResult: t.policyResult,
     priceSource: t.priceSource ?? null,
     priceVersion: t.priceVersion ?? null,
+    review: reviewView(t),
+  };
+}
+
+/** A flagged transaction's review (`null`: the transaction was not flagged). */
+export function reviewView(
+  t: Pick<TransactionRecord, 'reviewState' | 'reviewedBy' | 'reviewedAt' | 'reviewNote'>,
+) {
+  if (!t.reviewState) return null;
+  return {
+    state: t.reviewState,
+    reviewedBy: t.reviewedBy ?? null,
+    reviewedAt: t.reviewedAt ? t.reviewedAt.toISOString() : null,
+    note: t.reviewNote ?? null,
   };
 }
 
@@ -393,6 +407,7 @@ export async function listTransactions(ctx: Ctx, raw: unknown) {
   if (q.agentId) where.agentId = q.agentId;
   if (q.userId) where.userId = q.userId;
   if (q.action) where.action = q.action;
+  if (q.review) where.reviewState = q.review;
   if (q.startDate || q.endDate) {
     where.occurredAt = {
       ...(q.startDate ? { $gte: new Date(q.startDate) } : {}),
@@ -414,7 +429,7 @@ export async function listTransactions(ctx: Ctx, raw: unknown) {
   };
 }
 
-async function findTransaction(ctx: Ctx, id: string): Promise<TransactionRecord> {
+export async function findTransaction(ctx: Ctx, id: string): Promise<TransactionRecord> {
   const row = await ctx.em.findOne(TransactionRecord, { id, orgId: ctx.orgId });
   if (!row) throw new NotFound('Transaction', id);
   return row;

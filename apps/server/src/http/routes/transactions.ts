@@ -1,11 +1,13 @@
 import {
   bulkInput,
   listTransactionsInput,
+  reviewInput,
   settleInput,
   transactionInput,
   voidInput,
 } from '../../schemas/transactions.js';
 import { settleReservation, voidReservation } from '../../services/reservations.js';
+import { reviewTransaction } from '../../services/review.js';
 import {
   getTransaction,
   getTransactionTrace,
@@ -64,9 +66,21 @@ export const transactionsRoutes: RouteDef[] = [
     run: (ctx, i) => voidReservation(ctx, id(i), i.body),
   },
   {
+    method: 'POST',
+    url: '/api/v1/transactions/:id/review',
+    summary:
+      'Approve or reject a flagged transaction (once: 409 NOT_FLAGGED / ALREADY_REVIEWED otherwise)',
+    tag: 'Transactions',
+    permission: 'transactions:review',
+    envelope: 'docs',
+    status: 200,
+    body: reviewInput,
+    run: (ctx, i) => reviewTransaction(ctx, id(i), i.body),
+  },
+  {
     method: 'GET',
     url: '/api/v1/transactions',
-    summary: 'List transactions with filters and pagination',
+    summary: 'List transactions with filters (review=open: the review queue) and pagination',
     tag: 'Transactions',
     permission: 'transactions:read',
     envelope: 'docs',

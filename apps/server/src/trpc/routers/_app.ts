@@ -6,11 +6,13 @@ import { listDocsRulesInput } from '../../schemas/rules.js';
 import {
   bulkInput,
   listTransactionsInput,
+  reviewInput,
   settleInput,
   transactionInput,
   voidInput,
 } from '../../schemas/transactions.js';
 import { settleReservation, voidReservation } from '../../services/reservations.js';
+import { reviewTransaction } from '../../services/review.js';
 import { createKey, listKeys, revokeKey } from '../../services/keys.js';
 import {
   createRule,
@@ -72,6 +74,10 @@ export const appRouter = router({
     void: authedProcedure.input(rawInput(withBody(voidInput))).mutation(({ ctx, input }) => {
       const { id, body } = idAndBody(input);
       return voidReservation(ctx.reins, id, body);
+    }),
+    review: authedProcedure.input(rawInput(withBody(reviewInput))).mutation(({ ctx, input }) => {
+      const { id, body } = idAndBody(input);
+      return reviewTransaction(ctx.reins, id, body);
     }),
     list: authedProcedure
       .input(rawInput(listTransactionsInput))
