@@ -5,10 +5,16 @@
  */
 import { standardJobs, startScheduler } from '@reins/jobs';
 import { openDatabase } from '@reins/ledger';
-import { readEnv } from './env.js';
+import { readEnv, type WorkerEnv } from './env.js';
 import { jsonLog } from './log.js';
 
-const env = readEnv();
+let env: WorkerEnv;
+try {
+  env = readEnv();
+} catch (err) {
+  console.error(`Reins worker: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(2);
+}
 const log = jsonLog(env.LOG_LEVEL);
 const db = await openDatabase(
   { url: env.DATABASE_URL, dataDir: '', pool: env.REINS_DB_POOL },

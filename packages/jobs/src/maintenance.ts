@@ -68,7 +68,11 @@ export function expireHoldsJob(everyMs: number): Job {
 /** Idempotency records deleted per statement: short transactions, short locks. */
 export const PRUNE_BATCH = 5000;
 
-export function pruneIdempotencyJob(everyMs: number, retentionHours: number): Job {
+export function pruneIdempotencyJob(
+  everyMs: number,
+  retentionHours: number,
+  batch = PRUNE_BATCH,
+): Job {
   return {
     name: 'prune-idempotency',
     everyMs,
@@ -81,7 +85,7 @@ export function pruneIdempotencyJob(everyMs: number, retentionHours: number): Jo
              delete from idempotency_record where (org_id, key) in (
                select org_id, key from idempotency_record
                 where created_at < ${dollarQuote(cutoff)}::timestamptz
-                limit ${String(PRUNE_BATCH)}
+                limit ${String(batch)}
                   for update skip locked)
              returning 1)
            select count(*)::text as n from gone`,
@@ -89,7 +93,7 @@ export function pruneIdempotencyJob(everyMs: number, retentionHours: number): Jo
       );
       const n = Number(rows[0]?.n ?? 0);
       if (n > 0) ctx.log.info({ pruned: n }, 'pruned idempotency records');
-      return n === PRUNE_BATCH;
+      return n === batch;
     },
   };
 }
