@@ -130,8 +130,9 @@ export async function rollOrg(
        select ${org}, g.grain,
               case g.grain when 'day' then date_trunc('day', d.occurred_at, 'UTC')
                            else date_bin('15 minutes', d.occurred_at, timestamptz '2000-01-01Z') end,
-              ${dims}, ${sumMeasures}
-         from d cross join (values ('15m'), ('day')) as g(grain)
+              ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case g.grain when 'a15' then '' else ${dim} end`)).join(', ')},
+              ${sumMeasures}
+         from d cross join (values ('15m'), ('day'), ('a15')) as g(grain)
         group by 1, 2, 3, ${DIMS.map((_, i) => String(i + 4)).join(', ')}
        on conflict (org_id, grain, bucket, ${dims}) do update set
          ${MEASURES.map((m) => `${m} = spend_rollup.${m} + excluded.${m}`).join(',\n         ')}
@@ -170,7 +171,13 @@ const QUARTER = 900_000;
  * rows for the whole days inside, quarter-hour rows for the edges, and the events past the
  * cursor whose transaction falls in the range. One statement: one snapshot.
  */
-function sourcesSql(orgId: string, range: SpendRange, filter: SpendFilter, bucket: string): string {
+function sourcesSql(
+  orgId: string,
+  range: SpendRange,
+  filter: SpendFilter,
+  bucket: string,
+  fine: '15m' | 'a15' = '15m',
+): string {
   const org = lit(orgId);
   const from = range.from.getTime();
   const to = range.to.getTime();
@@ -185,7 +192,7 @@ function sourcesSql(orgId: string, range: SpendRange, filter: SpendFilter, bucke
   const parts: string[] = [];
   const quarters = (a: number, b: number) =>
     parts.push(
-      `select ${bucket} as bucket, ${cols} from spend_rollup where org_id = ${org} and grain = '15m'
+      `select ${bucket} as bucket, ${cols} from spend_rollup where org_id = ${org} and grain = '${fine}'
           and bucket >= ${ts(a)} and bucket < ${ts(b)}${agent}`,
     );
   if (bucket === 'bucket' && dayFrom < dayTo) {
@@ -235,8 +242,11 @@ export async function readSpend(
   const value = dims.length ? `coalesce(${dims.join(', ')})` : 'null';
   const rows = await queryRows(
     conn,
+    // Summed per combination of the asked dimensions first: the grouping sets then sort that.
     `select ${which} as dim, ${value} as value, ${sumMeasures}
-       from (${sourcesSql(orgId, range, filter, 'bucket')}) s
+       from (select ${dims.length ? `${dims.join(', ')}, ` : ''}${sumMeasures}
+               from (${sourcesSql(orgId, range, filter, 'bucket')}) s
+              ${dims.length ? `group by ${dims.join(', ')}` : ''}) s
       group by grouping sets (${sets})`,
   );
   const out: SpendBreakdown = { totals: totalsOf({}), by: {} };
@@ -274,7 +284,7 @@ export async function readSeries(
   const rows = await queryRows(
     conn,
     `select bucket as start${agent}, ${sumMeasures}
-       from (${sourcesSql(orgId, range, filter, local)}) s
+       from (${sourcesSql(orgId, range, filter, local, 'a15')}) s
       group by 1${agent} order by 1${agent}`,
   );
   return rows.map((r) => ({
