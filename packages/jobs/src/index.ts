@@ -5,4 +5,5 @@
 export * from './scheduler.js';
 export * from './settings.js';
 export * from './maintenance.js';
+export * from './notifications/index.js';
 export { standardJobs } from './jobs.js';

@@ -1,5 +1,6 @@
 /** The worker's jobs, as one list for whatever process hosts them. */
 import { expireHoldsJob, pruneIdempotencyJob, sealJob } from './maintenance.js';
+import { notifyJob } from './notifications/job.js';
 import type { Job } from './scheduler.js';
 import type { JobsSettings } from './settings.js';
 
@@ -9,6 +10,17 @@ export function standardJobs(s: JobsSettings): Job[] {
   if (s.REINS_EXPIRE_HOLDS_MS > 0) jobs.push(expireHoldsJob(s.REINS_EXPIRE_HOLDS_MS));
   if (s.REINS_PRUNE_MS > 0) {
     jobs.push(pruneIdempotencyJob(s.REINS_PRUNE_MS, s.REINS_IDEMPOTENCY_RETENTION_HOURS));
+  }
+  if (s.REINS_NOTIFY_MS > 0) {
+    jobs.push(
+      notifyJob({
+        everyMs: s.REINS_NOTIFY_MS,
+        maxAttempts: s.REINS_NOTIFY_MAX_ATTEMPTS,
+        timeoutMs: s.REINS_NOTIFY_TIMEOUT_MS,
+        smtpUrl: s.SMTP_URL,
+        smtpFrom: s.SMTP_FROM,
+      }),
+    );
   }
   return jobs;
 }
