@@ -2,6 +2,7 @@
  * The `notify` job: claims due outbox rows (a lease), delivers each outside any transaction, and
  * records delivered, a retry with backoff, or the dead letter (`failed`) after `maxAttempts`.
  */
+import { setMaxListeners } from 'node:events';
 import type { Job, JobContext } from '../scheduler.js';
 import {
   DEFAULT_BACKOFF,
@@ -57,7 +58,7 @@ export function notifyJob(opts: NotifyJobOptions): Job {
     return mailer;
   };
 
-  const attempt = async (ctx: JobContext, row: ClaimedRow): Promise<void> => {
+  const attempt = async (ctx: JobContext, signal: AbortSignal, row: ClaimedRow): Promise<void> => {
     let outcome: AttemptOutcome;
     if (!row.channel) {
       outcome = { ok: false, retry: false, error: 'the channel was deleted' };
@@ -71,7 +72,7 @@ export function notifyJob(opts: NotifyJobOptions): Job {
           : await deliver(row, row.attempt, target, {
               timeoutMs: opts.timeoutMs,
               capBytes: opts.capBytes ?? RESPONSE_CAP_BYTES,
-              signal: ctx.signal,
+              signal,
               now: ctx.now(),
               mailer: target.type === 'email' ? mailerFor() : undefined,
             });
@@ -93,7 +94,18 @@ export function notifyJob(opts: NotifyJobOptions): Job {
       if (ctx.signal.aborted) return false;
       const now = ctx.now();
       const rows = await claimDue(ctx.orm, now, new Date(now.getTime() + leaseMs), batchSize);
-      const settled = await Promise.allSettled(rows.map((row) => attempt(ctx, row)));
+      // One signal per run for the batch's requests (each listens to it), tied to the host's.
+      const run = new AbortController();
+      setMaxListeners(batchSize + 10, run.signal);
+      const stop = () => {
+        run.abort();
+      };
+      ctx.signal.addEventListener('abort', stop, { once: true });
+      const settled = await Promise.allSettled(
+        rows.map((row) => attempt(ctx, run.signal, row)),
+      ).finally(() => {
+        ctx.signal.removeEventListener('abort', stop);
+      });
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       // A row whose outcome could not be written keeps its lease and is retried when it expires.
       if (failed) throw failed.reason;
