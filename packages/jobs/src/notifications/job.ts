@@ -13,7 +13,7 @@ import {
 } from './backoff.js';
 import { deliver, RESPONSE_CAP_BYTES, smtpMailer, type Mailer } from './deliver.js';
 import { targetOf } from './messages.js';
-import { claimDue, recordOutcome, type ClaimedRow } from './outbox.js';
+import { claimDue, recordOutcomes, type ClaimedRow, type Outcome } from './outbox.js';
 
 export const NOTIFY_JOB = 'notify';
 
@@ -24,7 +24,7 @@ export interface NotifyJobOptions {
   timeoutMs: number;
   smtpUrl?: string | undefined;
   smtpFrom?: string | undefined;
-  /** Rows claimed and delivered at once per run (default 32). */
+  /** Rows claimed and delivered at once per run (default 64). */
   batchSize?: number;
   backoff?: BackoffPolicy;
   /** [0, 1) for the backoff's jitter; `Math.random` unless a test fixes it. */
@@ -43,7 +43,7 @@ export interface NotifyJobOptions {
 export const DEFAULT_SMTP_FROM = 'Reins <notifications@reins.invalid>';
 
 export function notifyJob(opts: NotifyJobOptions): Job {
-  const batchSize = opts.batchSize ?? 32;
+  const batchSize = opts.batchSize ?? 64;
   const leaseMs = opts.leaseMs ?? opts.timeoutMs * 2 + 30_000;
   const policy = {
     maxAttempts: opts.maxAttempts,
@@ -58,7 +58,12 @@ export function notifyJob(opts: NotifyJobOptions): Job {
     return mailer;
   };
 
-  const attempt = async (ctx: JobContext, signal: AbortSignal, row: ClaimedRow): Promise<void> => {
+  const attempt = async (
+    ctx: JobContext,
+    signal: AbortSignal,
+    record: (o: Outcome) => Promise<boolean>,
+    row: ClaimedRow,
+  ): Promise<void> => {
     let outcome: AttemptOutcome;
     if (!row.channel) {
       outcome = { ok: false, retry: false, error: 'the channel was deleted' };
@@ -78,7 +83,7 @@ export function notifyJob(opts: NotifyJobOptions): Job {
             });
     }
     const next = planAfterAttempt(row.attempt, outcome, ctx.now(), policy);
-    const recorded = await recordOutcome(ctx.orm, row.id, row.attempt, next);
+    const recorded = await record({ id: row.id, attempt: row.attempt, next });
     const fields = { deliveryId: row.id, channelId: row.channelId, attempt: row.attempt };
     if (!recorded) {
       ctx.log.warn(fields, 'notification outcome not recorded: its lease had expired');
@@ -94,6 +99,7 @@ export function notifyJob(opts: NotifyJobOptions): Job {
       if (ctx.signal.aborted) return false;
       const now = ctx.now();
       const rows = await claimDue(ctx.orm, now, new Date(now.getTime() + leaseMs), batchSize);
+      const record = groupCommit(ctx);
       // One signal per run for the batch's requests (each listens to it), tied to the host's.
       const run = new AbortController();
       setMaxListeners(batchSize + 10, run.signal);
@@ -102,7 +108,7 @@ export function notifyJob(opts: NotifyJobOptions): Job {
       };
       ctx.signal.addEventListener('abort', stop, { once: true });
       const settled = await Promise.allSettled(
-        rows.map((row) => attempt(ctx, run.signal, row)),
+        rows.map((row) => attempt(ctx, run.signal, record, row)),
       ).finally(() => {
         ctx.signal.removeEventListener('abort', stop);
       });
@@ -112,4 +118,41 @@ export function notifyJob(opts: NotifyJobOptions): Job {
       return rows.length === batchSize;
     },
   };
+}
+
+/**
+ * Records outcomes as deliveries finish, in group commits: at most one write in flight, and
+ * whatever finished meanwhile goes in the next. Each delivery is recorded soon after it ends
+ * (a crash re-sends little), without a commit per row.
+ */
+function groupCommit(ctx: JobContext): (o: Outcome) => Promise<boolean> {
+  interface Waiting {
+    outcome: Outcome;
+    resolve(written: boolean): void;
+    reject(err: unknown): void;
+  }
+  let queue: Waiting[] = [];
+  let pumping = false;
+  const pump = async () => {
+    pumping = true;
+    while (queue.length > 0) {
+      const items = queue;
+      queue = [];
+      try {
+        const written = await recordOutcomes(
+          ctx.orm,
+          items.map((w) => w.outcome),
+        );
+        for (const w of items) w.resolve(written.has(w.outcome.id));
+      } catch (err) {
+        for (const w of items) w.reject(err);
+      }
+    }
+    pumping = false;
+  };
+  return (outcome) =>
+    new Promise<boolean>((resolve, reject) => {
+      queue.push({ outcome, resolve, reject });
+      if (!pumping) void pump();
+    });
 }

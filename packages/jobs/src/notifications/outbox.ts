@@ -75,40 +75,49 @@ export async function claimDue(
   }));
 }
 
+export interface Outcome {
+  id: string;
+  /** The attempt this outcome is of: written only if the row is still at it. */
+  attempt: number;
+  next: NextState;
+}
+
 /**
- * Writes an attempt's outcome, if the row is still this attempt's (pending, same attempt count).
- * Answers false when it was not: the lease had expired and another attempt owns the row.
+ * Writes attempts' outcomes in one statement (one commit for many deliveries), each only if its
+ * row is still that attempt's (pending, same attempt count). Answers the ids written; an id
+ * missing from it had lost its lease: another attempt owns the row.
  */
+export async function recordOutcomes(orm: Orm, outcomes: readonly Outcome[]): Promise<Set<string>> {
+  if (outcomes.length === 0) return new Set();
+  const rows = outcomes.map(({ id, attempt, next }) => ({
+    id,
+    attempt,
+    status: next.status,
+    delivered_at: next.status === 'delivered' ? next.deliveredAt.toISOString() : null,
+    next_attempt_at: next.status === 'pending' ? next.nextAttemptAt.toISOString() : null,
+    last_error: next.status === 'delivered' ? null : next.lastError,
+  }));
+  const written = await plainSql(orm)<{ id: string }>(
+    `update notification_outbox o
+        set status = x.status,
+            delivered_at = x.delivered_at,
+            next_attempt_at = coalesce(x.next_attempt_at, o.next_attempt_at),
+            last_error = x.last_error
+       from jsonb_to_recordset(?::jsonb) as x(id text, attempt int, status text,
+              delivered_at timestamptz, next_attempt_at timestamptz, last_error text)
+      where o.id = x.id and o.status = 'pending' and o.attempts = x.attempt
+      returning o.id`,
+    [JSON.stringify(rows)],
+  );
+  return new Set(written.map((r) => r.id));
+}
+
+/** One outcome; false when the row had been claimed again (its lease had expired). */
 export async function recordOutcome(
   orm: Orm,
   id: string,
   attempt: number,
   next: NextState,
 ): Promise<boolean> {
-  const sql = plainSql(orm);
-  const fence = `where id = ? and status = 'pending' and attempts = ? returning id`;
-  let rows: { id: string }[];
-  switch (next.status) {
-    case 'delivered':
-      rows = await sql(
-        `update notification_outbox
-            set status = 'delivered', delivered_at = ?::timestamptz, last_error = null ${fence}`,
-        [next.deliveredAt.toISOString(), id, attempt],
-      );
-      break;
-    case 'pending':
-      rows = await sql(
-        `update notification_outbox
-            set next_attempt_at = ?::timestamptz, last_error = ? ${fence}`,
-        [next.nextAttemptAt.toISOString(), next.lastError, id, attempt],
-      );
-      break;
-    case 'failed':
-      rows = await sql(
-        `update notification_outbox set status = 'failed', last_error = ? ${fence}`,
-        [next.lastError, id, attempt],
-      );
-      break;
-  }
-  return rows.length === 1;
+  return (await recordOutcomes(orm, [{ id, attempt, next }])).has(id);
 }
