@@ -47,6 +47,14 @@ describe('planAfterAttempt', () => {
     });
   });
 
+  it('waits for a longer Retry-After than the backoff, up to the cap', () => {
+    const at = (retryAfterMs: number) =>
+      planAfterAttempt(1, { ok: false, retry: true, error: 'HTTP 429', retryAfterMs }, NOW, retry);
+    expect(at(30_000)).toMatchObject({ nextAttemptAt: new Date(NOW.getTime() + 30_000) });
+    expect(at(100)).toMatchObject({ nextAttemptAt: new Date(NOW.getTime() + 500) });
+    expect(at(86_400_000)).toMatchObject({ nextAttemptAt: new Date(NOW.getTime() + 60_000) });
+  });
+
   it('dead-letters a retryable failure at the last attempt', () => {
     expect(planAfterAttempt(3, { ok: false, retry: true, error: 'HTTP 503' }, NOW, retry)).toEqual({
       status: 'failed',

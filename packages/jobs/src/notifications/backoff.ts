@@ -27,8 +27,13 @@ export function retryDelayMs(attempt: number, policy: BackoffPolicy, jitter: Jit
   return Math.round(step / 2 + (r * step) / 2);
 }
 
-/** One attempt's result. `retry: false` means the receiver refused for good (a 4xx, a 5xx SMTP reply). */
-export type AttemptOutcome = { ok: true } | { ok: false; error: string; retry: boolean };
+/**
+ * One attempt's result. `retry: false` means the receiver refused for good (a 4xx, a 5xx SMTP
+ * reply); `retryAfterMs` is the receiver's own `Retry-After`, waited for if longer than the
+ * backoff (never longer than the backoff's cap).
+ */
+export type AttemptOutcome =
+  { ok: true } | { ok: false; error: string; retry: boolean; retryAfterMs?: number };
 
 export type NextState =
   | { status: 'delivered'; deliveredAt: Date }
@@ -62,6 +67,9 @@ export function planAfterAttempt(
       ),
     };
   }
-  const delay = retryDelayMs(attempt, policy.backoff, policy.jitter);
+  const delay = Math.max(
+    retryDelayMs(attempt, policy.backoff, policy.jitter),
+    Math.min(outcome.retryAfterMs ?? 0, policy.backoff.maxMs),
+  );
   return { status: 'pending', nextAttemptAt: new Date(now.getTime() + delay), lastError };
 }

@@ -58,9 +58,21 @@ export function classifyHttp(res: PostResult): AttemptOutcome {
   // Timeouts, "too early", rate limits and server errors pass; other 4xx mean the receiver
   // refuses this request and will refuse it again.
   if (s === 408 || s === 425 || s === 429 || s >= 500 || s < 200) {
-    return { ok: false, retry: true, error };
+    const after = retryAfterMs(res.retryAfter);
+    return {
+      ok: false,
+      retry: true,
+      error,
+      ...(after === undefined ? {} : { retryAfterMs: after }),
+    };
   }
   return { ok: false, retry: false, error };
+}
+
+/** `Retry-After` as seconds (the form Slack and most APIs send); an HTTP date is ignored. */
+export function retryAfterMs(header: string | undefined): number | undefined {
+  if (header === undefined || !/^\d{1,7}$/.test(header.trim())) return undefined;
+  return Number(header.trim()) * 1000;
 }
 
 function errorText(err: unknown): string {

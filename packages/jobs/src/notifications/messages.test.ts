@@ -87,6 +87,22 @@ describe('classifyHttp', () => {
     );
   });
 
+  it('passes on a Retry-After in seconds with a 429 or 503', () => {
+    expect(classifyHttp({ status: 429, body: '', retryAfter: '30' })).toEqual({
+      ok: false,
+      retry: true,
+      error: 'HTTP 429',
+      retryAfterMs: 30_000,
+    });
+    expect(
+      classifyHttp({ status: 503, body: '', retryAfter: 'Wed, 21 Oct 2026 07:28:00 GMT' }),
+    ).toEqual({
+      ok: false,
+      retry: true,
+      error: 'HTTP 503',
+    });
+  });
+
   it('dead-letters other 4xx and does not follow redirects', () => {
     expect(at(404, 'no_service')).toEqual({
       ok: false,

@@ -117,7 +117,7 @@ export function slackMessage(item: OutboxItem): {
   const text = `Reins alert — ${summaryLine(p)}`;
   const fields = detailFields(p).map(([k, v]) => ({
     type: 'mrkdwn',
-    text: `*${k}*\n${slackEscape(v)}`,
+    text: `*${k}*\n${slackEscape(v)}`.slice(0, 2000),
   }));
   const blocks: Record<string, unknown>[] = [
     {
@@ -127,7 +127,11 @@ export function slackMessage(item: OutboxItem): {
         text: `Reins alert: ${p.ruleName ?? p.ruleId ?? 'policy rule'}`.slice(0, 150),
       },
     },
-    { type: 'section', text: { type: 'mrkdwn', text: slackEscape(p.message ?? summaryLine(p)) } },
+    {
+      type: 'section',
+      // Slack refuses a section text over 3,000 characters.
+      text: { type: 'mrkdwn', text: slackEscape(p.message ?? summaryLine(p)).slice(0, 3000) },
+    },
   ];
   if (fields.length > 0) blocks.push({ type: 'section', fields: fields.slice(0, 10) });
   blocks.push({
