@@ -37,7 +37,8 @@ export interface Mailer {
 export interface DeliveryDeps {
   timeoutMs: number;
   capBytes: number;
-  signal: AbortSignal;
+  /** Cancels the attempt (none by default: an attempt is bounded by its timeout). */
+  signal?: AbortSignal;
   now: Date;
   mailer: Mailer | undefined;
 }
@@ -95,7 +96,7 @@ async function post(
     const res = await postJson(url, body, headers, {
       timeoutMs: deps.timeoutMs,
       capBytes: deps.capBytes,
-      signal: deps.signal,
+      ...(deps.signal ? { signal: deps.signal } : {}),
     });
     return classifyHttp(res);
   } catch (err) {

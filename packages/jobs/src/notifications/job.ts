@@ -2,7 +2,6 @@
  * The `notify` job: claims due outbox rows (a lease), delivers each outside any transaction, and
  * records delivered, a retry with backoff, or the dead letter (`failed`) after `maxAttempts`.
  */
-import { setMaxListeners } from 'node:events';
 import type { Job, JobContext } from '../scheduler.js';
 import {
   DEFAULT_BACKOFF,
@@ -60,7 +59,6 @@ export function notifyJob(opts: NotifyJobOptions): Job {
 
   const attempt = async (
     ctx: JobContext,
-    signal: AbortSignal,
     record: (o: Outcome) => Promise<boolean>,
     row: ClaimedRow,
   ): Promise<void> => {
@@ -77,7 +75,6 @@ export function notifyJob(opts: NotifyJobOptions): Job {
           : await deliver(row, row.attempt, target, {
               timeoutMs: opts.timeoutMs,
               capBytes: opts.capBytes ?? RESPONSE_CAP_BYTES,
-              signal,
               now: ctx.now(),
               mailer: target.type === 'email' ? mailerFor() : undefined,
             });
@@ -100,18 +97,9 @@ export function notifyJob(opts: NotifyJobOptions): Job {
       const now = ctx.now();
       const rows = await claimDue(ctx.orm, now, new Date(now.getTime() + leaseMs), batchSize);
       const record = groupCommit(ctx);
-      // One signal per run for the batch's requests (each listens to it), tied to the host's.
-      const run = new AbortController();
-      setMaxListeners(batchSize + 10, run.signal);
-      const stop = () => {
-        run.abort();
-      };
-      ctx.signal.addEventListener('abort', stop, { once: true });
-      const settled = await Promise.allSettled(
-        rows.map((row) => attempt(ctx, run.signal, record, row)),
-      ).finally(() => {
-        ctx.signal.removeEventListener('abort', stop);
-      });
+      // Not cancelled when the host stops: each attempt is bounded by the timeout, and one that
+      // finishes is recorded rather than sent again by the next worker.
+      const settled = await Promise.allSettled(rows.map((row) => attempt(ctx, record, row)));
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       // A row whose outcome could not be written keeps its lease and is retried when it expires.
       if (failed) throw failed.reason;
