@@ -29,8 +29,8 @@ export interface NotifyJobOptions {
   /** [0, 1) for the backoff's jitter; `Math.random` unless a test fixes it. */
   jitter?: Jitter;
   /**
-   * How long a claim holds its rows (default twice the timeout plus 30 s): past it, a row whose
-   * worker died is claimed again. It must outlast a batch's deliveries, which run in parallel.
+   * How long a claim holds its rows (`defaultLeaseMs`): past it, a row whose worker died is
+   * claimed again. It must outlast a batch's deliveries, which run in parallel.
    */
   leaseMs?: number;
   /** Response bytes read at most (default 64 KiB). */
@@ -39,11 +39,20 @@ export interface NotifyJobOptions {
   mailer?: Mailer;
 }
 
+/**
+ * Three times the attempt timeout, and at least the timeout plus 5 s: the batch's attempts run in
+ * parallel, each within the timeout, and the rest is slack for recording the outcomes (30 s with
+ * the default 10 s timeout).
+ */
+export function defaultLeaseMs(timeoutMs: number): number {
+  return Math.max(3 * timeoutMs, timeoutMs + 5000);
+}
+
 export const DEFAULT_SMTP_FROM = 'Reins <notifications@reins.invalid>';
 
 export function notifyJob(opts: NotifyJobOptions): Job {
   const batchSize = opts.batchSize ?? 64;
-  const leaseMs = opts.leaseMs ?? opts.timeoutMs * 2 + 30_000;
+  const leaseMs = opts.leaseMs ?? defaultLeaseMs(opts.timeoutMs);
   const policy = {
     maxAttempts: opts.maxAttempts,
     backoff: opts.backoff ?? DEFAULT_BACKOFF,
