@@ -214,7 +214,11 @@ function spawnServer(url: string, env: Record<string, string>): Promise<Child> {
     },
   );
   let out = '';
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const exited = new Promise<void>((r) => {
+    child.once('exit', () => {
+      r();
+    });
+  });
   return new Promise((resolve, reject) => {
     const onData = (c: Buffer) => {
       out += c.toString();
@@ -231,7 +235,9 @@ function spawnServer(url: string, env: Record<string, string>): Promise<Child> {
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    void exited.then(() => reject(new Error(`server exited:\n${out}`)));
+    void exited.then(() => {
+      reject(new Error(`server exited:\n${out}`));
+    });
   });
 }
 
@@ -239,7 +245,9 @@ const templates = makeTemplates(5000);
 let seq = 0;
 const next = () => {
   const s = seq++;
-  return { seq: s, body: bodyOf(templates[s % templates.length]!, s) };
+  const template = templates[s % templates.length];
+  if (!template) throw new Error('no templates');
+  return { seq: s, body: bodyOf(template, s) };
 };
 const target = (port: number): Target => ({
   port,
@@ -253,11 +261,12 @@ async function rollupLagUnderLoad() {
   const orm = await initOrm(db.url, { maxConnections: 1 });
   try {
     const [org] = (await exec(orm, 'select id from organization limit 1')) as { id: string }[];
-    const orgId = org!.id;
+    if (!org) throw new Error('the server did not create its organization');
+    const orgId = org.id;
     const samples: { events: number; oldestMs: number }[] = [];
-    let sampling = true;
+    const state = { sampling: true };
     const sampler = (async () => {
-      while (sampling) {
+      while (state.sampling) {
         samples.push(await withConnection(orm, (c) => rollupLag(c, orgId)));
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -268,7 +277,7 @@ async function rollupLagUnderLoad() {
       next,
       () => undefined,
     );
-    sampling = false;
+    state.sampling = false;
     await sampler;
     // Skip the first second (the sampler starts before any load).
     const steady = samples.slice(4);

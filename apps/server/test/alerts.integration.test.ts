@@ -29,6 +29,7 @@ interface AlertView {
   read: boolean;
   readAt: string | null;
   createdAt: string;
+  deliveries: unknown[];
 }
 
 interface ListBody {
@@ -116,7 +117,7 @@ async function insertAlert(orgId: string, over: Partial<AlertRow> = {}): Promise
 
 /** The API view of an inserted row (timestamps at millisecond precision). */
 function viewOf(a: AlertRow): AlertView {
-  return { ...a, createdAt: new Date(a.createdAt).toISOString() };
+  return { ...a, createdAt: new Date(a.createdAt).toISOString(), deliveries: [] };
 }
 
 async function list(key: string, query = ''): Promise<ListBody> {

@@ -114,6 +114,9 @@ export async function startTestServer(
     // Tests that pin the clock past a reservation's TTL decide themselves when holds are released
     // (the worker tests run the job).
     REINS_EXPIRE_HOLDS_MS: 0,
+    // Notifications go out only where a test runs the job itself, to its own local receivers:
+    // other tests name channels like https://ops.example.com that must not be called.
+    REINS_NOTIFY_MS: 0,
     ...envOverrides,
   });
   const server = await startServer(env, {

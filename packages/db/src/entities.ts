@@ -489,6 +489,8 @@ export const NotificationOutbox = defineEntity({
       expression:
         'create index "notification_outbox_pending_index" on "notification_outbox" ("next_attempt_at") where "status" = \'pending\'',
     },
+    // The alerts API reads a page of alerts' deliveries by alert id.
+    { name: 'notification_outbox_alert_id_index', properties: ['alertId'] },
   ],
 });
 export type NotificationOutbox = InferEntity<typeof NotificationOutbox>;

@@ -5,6 +5,7 @@
 export * from './scheduler.js';
 export * from './settings.js';
 export * from './maintenance.js';
+export * from './notifications/index.js';
 export { standardJobs } from './jobs.js';
 export { rollupJob } from './rollups.js';
 export { anomalyJob, anomalyMessage } from './anomalies.js';

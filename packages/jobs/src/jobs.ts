@@ -2,6 +2,7 @@
 import { expireHoldsJob, pruneIdempotencyJob, sealJob } from './maintenance.js';
 import { anomalyJob } from './anomalies.js';
 import { rollupJob } from './rollups.js';
+import { notifyJob } from './notifications/job.js';
 import type { Job } from './scheduler.js';
 import type { JobsSettings } from './settings.js';
 
@@ -14,5 +15,16 @@ export function standardJobs(s: JobsSettings): Job[] {
   }
   if (s.REINS_ROLLUP_MS > 0) jobs.push(rollupJob(s.REINS_ROLLUP_MS));
   if (s.REINS_ANOMALY_MS > 0) jobs.push(anomalyJob(s.REINS_ANOMALY_MS));
+  if (s.REINS_NOTIFY_MS > 0) {
+    jobs.push(
+      notifyJob({
+        everyMs: s.REINS_NOTIFY_MS,
+        maxAttempts: s.REINS_NOTIFY_MAX_ATTEMPTS,
+        timeoutMs: s.REINS_NOTIFY_TIMEOUT_MS,
+        smtpUrl: s.SMTP_URL,
+        smtpFrom: s.SMTP_FROM,
+      }),
+    );
+  }
   return jobs;
 }

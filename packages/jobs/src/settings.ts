@@ -19,6 +19,18 @@ export const jobsEnvShape = {
   REINS_ROLLUP_MS: intFrom(1000),
   /** How often spend anomalies are looked for and alerted (ms); 0 = never. */
   REINS_ANOMALY_MS: intFrom(60_000),
+  /** How often the notification outbox is polled for due deliveries (ms); 0 = never. */
+  REINS_NOTIFY_MS: intFrom(1000),
+  /** Attempts at one notification before it is dead-lettered (`failed`). */
+  REINS_NOTIFY_MAX_ATTEMPTS: intFrom(8, 1),
+  /** Deadline of one delivery attempt: connect, send, answer (ms). */
+  REINS_NOTIFY_TIMEOUT_MS: intFrom(10_000, 100),
+  /** The SMTP server email channels are sent through (`smtp://user:pass@host:587`, `smtps://…`). */
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/, message: 'must be an smtp:// or smtps:// URL' })
+    .optional(),
+  /** The From of notification emails. */
+  SMTP_FROM: z.string().min(3).default('Reins <notifications@reins.invalid>'),
 };
 
 export const jobsEnvSchema = z.object(jobsEnvShape);

@@ -691,6 +691,22 @@ export interface PolicyAlert {
   read: boolean;
   readAt: string | null;
   createdAt: string;
+  /** Where a `notify` alert was sent and how that went; empty for `warn`. */
+  deliveries: AlertDelivery[];
+}
+
+/** One notification of an alert to one channel (docs/notifications.md). */
+export interface AlertDelivery {
+  /** The idempotency id every attempt carries (`X-Reins-Delivery`, the webhook body's `id`). */
+  id: string;
+  channelId: string;
+  /** `failed`: dead-lettered (refused, or out of attempts). */
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  deliveredAt: string | null;
+  /** While pending: the next attempt, or the end of the running attempt's lease. */
+  nextAttemptAt: string | null;
 }
 
 export interface AlertFilters {

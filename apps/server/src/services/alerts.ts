@@ -13,7 +13,65 @@ import { listAlertsInput } from '../schemas/alerts.js';
 import { audit } from './audit.js';
 import { requirePermission } from './auth.js';
 
-export function alertView(a: PolicyAlert) {
+/**
+ * A `notify` alert's deliveries, one per channel: `id` is the idempotency id every attempt
+ * carries; `nextAttemptAt` is set while the delivery is pending (the next try, or the end of the
+ * current attempt's lease).
+ */
+export interface DeliveryView {
+  id: string;
+  channelId: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  deliveredAt: string | null;
+  nextAttemptAt: string | null;
+}
+
+interface DeliveryRow {
+  id: string;
+  alert_id: string;
+  channel_id: string;
+  status: DeliveryView['status'];
+  attempts: number;
+  last_error: string | null;
+  delivered_at: string | Date | null;
+  next_attempt_at: string | Date;
+}
+
+const iso = (v: string | Date) => new Date(v).toISOString();
+
+/** The deliveries of these alerts, by alert id (alerts without any have none in the map). */
+async function deliveriesOf(
+  ctx: Ctx,
+  alertIds: readonly string[],
+): Promise<Map<string, DeliveryView[]>> {
+  const byAlert = new Map<string, DeliveryView[]>();
+  if (alertIds.length === 0) return byAlert;
+  const rows = await sqlOf(ctx.em)<DeliveryRow>(
+    `select id, alert_id, channel_id, status, attempts, last_error, delivered_at, next_attempt_at
+       from notification_outbox
+      where org_id = ? and alert_id in (select jsonb_array_elements_text(?::jsonb))
+      order by created_at, channel_id`,
+    [ctx.orgId, JSON.stringify(alertIds)],
+  );
+  for (const r of rows) {
+    const list = byAlert.get(r.alert_id) ?? [];
+    list.push({
+      id: r.id,
+      channelId: r.channel_id,
+      status: r.status,
+      attempts: r.attempts,
+      lastError: r.last_error,
+      deliveredAt: r.delivered_at === null ? null : iso(r.delivered_at),
+      nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
+    });
+    byAlert.set(r.alert_id, list);
+  }
+  return byAlert;
+}
+
+export function alertView(a: PolicyAlert, deliveries: DeliveryView[] = []) {
   return {
     id: a.id,
     ruleId: a.ruleId,
@@ -32,6 +90,8 @@ export function alertView(a: PolicyAlert) {
     read: a.read,
     readAt: a.readAt ? a.readAt.toISOString() : null,
     createdAt: a.createdAt.toISOString(),
+    /** Where a `notify` alert was sent and how that went; empty for `warn`. */
+    deliveries,
   };
 }
 export type AlertView = ReturnType<typeof alertView>;
@@ -106,8 +166,12 @@ export async function listAlerts(ctx: Ctx, raw: unknown = {}) {
   ]);
   const pageRows = rows.slice(0, q.limit);
   const last = pageRows[pageRows.length - 1];
+  const deliveries = await deliveriesOf(
+    ctx,
+    pageRows.map((r) => r.id),
+  );
   const alerts = pageRows.map(({ cursor_at: _c, ...row }) =>
-    alertView(ctx.em.map(PolicyAlert, row)),
+    alertView(ctx.em.map(PolicyAlert, row), deliveries.get(row.id)),
   );
   return {
     alerts,
@@ -121,7 +185,8 @@ export async function getAlert(ctx: Ctx, id: string) {
   requirePermission(ctx, 'alerts:read');
   const row = await ctx.em.findOne(PolicyAlert, { id, orgId: ctx.orgId });
   if (!row) throw new NotFound('Policy alert', id);
-  return { alert: alertView(row) };
+  const deliveries = await deliveriesOf(ctx, [id]);
+  return { alert: alertView(row, deliveries.get(id)) };
 }
 
 /**

@@ -12,6 +12,7 @@ import { Migration20261203085956_counters_from_ledger } from './Migration2026120
 import { Migration20261203091502_budgets } from './Migration20261203091502_budgets.js';
 import { Migration20261203113938_review_queue } from './Migration20261203113938_review_queue.js';
 import { Migration20261203114052_analytics_rollups } from './Migration20261203114052_analytics_rollups.js';
+import { Migration20261203114711_notification_outbox_alert_index } from './Migration20261203114711_notification_outbox_alert_index.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -41,5 +42,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261203114052_analytics_rollups',
     class: Migration20261203114052_analytics_rollups,
+  },
+  {
+    name: 'Migration20261203114711_notification_outbox_alert_index',
+    class: Migration20261203114711_notification_outbox_alert_index,
   },
 ];
