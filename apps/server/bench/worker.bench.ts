@@ -14,7 +14,7 @@
  * 3. The hot path's saturated throughput with the worker in-process against `REINS_WORKER=off`,
  *    alternating on/off/on/off (8 s each, 32 connections), medians.
  *
- * Options: --quick (100,000 transactions, 5 s phases), --out <file>.
+ * Options: --quick (100,000 transactions, 5 s phases), --reads-only (part 1), --out <file>.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,7 +40,12 @@ import { bodyOf, makeTemplates } from './workload.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    /** Part 1 only (the reads). */
+    'reads-only': { type: 'boolean', default: false },
+  },
 });
 const N = args.quick ? 100_000 : 1_000_000;
 const PHASE_S = args.quick ? 5 : 8;
@@ -330,6 +335,7 @@ async function hotPathWithAndWithoutWorker() {
 
 const reads = await readsAtScale();
 console.log('reads at scale', JSON.stringify(reads, null, 2));
+if (args['reads-only']) process.exit(0);
 const lag = await rollupLagUnderLoad();
 console.log('rollup lag', JSON.stringify(lag, null, 2));
 const hot = await hotPathWithAndWithoutWorker();

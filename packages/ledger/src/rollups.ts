@@ -67,10 +67,15 @@ function deltasSql(events: string): string {
      and (e.event_type in ${FIRST} or e.event_type = 'transaction.settled')`;
 }
 
-/** The org's cursor as a one-row relation (xid, pos): the start of the stream when it has none. */
-const cursorOf = (org: string) =>
-  `(select xid, pos from rollup_cursor where org_id = ${org}
-     union all select '0'::xid8, 0::bigint order by 1 desc limit 1)`;
+/**
+ * Events of the org past its cursor (the start of the stream when it has none). The cursor is
+ * two scalar subqueries — parameters of the plan — so that the comparison is a range scan of the
+ * (org_id, xid, pos) index, not a filter over the org's whole history.
+ */
+const pastCursor = (org: string) =>
+  `e.org_id = ${org} and (e.xid, e.pos) > (
+     coalesce((select xid from rollup_cursor where org_id = ${org}), '0'::xid8),
+     coalesce((select pos from rollup_cursor where org_id = ${org}), 0))`;
 
 const sumMeasures = MEASURES.map((m) => `sum(${m})::bigint as ${m}`).join(', ');
 
@@ -208,8 +213,7 @@ function sourcesSql(
   parts.push(
     `select ${bucket.replace(/\bbucket\b/, 'occurred_at')} as bucket, ${cols} from (${deltasSql(`(
         select e.org_id, e.event_type, e.entity_type, e.entity_id, e.metadata
-          from audit_event e, ${cursorOf(org)} cur
-         where e.org_id = ${org} and (e.xid, e.pos) > (cur.xid, cur.pos))`)}) tail
+          from audit_event e where ${pastCursor(org)})`)}) tail
       where occurred_at >= ${ts(from)} and occurred_at < ${ts(to)}${agent}`,
   );
   return parts.join('\n union all\n');
@@ -304,8 +308,7 @@ export async function rollupLag(
     conn,
     `select count(*)::text as n,
             (extract(epoch from now() - min(e.occurred_at)) * 1000)::bigint::text as oldest
-       from audit_event e, ${cursorOf(org)} cur
-      where e.org_id = ${org} and (e.xid, e.pos) > (cur.xid, cur.pos)`,
+       from audit_event e where ${pastCursor(org)}`,
   );
   return { events: Number(rows[0]?.n ?? 0), oldestMs: Number(rows[0]?.oldest ?? 0) };
 }
