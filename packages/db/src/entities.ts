@@ -498,7 +498,7 @@ export type NotificationOutbox = InferEntity<typeof NotificationOutbox>;
 /**
  * Spend rolled up per org × bucket × agent × vendor × model × user × team × project, in three
  * grains: `15m` (quarter hours: every time zone's midnight is one), `day` (UTC days, for long
- * ranges), and `a15` (quarter hours by agent alone, for time series and anomalies). Absent
+ * ranges), and `a1h` (UTC hours by agent alone, for time series and anomalies). Absent
  * dimensions are '' (part of the key). Kept by the worker from the audit stream (@reins/ledger's
  * rollups.ts); readers add the events it has not absorbed yet.
  */

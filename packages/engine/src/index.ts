@@ -70,7 +70,14 @@ export {
   type PriceTier,
   type Usage,
 } from './prices.js';
-export { windowBounds, isValidTimeZone, fromLocal, toLocal, type Bounds } from './time.js';
+export {
+  windowBounds,
+  isValidTimeZone,
+  fromLocal,
+  toLocal,
+  offsetAt,
+  type Bounds,
+} from './time.js';
 export {
   projectSpend,
   projectedOver,

@@ -15,6 +15,7 @@
  * - `voided`, `expired`: nothing (a hold was never spend).
  * Hence spend = Σ amount of transactions `recorded` or `settled`, requests = every transaction.
  */
+import { offsetAt } from '@reins/engine';
 import { dollarQuote as lit, queryRows, type RawConnection } from './sql.js';
 
 const FIRST = `('transaction.recorded','transaction.flagged','transaction.warned','transaction.observed','transaction.blocked','transaction.reserved')`;
@@ -134,10 +135,11 @@ export async function rollOrg(
        insert into spend_rollup (org_id, grain, bucket, ${dims}, ${MEASURES.join(', ')})
        select ${org}, g.grain,
               case g.grain when 'day' then date_trunc('day', d.occurred_at, 'UTC')
+                           when 'a1h' then date_trunc('hour', d.occurred_at, 'UTC')
                            else date_bin('15 minutes', d.occurred_at, timestamptz '2000-01-01Z') end,
-              ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case g.grain when 'a15' then '' else ${dim} end`)).join(', ')},
+              ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case g.grain when 'a1h' then '' else ${dim} end`)).join(', ')},
               ${sumMeasures}
-         from d cross join (values ('15m'), ('day'), ('a15')) as g(grain)
+         from d cross join (values ('15m'), ('day'), ('a1h')) as g(grain)
         group by 1, 2, 3, ${DIMS.map((_, i) => String(i + 4)).join(', ')}
        on conflict (org_id, grain, bucket, ${dims}) do update set
          ${MEASURES.map((m) => `${m} = spend_rollup.${m} + excluded.${m}`).join(',\n         ')}
@@ -170,6 +172,7 @@ export interface SpendFilter {
 
 const DAY = 86_400_000;
 const QUARTER = 900_000;
+const HOUR = 3_600_000;
 
 /**
  * The rollup rows and unabsorbed deltas of `range` as one relation (dims + measures): UTC-day
@@ -181,7 +184,7 @@ function sourcesSql(
   range: SpendRange,
   filter: SpendFilter,
   bucket: string,
-  fine: '15m' | 'a15' = '15m',
+  fine: '15m' | 'a1h' = '15m',
 ): string {
   const org = lit(orgId);
   const from = range.from.getTime();
@@ -263,6 +266,21 @@ export async function readSpend(
   return out;
 }
 
+/**
+ * Whether every local hour of `range` in the zone starts on a UTC hour: then the hourly agent
+ * rows serve its series (else — a +05:30 zone — the quarter-hour rows do, slower).
+ */
+function wholeHours(timeZone: string, range: SpendRange): boolean {
+  const a = range.from.getTime();
+  const b = range.to.getTime();
+  return (
+    a % HOUR === 0 &&
+    b % HOUR === 0 &&
+    offsetAt(timeZone, a) % HOUR === 0 &&
+    offsetAt(timeZone, b - 1) % HOUR === 0
+  );
+}
+
 export interface SeriesPoint extends Totals {
   /** The bucket's start. */
   start: Date;
@@ -283,12 +301,15 @@ export async function readSeries(
   timeZone: string,
   filter: SpendFilter & { perAgent?: boolean } = {},
 ): Promise<SeriesPoint[]> {
-  const local = `date_trunc('${step}', bucket, ${lit(timeZone)})`;
+  const local =
+    timeZone === 'UTC'
+      ? `date_trunc('${step}', bucket)`
+      : `date_trunc('${step}', bucket, ${lit(timeZone)})`;
   const agent = filter.perAgent ? ', agent_id' : '';
   const rows = await queryRows(
     conn,
     `select bucket as start${agent}, ${sumMeasures}
-       from (${sourcesSql(orgId, range, filter, local, 'a15')}) s
+       from (${sourcesSql(orgId, range, filter, local, wholeHours(timeZone, range) ? 'a1h' : '15m')}) s
       group by 1${agent} order by 1${agent}`,
   );
   return rows.map((r) => ({
