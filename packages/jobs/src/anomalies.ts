@@ -5,7 +5,6 @@
 import {
   dollarQuote as lit,
   findAnomalies,
-  inTransaction,
   newId,
   queryRows,
   withConnection,
@@ -45,43 +44,37 @@ export function anomalyJob(everyMs: number): Job {
       );
       for (const { id: orgId } of orgs) {
         if (ctx.signal.aborted) return false;
-        await inTransaction(ctx.orm, async (conn) => {
-          // One worker per org at a time; another skips it (the alerts' dedup keys would make a
-          // second pass harmless, only wasted).
-          const [lock] = await queryRows<{ ok: boolean }>(
-            conn,
-            `select pg_try_advisory_xact_lock(hashtext(${lit(`anomalies:${orgId}`)})) as ok`,
-          );
-          if (!lock?.ok) return;
-          const found = await findAnomalies(conn, orgId, now, { hours: HOURS });
-          if (found.length === 0) return;
-          const values = found.map(
-            (a) =>
-              `(${[
-                lit(newId('alert')),
-                lit(orgId),
-                lit(a.metric === 'spend' ? 'Spend anomaly' : 'Request-rate anomaly'),
-                lit(anomalyMessage(a)),
-                lit(`anomaly|${a.agentId}|${a.metric}|${a.windowStart}`),
-                lit(a.agentId),
-                `${lit(a.windowStart)}::timestamptz`,
-                String(Math.round(a.expected)),
-                String(Math.round(a.observed)),
-                lit(a.metric === 'spend' ? 'cents' : 'requests'),
-              ].join(', ')})`,
-          );
-          const raised = await queryRows(
+        // Several workers may score the same org: the alerts' dedup keys keep one of each.
+        const found = await findAnomalies(ctx.orm, orgId, now, { hours: HOURS });
+        if (found.length === 0) continue;
+        const values = found.map(
+          (a) =>
+            `(${[
+              lit(newId('alert')),
+              lit(orgId),
+              lit(a.metric === 'spend' ? 'Spend anomaly' : 'Request-rate anomaly'),
+              lit(anomalyMessage(a)),
+              lit(`anomaly|${a.agentId}|${a.metric}|${a.windowStart}`),
+              lit(a.agentId),
+              `${lit(a.windowStart)}::timestamptz`,
+              String(Math.round(a.expected)),
+              String(Math.round(a.observed)),
+              lit(a.metric === 'spend' ? 'cents' : 'requests'),
+            ].join(', ')})`,
+        );
+        const raised = await withConnection(ctx.orm, (conn) =>
+          queryRows(
             conn,
             `insert into policy_alert (id, org_id, rule_name, message, dedup_key, agent_id,
                 window_start, limit_value, current_value, unit, action, time_window)
              select v.*, 'anomaly', 'hourly' from (values ${values.join(', ')}) as v
              on conflict (org_id, dedup_key) do nothing
              returning id`,
-          );
-          if (raised.length > 0) {
-            ctx.log.info({ orgId, alerts: raised.length }, 'raised anomaly alerts');
-          }
-        });
+          ),
+        );
+        if (raised.length > 0) {
+          ctx.log.info({ orgId, alerts: raised.length }, 'raised anomaly alerts');
+        }
       }
       return false;
     },

@@ -6,7 +6,7 @@
  */
 import { scoreAnomaly, type AnomalyOptions } from '@reins/engine';
 import { readSeries } from './rollups.js';
-import type { RawConnection } from './sql.js';
+import type { Orm } from '@reins/db';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -39,7 +39,7 @@ export interface Anomaly {
  * included: a spike shows before its hour ends), newest first.
  */
 export async function findAnomalies(
-  conn: RawConnection,
+  orm: Orm,
   orgId: string,
   nowMs: number,
   opts: { hours: number; agentId?: string | undefined },
@@ -48,7 +48,7 @@ export async function findAnomalies(
   const firstScored = lastHour - (opts.hours - 1) * HOUR;
   const from = firstScored - BASELINE_DAYS * DAY;
   const points = await readSeries(
-    conn,
+    orm,
     orgId,
     { from: new Date(from), to: new Date(lastHour + HOUR) },
     'hour',

@@ -16,7 +16,8 @@
  * Hence spend = Σ amount of transactions `recorded` or `settled`, requests = every transaction.
  */
 import { offsetAt } from '@reins/engine';
-import { dollarQuote as lit, queryRows, type RawConnection } from './sql.js';
+import type { Orm } from '@reins/db';
+import { dollarQuote as lit, queryRows, withConnection, type RawConnection } from './sql.js';
 
 const FIRST = `('transaction.recorded','transaction.flagged','transaction.warned','transaction.observed','transaction.blocked','transaction.reserved')`;
 const SPENDS = `('transaction.recorded','transaction.flagged','transaction.warned','transaction.observed','transaction.settled')`;
@@ -68,15 +69,50 @@ function deltasSql(events: string): string {
      and (e.event_type in ${FIRST} or e.event_type = 'transaction.settled')`;
 }
 
+/** Where an org's rollups stand: events up to (xid, pos) are absorbed. */
+export interface Cursor {
+  xid: string;
+  pos: string;
+}
+
 /**
- * Events of the org past its cursor (the start of the stream when it has none). The cursor is
- * two scalar subqueries — parameters of the plan — so that the comparison is a range scan of the
- * (org_id, xid, pos) index, not a filter over the org's whole history.
+ * Events of the org past `cursor`, as literals: the planner then knows the tail is short (a range
+ * scan of the (org_id, xid, pos) index, a nested loop into the transactions), where a cursor
+ * read inside the statement leaves it guessing a tenth of history and scanning it.
  */
-const pastCursor = (org: string) =>
-  `e.org_id = ${org} and (e.xid, e.pos) > (
-     coalesce((select xid from rollup_cursor where org_id = ${org}), '0'::xid8),
-     coalesce((select pos from rollup_cursor where org_id = ${org}), 0))`;
+const pastCursor = (org: string, c: Cursor) =>
+  `e.org_id = ${org} and e.xid >= ${lit(c.xid)}::xid8
+     and (e.xid, e.pos) > (${lit(c.xid)}::xid8, ${String(Number(c.pos))}::bigint)`;
+
+async function cursorOf(conn: RawConnection, orgId: string): Promise<Cursor> {
+  const [c] = await queryRows<Cursor>(
+    conn,
+    `select xid::text as xid, pos::text as pos from rollup_cursor where org_id = ${lit(orgId)}`,
+  );
+  return c ?? { xid: '0', pos: '0' };
+}
+
+/**
+ * Runs `read` in one REPEATABLE READ snapshot with the org's cursor as of that snapshot: the
+ * rollup rows it reads are exactly those events up to the cursor, and the tail past it the rest.
+ */
+async function atCursor<T>(
+  orm: Orm,
+  orgId: string,
+  read: (conn: RawConnection, cursor: Cursor) => Promise<T>,
+): Promise<T> {
+  return withConnection(orm, async (conn) => {
+    await conn.query('begin isolation level repeatable read read only');
+    try {
+      const out = await read(conn, await cursorOf(conn, orgId));
+      await conn.query('commit');
+      return out;
+    } catch (err) {
+      await conn.query('rollback');
+      throw err;
+    }
+  });
+}
 
 const sumMeasures = MEASURES.map((m) => `sum(${m})::bigint as ${m}`).join(', ');
 
@@ -180,6 +216,7 @@ const HOUR = 3_600_000;
  * cursor whose transaction falls in the range. One statement: one snapshot.
  */
 function sourcesSql(
+  cursor: Cursor,
   orgId: string,
   range: SpendRange,
   filter: SpendFilter,
@@ -216,7 +253,7 @@ function sourcesSql(
   parts.push(
     `select ${bucket.replace(/\bbucket\b/, 'occurred_at')} as bucket, ${cols} from (${deltasSql(`(
         select e.org_id, e.event_type, e.entity_type, e.entity_id, e.metadata
-          from audit_event e where ${pastCursor(org)})`)}) tail
+          from audit_event e where ${pastCursor(org, cursor)})`)}) tail
       where occurred_at >= ${ts(from)} and occurred_at < ${ts(to)}${agent}`,
   );
   return parts.join('\n union all\n');
@@ -236,7 +273,7 @@ function totalsOf(row: Record<string, unknown>): Totals {
 
 /** Totals of `range` and the same measures per value of each of `dims`, in one query. */
 export async function readSpend(
-  conn: RawConnection,
+  orm: Orm,
   orgId: string,
   range: SpendRange,
   dims: readonly Dim[],
@@ -247,14 +284,16 @@ export async function readSpend(
     ? `case ${dims.map((d) => `when grouping(${d}) = 0 then '${d}'`).join(' ')} end`
     : 'null';
   const value = dims.length ? `coalesce(${dims.join(', ')})` : 'null';
-  const rows = await queryRows(
-    conn,
-    // Summed per combination of the asked dimensions first: the grouping sets then sort that.
-    `select ${which} as dim, ${value} as value, ${sumMeasures}
-       from (select ${dims.length ? `${dims.join(', ')}, ` : ''}${sumMeasures}
-               from (${sourcesSql(orgId, range, filter, 'bucket')}) s
-              ${dims.length ? `group by ${dims.join(', ')}` : ''}) s
-      group by grouping sets (${sets})`,
+  const rows = await atCursor(orm, orgId, (conn, cursor) =>
+    queryRows(
+      conn,
+      // Summed per combination of the asked dimensions first: the grouping sets then sort that.
+      `select ${which} as dim, ${value} as value, ${sumMeasures}
+         from (select ${dims.length ? `${dims.join(', ')}, ` : ''}${sumMeasures}
+                 from (${sourcesSql(cursor, orgId, range, filter, 'bucket')}) s
+                ${dims.length ? `group by ${dims.join(', ')}` : ''}) s
+        group by grouping sets (${sets})`,
+    ),
   );
   const out: SpendBreakdown = { totals: totalsOf({}), by: {} };
   for (const d of dims) out.by[d] = new Map();
@@ -294,7 +333,7 @@ export interface SeriesPoint extends Totals {
  * splits each step by agent.
  */
 export async function readSeries(
-  conn: RawConnection,
+  orm: Orm,
   orgId: string,
   range: SpendRange,
   step: 'hour' | 'day',
@@ -306,11 +345,14 @@ export async function readSeries(
       ? `date_trunc('${step}', bucket)`
       : `date_trunc('${step}', bucket, ${lit(timeZone)})`;
   const agent = filter.perAgent ? ', agent_id' : '';
-  const rows = await queryRows(
-    conn,
-    `select bucket as start${agent}, ${sumMeasures}
-       from (${sourcesSql(orgId, range, filter, local, wholeHours(timeZone, range) ? 'a1h' : '15m')}) s
-      group by 1${agent} order by 1${agent}`,
+  const fine = wholeHours(timeZone, range) ? 'a1h' : '15m';
+  const rows = await atCursor(orm, orgId, (conn, cursor) =>
+    queryRows(
+      conn,
+      `select bucket as start${agent}, ${sumMeasures}
+         from (${sourcesSql(cursor, orgId, range, filter, local, fine)}) s
+        group by 1${agent} order by 1${agent}`,
+    ),
   );
   return rows.map((r) => ({
     ...totalsOf(r),
@@ -324,12 +366,12 @@ export async function rollupLag(
   conn: RawConnection,
   orgId: string,
 ): Promise<{ events: number; oldestMs: number }> {
-  const org = lit(orgId);
+  const cursor = await cursorOf(conn, orgId);
   const rows = await queryRows<{ n: string; oldest: string | null }>(
     conn,
     `select count(*)::text as n,
             (extract(epoch from now() - min(e.occurred_at)) * 1000)::bigint::text as oldest
-       from audit_event e where ${pastCursor(org)}`,
+       from audit_event e where ${pastCursor(lit(orgId), cursor)}`,
   );
   return { events: Number(rows[0]?.n ?? 0), oldestMs: Number(rows[0]?.oldest ?? 0) };
 }

@@ -7,14 +7,7 @@
  */
 import { Agent, Organization } from '@reins/db';
 import { fromLocal, projectSpend, windowBounds, type Period } from '@reins/engine';
-import {
-  connectionOf,
-  findAnomalies,
-  readSeries,
-  readSpend,
-  type SpendRange,
-  type Totals,
-} from '@reins/ledger';
+import { findAnomalies, readSeries, readSpend, type SpendRange, type Totals } from '@reins/ledger';
 import type { Ctx } from '../core.js';
 import { NotFound, ValidationError } from '../errors.js';
 import {
@@ -109,10 +102,10 @@ export async function analyticsSummary(ctx: Ctx, raw: unknown) {
       },
     ]);
   }
-  const conn = connectionOf(ctx.em);
+  const orm = ctx.core.orm;
   const filter = { agentId: input.agentId };
   const spend = await readSpend(
-    conn,
+    orm,
     ctx.orgId,
     range,
     ['vendor', 'agent_id', 'model', 'user_id'],
@@ -122,16 +115,14 @@ export async function analyticsSummary(ctx: Ctx, raw: unknown) {
   const series =
     input.groupBy === undefined
       ? undefined
-      : (await readSeries(conn, ctx.orgId, range, input.groupBy, org.timeZone, filter)).map(
-          (p) => ({
-            start: p.start.toISOString(),
-            spendCents: p.spend_cents,
-            transactionCount: p.requests,
-            blockedCount: p.blocked,
-            flaggedCount: p.flagged,
-            warnedCount: p.warned,
-          }),
-        );
+      : (await readSeries(orm, ctx.orgId, range, input.groupBy, org.timeZone, filter)).map((p) => ({
+          start: p.start.toISOString(),
+          spendCents: p.spend_cents,
+          transactionCount: p.requests,
+          blockedCount: p.blocked,
+          flaggedCount: p.flagged,
+          warnedCount: p.warned,
+        }));
   return {
     period: range.period,
     timeZone: org.timeZone,
@@ -179,7 +170,7 @@ export async function analyticsForecast(ctx: Ctx, raw: unknown) {
     budget = period === 'monthly' ? (agent?.monthlyBudgetCents ?? null) : null;
   }
   const spend = await readSpend(
-    connectionOf(ctx.em),
+    ctx.core.orm,
     ctx.orgId,
     { from: new Date(b.start), to: new Date(b.end) },
     [],
@@ -208,7 +199,7 @@ export async function analyticsAnomalies(ctx: Ctx, raw: unknown) {
   requirePermission(ctx, 'analytics:read');
   const input: AnomaliesInput = parseInput(anomaliesInput, raw);
   const hours = input.hours ?? 24;
-  const anomalies = await findAnomalies(connectionOf(ctx.em), ctx.orgId, ctx.core.clock(), {
+  const anomalies = await findAnomalies(ctx.core.orm, ctx.orgId, ctx.core.clock(), {
     hours,
     agentId: input.agentId,
   });
