@@ -10,6 +10,7 @@ import { Migration20261125233000_audit_trigger_columns } from './Migration202611
 import { Migration20261125234304_audit_chain_table } from './Migration20261125234304_audit_chain_table.js';
 import { Migration20261203085956_counters_from_ledger } from './Migration20261203085956_counters_from_ledger.js';
 import { Migration20261203091502_budgets } from './Migration20261203091502_budgets.js';
+import { Migration20261203114044_backtests } from './Migration20261203114044_backtests.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -35,4 +36,5 @@ export const migrationsList: MigrationObject[] = [
     class: Migration20261203085956_counters_from_ledger,
   },
   { name: 'Migration20261203091502_budgets', class: Migration20261203091502_budgets },
+  { name: 'Migration20261203114044_backtests', class: Migration20261203114044_backtests },
 ];
