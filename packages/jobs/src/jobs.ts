@@ -1,4 +1,5 @@
 /** The worker's jobs, as one list for whatever process hosts them. */
+import { backtestJob } from './backtest.js';
 import { expireHoldsJob, pruneIdempotencyJob, sealJob } from './maintenance.js';
 import type { Job } from './scheduler.js';
 import type { JobsSettings } from './settings.js';
@@ -10,5 +11,6 @@ export function standardJobs(s: JobsSettings): Job[] {
   if (s.REINS_PRUNE_MS > 0) {
     jobs.push(pruneIdempotencyJob(s.REINS_PRUNE_MS, s.REINS_IDEMPOTENCY_RETENTION_HOURS));
   }
+  if (s.REINS_BACKTEST_MS > 0) jobs.push(backtestJob(s.REINS_BACKTEST_MS));
   return jobs;
 }

@@ -15,6 +15,8 @@ export const jobsEnvShape = {
   REINS_IDEMPOTENCY_RETENTION_HOURS: intFrom(168, 24),
   /** How often old idempotency records are pruned (ms); 0 = never. */
   REINS_PRUNE_MS: intFrom(60_000),
+  /** How often queued backtests are looked for (ms); 0 = never (no backtest runs here). */
+  REINS_BACKTEST_MS: intFrom(1000),
 };
 
 export const jobsEnvSchema = z.object(jobsEnvShape);
