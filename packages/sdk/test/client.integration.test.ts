@@ -21,6 +21,7 @@ import type {
   BudgetListResponse,
   Organization,
   RuleWarning,
+  Backtest,
   ApiKeyCreatedResponse,
   ApiKeyRevokedResponse,
   AuditListResponse,
@@ -837,6 +838,8 @@ describe('body types', () => {
     expectTypeOf<Omit<PolicyRule, 'warnings'>>().toExtend<engine.DocsRule>();
     expectTypeOf<keyof PolicyRule>().toEqualTypeOf<keyof engine.DocsRule | 'warnings'>();
     expectTypeOf<RuleWarning>().toEqualTypeOf<Out['policyRules']['get']['warnings'][number]>();
+    expectTypeOf<Backtest>().toEqualTypeOf<Out['policyRules']['getBacktest']>();
+    expectTypeOf<Backtest>().toEqualTypeOf<Out['policyRules']['startBacktest']>();
     expectTypeOf<Organization>().toEqualTypeOf<Out['org']['get']['org']>();
     expectTypeOf<Budget>().toEqualTypeOf<Out['budgets']['get']['budget']>();
     expectTypeOf<Body<BudgetListResponse>>().toEqualTypeOf<Out['budgets']['list']>();
