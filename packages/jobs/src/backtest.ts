@@ -157,18 +157,27 @@ async function replay(
     const total = Number(count?.n ?? 0);
     await renew(conn, ctx, mine, o.leaseMs, 0, total);
     const read = chunkReader(b.org_id, iso(r.replayFrom), b.period_end, o.chunkSize, r);
-    for (;;) {
-      if (ctx.signal.aborted) {
-        await conn.query(
-          `update backtest set status = 'queued', locked_by = null, locked_until = null
-            where ${mine}`,
-        );
-        return null;
+    // The next chunk's query runs in PostgreSQL while this one is replayed here.
+    let next = read(conn);
+    try {
+      for (;;) {
+        const chunk = await next;
+        if (!chunk) break;
+        next = read(conn);
+        r.feed(chunk);
+        await renew(conn, ctx, mine, o.leaseMs, r.processed, total);
+        if (ctx.signal.aborted) {
+          await next;
+          await conn.query(
+            `update backtest set status = 'queued', locked_by = null, locked_until = null
+              where ${mine}`,
+          );
+          return null;
+        }
       }
-      const chunk = await read(conn);
-      if (!chunk) break;
-      r.feed(chunk);
-      await renew(conn, ctx, mine, o.leaseMs, r.processed, total);
+    } finally {
+      // Never hand the connection back with a query of ours still running on it.
+      await next.catch(() => null);
     }
     return r.result();
   });

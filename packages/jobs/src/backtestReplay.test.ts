@@ -237,13 +237,12 @@ describe('Replay', () => {
   it('refuses rows out of order', () => {
     const [start, end] = period('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z');
     const r = new Replay(drafts([dailyCap(500)]), UTC, start, end);
-    expect(() =>
-      r.feed(
-        chunk([
-          { at: '2026-03-10T02:00:00Z', id: 'a', cents: 1 },
-          { at: '2026-03-10T01:00:00Z', id: 'b', cents: 1 },
-        ]),
-      ),
-    ).toThrow(/out of order/);
+    const rows = chunk([
+      { at: '2026-03-10T02:00:00Z', id: 'a', cents: 1 },
+      { at: '2026-03-10T01:00:00Z', id: 'b', cents: 1 },
+    ]);
+    expect(() => {
+      r.feed(rows);
+    }).toThrow(/out of order/);
   });
 });

@@ -183,7 +183,7 @@ export class Replay {
   private readonly ctx: EvaluationContext;
   private readonly input: TransactionInput;
   private readonly pairs: readonly { period: Period; per: GroupBy }[];
-  private readonly totals: Record<string, Counter> = {};
+  private totals: Record<string, Counter> = {};
   private readonly ruleIndex = new Map<string, number>();
   private readonly ruleAcc: Acc[];
   private readonly wouldHave = new Map<Action, Acc>();
@@ -234,15 +234,15 @@ export class Replay {
       if (at < this.lastAt) throw new RangeError('backtest rows out of order');
       this.lastAt = at;
       if (at >= this.endMs) return;
-      input.vendor = c.vendor[i] as string;
+      input.vendor = c.vendor[i] ?? '';
       input.model = c.model[i] ?? null;
       input.agentId = c.agent[i] ?? null;
       input.userId = c.user[i] ?? null;
       input.teamId = c.team[i] ?? null;
       input.projectId = c.project[i] ?? null;
       input.amountMicros = c.amount[i] as number;
-      input.tokensIn = c.tin[i] as number;
-      input.tokensOut = c.tout[i] as number;
+      input.tokensIn = c.tin[i];
+      input.tokensOut = c.tout[i];
       if (this.needsRoles) {
         input.userRoles = c.roles?.[i] ?? undefined;
         const meta = c.metaRole?.[i];
@@ -341,15 +341,21 @@ export class Replay {
     }
   }
 
-  /** Drops the totals of windows that ended (memory stays bounded over a long period). */
+  /**
+   * Drops the totals of windows that ended (memory stays bounded over a long period): the live
+   * ones move to a fresh object, once per window end.
+   */
   private sweep(): void {
     if (this.lastAt < this.nextSweep) return;
     let next = Infinity;
+    const live: Record<string, Counter> = {};
     for (const key in this.totals) {
-      const end = (this.totals[key] as Counter).end;
-      if (end <= this.lastAt) delete this.totals[key];
-      else if (end < next) next = end;
+      const t = this.totals[key] as Counter;
+      if (t.end <= this.lastAt) continue;
+      live[key] = t;
+      if (t.end < next) next = t.end;
     }
+    this.totals = live;
     this.nextSweep = next;
   }
 }
