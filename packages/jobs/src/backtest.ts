@@ -289,24 +289,33 @@ export function chunkReader(
       ? `t.created_at >= ${lit(after.at)}::timestamptz
          and (t.created_at, t.id) > (${lit(after.at)}::timestamptz, ${lit(after.id)})`
       : `t.created_at >= ${lit(from)}::timestamptz`;
-    // The subquery's order is the aggregates' input order (one sorted scan; checked by the
-    // replay, which refuses rows out of order).
-    const [row] = await queryRows<{ n: number; last_at: string | null; body: string | null }>(
+    // The chunk's rows in order, once (materialized); the next key comes from SQL itself (the
+    // greatest id at the greatest time, in the column's own collation), so that the keyset
+    // never depends on the order the aggregates happen to read the rows in. That order is the
+    // scan's, i.e. the chunk's, and the replay checks it.
+    const [row] = await queryRows<{
+      n: number;
+      last_at: string | null;
+      last_id: string | null;
+      body: string | null;
+    }>(
       conn,
-      `select count(*)::int as n, max(c.created_at)::text as last_at,
-              json_build_object(${columns.join(', ')})::text as body
-         from (select ${select} from transaction_record t
-                where t.org_id = ${lit(orgId)} and ${keyset}
-                  and t.created_at < ${lit(end)}::timestamptz
-                order by t.created_at, t.id
-                limit ${String(size)}) c`,
+      `with c as materialized (
+         select ${select} from transaction_record t
+          where t.org_id = ${lit(orgId)} and ${keyset}
+            and t.created_at < ${lit(end)}::timestamptz
+          order by t.created_at, t.id
+          limit ${String(size)}),
+       last as (select max(created_at) as at from c)
+       select (select count(*)::int from c) as n, (select at::text from last) as last_at,
+              (select max(c.id) from c, last where c.created_at = last.at) as last_id,
+              (select json_build_object(${columns.join(', ')})::text from c) as body`,
     );
     const n = row?.n ?? 0;
     if (n < size) done = true;
-    if (n === 0 || !row?.body || !row.last_at) return null;
-    const chunk = JSON.parse(row.body) as ReplayChunk;
-    after = { at: row.last_at, id: chunk.id[n - 1] as string };
-    return chunk;
+    if (n === 0 || !row?.body || !row.last_at || !row.last_id) return null;
+    after = { at: row.last_at, id: row.last_id };
+    return JSON.parse(row.body) as ReplayChunk;
   };
 }
 
