@@ -46,14 +46,14 @@ const RULES = [
     priority: 100,
     conditions: { timeWindow: 'daily' },
     action: 'block',
-    actionConfig: { limitCents: 400_000, per: 'org' },
+    actionConfig: { limitCents: 1_500_000, per: 'org' },
   },
   {
     name: 'Org monthly budget, warn at 80 %',
     priority: 90,
     conditions: { timeWindow: 'monthly' },
     action: 'warn',
-    actionConfig: { limitCents: 8_000_000, per: 'org', thresholdPct: 80 },
+    actionConfig: { limitCents: 60_000_000, per: 'org', thresholdPct: 80 },
   },
   {
     type: 'model_filter',
@@ -64,18 +64,18 @@ const RULES = [
     action: 'block',
   },
   {
-    name: 'Agents: $20 an hour each',
+    name: 'Agents: $5 an hour each',
     priority: 70,
     conditions: { agentIds: ['agent-*'], timeWindow: 'hourly' },
     action: 'block',
-    actionConfig: { limitCents: 2_000 },
+    actionConfig: { limitCents: 500 },
   },
   {
-    name: 'Agents: 400 calls a day each',
+    name: 'Agents: 100 calls a day each',
     priority: 60,
     conditions: { agentIds: ['agent-*'], timeWindow: 'daily' },
     action: 'flag',
-    actionConfig: { maxTransactions: 400, metric: 'requests' },
+    actionConfig: { maxTransactions: 100, metric: 'requests' },
   },
   {
     name: 'Big calls',
@@ -84,12 +84,12 @@ const RULES = [
     action: 'warn',
   },
   {
-    name: 'Shadow: users, 50 calls an hour',
+    name: 'Shadow: users, 2 calls an hour',
     priority: 40,
     mode: 'shadow',
     conditions: { timeWindow: 'hourly' },
     action: 'block',
-    actionConfig: { maxTransactions: 50, metric: 'requests', per: 'user' },
+    actionConfig: { maxTransactions: 2, metric: 'requests', per: 'user' },
   },
 ];
 

@@ -192,6 +192,8 @@ export class Replay {
   private readonly newlyBlocked = acc();
   private readonly newlyAdmitted = acc();
   private readonly actionChanged = acc();
+  /** Per window family (`pairs` index): the window the last counted row fell in. */
+  private readonly current: ({ start: number; end: number; prefix: string } | undefined)[] = [];
   private warmup = 0;
   private lastAt = -Infinity;
   private nextSweep = -Infinity;
@@ -323,15 +325,26 @@ export class Replay {
     };
   }
 
-  /** Adds the transaction to the window totals of every family the rules read. */
+  /**
+   * Adds the transaction to the window totals of every family the rules read. Rows come in time
+   * order, so each family's current window (its bounds and key prefix, as `windowBounds` and
+   * `windowKey` make them) is kept until a row falls outside it.
+   */
   private count(input: TransactionInput, at: number): void {
     const tz = this.settings.timeZone;
-    for (const { period, per } of this.pairs) {
-      const b = windowBounds(period, at, tz);
-      const key = windowKey(period, per, b.startIso, groupValue(per, input));
+    const pairs = this.pairs;
+    for (let p = 0; p < pairs.length; p++) {
+      const { period, per } = pairs[p] as { period: Period; per: GroupBy };
+      let w = this.current[p];
+      if (!w || at < w.start || at >= w.end) {
+        const b = windowBounds(period, at, tz);
+        w = { start: b.start, end: b.end, prefix: windowKey(period, per, b.startIso, '') };
+        this.current[p] = w;
+      }
+      const key = w.prefix + groupValue(per, input);
       let t = this.totals[key];
       if (!t) {
-        t = { costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 0, end: b.end };
+        t = { costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 0, end: w.end };
         this.totals[key] = t;
       }
       t.costMicros += input.amountMicros;
