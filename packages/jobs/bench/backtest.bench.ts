@@ -8,7 +8,7 @@
  * users, three vendors and six models; 3 % recorded as blocked, 1 % voided. Then runs the
  * `backtest` job over the last 29 days with a handful of draft rules (org daily and monthly
  * budgets, a model deny list, per-agent hourly and daily limits, a warn on big calls, a shadow
- * request cap), as the worker would: claim, keyset chunks, replay, progress and lease renewal,
+ * request cap per vendor), as the worker would: claim, keyset chunks, replay, progress and lease renewal,
  * result. Prints transactions replayed per second (the month's first day is read as warm-up:
  * the monthly window began before the period), and the replay alone over chunks already in
  * memory, to tell the read from the evaluation.
@@ -46,14 +46,14 @@ const RULES = [
     priority: 100,
     conditions: { timeWindow: 'daily' },
     action: 'block',
-    actionConfig: { limitCents: 1_500_000, per: 'org' },
+    actionConfig: { limitCents: 1_000_000, per: 'org' },
   },
   {
     name: 'Org monthly budget, warn at 80 %',
     priority: 90,
     conditions: { timeWindow: 'monthly' },
     action: 'warn',
-    actionConfig: { limitCents: 60_000_000, per: 'org', thresholdPct: 80 },
+    actionConfig: { limitCents: 30_000_000, per: 'org', thresholdPct: 80 },
   },
   {
     type: 'model_filter',
@@ -71,11 +71,11 @@ const RULES = [
     actionConfig: { limitCents: 500 },
   },
   {
-    name: 'Agents: 100 calls a day each',
+    name: 'Agents: 50 calls a day each',
     priority: 60,
     conditions: { agentIds: ['agent-*'], timeWindow: 'daily' },
     action: 'flag',
-    actionConfig: { maxTransactions: 100, metric: 'requests' },
+    actionConfig: { maxTransactions: 50, metric: 'requests' },
   },
   {
     name: 'Big calls',
@@ -84,12 +84,12 @@ const RULES = [
     action: 'warn',
   },
   {
-    name: 'Shadow: users, 2 calls an hour',
-    priority: 40,
+    name: 'Shadow: 200 calls an hour per vendor',
+    priority: 95,
     mode: 'shadow',
     conditions: { timeWindow: 'hourly' },
     action: 'block',
-    actionConfig: { maxTransactions: 2, metric: 'requests', per: 'user' },
+    actionConfig: { maxTransactions: 200, metric: 'requests', per: 'vendor' },
   },
 ];
 
