@@ -143,6 +143,28 @@ describe('the backtest job', () => {
     expect((await row(id))?.status).toBe('done');
   });
 
+  it('fails a backtest whose replay throws, with the reason', async () => {
+    const id = await queue();
+    await plainSql(db.orm)(`update backtest set rules = '"not a rule set"' where id = ?`, [id]);
+    expect(await backtestJob(1000).run(ctx())).toBe(true);
+    const r = await row(id);
+    expect(r?.status).toBe('failed');
+    expect(r?.error).toMatch(/./);
+  });
+
+  it('gives up on a backtest whose workers keep dying mid-replay', async () => {
+    const id = await queue();
+    await plainSql(db.orm)(
+      `update backtest set status = 'running', attempts = 3, locked_by = 'dead',
+              locked_until = now() - interval '1 second' where id = ?`,
+      [id],
+    );
+    await backtestJob(1000).run(ctx());
+    const r = await row(id);
+    expect(r?.status).toBe('failed');
+    expect(r?.error).toMatch(/gave up after 3 attempts/);
+  });
+
   it('finds nothing to do when nothing is queued', async () => {
     expect(await backtestJob(1000).run(ctx())).toBe(false);
   });

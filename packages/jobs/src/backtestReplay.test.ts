@@ -234,6 +234,41 @@ describe('Replay', () => {
     expect(out.rules[0]).toMatchObject({ transactions: 1, spendCents: 60, examples: ['a2'] });
   });
 
+  it('fills windows from their start in the organization’s time zone', () => {
+    // 09:00 in New York on 2026-03-10 (EDT, UTC−4): the day began at 04:00 UTC, the ISO week on
+    // Monday 2026-03-09 at 04:00 UTC.
+    const [start, end] = period('2026-03-10T13:00:00Z', '2026-03-11T04:00:00Z');
+    const ny: BacktestSettings = { ...UTC, timeZone: 'America/New_York' };
+    const daily = new Replay(drafts([dailyCap(500)]), ny, start, end);
+    expect(new Date(daily.replayFrom).toISOString()).toBe('2026-03-10T04:00:00.000Z');
+    const weekly = new Replay(
+      drafts([{ ...dailyCap(500), conditions: { timeWindow: 'weekly' } }, dailyCap(500)]),
+      ny,
+      start,
+      end,
+    );
+    expect(new Date(weekly.replayFrom).toISOString()).toBe('2026-03-09T04:00:00.000Z');
+    daily.feed(
+      chunk([
+        { at: '2026-03-10T03:59:00Z', id: 'yesterday', cents: 400 }, // the day before: another window
+        { at: '2026-03-10T04:30:00Z', id: 'morning', cents: 400 },
+        { at: '2026-03-10T14:00:00Z', id: 'noon', cents: 200 },
+      ]),
+    );
+    expect(daily.result().rules[0]?.examples).toEqual(['noon']);
+  });
+
+  it('reads nothing before the period when no rule has a window', () => {
+    const [start, end] = period('2026-03-10T13:00:00Z', '2026-03-11T00:00:00Z');
+    const r = new Replay(
+      drafts([{ name: 'No GPT-4', conditions: { models: ['gpt-4'] }, action: 'block' }]),
+      UTC,
+      start,
+      end,
+    );
+    expect(r.replayFrom).toBe(start);
+  });
+
   it('refuses rows out of order', () => {
     const [start, end] = period('2026-03-10T00:00:00Z', '2026-03-11T00:00:00Z');
     const r = new Replay(drafts([dailyCap(500)]), UTC, start, end);
