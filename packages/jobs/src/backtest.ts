@@ -38,6 +38,8 @@ export const BACKTEST_LEASE_MS = 60_000;
 export const BACKTEST_CHUNK = 20_000;
 /** Claims of one backtest before it is given up as failed (a replay that kills its worker). */
 export const BACKTEST_MAX_ATTEMPTS = 3;
+/** Rows replayed between yields to the event loop (~10–20 ms of engine work). */
+const FEED_SLICE = 2000;
 
 export interface BacktestJobOptions {
   leaseMs?: number;
@@ -147,44 +149,51 @@ async function replay(
   const start = Date.parse(b.period_start);
   const end = Date.parse(b.period_end);
   const r = new Replay(b.rules, b.settings, start, end);
-  return withConnection(ctx.orm, async (conn) => {
-    const [count] = await queryRows<{ n: string }>(
+  // A connection is taken per statement, never for the whole replay: on the embedded database
+  // the pool has one, which the server's requests share.
+  const [count] = await withConnection(ctx.orm, (conn) =>
+    queryRows<{ n: string }>(
       conn,
       `select count(*)::text as n from transaction_record
         where org_id = ${lit(b.org_id)} and created_at >= ${lit(b.period_start)}::timestamptz
           and created_at < ${lit(b.period_end)}::timestamptz`,
-    );
-    const total = Number(count?.n ?? 0);
-    await renew(conn, ctx, mine, o.leaseMs, 0, total);
-    const read = chunkReader(b.org_id, iso(r.replayFrom), b.period_end, o.chunkSize, r);
-    // The next chunk's query runs in PostgreSQL while this one is replayed here.
-    let next = read(conn);
-    try {
-      for (;;) {
-        const chunk = await next;
-        if (!chunk) break;
-        next = read(conn);
-        r.feed(chunk);
-        await renew(conn, ctx, mine, o.leaseMs, r.processed, total);
-        if (ctx.signal.aborted) {
-          await next;
-          await conn.query(
+    ),
+  );
+  const total = Number(count?.n ?? 0);
+  await renew(ctx, mine, o.leaseMs, 0, total);
+  const reader = chunkReader(b.org_id, iso(r.replayFrom), b.period_end, o.chunkSize, r);
+  const read = () => withConnection(ctx.orm, reader);
+  // The next chunk's query runs in PostgreSQL while this one is replayed here.
+  let next = read();
+  try {
+    for (;;) {
+      const chunk = await next;
+      if (!chunk) break;
+      next = read();
+      // In slices, yielding between them: a server running the jobs in-process keeps answering.
+      for (let from = 0; from < chunk.id.length; from += FEED_SLICE) {
+        r.feed(chunk, from, Math.min(chunk.id.length, from + FEED_SLICE));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await renew(ctx, mine, o.leaseMs, r.processed, total);
+      if (ctx.signal.aborted) {
+        await withConnection(ctx.orm, (conn) =>
+          conn.query(
             `update backtest set status = 'queued', locked_by = null, locked_until = null
               where ${mine}`,
-          );
-          return null;
-        }
+          ),
+        );
+        return null;
       }
-    } finally {
-      // Never hand the connection back with a query of ours still running on it.
-      await next.catch(() => null);
     }
-    return r.result();
-  });
+  } finally {
+    // Nothing of ours left running when the job returns.
+    await next.catch(() => null);
+  }
+  return r.result();
 }
 
 async function renew(
-  conn: RawConnection,
   ctx: JobContext,
   mine: string,
   leaseMs: number,
@@ -192,11 +201,13 @@ async function renew(
   total: number,
 ): Promise<void> {
   const until = iso(ctx.now().getTime() + leaseMs);
-  const rows = await queryRows(
-    conn,
-    `update backtest set processed = ${String(processed)}, total = ${String(total)},
+  const rows = await withConnection(ctx.orm, (conn) =>
+    queryRows(
+      conn,
+      `update backtest set processed = ${String(processed)}, total = ${String(total)},
             locked_until = ${lit(until)}::timestamptz
       where ${mine} and status = 'running' returning 1`,
+    ),
   );
   if (rows.length === 0) throw new LeaseLost();
 }

@@ -226,12 +226,14 @@ export class Replay {
     this.input = { vendor: '', amountMicros: 0 };
   }
 
-  /** Feeds the next rows, in (created_at, id) order, from `replayFrom` on. */
-  feed(c: ReplayChunk): void {
-    const n = c.id.length;
+  /**
+   * Feeds the next rows, in (created_at, id) order, from `replayFrom` on: rows [from, to) of
+   * `c` (default all), so that a host can replay a chunk in slices between other work.
+   */
+  feed(c: ReplayChunk, from = 0, to = c.id.length): void {
     const input = this.input;
     const ctx = this.ctx;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const at = c.at[i] as number;
       if (at < this.lastAt) throw new RangeError('backtest rows out of order');
       this.lastAt = at;
