@@ -61,6 +61,13 @@ interface Claimed {
 /** The lease went to another worker: this replay stops without writing. */
 class LeaseLost extends Error {}
 
+/** An error of PostgreSQL (a SQLSTATE) or of the connection to it, rather than of the replay. */
+function isDatabaseError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (/^[0-9A-Z]{5}$/.test(code) || code.startsWith('E'));
+}
+
 export function backtestJob(everyMs: number, opts: BacktestJobOptions = {}): Job {
   const leaseMs = opts.leaseMs ?? BACKTEST_LEASE_MS;
   const chunkSize = opts.chunkSize ?? BACKTEST_CHUNK;
@@ -81,7 +88,7 @@ export function backtestJob(everyMs: number, opts: BacktestJobOptions = {}): Job
 export async function claim(ctx: JobContext, me: string, leaseMs: number): Promise<Claimed | null> {
   const now = ctx.now().getTime();
   const rows = await withConnection(ctx.orm, (conn) =>
-    queryRows<Claimed & { rules: unknown; settings: unknown }>(
+    queryRows<Claimed>(
       conn,
       `update backtest b
           set status = 'running', locked_by = ${lit(me)},
@@ -129,8 +136,9 @@ async function runClaimed(
       ctx.log.warn({ backtestId: b.id }, 'backtest lease taken over by another worker');
       return;
     }
-    // A replay that fails on its data fails for good; a database that went away fails the write
-    // too, and the lease expires: another run takes the backtest up again.
+    // The database or the connection failed: the lease expires and a later run (here or in
+    // another worker) starts again. Anything else failed on the data, and fails for good.
+    if (isDatabaseError(err)) throw err;
     await finish(ctx, mine, {
       status: 'failed',
       error: err instanceof Error ? err.message : String(err),
