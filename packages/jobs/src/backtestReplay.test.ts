@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRuleOfEitherDialect, type Rule } from '@reins/engine';
+import { GROUPS, PERIODS, parseRuleOfEitherDialect, windowKey, type Rule } from '@reins/engine';
 import {
   COUNTS_ALWAYS,
   COUNTS_IF_ADMITTED,
@@ -267,6 +267,18 @@ describe('Replay', () => {
       end,
     );
     expect(r.replayFrom).toBe(start);
+  });
+
+  it('builds window keys as the engine does: a prefix per window, then the group', () => {
+    // The replay keeps `windowKey(period, per, start, '')` per window and appends the group.
+    for (const period of PERIODS) {
+      for (const per of GROUPS) {
+        const start = '2026-03-10T00:00:00.000Z';
+        expect(windowKey(period, per, start, '') + 'agent-7').toBe(
+          windowKey(period, per, start, 'agent-7'),
+        );
+      }
+    }
   });
 
   it('refuses rows out of order', () => {
