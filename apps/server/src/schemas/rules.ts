@@ -13,7 +13,7 @@ export type ListDocsRulesInput = z.output<typeof listDocsRulesInput>;
 
 /** Draft rules one backtest may replay; each is parsed by `parseRuleOfEitherDialect`. */
 export const MAX_BACKTEST_RULES = 100;
-/** The longest period a backtest replays (and so the most it reads at once). */
+/** The longest period a backtest replays (and so about the longest one runs). */
 export const MAX_BACKTEST_DAYS = 366;
 
 export const startBacktestInput = z.strictObject({
