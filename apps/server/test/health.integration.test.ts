@@ -31,6 +31,8 @@ describe('GET /health', () => {
         '/api/v1/transactions/{id}/trace',
         '/api/policy-rules',
         '/api/policy-rules/evaluate',
+        '/api/policy-rules/backtest',
+        '/api/policy-rules/backtest/{id}',
         '/api/v1/rules/{id}',
         '/api/keys',
       ]),

@@ -555,6 +555,54 @@ export const RollupCursor = defineEntity({
 });
 export type RollupCursor = InferEntity<typeof RollupCursor>;
 
+/**
+ * A backtest: a draft rule set replayed through the engine over a past period of an
+ * organization's recorded transactions (by the `backtest` job). Claimed with a lease
+ * (`locked_by`, `locked_until`): a worker that dies mid-replay leaves a lease that expires, and
+ * another worker starts the replay again.
+ */
+export const Backtest = defineEntity({
+  name: 'Backtest',
+  tableName: 'backtest',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    /** queued | running | done | failed */
+    status: p.text().default('queued'),
+    /** The draft rules, canonical (engine `Rule`s), in the order they were sent. */
+    rules: p.json<unknown[]>(),
+    /** What the evaluations read besides the rules: time zone, default action, budgets. */
+    settings: p.json<Record<string, unknown>>(),
+    periodStart: timestamptz(),
+    periodEnd: timestamptz(),
+    /** Transactions of the period replayed so far, and how many the period has. */
+    processed: p.bigint('number').default(0),
+    total: p.bigint('number').nullable(),
+    result: p.json<Record<string, unknown>>().nullable(),
+    error: p.text().nullable(),
+    /** Claims so far (a run taken over after its lease expired is claimed again). */
+    attempts: p.integer().default(0),
+    lockedBy: p.text().nullable(),
+    lockedUntil: timestamptz().nullable(),
+    createdAt: timestamps.createdAt,
+    startedAt: timestamptz().nullable(),
+    finishedAt: timestamptz().nullable(),
+  },
+  indexes: [
+    {
+      name: 'backtest_org_created_index',
+      expression:
+        'create index "backtest_org_created_index" on "backtest" ("org_id", "created_at" desc, "id" desc)',
+    },
+    {
+      name: 'backtest_claimable_index',
+      expression:
+        'create index "backtest_claimable_index" on "backtest" ("created_at") where "status" in (\'queued\', \'running\')',
+    },
+  ],
+});
+export type Backtest = InferEntity<typeof Backtest>;
+
 export const entities = [
   Organization,
   ApiKey,
@@ -575,4 +623,5 @@ export const entities = [
   NotificationOutbox,
   SpendRollup,
   RollupCursor,
+  Backtest,
 ] as const;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  dialectOf,
   parseDocsRule,
+  parseRuleOfEitherDialect,
   parseTypedRule,
   patchDocsRule,
   patchTypedRule,
@@ -597,5 +599,30 @@ describe('partial updates and types', () => {
     const rule = ok(parseTypedRule(TYPED_SEED_RULES[3], who));
     const updated = ok(patchDocsRule(rule, { priority: 7 }, '2026-06-01T00:00:00Z'));
     expect(updated.type).toBe('user_limit');
+  });
+});
+
+describe('a rule of either dialect (backtest drafts)', () => {
+  it('tells the dialects apart and parses each as its own endpoint does', () => {
+    for (const body of DOCS_SEED_RULES) {
+      expect(dialectOf(body)).toBe('docs');
+      expect(ok(parseRuleOfEitherDialect(body, who))).toEqual(ok(parseDocsRule(body, who)));
+    }
+    for (const body of TYPED_SEED_RULES) {
+      expect(dialectOf(body)).toBe('typed');
+      expect(ok(parseRuleOfEitherDialect(body, who))).toEqual(ok(parseTypedRule(body, who)));
+    }
+  });
+
+  it('takes an explicit dialect and names the fields of the dialect it chose', () => {
+    const typed = parseRuleOfEitherDialect(
+      { dialect: 'typed', type: 'budget', name: 'x', scope: 'org', action: 'block' },
+      who,
+    );
+    expect(typed.dialect).toBe('typed');
+    expect(typed.ok ? [] : typed.issues.map((i) => i.path)).toEqual(['condition.window']);
+    const docs = parseRuleOfEitherDialect({ name: 'x', action: 'stop' }, who);
+    expect(docs.dialect).toBe('docs');
+    expect(docs.ok ? [] : docs.issues.map((i) => i.path)).toEqual(['action']);
   });
 });

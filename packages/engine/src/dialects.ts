@@ -916,3 +916,39 @@ export function zodIssues(error: z.ZodError): ValidationIssue[] {
 
 export const ruleSchemas = { docs: docsRuleSchema, typed: typedRuleSchema };
 export type { GroupBy };
+
+/** Fields only the typed dialect has (snake_case), and only the docs dialect has. */
+const TYPED_ONLY = ['condition', 'action_config', 'filters', 'scope_id'];
+const DOCS_ONLY = ['conditions', 'actionConfig', 'scopeId'];
+
+/**
+ * Which dialect a rule body is written in: an explicit `dialect`, else the fields only one
+ * dialect has, else `type` (required by the typed dialect, optional in the docs one) with the
+ * typed actions (`log`, `notify`) or none of the docs fields.
+ */
+export function dialectOf(body: unknown): 'docs' | 'typed' {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'docs';
+  const o = body as Record<string, unknown>;
+  if (o.dialect === 'docs' || o.dialect === 'typed') return o.dialect;
+  if (DOCS_ONLY.some((k) => k in o)) return 'docs';
+  if (TYPED_ONLY.some((k) => k in o)) return 'typed';
+  return 'type' in o ? 'typed' : 'docs';
+}
+
+/**
+ * A rule in either dialect (a draft: backtests), told apart by `dialectOf`. An explicit
+ * `dialect` field is taken out before the body is parsed.
+ */
+export function parseRuleOfEitherDialect(
+  body: unknown,
+  who: RuleIdentity,
+): ParseResult<Rule> & { dialect: 'docs' | 'typed' } {
+  const dialect = dialectOf(body);
+  let rest = body;
+  if (typeof body === 'object' && body !== null && !Array.isArray(body) && 'dialect' in body) {
+    const { dialect: _omit, ...others } = body as Record<string, unknown>;
+    rest = others;
+  }
+  const r = dialect === 'docs' ? parseDocsRule(rest, who) : parseTypedRule(rest, who);
+  return { ...r, dialect };
+}

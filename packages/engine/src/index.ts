@@ -36,6 +36,8 @@ export {
   patchDocsRule,
   patchTypedRule,
   mergePatch,
+  dialectOf,
+  parseRuleOfEitherDialect,
   inferType,
   zodIssues,
   ruleSchemas,

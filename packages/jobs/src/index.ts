@@ -6,6 +6,14 @@ export * from './scheduler.js';
 export * from './settings.js';
 export * from './maintenance.js';
 export * from './notifications/index.js';
+export * from './backtestReplay.js';
+export {
+  backtestJob,
+  BACKTEST_CHUNK,
+  BACKTEST_LEASE_MS,
+  BACKTEST_MAX_ATTEMPTS,
+  type BacktestJobOptions,
+} from './backtest.js';
 export { standardJobs } from './jobs.js';
 export { rollupJob } from './rollups.js';
 export { anomalyJob, anomalyMessage } from './anomalies.js';

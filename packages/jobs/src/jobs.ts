@@ -1,4 +1,5 @@
 /** The worker's jobs, as one list for whatever process hosts them. */
+import { backtestJob } from './backtest.js';
 import { expireHoldsJob, pruneIdempotencyJob, sealJob } from './maintenance.js';
 import { anomalyJob } from './anomalies.js';
 import { rollupJob } from './rollups.js';
@@ -26,5 +27,6 @@ export function standardJobs(s: JobsSettings): Job[] {
       }),
     );
   }
+  if (s.REINS_BACKTEST_MS > 0) jobs.push(backtestJob(s.REINS_BACKTEST_MS));
   return jobs;
 }

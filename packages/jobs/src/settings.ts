@@ -31,6 +31,8 @@ export const jobsEnvShape = {
     .optional(),
   /** The From of notification emails. */
   SMTP_FROM: z.string().min(3).default('Reins <notifications@reins.invalid>'),
+  /** How often queued backtests are looked for (ms); 0 = never (no backtest runs here). */
+  REINS_BACKTEST_MS: intFrom(1000),
 };
 
 export const jobsEnvSchema = z.object(jobsEnvShape);

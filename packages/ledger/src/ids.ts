@@ -29,7 +29,7 @@ export function randomBase62(length: number): string {
 }
 
 export type IdPrefix =
-  'org' | 'key' | 'rule' | 'txn' | 'evt' | 'trc' | 'alert' | 'chan' | 'ntf' | 'price';
+  'org' | 'key' | 'rule' | 'txn' | 'evt' | 'trc' | 'alert' | 'chan' | 'ntf' | 'price' | 'bt';
 
 /** Opaque ids like `txn_4fQ1z...`: 16 base62 chars ≈ 95 bits, unguessable across orgs. */
 export function newId(prefix: IdPrefix): string {

@@ -54,6 +54,8 @@ import type {
   BudgetPatch,
   BudgetResponse,
   NewApiKey,
+  NewBacktest,
+  BacktestResponse,
   NewPolicyRule,
   NewTransaction,
   PolicyRulePatch,
@@ -157,6 +159,13 @@ export interface ReinsClient {
   updateRule(id: string, patch: PolicyRulePatch, opts?: CallOptions): Promise<RuleUpdatedResponse>;
   /** `DELETE /api/policy-rules/:id`. */
   deleteRule(id: string, opts?: CallOptions): Promise<RuleDeletedResponse>;
+  /**
+   * `POST /api/policy-rules/backtest`: queues a replay of draft rules (either dialect) over a past
+   * period; answers at once (202) with the backtest to poll with `getBacktest`.
+   */
+  startBacktest(body: NewBacktest, opts?: CallOptions): Promise<BacktestResponse>;
+  /** `GET /api/policy-rules/backtest/:id`: status, progress and, when done, the result. */
+  getBacktest(id: string, opts?: CallOptions): Promise<BacktestResponse>;
 
   // The organization and budgets
   /** `GET /api/org`: name, time zone, default action, budgets per period. */
@@ -428,6 +437,8 @@ export function reins(options: ReinsOptions = {}): ReinsClient {
     createRule: async (body, opts) => send('POST', '/api/policy-rules', body, opts),
     updateRule: async (id, patch, opts) =>
       send('PUT', `/api/policy-rules/${seg(id, 'id')}`, patch, opts),
+    startBacktest: async (body, opts) => send('POST', '/api/policy-rules/backtest', body, opts),
+    getBacktest: async (id, opts) => get(`/api/policy-rules/backtest/${seg(id, 'id')}`, opts),
     deleteRule: async (id, opts) =>
       send('DELETE', `/api/policy-rules/${seg(id, 'id')}`, undefined, opts),
 

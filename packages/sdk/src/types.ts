@@ -477,6 +477,94 @@ export interface RuleDeletedResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Backtests
+
+/**
+ * `POST /api/policy-rules/backtest`: draft rules in either dialect (a docs-dialect body as
+ * `NewPolicyRule`, a typed one as `/api/v1/rules` takes it; `dialect` may say which), replayed
+ * over [startDate, endDate) of the organization's recorded transactions.
+ */
+export interface NewBacktest {
+  /** 1–100 draft rules. */
+  rules: readonly (NewPolicyRule | Record<string, unknown>)[];
+  /** ISO 8601 instant, or a date (midnight UTC); inclusive. */
+  startDate: Instant;
+  /** ISO 8601 instant (exclusive), or a date (that whole day included); at most 366 days on. */
+  endDate: Instant;
+}
+
+export type BacktestStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** A count of transactions and their spend in cents (the microcent sum, rounded up). */
+export interface BacktestTally {
+  transactions: number;
+  spendCents: number;
+}
+
+export interface BacktestTallyWithExamples extends BacktestTally {
+  /** The first few transaction ids. */
+  examples: string[];
+}
+
+/** What one draft rule would have decided (a shadow rule: matched). */
+export interface BacktestRuleResult extends BacktestTallyWithExamples {
+  /** Position in the request's `rules`. */
+  index: number;
+  name: string;
+  action: Action;
+  mode: RuleMode;
+  priority: number;
+  enabled: boolean;
+}
+
+export interface BacktestResult {
+  periodStart: string;
+  periodEnd: string;
+  /** Where the replay began: windows open at periodStart were filled from here on. */
+  replayedFrom: string;
+  transactions: number;
+  spendCents: number;
+  /** Transactions before the period replayed only to fill windows (not reported). */
+  warmupTransactions: number;
+  rules: BacktestRuleResult[];
+  /** The draft rule set's decisions by action (`pass` when no rule matched). */
+  wouldHave: Partial<Record<Action, BacktestTally>>;
+  /** The decisions recorded at the time, by action. */
+  actually: Partial<Record<string, BacktestTally>>;
+  difference: {
+    /** Admitted then, blocked by the draft rules. */
+    newlyBlocked: BacktestTallyWithExamples;
+    /** Blocked then, admitted by the draft rules. */
+    newlyAdmitted: BacktestTallyWithExamples;
+    /** Another action than the recorded one, admitted both ways (e.g. pass → warn). */
+    actionChanged: BacktestTallyWithExamples;
+    preventedSpendCents: number;
+    addedSpendCents: number;
+  };
+}
+
+export interface Backtest {
+  id: string;
+  status: BacktestStatus;
+  startDate: string;
+  endDate: string;
+  ruleCount: number;
+  progress: { processed: number; total: number | null; pct: number | null };
+  /** Set when `status` is `done`. */
+  result: BacktestResult | null;
+  /** Set when `status` is `failed`. */
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface BacktestResponse {
+  success: true;
+  backtest: Backtest;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The organization and budgets
 
 /** Budgets in cents by period; null: none for that period. */

@@ -21,6 +21,7 @@ import type {
   BudgetListResponse,
   Organization,
   RuleWarning,
+  Backtest,
   ApiKeyCreatedResponse,
   ApiKeyRevokedResponse,
   AuditListResponse,
@@ -517,6 +518,47 @@ describe('policy rules', () => {
       c.createRule({ name: 'bad', action: 'block', conditions: { amountCents: { min: -1 } } }),
     ).rejects.toMatchObject({ status: 422, body: { field: 'conditions.amountCents.min' } });
   });
+  it('startBacktest queues draft rules of either dialect; getBacktest reads the result', async () => {
+    const c = await client();
+    const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
+    const started = await c.startBacktest({
+      rules: [
+        {
+          name: 'Cap',
+          conditions: { timeWindow: 'daily' },
+          action: 'block',
+          actionConfig: { limitCents: 100 },
+        },
+        {
+          type: 'model_filter',
+          name: 'No GPT-4',
+          scope: 'org',
+          condition: { model: { in: ['gpt-4'] } },
+          action: 'block',
+        },
+      ],
+      startDate: day,
+      endDate: new Date(`${day}T00:00:00Z`),
+    });
+    expect(started.success).toBe(true);
+    expect(started.backtest).toMatchObject({
+      status: 'queued',
+      ruleCount: 2,
+      startDate: `${day}T00:00:00.000Z`,
+    });
+    await reinsServer().server.jobs?.runNow('backtest');
+    let got = await c.getBacktest(started.backtest.id);
+    for (let i = 0; i < 20 && got.backtest.status !== 'done'; i++) {
+      await reinsServer().server.jobs?.runNow('backtest');
+      got = await c.getBacktest(started.backtest.id);
+    }
+    expect(got.backtest.status).toBe('done');
+    expect(got.backtest.result).toMatchObject({ transactions: 0, spendCents: 0 });
+    expect(got.backtest.result?.rules.map((r) => r.name)).toEqual(['Cap', 'No GPT-4']);
+    await expect(
+      c.startBacktest({ rules: [{ name: 'x', action: 'stop' }], startDate: day, endDate: day }),
+    ).rejects.toMatchObject({ status: 422, code: 'VALIDATION_ERROR' });
+  });
 });
 
 describe('organization and budgets', () => {
@@ -871,6 +913,8 @@ describe('body types', () => {
     expectTypeOf<Omit<PolicyRule, 'warnings'>>().toExtend<engine.DocsRule>();
     expectTypeOf<keyof PolicyRule>().toEqualTypeOf<keyof engine.DocsRule | 'warnings'>();
     expectTypeOf<RuleWarning>().toEqualTypeOf<Out['policyRules']['get']['warnings'][number]>();
+    expectTypeOf<Backtest>().toEqualTypeOf<Out['policyRules']['getBacktest']>();
+    expectTypeOf<Backtest>().toEqualTypeOf<Out['policyRules']['startBacktest']>();
     expectTypeOf<Organization>().toEqualTypeOf<Out['org']['get']['org']>();
     expectTypeOf<Budget>().toEqualTypeOf<Out['budgets']['get']['budget']>();
     expectTypeOf<Body<BudgetListResponse>>().toEqualTypeOf<Out['budgets']['list']>();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACTIONS } from '@reins/engine';
-import { queryBool } from './common.js';
+import { isoEndExclusive, isoInstant, queryBool } from './common.js';
 
 export const listDocsRulesInput = z.strictObject({
   enabled: queryBool.optional(),
@@ -10,3 +10,17 @@ export const listDocsRulesInput = z.strictObject({
   waiting: queryBool.optional(),
 });
 export type ListDocsRulesInput = z.output<typeof listDocsRulesInput>;
+
+/** Draft rules one backtest may replay; each is parsed by `parseRuleOfEitherDialect`. */
+export const MAX_BACKTEST_RULES = 100;
+/** The longest period a backtest replays (and so about the longest one runs). */
+export const MAX_BACKTEST_DAYS = 366;
+
+export const startBacktestInput = z.strictObject({
+  rules: z.array(z.unknown()).min(1).max(MAX_BACKTEST_RULES),
+  /** Inclusive. */
+  startDate: isoInstant,
+  /** Exclusive; a plain date includes that whole day (UTC). */
+  endDate: isoEndExclusive,
+});
+export type StartBacktestInput = z.output<typeof startBacktestInput>;

@@ -11,6 +11,7 @@ import { Migration20261125234304_audit_chain_table } from './Migration2026112523
 import { Migration20261203085956_counters_from_ledger } from './Migration20261203085956_counters_from_ledger.js';
 import { Migration20261203091502_budgets } from './Migration20261203091502_budgets.js';
 import { Migration20261203113938_review_queue } from './Migration20261203113938_review_queue.js';
+import { Migration20261203114044_backtests } from './Migration20261203114044_backtests.js';
 import { Migration20261203114052_analytics_rollups } from './Migration20261203114052_analytics_rollups.js';
 import { Migration20261203114711_notification_outbox_alert_index } from './Migration20261203114711_notification_outbox_alert_index.js';
 
@@ -39,6 +40,7 @@ export const migrationsList: MigrationObject[] = [
   },
   { name: 'Migration20261203091502_budgets', class: Migration20261203091502_budgets },
   { name: 'Migration20261203113938_review_queue', class: Migration20261203113938_review_queue },
+  { name: 'Migration20261203114044_backtests', class: Migration20261203114044_backtests },
   {
     name: 'Migration20261203114052_analytics_rollups',
     class: Migration20261203114052_analytics_rollups,

@@ -1,5 +1,6 @@
 import { ruleSchemas } from '@reins/engine';
-import { listDocsRulesInput } from '../../schemas/rules.js';
+import { listDocsRulesInput, startBacktestInput } from '../../schemas/rules.js';
+import { getBacktest, startBacktest } from '../../services/backtests.js';
 import {
   createRule,
   deleteRule,
@@ -25,6 +26,30 @@ export const rulesRoutes: RouteDef[] = [
     status: 200,
     body: transactionInput,
     run: (ctx, i) => dryRunEvaluate(ctx, i.body),
+  },
+  // Static segments: Fastify matches `/api/policy-rules/backtest` before `/api/policy-rules/:id`,
+  // so `backtest` is never read as a rule id.
+  {
+    method: 'POST',
+    url: '/api/policy-rules/backtest',
+    summary:
+      'Start a backtest: replay a draft rule set (either dialect) over a past period of recorded transactions',
+    tag: 'Policy rules',
+    permission: 'policies:write',
+    envelope: 'docs',
+    status: 202,
+    body: startBacktestInput,
+    run: async (ctx, i) => ({ backtest: await startBacktest(ctx, i.body) }),
+  },
+  {
+    method: 'GET',
+    url: '/api/policy-rules/backtest/:id',
+    summary: 'A backtest: status, progress and, when done, what the draft rules would have done',
+    tag: 'Policy rules',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    run: async (ctx, i) => ({ backtest: await getBacktest(ctx, id(i)) }),
   },
   {
     method: 'POST',

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { ruleSchemas } from '@reins/engine';
 import { parseInput } from '../../schemas/common.js';
 import { createKeyInput } from '../../schemas/keys.js';
-import { listDocsRulesInput } from '../../schemas/rules.js';
+import { listDocsRulesInput, startBacktestInput } from '../../schemas/rules.js';
+import { getBacktest, startBacktest } from '../../services/backtests.js';
 import {
   bulkInput,
   listTransactionsInput,
@@ -117,6 +118,12 @@ export const appRouter = router({
       await deleteRule(ctx.reins, id);
       return { id, deleted: true };
     }),
+    startBacktest: authedProcedure
+      .input(rawInput(startBacktestInput))
+      .mutation(({ ctx, input }) => startBacktest(ctx.reins, input)),
+    getBacktest: authedProcedure
+      .input(rawInput(byId))
+      .query(({ ctx, input }) => getBacktest(ctx.reins, idOf(input))),
   }),
   rules: router({
     list: authedProcedure.query(async ({ ctx }) =>
