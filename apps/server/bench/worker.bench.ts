@@ -59,7 +59,11 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : (s[Math.min(s.length - 1, Math.floor(p * s.length))] as number);
 };
-const median = (xs: number[]) => pct(xs, 0.5);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
 const r1 = (x: number) => Math.round(x * 10) / 10;
 
 async function freshDatabase(tag: string): Promise<{ url: string; drop: () => Promise<void> }> {
