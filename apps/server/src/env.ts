@@ -1,7 +1,7 @@
 /**
  * The one place the server reads environment variables. Everything else receives a `ServerEnv`.
  */
-import { jobsEnvShape } from '@reins/jobs';
+import { jobsEnvShape, parseEnv } from '@reins/jobs';
 import { z } from 'zod';
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -59,15 +59,7 @@ const schema = z.object({
 export type ServerEnv = z.infer<typeof schema>;
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
-  const clean = Object.fromEntries(
-    Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
-  );
-  const parsed = schema.safeParse(clean);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return parseEnv(schema, source);
 }
 
 /** Defaults for tests and embedding: the same schema with nothing set. */

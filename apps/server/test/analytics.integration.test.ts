@@ -3,30 +3,16 @@
  * summary equals a direct sum over the transactions, whatever the worker has done, also while
  * transactions are being recorded.
  */
+import type { inferRouterOutputs } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { inTransaction, rollOrg, rollupLag, withConnection } from '@reins/ledger';
+import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { useTestServer } from './harness.js';
 
 // The rollup job's timer never fires during a test: each test absorbs when it wants to.
 const t = useTestServer('analytics', { REINS_ROLLUP_MS: 3_600_000, REINS_ANOMALY_MS: 3_600_000 });
 
-interface Summary {
-  period: string;
-  startDate: string;
-  endDate: string;
-  totalSpendCents: number;
-  totalSpendMicros: number;
-  byVendor: Record<string, number>;
-  byAgent: Record<string, number>;
-  byModel: Record<string, number>;
-  byUser: Record<string, number>;
-  transactionCount: number;
-  blockedCount: number;
-  flaggedCount: number;
-  warnedCount: number;
-  shadow: { wouldBlock: number; wouldWarn: number; wouldFlag: number };
-  series?: { start: string; spendCents: number; transactionCount: number }[];
-}
+type Summary = inferRouterOutputs<AppRouter>['analytics']['summary'];
 
 async function rule(key: string, body: Record<string, unknown>) {
   const res = await t().call('POST', '/api/policy-rules', body, { key });

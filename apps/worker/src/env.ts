@@ -1,5 +1,5 @@
 /** The one place the worker reads environment variables. */
-import { jobsEnvShape } from '@reins/jobs';
+import { jobsEnvShape, parseEnv } from '@reins/jobs';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -13,13 +13,5 @@ const schema = z.object({
 export type WorkerEnv = z.infer<typeof schema>;
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
-  const clean = Object.fromEntries(
-    Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
-  );
-  const parsed = schema.safeParse(clean);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
-  }
-  return parsed.data;
+  return parseEnv(schema, source);
 }

@@ -37,3 +37,19 @@ export const jobsEnvShape = {
 
 export const jobsEnvSchema = z.object(jobsEnvShape);
 export type JobsSettings = z.infer<typeof jobsEnvSchema>;
+
+/**
+ * Parses `source` with an app's environment schema: unset and empty variables are absent, and
+ * every bad one is named in one error.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv): z.output<S> {
+  const clean = Object.fromEntries(
+    Object.entries(source).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = schema.safeParse(clean);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
