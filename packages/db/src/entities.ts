@@ -515,6 +515,8 @@ export const SpendRollup = defineEntity({
     userId: p.text().primary(),
     teamId: p.text().primary(),
     projectId: p.text().primary(),
+    /** The decision (`pass`, `warn`, … ; '' in the agent-only grain): list totals filter on it. */
+    action: p.text().primary().default(''),
     spendMicros: p.bigint('number').default(0),
     spendCents: p.bigint('number').default(0),
     tokensIn: p.bigint('number').default(0),
@@ -538,6 +540,7 @@ export const SpendRollup = defineEntity({
     'userId',
     'teamId',
     'projectId',
+    'action',
   ],
 });
 export type SpendRollup = InferEntity<typeof SpendRollup>;

@@ -38,7 +38,7 @@ export const MEASURES = [
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 
-const DIMS = ['agent_id', 'vendor', 'model', 'user_id', 'team_id', 'project_id'] as const;
+const DIMS = ['agent_id', 'vendor', 'model', 'user_id', 'team_id', 'project_id', 'action'] as const;
 export type Dim = (typeof DIMS)[number];
 
 const shadow = (action: string) =>
@@ -51,7 +51,7 @@ const shadow = (action: string) =>
 function deltasSql(events: string): string {
   return `select t.occurred_at, t.agent_id, t.vendor, coalesce(t.model, '') as model,
       coalesce(t.user_id, '') as user_id, coalesce(t.team_id, '') as team_id,
-      coalesce(t.project_id, '') as project_id,
+      coalesce(t.project_id, '') as project_id, t.action,
       case when e.event_type in ${SPENDS} then (e.metadata->>'amountMicros')::bigint else 0 end as spend_micros,
       case when e.event_type in ${SPENDS} then (e.metadata->>'amountCents')::bigint else 0 end as spend_cents,
       case when e.event_type in ${SPENDS} then t.tokens_in else 0 end as tokens_in,
@@ -170,12 +170,13 @@ export async function rollOrg(
      up as (
        insert into spend_rollup (org_id, grain, bucket, ${dims}, ${MEASURES.join(', ')})
        select ${org}, g.grain,
-              case g.grain when 'day' then date_trunc('day', d.occurred_at, 'UTC')
+              case g.grain when 'month' then date_trunc('month', d.occurred_at, 'UTC')
+                           when 'day' then date_trunc('day', d.occurred_at, 'UTC')
                            when 'a1h' then date_trunc('hour', d.occurred_at, 'UTC')
                            else date_bin('15 minutes', d.occurred_at, timestamptz '2000-01-01Z') end,
               ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case g.grain when 'a1h' then '' else ${dim} end`)).join(', ')},
               ${sumMeasures}
-         from d cross join (values ('15m'), ('day'), ('a1h')) as g(grain)
+         from d cross join (values ('15m'), ('day'), ('month'), ('a1h')) as g(grain)
         group by 1, 2, 3, ${DIMS.map((_, i) => String(i + 4)).join(', ')}
        on conflict (org_id, grain, bucket, ${dims}) do update set
          ${MEASURES.map((m) => `${m} = spend_rollup.${m} + excluded.${m}`).join(',\n         ')}
@@ -202,8 +203,66 @@ export interface SpendRange {
 
 export type Totals = Record<Measure, number>;
 
+/** Only the transactions with these values (each optional). */
 export interface SpendFilter {
   agentId?: string | undefined;
+  vendor?: string | undefined;
+  userId?: string | undefined;
+  action?: string | undefined;
+}
+
+const FILTER_COLUMNS = {
+  agentId: 'agent_id',
+  vendor: 'vendor',
+  userId: 'user_id',
+  action: 'action',
+} as const satisfies Record<keyof SpendFilter, Dim>;
+
+function filterSql(filter: SpendFilter): string {
+  return Object.entries(FILTER_COLUMNS)
+    .map(([key, column]) => {
+      const v = filter[key as keyof SpendFilter];
+      return v === undefined ? '' : ` and ${column} = ${lit(v)}`;
+    })
+    .join('');
+}
+
+function startOfMonth(ms: number, next: boolean): number {
+  const d = new Date(ms);
+  const start = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  return next && start < ms ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) : start;
+}
+
+/**
+ * A range cut into the coarsest rollup grains that tile it: whole UTC months, then whole UTC
+ * days at the edges, then quarter hours at theirs.
+ */
+function tiles(
+  from: number,
+  to: number,
+): { grain: 'month' | 'day' | '15m'; a: number; b: number }[] {
+  const out: { grain: 'month' | 'day' | '15m'; a: number; b: number }[] = [];
+  const days = (a: number, b: number) => {
+    const dA = Math.ceil(a / DAY) * DAY;
+    const dB = Math.floor(b / DAY) * DAY;
+    if (dA < dB) {
+      if (a < dA) out.push({ grain: '15m', a, b: dA });
+      out.push({ grain: 'day', a: dA, b: dB });
+      if (dB < b) out.push({ grain: '15m', a: dB, b });
+    } else if (a < b) {
+      out.push({ grain: '15m', a, b });
+    }
+  };
+  const mA = startOfMonth(from, true);
+  const mB = startOfMonth(to, false);
+  if (mA < mB) {
+    days(from, mA);
+    out.push({ grain: 'month', a: mA, b: mB });
+    days(mB, to);
+  } else {
+    days(from, to);
+  }
+  return out;
 }
 
 const DAY = 86_400_000;
@@ -211,9 +270,9 @@ const QUARTER = 900_000;
 const HOUR = 3_600_000;
 
 /**
- * The rollup rows and unabsorbed deltas of `range` as one relation (dims + measures): UTC-day
- * rows for the whole days inside, quarter-hour rows for the edges, and the events past the
- * cursor whose transaction falls in the range. One statement: one snapshot.
+ * The rollup rows and unabsorbed deltas of `range` as one relation (dims + measures): the
+ * coarsest grains that tile it (`tiles`), and the events past the cursor whose transaction falls
+ * in the range. Read in the caller's snapshot (`atCursor`).
  */
 function sourcesSql(
   cursor: Cursor,
@@ -229,32 +288,23 @@ function sourcesSql(
   if (from % QUARTER !== 0 || to % QUARTER !== 0) {
     throw new Error('spend ranges start and end on quarter hours');
   }
-  const dayFrom = Math.ceil(from / DAY) * DAY;
-  const dayTo = Math.floor(to / DAY) * DAY;
   const ts = (ms: number) => `${lit(new Date(ms).toISOString())}::timestamptz`;
-  const agent = filter.agentId === undefined ? '' : ` and agent_id = ${lit(filter.agentId)}`;
+  const where = filterSql(filter);
   const cols = `${DIMS.join(', ')}, ${MEASURES.join(', ')}`;
   const parts: string[] = [];
-  const quarters = (a: number, b: number) =>
+  const rows = (grain: string, a: number, b: number) =>
     parts.push(
-      `select ${bucket} as bucket, ${cols} from spend_rollup where org_id = ${org} and grain = '${fine}'
-          and bucket >= ${ts(a)} and bucket < ${ts(b)}${agent}`,
+      `select ${bucket} as bucket, ${cols} from spend_rollup where org_id = ${org} and grain = '${grain}'
+          and bucket >= ${ts(a)} and bucket < ${ts(b)}${where}`,
     );
-  if (bucket === 'bucket' && dayFrom < dayTo) {
-    parts.push(
-      `select bucket, ${cols} from spend_rollup where org_id = ${org} and grain = 'day'
-          and bucket >= ${ts(dayFrom)} and bucket < ${ts(dayTo)}${agent}`,
-    );
-    if (from < dayFrom) quarters(from, dayFrom);
-    if (dayTo < to) quarters(dayTo, to);
-  } else {
-    quarters(from, to);
-  }
+  // Coarse grains serve plain reads; a series (`bucket` an expression) needs its fine rows.
+  if (bucket === 'bucket') for (const t of tiles(from, to)) rows(t.grain, t.a, t.b);
+  else rows(fine, from, to);
   parts.push(
     `select ${bucket.replace(/\bbucket\b/, 'occurred_at')} as bucket, ${cols} from (${deltasSql(`(
         select e.org_id, e.event_type, e.entity_type, e.entity_id, e.metadata
           from audit_event e where ${pastCursor(org, cursor)})`)}) tail
-      where occurred_at >= ${ts(from)} and occurred_at < ${ts(to)}${agent}`,
+      where occurred_at >= ${ts(from)} and occurred_at < ${ts(to)}${where}`,
   );
   return parts.join('\n union all\n');
 }
@@ -345,7 +395,10 @@ export async function readSeries(
       ? `date_trunc('${step}', bucket)`
       : `date_trunc('${step}', bucket, ${lit(timeZone)})`;
   const agent = filter.perAgent ? ', agent_id' : '';
-  const fine = wholeHours(timeZone, range) ? 'a1h' : '15m';
+  // The hourly agent rows have no other dimension: a filter on one needs the quarter-hour rows.
+  const byAgentOnly =
+    filter.vendor === undefined && filter.userId === undefined && filter.action === undefined;
+  const fine = byAgentOnly && wholeHours(timeZone, range) ? 'a1h' : '15m';
   const rows = await atCursor(orm, orgId, (conn, cursor) =>
     queryRows(
       conn,
@@ -359,6 +412,45 @@ export async function readSeries(
     start: new Date(r.start as string),
     ...(filter.perAgent ? { agentId: String(r.agent_id) } : {}),
   }));
+}
+
+/** Before any transaction and after all of them: the range of "no startDate / endDate". */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const LATEST = Date.UTC(2500, 0, 1);
+
+/**
+ * How many of the org's transactions match `filter` and fall in [from, to) by `occurredAt` —
+ * exactly, at the cost of a read of rollups: the rollup rows of the whole quarter hours inside
+ * (coarser grains where they tile), the events past the cursor, and a count of the raw rows in
+ * the partial quarter hours at the edges (an index range of at most 15 minutes each).
+ */
+export async function countTransactions(
+  orm: Orm,
+  orgId: string,
+  filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
+): Promise<number> {
+  const a = filter.from?.getTime() ?? EARLIEST;
+  const b = filter.to?.getTime() ?? LATEST;
+  if (b <= a) return 0;
+  const qa = Math.ceil(a / QUARTER) * QUARTER;
+  const qb = Math.floor(b / QUARTER) * QUARTER;
+  const where = filterSql(filter);
+  const org = lit(orgId);
+  const raw = (x: number, y: number) =>
+    `(select count(*) from transaction_record where org_id = ${org}
+        and occurred_at >= ${lit(new Date(x).toISOString())}::timestamptz
+        and occurred_at < ${lit(new Date(y).toISOString())}::timestamptz${where})`;
+  const rows = await atCursor(orm, orgId, (conn, cursor) => {
+    if (qa >= qb) return queryRows<{ n: string }>(conn, `select ${raw(a, b)}::text as n`);
+    const edges = [qa > a ? raw(a, qa) : '0', qb < b ? raw(qb, b) : '0'];
+    return queryRows<{ n: string }>(
+      conn,
+      `select (coalesce((select sum(requests)
+                          from (${sourcesSql(cursor, orgId, { from: new Date(qa), to: new Date(qb) }, filter, 'bucket')}) s), 0)
+               + ${edges.join(' + ')})::text as n`,
+    );
+  });
+  return Number(rows[0]?.n ?? 0);
 }
 
 /** Events past the org's cursor and the age of the oldest: how far the rollups lag. */

@@ -22,6 +22,7 @@ import {
 } from '../errors.js';
 import {
   claimKey,
+  countTransactions,
   connectionOf,
   newId,
   readTotals,
@@ -414,12 +415,25 @@ export async function listTransactions(ctx: Ctx, raw: unknown) {
       ...(q.endDate ? { $lt: new Date(q.endDate) } : {}),
     };
   }
-  const [rows, total] = await ctx.em.findAndCount(TransactionRecord, where, {
+  const rows = await ctx.em.find(TransactionRecord, where, {
     limit: q.limit,
     offset: q.offset,
     orderBy: { occurredAt: 'desc', id: 'desc' },
     exclude: ['evaluation'],
   });
+  // Exact, from the worker's rollups (plus what they have not absorbed and the raw rows of the
+  // partial quarter hours at the edges), not a count over the history. The review queue has no
+  // rollup: its states are few rows behind a partial index.
+  const total = q.review
+    ? await ctx.em.count(TransactionRecord, where)
+    : await countTransactions(ctx.core.orm, ctx.orgId, {
+        vendor: q.vendor?.toLowerCase(),
+        agentId: q.agentId,
+        userId: q.userId,
+        action: q.action,
+        from: q.startDate ? new Date(q.startDate) : undefined,
+        to: q.endDate ? new Date(q.endDate) : undefined,
+      });
   return {
     transactions: rows.map(transactionView),
     count: rows.length,
