@@ -118,3 +118,68 @@ describe('GET /api/v1/transactions total', () => {
     expect(await total(key, '')).toBe(90);
   });
 });
+
+describe('GET /api/v1/audit-log total', () => {
+  it('equals count(*) for every filter, before and after absorption', async () => {
+    const { key, orgId } = await t().newOrg('audit totals');
+    await rule(key, {
+      name: 'block',
+      priority: 40,
+      conditions: { amountCents: { min: 900 } },
+      action: 'block',
+    });
+    for (let i = 0; i < 40; i++) {
+      t().clock.set(Date.UTC(2026, 4, 1) + i * 5 * 3_600_000 + (i % 7) * 60_000 + 3_000);
+      await t().call(
+        'POST',
+        '/api/v1/transactions',
+        { amount: 100 + ((i * 379) % 1000), vendor: 'openai', agentId: `a${String(i % 3)}` },
+        { key },
+      );
+      if (i % 10 === 0) {
+        await t().call('POST', '/api/agents', { agentId: `reg-${String(i)}`, name: 'x' }, { key });
+      }
+    }
+    const cases: [string, string, unknown[]][] = [
+      ['', '', []],
+      [
+        'action=transaction',
+        " and (event_type = 'transaction' or starts_with(event_type, 'transaction.'))",
+        [],
+      ],
+      ['action=transaction.blocked', " and event_type = 'transaction.blocked'", []],
+      [
+        'action=policy_rule.block',
+        " and metadata->>'action' = 'block' and metadata->>'ruleId' is not null",
+        [],
+      ],
+      ['entityType=agent', " and entity_type = 'agent'", []],
+      [
+        'startDate=2026-05-02T07:05:00Z&endDate=2026-05-06T13:31:10Z&action=transaction',
+        " and occurred_at >= ?::timestamptz and occurred_at < ?::timestamptz and starts_with(event_type, 'transaction.')",
+        ['2026-05-02T07:05:00Z', '2026-05-06T13:31:10.001Z'],
+      ],
+    ];
+    const check = async () => {
+      for (const [query, where, params] of cases) {
+        const res = await t().call<{ total: number }>(
+          'GET',
+          `/api/v1/audit-log?limit=1&${query}`,
+          undefined,
+          { key },
+        );
+        expect(res.status, res.text).toBe(200);
+        const [row] = await t().sql<{ n: string }>(
+          `select count(*)::text as n from audit_event where org_id = ?${where}`,
+          [orgId, ...params],
+        );
+        expect(res.body.total, query).toBe(Number(row?.n));
+      }
+    };
+    await check();
+    await inTransaction(t().server.db.orm, (conn) => rollOrg(conn, orgId, 23));
+    await check();
+    await t().server.jobs?.runNow('rollups');
+    await check();
+  });
+});

@@ -545,6 +545,28 @@ export const SpendRollup = defineEntity({
 });
 export type SpendRollup = InferEntity<typeof SpendRollup>;
 
+/**
+ * Audit events counted per org × bucket × event type × entity type × the action of the policy
+ * rule they report (`metadata.action` when `metadata.ruleId` is set, else ''), in the grains
+ * `15m`, `day` and `month`: the audit log's `total` reads these. Kept with `spend_rollup`, by
+ * the same cursor.
+ */
+export const AuditRollup = defineEntity({
+  name: 'AuditRollup',
+  tableName: 'audit_rollup',
+  properties: {
+    orgId: orgId('cascade')().primary(),
+    grain: p.text().primary(),
+    bucket: timestamptz().primary(),
+    eventType: p.text().primary(),
+    entityType: p.text().primary(),
+    ruleAction: p.text().primary(),
+    events: p.bigint('number').default(0),
+  },
+  primaryKeys: ['orgId', 'grain', 'bucket', 'eventType', 'entityType', 'ruleAction'],
+});
+export type AuditRollup = InferEntity<typeof AuditRollup>;
+
 /** How far each org's rollups have absorbed its audit stream: events up to (xid, pos). */
 export const RollupCursor = defineEntity({
   name: 'RollupCursor',
@@ -626,5 +648,6 @@ export const entities = [
   NotificationOutbox,
   SpendRollup,
   RollupCursor,
+  AuditRollup,
   Backtest,
 ] as const;

@@ -15,7 +15,7 @@
  * - `voided`, `expired`: nothing (a hold was never spend).
  * Hence spend = Σ amount of transactions `recorded` or `settled`, requests = every transaction.
  */
-import { offsetAt } from '@reins/engine';
+import { ACTIONS, offsetAt } from '@reins/engine';
 import type { Orm } from '@reins/db';
 import { dollarQuote as lit, queryRows, withConnection, type RawConnection } from './sql.js';
 
@@ -116,6 +116,17 @@ async function atCursor<T>(
 
 const sumMeasures = MEASURES.map((m) => `sum(${m})::bigint as ${m}`).join(', ');
 
+/** The start of the bucket of grain `g.grain` an instant falls in. */
+const GRAIN_BUCKET = (at: string) =>
+  `case g.grain when 'month' then date_trunc('month', ${at}, 'UTC')
+                when 'day' then date_trunc('day', ${at}, 'UTC')
+                when 'a1h' then date_trunc('hour', ${at}, 'UTC')
+                else date_bin('15 minutes', ${at}, timestamptz '2000-01-01Z') end`;
+
+/** The action of the policy rule an audit event reports ('' when it reports none). */
+export const RULE_ACTION_OF = (e: string) =>
+  `case when ${e}.metadata->>'ruleId' is not null then coalesce(${e}.metadata->>'action', '') else '' end`;
+
 /** Events absorbed per database transaction. */
 export const ROLLUP_BATCH = 20_000;
 
@@ -159,7 +170,8 @@ export async function rollOrg(
   const rows = await queryRows<{ n: string; xid: string | null; pos: string | null }>(
     conn,
     `with ev as materialized (
-       select e.org_id, e.xid, e.pos, e.event_type, e.entity_type, e.entity_id, e.metadata
+       select e.org_id, e.xid, e.pos, e.event_type, e.entity_type, e.entity_id, e.metadata,
+              e.occurred_at
          from audit_event e
         where e.org_id = ${org}
           and (e.xid, e.pos) > (${lit(at.xid)}::xid8, ${at.pos})
@@ -170,10 +182,7 @@ export async function rollOrg(
      up as (
        insert into spend_rollup (org_id, grain, bucket, ${dims}, ${MEASURES.join(', ')})
        select ${org}, g.grain,
-              case g.grain when 'month' then date_trunc('month', d.occurred_at, 'UTC')
-                           when 'day' then date_trunc('day', d.occurred_at, 'UTC')
-                           when 'a1h' then date_trunc('hour', d.occurred_at, 'UTC')
-                           else date_bin('15 minutes', d.occurred_at, timestamptz '2000-01-01Z') end,
+              ${GRAIN_BUCKET('d.occurred_at')},
               ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case g.grain when 'a1h' then '' else ${dim} end`)).join(', ')},
               ${sumMeasures}
          from d cross join (values ('15m'), ('day'), ('month'), ('a1h')) as g(grain)
@@ -181,10 +190,19 @@ export async function rollOrg(
        on conflict (org_id, grain, bucket, ${dims}) do update set
          ${MEASURES.map((m) => `${m} = spend_rollup.${m} + excluded.${m}`).join(',\n         ')}
        returning 1),
+     audit as (
+       insert into audit_rollup (org_id, grain, bucket, event_type, entity_type, rule_action, events)
+       select ${org}, g.grain, ${GRAIN_BUCKET('ev.occurred_at')}, ev.event_type, ev.entity_type,
+              ${RULE_ACTION_OF('ev')}, count(*)
+         from ev cross join (values ('15m'), ('day'), ('month')) as g(grain)
+        group by 1, 2, 3, 4, 5, 6
+       on conflict (org_id, grain, bucket, event_type, entity_type, rule_action)
+         do update set events = audit_rollup.events + excluded.events
+       returning 1),
      last as (select xid, pos from ev order by xid desc, pos desc limit 1)
      select (select count(*) from ev)::text as n,
             (select xid::text from last) as xid, (select pos::text from last) as pos,
-            (select count(*) from up) as written`,
+            (select count(*) from up) + (select count(*) from audit) as written`,
   );
   const r = rows[0];
   if (!r || r.xid === null || r.pos === null) return 0;
@@ -449,6 +467,79 @@ export async function countTransactions(
                           from (${sourcesSql(cursor, orgId, { from: new Date(qa), to: new Date(qb) }, filter, 'bucket')}) s), 0)
                + ${edges.join(' + ')})::text as n`,
     );
+  });
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Which audit events a list counts: the audit log's filters (see the server's auditLog.ts). */
+export interface AuditCountFilter {
+  /** `policy_rule.<action>`, an event type, or an event type's prefix (no dot). */
+  action?: string | undefined;
+  entityType?: string | undefined;
+  from?: Date | undefined;
+  to?: Date | undefined;
+}
+
+const RULE_ACTION = new RegExp(`^policy_rule\\.(${ACTIONS.join('|')})$`);
+
+/** The filter over columns named by `col` (the rollup's, or expressions over audit_event). */
+function auditWhere(
+  f: AuditCountFilter,
+  col: { eventType: string; entityType: string; ruleAction: string },
+): string {
+  let out = '';
+  if (f.action !== undefined) {
+    const m = RULE_ACTION.exec(f.action);
+    if (m?.[1]) out += ` and ${col.ruleAction} = ${lit(m[1])}`;
+    else if (!f.action.includes('.')) {
+      out += ` and (${col.eventType} = ${lit(f.action)} or starts_with(${col.eventType}, ${lit(`${f.action}.`)}))`;
+    } else out += ` and ${col.eventType} = ${lit(f.action)}`;
+  }
+  if (f.entityType !== undefined) out += ` and ${col.entityType} = ${lit(f.entityType)}`;
+  return out;
+}
+
+/**
+ * How many of the org's audit events match `filter` in [from, to) by `occurredAt` — exactly,
+ * as `countTransactions` does: the audit rollups of the whole quarter hours inside (coarsest
+ * grains that tile them), the events past the cursor, the raw events of the partial edges.
+ */
+export async function countAuditEvents(
+  orm: Orm,
+  orgId: string,
+  filter: AuditCountFilter,
+): Promise<number> {
+  const a = filter.from?.getTime() ?? EARLIEST;
+  const b = filter.to?.getTime() ?? LATEST;
+  if (b <= a) return 0;
+  const qa = Math.ceil(a / QUARTER) * QUARTER;
+  const qb = Math.floor(b / QUARTER) * QUARTER;
+  const org = lit(orgId);
+  const ts = (ms: number) => `${lit(new Date(ms).toISOString())}::timestamptz`;
+  const onEvents = auditWhere(filter, {
+    eventType: 'e.event_type',
+    entityType: 'e.entity_type',
+    ruleAction: RULE_ACTION_OF('e'),
+  });
+  const onRollups = auditWhere(filter, {
+    eventType: 'event_type',
+    entityType: 'entity_type',
+    ruleAction: 'rule_action',
+  });
+  const raw = (x: number, y: number, extra = '') =>
+    `(select count(*) from audit_event e where e.org_id = ${org}
+        and e.occurred_at >= ${ts(x)} and e.occurred_at < ${ts(y)}${onEvents}${extra})`;
+  const rows = await atCursor(orm, orgId, (conn, cursor) => {
+    if (qa >= qb) return queryRows<{ n: string }>(conn, `select ${raw(a, b)}::text as n`);
+    const parts = tiles(qa, qb).map(
+      (t) =>
+        `(select coalesce(sum(events), 0) from audit_rollup where org_id = ${org}
+            and grain = '${t.grain}' and bucket >= ${ts(t.a)} and bucket < ${ts(t.b)}${onRollups})`,
+    );
+    parts.push(raw(qa, qb, ` and ${pastCursor(org, cursor)}`));
+    if (qa > a) parts.push(raw(a, qa));
+    if (qb < b) parts.push(raw(qb, b));
+    return queryRows<{ n: string }>(conn, `select (${parts.join(' + ')})::text as n`);
   });
   return Number(rows[0]?.n ?? 0);
 }
