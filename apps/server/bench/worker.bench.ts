@@ -16,7 +16,6 @@
  *
  * Options: --quick (100,000 transactions, 5 s phases), --reads-only (part 1), --out <file>.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,6 +33,7 @@ import { inTransaction, rollOrg, rollupLag, withConnection } from '@reins/ledger
 import { defaultEnv } from '../src/env.js';
 import { startServer } from '../src/server.js';
 import { createOrganization } from '../src/services/orgs.js';
+import { spawnServer } from './child.js';
 import { closedLoop, openLoop, type Target } from './loadgen.js';
 import { bodyOf, makeTemplates } from './workload.js';
 
@@ -199,57 +199,6 @@ async function readsAtScale() {
   }
 }
 
-interface Child {
-  port: number;
-  stop(): Promise<void>;
-}
-
-function spawnServer(url: string, env: Record<string, string>): Promise<Child> {
-  const child = spawn(
-    process.execPath,
-    ['--max-semi-space-size=16', '--import', 'tsx', 'src/main.ts'],
-    {
-      cwd: join(here, '..'),
-      env: {
-        ...process.env,
-        DATABASE_URL: url,
-        PORT: '0',
-        LOG_LEVEL: 'warn',
-        REINS_RATE_LIMIT_RPS: '0',
-        REINS_BOOTSTRAP_KEY: BOOT_KEY,
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  const exited = new Promise<void>((r) => {
-    child.once('exit', () => {
-      r();
-    });
-  });
-  return new Promise((resolve, reject) => {
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      const m = /Reins listening on http:\/\/[^:]+:(\d+)/.exec(out);
-      if (m?.[1]) {
-        resolve({
-          port: Number(m[1]),
-          async stop() {
-            child.kill('SIGTERM');
-            await exited;
-          },
-        });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then(() => {
-      reject(new Error(`server exited:\n${out}`));
-    });
-  });
-}
-
 const templates = makeTemplates(5000);
 let seq = 0;
 const next = () => {
@@ -266,7 +215,7 @@ const target = (port: number): Target => ({
 
 async function rollupLagUnderLoad() {
   const db = await freshDatabase('lag');
-  const server = await spawnServer(db.url, { REINS_WORKER: 'on' });
+  const server = await spawnServer(db.url, BOOT_KEY, { REINS_WORKER: 'on' });
   const orm = await initOrm(db.url, { maxConnections: 1 });
   try {
     const [org] = (await exec(orm, 'select id from organization limit 1')) as { id: string }[];
@@ -311,7 +260,7 @@ async function hotPathWithAndWithoutWorker() {
   const runs: { worker: string; txPerS: number }[] = [];
   for (const worker of ['on', 'off', 'on', 'off']) {
     const db = await freshDatabase('hot');
-    const server = await spawnServer(db.url, { REINS_WORKER: worker });
+    const server = await spawnServer(db.url, BOOT_KEY, { REINS_WORKER: worker });
     try {
       const log = await closedLoop(
         target(server.port),
