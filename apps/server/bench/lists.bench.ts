@@ -73,7 +73,7 @@ async function load(orm: Orm, orgId: string): Promise<number> {
               case when g % 40 = 0 then 'blocked' else 'recorded' end, 'final'
          from generate_series(${String(from)}, ${String(to)}) g,
               lateral (select timestamptz '2026-01-01T00:00:00Z'
-                        + interval '1 second' * (g::bigint * ${String(yearS)} / ${String(N)})) as t) s`,
+                        + interval '1 second' * (g::bigint * ${String(yearS)} / ${String(N)}) as t) s`,
     );
     await exec(
       orm,
