@@ -35,6 +35,8 @@ interface Where {
 
 const RULE_ACTION = new RegExp(`^policy_rule\\.(${ACTIONS.join('|')})$`);
 
+const EVENT_TYPE = 'event_type collate "C"';
+
 /** The SQL of the `action` filter (see the module comment). */
 export function actionFilter(action: string): Where {
   const m = RULE_ACTION.exec(action);
@@ -44,13 +46,15 @@ export function actionFilter(action: string): Where {
       params: [m[1]],
     };
   }
+  // In byte order (the collation of audit_event_org_type_key_index), the types that start with
+  // `<action>.` are exactly those from `<action>.` up to `<action>/` ('/' follows '.').
   if (!action.includes('.')) {
     return {
-      sql: '(event_type = ? or starts_with(event_type, ?))',
-      params: [action, `${action}.`],
+      sql: `(${EVENT_TYPE} = ? or (${EVENT_TYPE} >= ? and ${EVENT_TYPE} < ?))`,
+      params: [action, `${action}.`, `${action}/`],
     };
   }
-  return { sql: 'event_type = ?', params: [action] };
+  return { sql: `${EVENT_TYPE} = ?`, params: [action] };
 }
 
 function whereOf(orgId: string, q: AuditCsvInput): Where {
