@@ -5,7 +5,7 @@
  * back to one. The SQL is the services' own (listTransactionsQueries, listAuditQueries).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeCursor } from '../src/lib/keyset.js';
+import { encodeCursor, keyOf } from '../src/lib/keyset.js';
 import { parseInput } from '../src/schemas/common.js';
 import { listAuditInput } from '../src/schemas/audit.js';
 import { listTransactionsInput } from '../src/schemas/transactions.js';
@@ -219,6 +219,22 @@ describe.runIf(process.env.LIST_PLANS)('plans, printed', () => {
       console.log(
         `transactions ${JSON.stringify(filters)} + cursor\n${await plan(page.sql, page.params)}\n`,
       );
+    }
+    // A deep page both ways: the cursor of the row at offset 70,000, and that offset.
+    const [deep] = await t().sql<{ at: string; id: string }>(
+      `select ${keyOf('occurred_at')} as at, id from transaction_record where org_id = ?
+        order by occurred_at desc, id desc offset 69999 limit 1`,
+      [orgId],
+    );
+    const deepCursor = encodeCursor({ at: deep?.at ?? '', id: deep?.id ?? '' });
+    for (const input of [{}, { cursor: deepCursor }, { offset: 70_000 }]) {
+      const { page } = listTransactionsQueries(orgId, parseInput(listTransactionsInput, input));
+      const rows = await t().sql<{ 'QUERY PLAN': string }>(
+        `explain (analyze, timing off) ${page.sql}`,
+        page.params,
+      );
+      const time = rows.map((r) => r['QUERY PLAN']).find((l) => l.startsWith('Execution Time'));
+      console.log(`transactions page of 50 ${JSON.stringify(input)}: ${time ?? '?'}`);
     }
     const audit: Record<string, unknown>[] = [
       {},
