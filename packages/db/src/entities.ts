@@ -159,15 +159,35 @@ export const TransactionRecord = defineEntity({
       expression:
         'create index "transaction_record_org_occurred_index" on "transaction_record" ("org_id", "occurred_at" desc, "id" desc)',
     },
+    // The list's filters (services/transactions.ts listTransactionsQueries), each leading the
+    // list's order (occurred_at desc, id desc): a page, first or by cursor, is one range scan,
+    // with or without startDate/endDate. agentId and userId replace indexes that ended at
+    // occurred_at (same insert cost); action and review are partial, so that the dominant `pass`
+    // (served by the org index above, where it is most rows) costs the hot path no insert.
     {
-      name: 'transaction_record_org_agent_occurred_index',
+      name: 'transaction_record_org_agent_key_index',
       expression:
-        'create index "transaction_record_org_agent_occurred_index" on "transaction_record" ("org_id", "agent_id", "occurred_at" desc)',
+        'create index "transaction_record_org_agent_key_index" on "transaction_record" ("org_id", "agent_id", "occurred_at" desc, "id" desc)',
     },
     {
-      name: 'transaction_record_org_user_occurred_index',
+      name: 'transaction_record_org_user_key_index',
       expression:
-        'create index "transaction_record_org_user_occurred_index" on "transaction_record" ("org_id", "user_id", "occurred_at" desc)',
+        'create index "transaction_record_org_user_key_index" on "transaction_record" ("org_id", "user_id", "occurred_at" desc, "id" desc)',
+    },
+    {
+      name: 'transaction_record_org_vendor_key_index',
+      expression:
+        'create index "transaction_record_org_vendor_key_index" on "transaction_record" ("org_id", "vendor", "occurred_at" desc, "id" desc)',
+    },
+    {
+      name: 'transaction_record_org_action_key_index',
+      expression:
+        'create index "transaction_record_org_action_key_index" on "transaction_record" ("org_id", "action", "occurred_at" desc, "id" desc) where "action" <> \'pass\'',
+    },
+    {
+      name: 'transaction_record_org_review_key_index',
+      expression:
+        'create index "transaction_record_org_review_key_index" on "transaction_record" ("org_id", "review_state", "occurred_at" desc, "id" desc) where "review_state" is not null',
     },
     {
       // Windows count a transaction by when it was recorded: a policy change that needs a new
@@ -260,6 +280,28 @@ export const AuditEvent = defineEntity({
       name: 'audit_event_org_occurred_index',
       expression:
         'create index "audit_event_org_occurred_index" on "audit_event" ("org_id", "occurred_at" desc, "id" desc)',
+    },
+    // The list's filters (services/auditLog.ts listAuditQueries), each leading the list's order.
+    // Partial: the event every governed call writes (`transaction.recorded`, entity type
+    // `transaction`, no deciding rule) is in none of them, so the hot path pays no insert for
+    // them; filtering on those dense values walks the org index above.
+    {
+      // Byte order (collate "C"), so that an event type's prefix (`action=api_key`: `api_key.*`)
+      // is a range of it; the list's SQL compares event_type in that collation.
+      name: 'audit_event_org_type_key_index',
+      expression:
+        'create index "audit_event_org_type_key_index" on "audit_event" ("org_id", "event_type" collate "C", "occurred_at" desc, "id" desc) where "event_type" collate "C" <> \'transaction.recorded\'',
+    },
+    {
+      name: 'audit_event_org_entity_key_index',
+      expression:
+        'create index "audit_event_org_entity_key_index" on "audit_event" ("org_id", "entity_type", "occurred_at" desc, "id" desc) where "entity_type" <> \'transaction\'',
+    },
+    {
+      // `action=policy_rule.<action>`: the events in which a policy rule took that action.
+      name: 'audit_event_org_rule_action_key_index',
+      expression:
+        'create index "audit_event_org_rule_action_key_index" on "audit_event" ("org_id", ("metadata"->>\'action\'), "occurred_at" desc, "id" desc) where "metadata"->>\'ruleId\' is not null',
     },
     {
       name: 'audit_event_org_xid_pos_index',

@@ -36,6 +36,7 @@ import type {
   ApiKeyRevokedResponse,
   AuditFilters,
   AuditListFilters,
+  AuditEvent,
   AuditListResponse,
   AuditVerifyResponse,
   BulkItemResult,
@@ -73,6 +74,7 @@ import type {
   TransactionAccepted,
   TransactionBlocked,
   TransactionFilters,
+  Transaction,
   TransactionListResponse,
   TransactionResponse,
   TransactionTraceResponse,
@@ -134,6 +136,14 @@ export interface ReinsClient {
     filters?: TransactionFilters,
     opts?: CallOptions,
   ): Promise<TransactionListResponse>;
+  /**
+   * Every transaction that matches `filters`, newest first, read page by page with the cursor
+   * (`limit` rows a request): each exactly once, transactions recorded meanwhile not included.
+   */
+  iterateTransactions(
+    filters?: Omit<TransactionFilters, 'offset' | 'cursor'>,
+    opts?: CallOptions,
+  ): AsyncGenerator<Transaction, void, undefined>;
   /** `GET /api/v1/transactions/:id`. */
   getTransaction(id: string, opts?: CallOptions): Promise<TransactionResponse>;
   /** `GET /api/v1/transactions/:id/trace`: every rule's verdict, replayed. */
@@ -244,6 +254,11 @@ export interface ReinsClient {
   // Audit log
   /** `GET /api/v1/audit-log`, newest first. */
   listAuditEvents(filters?: AuditListFilters, opts?: CallOptions): Promise<AuditListResponse>;
+  /** Every audit event that matches `filters`, newest first, paged with the cursor. */
+  iterateAuditEvents(
+    filters?: Omit<AuditListFilters, 'offset' | 'cursor'>,
+    opts?: CallOptions,
+  ): AsyncGenerator<AuditEvent, void, undefined>;
   /**
    * `GET /api/v1/audit-log/csv` as one string (header
    * `id,eventType,occurredAt,actor,entityType,entityId,vendor,action`, CRLF line ends). The
@@ -275,6 +290,20 @@ export interface ReinsClient {
 const NO_TIMEOUT_MS = 2_147_483_647;
 
 type QueryValue = string | number | boolean | Date | null | undefined;
+
+/** The items of every page, following `nextCursor` until it is null. */
+async function* paged<P extends { nextCursor: string | null }, T>(
+  page: (cursor: string | undefined) => Promise<P>,
+  items: (p: P) => T[],
+): AsyncGenerator<T, void, undefined> {
+  let cursor: string | undefined;
+  for (;;) {
+    const p = await page(cursor);
+    yield* items(p);
+    if (p.nextCursor === null) return;
+    cursor = p.nextCursor;
+  }
+}
 
 /** Filters as query parameters: `Date`s as ISO 8601, absent values left out. */
 function queryOf(filters: object | undefined): RequestOptions['query'] {
@@ -427,6 +456,12 @@ export function reins(options: ReinsOptions = {}): ReinsClient {
       send('POST', `/api/v1/transactions/${seg(id, 'id')}/void`, body ?? {}, opts),
     evaluatePolicy: async (tx, opts) => send('POST', '/api/policy-rules/evaluate', tx, opts),
     listTransactions: async (filters, opts) => get('/api/v1/transactions', opts, filters),
+    iterateTransactions: (filters, opts) =>
+      paged(
+        (cursor) =>
+          get<TransactionListResponse>('/api/v1/transactions', opts, { ...filters, cursor }),
+        (page) => page.transactions,
+      ),
     getTransaction: async (id, opts) => get(`/api/v1/transactions/${seg(id, 'id')}`, opts),
     getTrace: async (id, opts) => get(`/api/v1/transactions/${seg(id, 'id')}/trace`, opts),
     reviewTransaction: async (id, body, opts) =>
@@ -478,6 +513,11 @@ export function reins(options: ReinsOptions = {}): ReinsClient {
     getAnomalies: async (filters, opts) => get('/api/analytics/anomalies', opts, filters),
 
     listAuditEvents: async (filters, opts) => get('/api/v1/audit-log', opts, filters),
+    iterateAuditEvents: (filters, opts) =>
+      paged(
+        (cursor) => get<AuditListResponse>('/api/v1/audit-log', opts, { ...filters, cursor }),
+        (page) => page.events,
+      ),
     downloadAuditCsv,
     streamAuditCsv,
     verifyAuditLog: async (opts) => get('/api/v1/audit-log/verify', opts),

@@ -285,7 +285,10 @@ export interface ReviewTransactionResponse {
 export interface TransactionFilters {
   /** 1–500, default 50. */
   limit?: number;
+  /** Rows to skip (default 0). Not with `cursor`: a deep offset reads every row it skips. */
   offset?: number;
+  /** The `nextCursor` of the previous page: any page costs what the first does. */
+  cursor?: string;
   vendor?: string;
   agentId?: string;
   userId?: string;
@@ -305,6 +308,8 @@ export interface TransactionListResponse {
   total: number;
   limit: number;
   offset: number;
+  /** Pass as `cursor` for the next page; `null` on the last page. */
+  nextCursor: string | null;
 }
 
 export interface TransactionResponse {
@@ -859,6 +864,8 @@ export interface AuditFilters {
 export interface AuditListFilters extends AuditFilters {
   /** Default 50, at most 500. */
   limit?: number;
+  /** Rows to skip (default 0). Not with `cursor`. */
+  offset?: number;
   /** The `nextCursor` of the previous page. */
   cursor?: string;
 }
@@ -869,6 +876,9 @@ export interface AuditListResponse {
   events: AuditEvent[];
   count: number;
   total: number;
+  limit: number;
+  offset: number;
+  /** Pass as `cursor` for the next page; `null` on the last page. */
   nextCursor: string | null;
 }
 

@@ -397,6 +397,51 @@ describe('transactions', () => {
     expect((await c.listTransactions()).total).toBe(0);
   });
 
+  it('pages with cursor and nextCursor; iterateTransactions and iterateAuditEvents read every row once', async () => {
+    const c = await client();
+    const bulk = await c.submitBulk(
+      Array.from({ length: 7 }, (_, i) => ({
+        amount: 1 + i,
+        vendor: i % 2 === 0 ? ('openai' as const) : ('anthropic' as const),
+      })),
+    );
+    expect(bulk.recorded).toBe(7);
+    const first = await c.listTransactions({ limit: 3 });
+    expect(first).toMatchObject({ count: 3, total: 7, limit: 3, offset: 0 });
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await c.listTransactions({ limit: 3, cursor: first.nextCursor ?? '' });
+    const third = await c.listTransactions({ limit: 3, cursor: second.nextCursor ?? '' });
+    expect(third).toMatchObject({ count: 1, nextCursor: null });
+    const paged = [first, second, third].flatMap((p) => p.transactions.map((t) => t.id));
+    const all = (await c.listTransactions({ limit: 500 })).transactions.map((t) => t.id);
+    expect(paged).toEqual(all);
+
+    const iterated: string[] = [];
+    for await (const t of c.iterateTransactions({ limit: 2 })) iterated.push(t.id);
+    expect(iterated).toEqual(all);
+    const anthropic: string[] = [];
+    for await (const t of c.iterateTransactions({ vendor: 'anthropic', limit: 2 })) {
+      expect(t.vendor).toBe('anthropic');
+      anthropic.push(t.id);
+    }
+    expect(anthropic).toHaveLength(3);
+
+    const events: string[] = [];
+    for await (const e of c.iterateAuditEvents({ action: 'transaction', limit: 3 })) {
+      events.push(e.id);
+    }
+    expect(events).toHaveLength(7);
+    expect(new Set(events).size).toBe(7);
+
+    await expect(
+      c.listTransactions({ cursor: first.nextCursor ?? '', offset: 3 }),
+    ).rejects.toMatchObject({ status: 422, code: 'VALIDATION_ERROR' });
+    await expect(c.listAuditEvents({ cursor: 'nope' })).rejects.toMatchObject({
+      status: 422,
+      code: 'VALIDATION_ERROR',
+    });
+  });
+
   it('listTransactions filters and paginates; getTransaction and getTrace read one', async () => {
     const c = await client();
     const a = admitted(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ident, isoEndExclusive, isoInstant } from './common.js';
+import { ident, isoEndExclusive, isoInstant, keysetPagination, onePagingMode } from './common.js';
 
 /**
  * The audit log's filters (list, CSV export). `action` is resolved by `actionFilter`
@@ -18,12 +18,9 @@ export const auditFilters = {
 export const auditCsvInput = z.strictObject(auditFilters);
 export type AuditCsvInput = z.output<typeof auditCsvInput>;
 
-export const listAuditInput = z.strictObject({
-  ...auditFilters,
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  /** `nextCursor` of the previous page (opaque). */
-  cursor: z.string().min(1).max(200).optional(),
-});
+export const listAuditInput = z
+  .strictObject({ ...auditFilters, ...keysetPagination })
+  .superRefine(onePagingMode);
 export type ListAuditInput = z.output<typeof listAuditInput>;
 
 export const verifyAuditInput = z.strictObject({});

@@ -64,6 +64,30 @@ export const pagination = {
   offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
 };
 
+/**
+ * The lists that page both ways: by `offset` (rows to skip, default 0) or by `cursor` (the
+ * `nextCursor` of the previous page, opaque; see lib/keyset.ts), never both in one request.
+ * Check with `onePagingMode`.
+ */
+export const keysetPagination = {
+  limit: pagination.limit,
+  offset: z.coerce.number().int().min(0).max(10_000_000).optional(),
+  cursor: z.string().min(1).max(200).optional(),
+};
+
+export function onePagingMode(
+  q: { offset?: number | undefined; cursor?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (q.offset !== undefined && q.cursor !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['offset'],
+      message: 'cannot be combined with cursor (a cursor already says where the page starts)',
+    });
+  }
+}
+
 /** JSON metadata: an object, at most `maxBytes` serialized (its strings: see `checkStorable`). */
 export const metadataSchema = (maxBytes = 16_384) =>
   z.record(z.string(), z.unknown()).superRefine((m, ctx) => {

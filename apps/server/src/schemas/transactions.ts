@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { ACTIONS, MICROS_PER_CENT, VENDORS } from '@reins/engine';
-import { ident, isoEndExclusive, isoInstant, metadataSchema, pagination, text } from './common.js';
+import {
+  ident,
+  isoEndExclusive,
+  isoInstant,
+  keysetPagination,
+  metadataSchema,
+  onePagingMode,
+  text,
+} from './common.js';
 
 /** $1,000,000 for one call is already absurd; past it an amount is a bug, not spend. */
 export const MAX_AMOUNT_CENTS = 100_000_000;
@@ -146,17 +154,19 @@ export const REVIEW_STATES = ['open', 'approved', 'rejected'] as const;
 export type ReviewState = (typeof REVIEW_STATES)[number];
 export const MAX_REVIEW_NOTE_CHARS = 2000;
 
-export const listTransactionsInput = z.strictObject({
-  ...pagination,
-  vendor: z.string().max(40).optional(),
-  agentId: ident().optional(),
-  userId: ident().optional(),
-  startDate: isoInstant.optional(),
-  endDate: isoEndExclusive.optional(),
-  action: z.enum(ACTIONS).optional(),
-  /** The manual review queue of `flag` decisions: `open` lists those awaiting a decision. */
-  review: z.enum(REVIEW_STATES).optional(),
-});
+export const listTransactionsInput = z
+  .strictObject({
+    ...keysetPagination,
+    vendor: z.string().max(40).optional(),
+    agentId: ident().optional(),
+    userId: ident().optional(),
+    startDate: isoInstant.optional(),
+    endDate: isoEndExclusive.optional(),
+    action: z.enum(ACTIONS).optional(),
+    /** The manual review queue of `flag` decisions: `open` lists those awaiting a decision. */
+    review: z.enum(REVIEW_STATES).optional(),
+  })
+  .superRefine(onePagingMode);
 export type ListTransactionsInput = z.output<typeof listTransactionsInput>;
 
 /** POST /api/v1/transactions/bulk: up to 1,000 transactions, each validated on its own. */

@@ -6,10 +6,11 @@
 import { PolicyAlert } from '@reins/db';
 import { LockMode } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
-import { NotFound, ValidationError } from '../errors.js';
+import { NotFound } from '../errors.js';
 import { sqlOf } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import { listAlertsInput } from '../schemas/alerts.js';
+import { below, decodeCursor, keyOf, nextCursorOf } from '../lib/keyset.js';
 import { audit } from './audit.js';
 import { requirePermission } from './auth.js';
 
@@ -96,37 +97,6 @@ export function alertView(a: PolicyAlert, deliveries: DeliveryView[] = []) {
 }
 export type AlertView = ReturnType<typeof alertView>;
 
-/**
- * A cursor is the (created_at, id) of the last alert of a page. created_at keeps PostgreSQL's
- * microseconds: alerts written with `now()` would otherwise tie or skip at millisecond precision.
- */
-const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): [string, string] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  if (
-    Array.isArray(parsed) &&
-    parsed.length === 2 &&
-    typeof parsed[0] === 'string' &&
-    CURSOR_AT.test(parsed[0]) &&
-    typeof parsed[1] === 'string' &&
-    parsed[1].length > 0 &&
-    parsed[1].length <= 100
-  ) {
-    return [parsed[0], parsed[1]];
-  }
-  throw ValidationError.of('cursor', 'is not a cursor this API returned (use nextCursor)');
-}
-
 type AlertRow = Record<string, unknown> & { cursor_at: string; id: string };
 
 export async function listAlerts(ctx: Ctx, raw: unknown = {}) {
@@ -146,15 +116,15 @@ export async function listAlerts(ctx: Ctx, raw: unknown = {}) {
   const page = [...filters];
   const pageParams = [...params];
   if (q.cursor !== undefined) {
-    const [at, id] = decodeCursor(q.cursor);
-    page.push('(created_at, id) < (?::timestamptz, ?)');
-    pageParams.push(at, id);
+    const b = below('created_at', 'id', decodeCursor(q.cursor));
+    page.push(b.sql);
+    pageParams.push(...b.params);
   }
   const sql = sqlOf(ctx.em);
   // One row more than asked tells whether there is a next page without a second query.
   const [rows, counted] = await Promise.all([
     sql<AlertRow>(
-      `select *, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
+      `select *, ${keyOf('created_at')} as cursor_at
          from policy_alert where ${page.join(' and ')}
         order by created_at desc, id desc limit ?`,
       [...pageParams, q.limit + 1],
@@ -165,7 +135,6 @@ export async function listAlerts(ctx: Ctx, raw: unknown = {}) {
     ),
   ]);
   const pageRows = rows.slice(0, q.limit);
-  const last = pageRows[pageRows.length - 1];
   const deliveries = await deliveriesOf(
     ctx,
     pageRows.map((r) => r.id),
@@ -177,7 +146,7 @@ export async function listAlerts(ctx: Ctx, raw: unknown = {}) {
     alerts,
     count: alerts.length,
     total: counted[0]?.total ?? 0,
-    nextCursor: rows.length > q.limit && last ? encodeCursor(last.cursor_at, last.id) : null,
+    nextCursor: nextCursorOf(rows, q.limit, (r) => r.cursor_at),
   };
 }
 

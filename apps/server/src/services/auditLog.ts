@@ -1,5 +1,5 @@
 /**
- * The audit log (SPEC §6): the filtered list with cursor pagination, the streamed CSV export and
+ * The audit log (SPEC §6): the filtered list (offset or cursor pagination), the streamed CSV export and
  * the hash chain's verification. Always scoped to the caller's organization.
  *
  * The `action` filter:
@@ -22,15 +22,11 @@ import {
   listAuditInput,
   verifyAuditInput,
   type AuditCsvInput,
+  type ListAuditInput,
 } from '../schemas/audit.js';
+import { below, decodeCursor, keyOf, nextCursorOf, type KeysetPosition } from '../lib/keyset.js';
 import { requirePermission } from './auth.js';
-import {
-  countAuditEvents,
-  OCCURRED,
-  sealCurrent,
-  verifyChain,
-  type VerifyResult,
-} from '@reins/ledger';
+import { countAuditEvents, sealCurrent, verifyChain, type VerifyResult } from '@reins/ledger';
 
 interface Where {
   sql: string;
@@ -38,6 +34,8 @@ interface Where {
 }
 
 const RULE_ACTION = new RegExp(`^policy_rule\\.(${ACTIONS.join('|')})$`);
+
+const EVENT_TYPE = 'event_type collate "C"';
 
 /** The SQL of the `action` filter (see the module comment). */
 export function actionFilter(action: string): Where {
@@ -48,13 +46,15 @@ export function actionFilter(action: string): Where {
       params: [m[1]],
     };
   }
+  // In byte order (the collation of audit_event_org_type_key_index), the types that start with
+  // `<action>.` are exactly those from `<action>.` up to `<action>/` ('/' follows '.').
   if (!action.includes('.')) {
     return {
-      sql: '(event_type = ? or starts_with(event_type, ?))',
-      params: [action, `${action}.`],
+      sql: `(${EVENT_TYPE} = ? or (${EVENT_TYPE} >= ? and ${EVENT_TYPE} < ?))`,
+      params: [action, `${action}.`, `${action}/`],
     };
   }
-  return { sql: 'event_type = ?', params: [action] };
+  return { sql: `${EVENT_TYPE} = ?`, params: [action] };
 }
 
 function whereOf(orgId: string, q: AuditCsvInput): Where {
@@ -83,53 +83,22 @@ function whereOf(orgId: string, q: AuditCsvInput): Where {
   return { sql: parts.join(' and '), params };
 }
 
-/**
- * Keyset position: the newest-first walk continues below (occurred_at, id). The instant keeps the
- * column's microseconds (a JavaScript Date would round them away and skip or repeat events).
- */
-interface Position {
-  at: string;
-  id: string;
-}
-
-const KEY_AT = OCCURRED;
-const POSITION_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-function encodeCursor(p: Position): string {
-  return Buffer.from(JSON.stringify([p.at, p.id]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): Position {
-  try {
-    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(v) &&
-      v.length === 2 &&
-      typeof v[0] === 'string' &&
-      POSITION_AT.test(v[0]) &&
-      !Number.isNaN(Date.parse(v[0])) &&
-      typeof v[1] === 'string' &&
-      v[1].length > 0 &&
-      v[1].length <= 100
-    ) {
-      return { at: v[0], id: v[1] };
-    }
-  } catch {
-    // Falls through to the 422.
-  }
-  throw ValidationError.of('cursor', 'is not a cursor this API returned (use nextCursor)');
-}
-
-/** One page (or chunk) newest first, below `after` if given. */
-function pageQuery(where: Where, columns: string, after: Position | null, limit: number): Where {
-  const keyset = after ? ' and (occurred_at, id) < (?::timestamptz, ?)' : '';
+/** One page (or chunk) newest first, below `after` if given, past `offset` rows if given. */
+function pageQuery(
+  where: Where,
+  columns: string,
+  after: KeysetPosition | null,
+  limit: number,
+  offset = 0,
+): Where {
+  const keyset = after ? below('occurred_at', 'id', after) : null;
   // Output names never shadow a column: ORDER BY would sort by the output (text, unindexed).
   return {
-    sql: `select ${columns}, ${KEY_AT} as key_at from audit_event
-           where ${where.sql}${keyset}
+    sql: `select ${columns}, ${keyOf('occurred_at')} as key_at from audit_event
+           where ${where.sql}${keyset ? ` and ${keyset.sql}` : ''}
            order by audit_event.occurred_at desc, audit_event.id desc
-           limit ?`,
-    params: [...where.params, ...(after ? [after.at, after.id] : []), limit],
+           limit ?${offset > 0 ? ' offset ?' : ''}`,
+    params: [...where.params, ...(keyset?.params ?? []), limit, ...(offset > 0 ? [offset] : [])],
   };
 }
 
@@ -157,18 +126,30 @@ export interface AuditEventView {
   metadata: Record<string, unknown>;
 }
 
+/**
+ * The SQL of one list request's page (one row more than asked, see `nextCursorOf`); its total
+ * comes from the audit rollups (`countAuditEvents`). Exported for the test that EXPLAINs every
+ * filter.
+ */
+export function listAuditQueries(orgId: string, q: ListAuditInput): { page: Where } {
+  const where = whereOf(orgId, q);
+  const after = q.cursor === undefined ? null : decodeCursor(q.cursor);
+  return {
+    page: pageQuery(
+      where,
+      `id, event_type, ${SHOWN_AT} as shown_at, actor, entity_type, entity_id, metadata`,
+      after,
+      q.limit + 1,
+      q.offset,
+    ),
+  };
+}
+
 export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
   requirePermission(ctx, 'audit:read');
   const q = parseInput(listAuditInput, raw);
-  const where = whereOf(ctx.orgId, q);
-  const after = q.cursor === undefined ? null : decodeCursor(q.cursor);
+  const { page } = listAuditQueries(ctx.orgId, q);
   const sql = sqlOf(ctx.em);
-  const page = pageQuery(
-    where,
-    `id, event_type, ${SHOWN_AT} as shown_at, actor, entity_type, entity_id, metadata`,
-    after,
-    q.limit + 1,
-  );
   const rows = await sql<ListRow>(page.sql, page.params);
   // Exact, from the worker's audit rollups and the raw events they have not absorbed (the same
   // filters, over the same instants), not a count over the history.
@@ -178,10 +159,7 @@ export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
     from: q.startDate === undefined ? undefined : new Date(q.startDate),
     to: q.endDate === undefined ? undefined : new Date(q.endDate),
   });
-  const more = rows.length > q.limit;
-  const shown = more ? rows.slice(0, q.limit) : rows;
-  const lastRow = shown[shown.length - 1];
-  const events: AuditEventView[] = shown.map((r) => ({
+  const events: AuditEventView[] = rows.slice(0, q.limit).map((r) => ({
     id: r.id,
     eventType: r.event_type,
     occurredAt: r.shown_at,
@@ -194,7 +172,9 @@ export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
     events,
     count: events.length,
     total,
-    nextCursor: more && lastRow ? encodeCursor({ at: lastRow.key_at, id: lastRow.id }) : null,
+    limit: q.limit,
+    offset: q.offset ?? 0,
+    nextCursor: nextCursorOf(rows, q.limit, (r) => r.key_at),
   };
 }
 
@@ -247,7 +227,7 @@ export function auditCsvStream(
   chunk = CSV_CHUNK,
   idleMs = EXPORT_IDLE_MS,
 ): Readable {
-  let after: Position | null = null;
+  let after: KeysetPosition | null = null;
   let first = true;
   let busy = false;
   // A client that stops reading stops the stream's reads: past `idleMs` without one, the export

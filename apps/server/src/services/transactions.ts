@@ -10,7 +10,6 @@ import {
   type TransactionInput,
   type WindowTotals,
 } from '@reins/engine';
-import type { FilterQuery } from '@mikro-orm/postgresql';
 import type { Ctx } from '../core.js';
 import {
   DomainError,
@@ -36,8 +35,10 @@ import {
   bulkInput,
   listTransactionsInput,
   transactionInput,
+  type ListTransactionsInput,
   type TransactionInputBody,
 } from '../schemas/transactions.js';
+import { below, decodeCursor, keyOf, nextCursorOf } from '../lib/keyset.js';
 import { parseInput } from '../schemas/common.js';
 import { requirePermission } from './auth.js';
 import {
@@ -400,32 +401,70 @@ export function reviewView(
   };
 }
 
+/** Every column but `evaluation` (large; only a trace reads it). */
+const LIST_COLUMNS = `id, org_id, vendor, model, agent_id, user_id, user_roles, team_id, project_id,
+  amount_micros, amount_cents, tokens_in, tokens_out, prompt, response, metadata, occurred_at,
+  created_at, action, admitted, rule_id, policy_result, counted_windows, price_source,
+  price_version, phase, status, idempotency_key, hold, expires_at, settled_at, voided_at,
+  review_state, reviewed_by, reviewed_at, review_note`;
+
+interface Query {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * The SQL of one list request: its page, newest first by (occurred_at, id) — one row more than
+ * asked, see `nextCursorOf` — and its exact total. Every filter is an equality or a range on a
+ * column that leads an index ending in (occurred_at desc, id desc) (packages/db entities.ts), so
+ * a page, by cursor or the first, is one index range scan. Exported for the EXPLAIN test.
+ */
+export function listTransactionsQueries(
+  orgId: string,
+  q: ListTransactionsInput,
+): { page: Query; count: Query } {
+  const parts = ['org_id = ?'];
+  const params: unknown[] = [orgId];
+  const add = (sql: string, value: unknown) => {
+    parts.push(sql);
+    params.push(value);
+  };
+  if (q.vendor) add('vendor = ?', q.vendor.toLowerCase());
+  if (q.agentId) add('agent_id = ?', q.agentId);
+  if (q.userId) add('user_id = ?', q.userId);
+  if (q.action) add('action = ?', q.action);
+  if (q.review) add('review_state = ?', q.review);
+  if (q.startDate) add('occurred_at >= ?::timestamptz', q.startDate);
+  if (q.endDate) add('occurred_at < ?::timestamptz', q.endDate);
+  const where = parts.join(' and ');
+  const keyset = q.cursor === undefined ? null : below('occurred_at', 'id', decodeCursor(q.cursor));
+  const offset = q.offset ?? 0;
+  return {
+    page: {
+      sql: `select ${LIST_COLUMNS}, ${keyOf('occurred_at')} as cursor_at
+              from transaction_record
+             where ${where}${keyset ? ` and ${keyset.sql}` : ''}
+             order by transaction_record.occurred_at desc, transaction_record.id desc
+             limit ?${offset > 0 ? ' offset ?' : ''}`,
+      params: [...params, ...(keyset?.params ?? []), q.limit + 1, ...(offset > 0 ? [offset] : [])],
+    },
+    count: { sql: `select count(*) as n from transaction_record where ${where}`, params },
+  };
+}
+
+type ListRow = Record<string, unknown> & { id: string; cursor_at: string };
+
 export async function listTransactions(ctx: Ctx, raw: unknown) {
   requirePermission(ctx, 'transactions:read');
   const q = parseInput(listTransactionsInput, raw);
-  const where: FilterQuery<TransactionRecord> = { orgId: ctx.orgId };
-  if (q.vendor) where.vendor = q.vendor.toLowerCase();
-  if (q.agentId) where.agentId = q.agentId;
-  if (q.userId) where.userId = q.userId;
-  if (q.action) where.action = q.action;
-  if (q.review) where.reviewState = q.review;
-  if (q.startDate || q.endDate) {
-    where.occurredAt = {
-      ...(q.startDate ? { $gte: new Date(q.startDate) } : {}),
-      ...(q.endDate ? { $lt: new Date(q.endDate) } : {}),
-    };
-  }
-  const rows = await ctx.em.find(TransactionRecord, where, {
-    limit: q.limit,
-    offset: q.offset,
-    orderBy: { occurredAt: 'desc', id: 'desc' },
-    exclude: ['evaluation'],
-  });
+  const { page, count } = listTransactionsQueries(ctx.orgId, q);
+  const sql = sqlOf(ctx.em);
+  const rows = await sql<ListRow>(page.sql, page.params);
   // Exact, from the worker's rollups (plus what they have not absorbed and the raw rows of the
   // partial quarter hours at the edges), not a count over the history. The review queue has no
   // rollup: its states are few rows behind a partial index.
   const total = q.review
-    ? await ctx.em.count(TransactionRecord, where)
+    ? Number((await sql<{ n: string }>(count.sql, count.params))[0]?.n ?? 0)
     : await countTransactions(ctx.core.orm, ctx.orgId, {
         vendor: q.vendor?.toLowerCase(),
         agentId: q.agentId,
@@ -434,12 +473,16 @@ export async function listTransactions(ctx: Ctx, raw: unknown) {
         from: q.startDate ? new Date(q.startDate) : undefined,
         to: q.endDate ? new Date(q.endDate) : undefined,
       });
+  const transactions = rows
+    .slice(0, q.limit)
+    .map(({ cursor_at: _c, ...row }) => transactionView(ctx.em.map(TransactionRecord, row)));
   return {
-    transactions: rows.map(transactionView),
-    count: rows.length,
+    transactions,
+    count: transactions.length,
     total,
     limit: q.limit,
-    offset: q.offset,
+    offset: q.offset ?? 0,
+    nextCursor: nextCursorOf(rows, q.limit, (r) => r.cursor_at),
   };
 }
 

@@ -5,7 +5,7 @@ import { authedProcedure, rawInput, router } from '../trpc.js';
 /** The audit log (`/api/v1/audit-log`): the same services as the REST routes. */
 export const auditRouter = router({
   list: authedProcedure
-    .input(rawInput(listAuditInput.partial()))
+    .input(rawInput(listAuditInput))
     .query(({ ctx, input }) => listAuditLog(ctx.reins, input)),
   /**
    * The CSV export as a stream of text chunks (header row first): use `httpBatchStreamLink` on
