@@ -81,6 +81,19 @@ describe('GET /api/v1/transactions by cursor', () => {
     expect(pages.every((p) => p.total === 23 && p.limit === 5 && p.offset === 0)).toBe(true);
     const ids = pages.flatMap((p) => p.transactions.map((x) => x.id));
     expect(ids).toEqual(all.body.transactions.map((x) => x.id));
+    // Offset pages (a deferred join past the skipped rows) give the same rows, ties included.
+    for (const offset of [1, 5, 11, 12, 13, 22, 23, 40]) {
+      const page = await t().call<TxPage>(
+        'GET',
+        `/api/v1/transactions?limit=5&offset=${String(offset)}`,
+        undefined,
+        { key },
+      );
+      expect(
+        page.body.transactions.map((x) => x.id),
+        `offset ${String(offset)}`,
+      ).toEqual(ids.slice(offset, offset + 5));
+    }
   });
 
   it('is not moved by transactions recorded between pages', async () => {

@@ -439,14 +439,34 @@ export function listTransactionsQueries(
   const where = parts.join(' and ');
   const keyset = q.cursor === undefined ? null : below('occurred_at', 'id', decodeCursor(q.cursor));
   const offset = q.offset ?? 0;
+  if (offset > 0) {
+    // A deferred join: the skipped rows are walked in the index alone (occurred_at and id are in
+    // every list index), and only the page's rows are read from the table.
+    return {
+      page: {
+        sql: `with k as materialized (
+                select occurred_at, id from transaction_record where ${where}
+                 order by occurred_at desc, id desc offset ? limit 1)
+              select ${LIST_COLUMNS}, ${keyOf('occurred_at')} as cursor_at
+                from transaction_record
+               where ${where}
+                 and occurred_at <= (select occurred_at from k)
+                 and (occurred_at, id) <= ((select occurred_at from k), (select id from k))
+               order by transaction_record.occurred_at desc, transaction_record.id desc
+               limit ?`,
+        params: [...params, offset, ...params, q.limit + 1],
+      },
+      count: { sql: `select count(*) as n from transaction_record where ${where}`, params },
+    };
+  }
   return {
     page: {
       sql: `select ${LIST_COLUMNS}, ${keyOf('occurred_at')} as cursor_at
               from transaction_record
              where ${where}${keyset ? ` and ${keyset.sql}` : ''}
              order by transaction_record.occurred_at desc, transaction_record.id desc
-             limit ?${offset > 0 ? ' offset ?' : ''}`,
-      params: [...params, ...(keyset?.params ?? []), q.limit + 1, ...(offset > 0 ? [offset] : [])],
+             limit ?`,
+      params: [...params, ...(keyset?.params ?? []), q.limit + 1],
     },
     count: { sql: `select count(*) as n from transaction_record where ${where}`, params },
   };
