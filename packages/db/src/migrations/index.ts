@@ -14,6 +14,7 @@ import { Migration20261203113938_review_queue } from './Migration20261203113938_
 import { Migration20261203114044_backtests } from './Migration20261203114044_backtests.js';
 import { Migration20261203114052_analytics_rollups } from './Migration20261203114052_analytics_rollups.js';
 import { Migration20261203114711_notification_outbox_alert_index } from './Migration20261203114711_notification_outbox_alert_index.js';
+import { Migration20261203123250_audit_verifications } from './Migration20261203123250_audit_verifications.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -48,5 +49,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261203114711_notification_outbox_alert_index',
     class: Migration20261203114711_notification_outbox_alert_index,
+  },
+  {
+    name: 'Migration20261203123250_audit_verifications',
+    class: Migration20261203123250_audit_verifications,
   },
 ];
