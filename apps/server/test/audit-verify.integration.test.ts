@@ -6,7 +6,7 @@
 import type { inferRouterOutputs } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { auditVerifyJob, claimVerification, type JobContext } from '@reins/jobs';
-import { sqlOf, verifyChain } from '@reins/ledger';
+import { sealCurrent, sqlOf, verifyChain } from '@reins/ledger';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { useTestServer } from './harness.js';
 import { keyWith, trpcClient, type ErrorBody } from './helpers.js';
@@ -40,6 +40,11 @@ async function addEvents(orgId: string, tag: string, n: number): Promise<void> {
        from generate_series(1, ?::int) as s(i)`,
     [tag, orgId, n],
   );
+}
+
+/** Seals what is committed, as the sealer would (waiting for the horizon, as verify does). */
+async function seal(orgId: string): Promise<void> {
+  expect(await sealCurrent(t().server.core.orm, orgId, 30_000)).toBe(true);
 }
 
 /** Changes a row behind the application's back, as the table owner can. */
@@ -161,7 +166,7 @@ describe('the incremental verify', () => {
     const cp = sealed.checkpoint?.seq ?? 0;
     await addEvents(orgId, 'after_d', 5);
     // Sealed (by the sealer, as in the background) but not verified yet.
-    await t().server.jobs?.runNow('audit-seal');
+    await seal(orgId);
     const [row] = await t().sql<{ seq: string }>(
       'select seq from audit_chain_head where org_id = ?',
       [orgId],
@@ -223,7 +228,7 @@ describe('the checkpoint is tamper-evident', () => {
     expect((await verify(org.key)).checkpoint?.seq).toBe(22);
     await addEvents(org.orgId, `${tag}_c`, 10);
     // Sealed (seq 23–33: the checkpoint's event, then the ten), not verified.
-    await t().server.jobs?.runNow('audit-seal');
+    await seal(org.orgId);
     const victim = await linkAt(org.orgId, 30);
     await tamper(`update audit_event set metadata = '{"amountCents": 999}' where id = ?`, [
       victim.event_id,
@@ -354,7 +359,7 @@ describe('the full verification job', () => {
     for (const [name, edit] of cases) {
       const { orgId, key } = await t().newOrg(`full ${name}`);
       await addEvents(orgId, `full_${name.replace(/\W/g, '')}`, 10);
-      await t().server.jobs?.runNow('audit-seal');
+      await seal(orgId);
       expect((await fromGenesis(orgId)).valid).toBe(true);
       await edit(orgId);
       const inline = await fromGenesis(orgId);

@@ -48,18 +48,18 @@ export interface ChainEvent {
  */
 export const OCCURRED = `to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
+/**
+ * `canonicalJson` of the event with its seq: written out with the keys in their sorted order
+ * (what canonicalJson would sort them into), and canonicalJson for the metadata alone — the same
+ * text, without building and sorting an object per event (a third of a verify's time).
+ */
 export function canonicalEvent(e: ChainEvent): string {
-  return canonicalJson({
-    seq: e.seq,
-    id: e.id,
-    orgId: e.orgId,
-    eventType: e.eventType,
-    occurredAt: e.occurredAt,
-    actor: e.actor,
-    entityType: e.entityType,
-    entityId: e.entityId,
-    metadata: e.metadata,
-  });
+  const str = JSON.stringify;
+  return (
+    `{"actor":${str(e.actor)},"entityId":${str(e.entityId)},"entityType":${str(e.entityType)},` +
+    `"eventType":${str(e.eventType)},"id":${str(e.id)},"metadata":${canonicalJson(e.metadata)},` +
+    `"occurredAt":${str(e.occurredAt)},"orgId":${str(e.orgId)},"seq":${str(e.seq)}}`
+  );
 }
 
 /** `sha256_hex(prevHash || canonical(event))`, over the UTF-8 bytes of both. */

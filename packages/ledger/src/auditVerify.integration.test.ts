@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestOrm } from '@reins/db';
 import { insertAuditSql, auditRow } from './audit.js';
-import { sealOrg } from './auditChain.js';
+import { sealCurrent } from './auditChain.js';
 import {
   advanceCheckpoint,
   beginVerify,
@@ -31,7 +31,7 @@ async function newOrg(events: number): Promise<string> {
        from generate_series(1, ?::int) as s(i)`,
     [id, id, events],
   );
-  await sealOrg(db.orm, id);
+  expect(await sealCurrent(db.orm, id, 30_000)).toBe(true);
   return id;
 }
 
@@ -96,7 +96,7 @@ describe('checkpoints', () => {
       checked: 20,
     });
 
-    await sealOrg(db.orm, orgId);
+    expect(await sealCurrent(db.orm, orgId, 30_000)).toBe(true);
     const from = await readCheckpoint(sql, orgId);
     const next = await verifyChain(sql, orgId, { from });
     // Only link 21: the checkpoint's own event, met and re-hashed.
@@ -123,7 +123,7 @@ describe('checkpoints', () => {
       metadata: { seq: 3, hash: 'f'.repeat(64), xid: '1', pos: 1 },
     });
     await connectionOf(db.orm.em.fork()).query(insertAuditSql([forged]));
-    await sealOrg(db.orm, orgId);
+    expect(await sealCurrent(db.orm, orgId, 30_000)).toBe(true);
     expect((await verifyChain(plainSql(db.orm), orgId)).firstBrokenLink).toEqual({
       seq: 6,
       eventId: forged.id,

@@ -26,12 +26,14 @@
  * job, which walks from the genesis and ignores the pointer), not by the incremental one.
  */
 import type { Orm } from '@reins/db';
-import { chainEvent, chainHash, EVENT_COLUMNS, GENESIS, type EventRow } from './auditChain.js';
+import { chainHash, EVENT_COLUMNS, GENESIS } from './auditChain.js';
 import { auditRow, insertAuditSql } from './audit.js';
 import { dollarQuote, inTransaction, plainSql, queryRows, type Sql } from './sql.js';
 
 /** Links read per query when verifying. */
 export const VERIFY_CHUNK = 2000;
+/** Chunks being read while one is hashed. */
+const READ_AHEAD = 2;
 /** The event type of a checkpoint. */
 export const CHECKPOINT_EVENT = 'audit_chain.verified';
 
@@ -214,13 +216,20 @@ export async function beginVerify(
   };
 }
 
-type LinkRow = Omit<EventRow, 'id'> & {
-  id: string | null;
-  seq: string;
-  event_id: string;
-  prev_hash: string;
-  hash: string;
-};
+/** A link and its event (nulls when the event is gone), as `walkLinks` reads them. */
+type LinkRow = [
+  seq: number,
+  eventId: string,
+  prevHash: string,
+  hash: string,
+  id: string | null,
+  eventType: string,
+  occurredIso: string,
+  actor: string,
+  entityType: string,
+  entityId: string,
+  metadata: unknown,
+];
 
 /**
  * Walks up to `limit` links after `state` (and up to `toSeq`), in chunks of `chunk`, recomputing
@@ -236,52 +245,96 @@ export async function walkLinks(
 ): Promise<BrokenLink | null> {
   const chunk = opts.chunk ?? VERIFY_CHUNK;
   const stop = Math.min(toSeq, state.seq + (opts.limit ?? Infinity));
-  while (state.seq < stop) {
-    // The left join gives an event's columns as null when the event is gone.
-    const rows = await sql<LinkRow>(
-      `select c.seq, c.event_id, c.prev_hash, c.hash, ${EVENT_COLUMNS}
-         from audit_chain c left join audit_event e on e.id = c.event_id and e.org_id = c.org_id
-        where c.org_id = ? and c.seq > ? and c.seq <= ?
-        order by c.seq
-        limit ?`,
-      [orgId, state.seq, stop, chunk],
+  // One row per chunk: the links as one JSON text of arrays (the driver would otherwise build an
+  // object per row — as much time again as hashing them). The left join gives an event's
+  // columns as null when the event is gone.
+  const read = async (after: number, upTo: number): Promise<LinkRow[]> => {
+    const [row] = await sql<{ body: string }>(
+      `select coalesce(json_agg(json_build_array(x.seq, x.event_id, x.prev_hash, x.hash, x.id,
+                x.event_type, x.occurred_iso, x.actor, x.entity_type, x.entity_id, x.metadata)
+                order by x.seq), '[]')::text as body
+         from (select c.seq, c.event_id, c.prev_hash, c.hash, ${EVENT_COLUMNS}
+                 from audit_chain c
+                 left join audit_event e on e.id = c.event_id and e.org_id = c.org_id
+                where c.org_id = ? and c.seq > ? and c.seq <= ?
+                order by c.seq) x`,
+      [orgId, after, upTo],
     );
-    /** Checkpoint events met: each claims a link (seq, hash) before its own. */
-    const claims: { at: number; eventId: string; seq: unknown; hash: unknown }[] = [];
-    let broken: BrokenLink | null = null;
-    for (const r of rows) {
-      const seq = Number(r.seq);
-      state.checked += 1;
-      const fail = (reason: BrokenReason): BrokenLink => ({ seq, eventId: r.event_id, reason });
-      if (seq !== state.seq + 1) broken = fail('seq_gap');
-      else if (r.prev_hash !== state.hash) broken = fail('prev_hash_mismatch');
-      else if (r.id === null) broken = fail('event_missing');
-      else {
-        const hash = chainHash(state.hash, chainEvent(orgId, seq, { ...r, id: r.id }));
-        if (r.hash !== hash) broken = fail('hash_mismatch');
-        else {
-          if (r.event_type === CHECKPOINT_EVENT) {
-            const m = r.metadata as Record<string, unknown>;
-            claims.push({ at: seq, eventId: r.id, seq: m.seq, hash: m.hash });
-          }
-          if (opts.checkpointEventId && r.id === opts.checkpointEventId) {
-            state.metCheckpoint = true;
-          }
-          state.seq = seq;
-          state.hash = hash;
-          state.eventId = r.event_id;
-        }
-      }
-      if (broken) break;
+    return JSON.parse(row?.body ?? '[]') as LinkRow[];
+  };
+  // Chunks by ranges of seq (an intact chain has every seq once: a gap is named by the walk),
+  // READ_AHEAD of them read at once (by PostgreSQL, on other connections) while one is hashed.
+  const pending: Promise<LinkRow[]>[] = [];
+  let requested = state.seq;
+  const request = () => {
+    while (pending.length < READ_AHEAD && requested < stop) {
+      const upTo = Math.min(stop, requested + chunk);
+      pending.push(read(requested, upTo));
+      requested = upTo;
     }
-    // The claims come before any break above (they are of links found intact): the first wrong
-    // one is the first broken link.
-    const wrong = await wrongClaim(sql, orgId, claims);
-    if (wrong) return wrong;
-    if (broken) return broken;
-    if (rows.length < chunk) break;
+  };
+  try {
+    request();
+    for (let next = pending.shift(); next; next = pending.shift()) {
+      const rows = await next;
+      request();
+      const broken = await walkRows(sql, orgId, state, rows, opts.checkpointEventId ?? null);
+      if (broken) return broken;
+    }
+  } finally {
+    // Nothing of ours left running when the walk returns.
+    await Promise.all(pending.map((p) => p.catch(() => null)));
   }
   return null;
+}
+
+/** One chunk of links: their hashes recomputed, then the claims of checkpoint events met. */
+async function walkRows(
+  sql: Sql,
+  orgId: string,
+  state: WalkState,
+  rows: LinkRow[],
+  checkpointEventId: string | null,
+): Promise<BrokenLink | null> {
+  /** Checkpoint events met: each claims a link (seq, hash) before its own. */
+  const claims: { at: number; eventId: string; seq: unknown; hash: unknown }[] = [];
+  let broken: BrokenLink | null = null;
+  for (const r of rows) {
+    const [seq, eventId, prevHash, storedHash, id] = r;
+    state.checked += 1;
+    const fail = (reason: BrokenReason): BrokenLink => ({ seq, eventId, reason });
+    if (seq !== state.seq + 1) broken = fail('seq_gap');
+    else if (prevHash !== state.hash) broken = fail('prev_hash_mismatch');
+    else if (id === null) broken = fail('event_missing');
+    else {
+      const hash = chainHash(state.hash, {
+        seq,
+        id,
+        orgId,
+        eventType: r[5],
+        occurredAt: r[6],
+        actor: r[7],
+        entityType: r[8],
+        entityId: r[9],
+        metadata: r[10],
+      });
+      if (storedHash !== hash) broken = fail('hash_mismatch');
+      else {
+        if (r[5] === CHECKPOINT_EVENT) {
+          const m = (r[10] ?? {}) as Record<string, unknown>;
+          claims.push({ at: seq, eventId: id, seq: m.seq, hash: m.hash });
+        }
+        if (checkpointEventId !== null && id === checkpointEventId) state.metCheckpoint = true;
+        state.seq = seq;
+        state.hash = hash;
+        state.eventId = eventId;
+      }
+    }
+    if (broken) break;
+  }
+  // The claims come before any break above (they are of links found intact): the first wrong
+  // one is the first broken link.
+  return (await wrongClaim(sql, orgId, claims)) ?? broken;
 }
 
 async function wrongClaim(
