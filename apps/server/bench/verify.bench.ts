@@ -76,13 +76,16 @@ async function insertEvents(orm: Orm, orgId: string, from: number, n: number): P
   await sql('analyze audit_event');
 }
 
-/** What the verify route runs after the caller's checks. */
+/** What the verify route runs after the caller's checks, and how long each part took (ms). */
 async function verifyLikeTheRoute(orm: Orm, orgId: string) {
+  const t0 = performance.now();
   await sealCurrent(orm, orgId);
+  const t1 = performance.now();
   const sql = plainSql(orm);
   const from = await readCheckpoint(sql, orgId);
   const r = await verifyChain(sql, orgId, { from });
   if (!r.valid) throw new Error(`chain broken: ${JSON.stringify(r.firstBrokenLink)}`);
+  const t2 = performance.now();
   if (r.head && r.checked > (r.metCheckpoint ? 1 : 0)) {
     await advanceCheckpoint(orm, orgId, r.head, {
       actor: 'bench',
@@ -91,8 +94,12 @@ async function verifyLikeTheRoute(orm: Orm, orgId: string) {
       checked: r.checked,
     });
   }
-  return r;
+  const t3 = performance.now();
+  return { ...r, parts: { seal: t1 - t0, walk: t2 - t1, checkpoint: t3 - t2 } };
 }
+
+const parts = (p: { seal: number; walk: number; checkpoint: number }) =>
+  `sealCurrent ${fmt(p.seal)} + walk ${fmt(p.walk)} + checkpoint ${fmt(p.checkpoint)}`;
 
 async function main(): Promise<void> {
   const events = Number(args.events);
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
 
     const [first, firstMs] = await timed(() => verifyLikeTheRoute(orm as Orm, orgId));
     console.log(
-      `first verify (from the genesis): ${first.checked.toLocaleString('en-US')} links in ${fmt(firstMs)} (${rate(first.checked, firstMs)}/s)`,
+      `first verify (from the genesis): ${first.checked.toLocaleString('en-US')} links in ${fmt(firstMs)} (${rate(first.checked, firstMs)}/s; ${parts(first.parts)})`,
     );
 
     await insertEvents(orm, orgId, events + 1, added);
@@ -127,7 +134,7 @@ async function main(): Promise<void> {
     console.log(`sealed ${newSealed.toLocaleString('en-US')} new events in ${fmt(newSealMs)}`);
     const [inc, incMs] = await timed(() => verifyLikeTheRoute(orm as Orm, orgId));
     console.log(
-      `incremental verify: from ${inc.from}, ${inc.checked.toLocaleString('en-US')} links in ${fmt(incMs)}`,
+      `incremental verify: from ${inc.from}, ${inc.checked.toLocaleString('en-US')} links in ${fmt(incMs)} (${parts(inc.parts)})`,
     );
 
     const noop: number[] = [];
@@ -136,6 +143,7 @@ async function main(): Promise<void> {
       const [r, ms] = await timed(() => verifyLikeTheRoute(orm as Orm, orgId));
       noop.push(ms);
       noopChecked = r.checked;
+      console.log(`  no-op ${fmt(ms)}: ${parts(r.parts)}`);
     }
     noop.sort((a, b) => a - b);
     const noopMedian = noop[Math.floor(noop.length / 2)] ?? 0;
