@@ -17,6 +17,7 @@ import {
   beginVerify,
   dollarQuote,
   endVerify,
+  GENESIS,
   plainSql,
   queryRows,
   randomBase62,
@@ -189,7 +190,7 @@ async function walk(
   } else {
     state = {
       seq: Number(v.cursor_seq),
-      hash: v.cursor_hash ?? '',
+      hash: v.cursor_hash ?? GENESIS,
       eventId: v.cursor_event_id,
       checked: Number(v.checked),
       metCheckpoint: false,
