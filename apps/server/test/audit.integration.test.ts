@@ -709,7 +709,7 @@ describe('the hash chain', () => {
     );
     // Sealed and walked without a checkpoint: the tampering below is then after any checkpoint,
     // where the route's incremental walk sees it (tampering before one: audit-verify tests).
-    expect(await sealCurrent(t().server.core.orm, org.orgId)).toBe(true);
+    expect(await sealCurrent(t().server.core.orm, org.orgId, 60_000)).toBe(true);
     const v = await verifyChain(sqlOf(t().server.core.orm.em.fork()), org.orgId);
     expect(v).toMatchObject({ valid: true, checked: n + 2, headSeq: n + 2, firstBrokenLink: null });
     const bySeq = await t().sql<{ id: string; seq: string; prev_hash: string; hash: string }>(
