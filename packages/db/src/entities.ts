@@ -351,6 +351,70 @@ export const AuditChainHead = defineEntity({
 });
 export type AuditChainHead = InferEntity<typeof AuditChainHead>;
 
+/**
+ * Each organization's last verified checkpoint: the chain was found intact up to link `seq`
+ * (whose hash is `hash`), with the head then at (`lastXid`, `lastPos`). Only a pointer: the
+ * checkpoint itself is the `audit_chain.verified` event `eventId`, which carries the same values
+ * and is sealed into the chain after `seq` — so an edit of it breaks the chain like an edit of
+ * any event (see auditChain.ts, "Checkpoints").
+ */
+export const AuditCheckpoint = defineEntity({
+  name: 'AuditCheckpoint',
+  tableName: 'audit_checkpoint',
+  properties: {
+    orgId: () => orgId('cascade')().primary(),
+    seq: p.bigint('number'),
+    hash: p.text(),
+    lastXid: p.string().columnType('xid8'),
+    lastPos: p.bigint('number'),
+    eventId: p.text(),
+    verifiedAt: timestamptz(),
+  },
+});
+export type AuditCheckpoint = InferEntity<typeof AuditCheckpoint>;
+
+/**
+ * A full verification of an organization's audit chain, run by the `audit-verify` job: claimed
+ * with a lease (`locked_by`, `locked_until`); its position in the walk (`cursor_*`, `checked`)
+ * is written after every chunk, so a worker that dies leaves a lease that expires and another
+ * worker goes on from there.
+ */
+export const AuditVerification = defineEntity({
+  name: 'AuditVerification',
+  tableName: 'audit_verification',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    /** queued | running | done | failed */
+    status: p.text().default('queued'),
+    /** Links walked so far, and the head's seq the walk goes to (null until it starts). */
+    checked: p.bigint('number').default(0),
+    total: p.bigint('number').nullable(),
+    /** The head (and the chain's last link) when the walk began: what it verifies up to. */
+    target: p.json<Record<string, unknown>>().nullable(),
+    /** Where the walk is: the last link verified (seq 0 = the genesis). */
+    cursorSeq: p.bigint('number').default(0),
+    cursorHash: p.text().nullable(),
+    cursorEventId: p.text().nullable(),
+    result: p.json<Record<string, unknown>>().nullable(),
+    error: p.text().nullable(),
+    attempts: p.integer().default(0),
+    lockedBy: p.text().nullable(),
+    lockedUntil: timestamptz().nullable(),
+    createdAt: timestamps.createdAt,
+    startedAt: timestamptz().nullable(),
+    finishedAt: timestamptz().nullable(),
+  },
+  indexes: [
+    {
+      name: 'audit_verification_claimable_index',
+      expression:
+        'create index "audit_verification_claimable_index" on "audit_verification" ("created_at") where "status" in (\'queued\', \'running\')',
+    },
+  ],
+});
+export type AuditVerification = InferEntity<typeof AuditVerification>;
+
 /** The agent registry: per-agent monthly budgets and metadata. */
 export const Agent = defineEntity({
   name: 'Agent',
@@ -680,6 +744,8 @@ export const entities = [
   AuditEvent,
   AuditChain,
   AuditChainHead,
+  AuditCheckpoint,
+  AuditVerification,
   Agent,
   Budget,
   VendorSetting,

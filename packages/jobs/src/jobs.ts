@@ -1,4 +1,5 @@
 /** The worker's jobs, as one list for whatever process hosts them. */
+import { auditVerifyJob } from './auditVerify.js';
 import { backtestJob } from './backtest.js';
 import { expireHoldsJob, pruneIdempotencyJob, sealJob } from './maintenance.js';
 import { anomalyJob } from './anomalies.js';
@@ -28,5 +29,6 @@ export function standardJobs(s: JobsSettings): Job[] {
     );
   }
   if (s.REINS_BACKTEST_MS > 0) jobs.push(backtestJob(s.REINS_BACKTEST_MS));
+  if (s.REINS_AUDIT_VERIFY_MS > 0) jobs.push(auditVerifyJob(s.REINS_AUDIT_VERIFY_MS));
   return jobs;
 }

@@ -33,6 +33,8 @@ export const jobsEnvShape = {
   SMTP_FROM: z.string().min(3).default('Reins <notifications@reins.invalid>'),
   /** How often queued backtests are looked for (ms); 0 = never (no backtest runs here). */
   REINS_BACKTEST_MS: intFrom(1000),
+  /** How often requested full verifications of audit chains are looked for (ms); 0 = never. */
+  REINS_AUDIT_VERIFY_MS: intFrom(1000),
 };
 
 export const jobsEnvSchema = z.object(jobsEnvShape);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalEvent, chainHash, GENESIS, type ChainEvent } from './auditChain.js';
+import { canonicalJson } from './canonicalJson.js';
 
 const event: ChainEvent = {
   seq: 1,
@@ -37,5 +38,19 @@ describe('chainHash', () => {
       base,
     );
     expect(chainHash(GENESIS, { ...event, metadata: { vendor: 'openai' } })).not.toBe(base);
+  });
+});
+
+describe('canonicalEvent', () => {
+  it('is canonicalJson of the event, metadata and all', () => {
+    const odd: ChainEvent = {
+      ...event,
+      actor: 'say "hi"\n',
+      entityId: 'naïve 日本語 🚀',
+      metadata: { z: [1, { b: null, a: 'x' }], a: 1.5, m: { y: true } },
+    };
+    for (const e of [event, odd, { ...event, metadata: {} }]) {
+      expect(canonicalEvent(e)).toBe(canonicalJson({ ...e }));
+    }
   });
 });

@@ -29,7 +29,18 @@ export function randomBase62(length: number): string {
 }
 
 export type IdPrefix =
-  'org' | 'key' | 'rule' | 'txn' | 'evt' | 'trc' | 'alert' | 'chan' | 'ntf' | 'price' | 'bt';
+  | 'org'
+  | 'key'
+  | 'rule'
+  | 'txn'
+  | 'evt'
+  | 'trc'
+  | 'alert'
+  | 'chan'
+  | 'ntf'
+  | 'price'
+  | 'bt'
+  | 'ver';
 
 /** Opaque ids like `txn_4fQ1z...`: 16 base62 chars ≈ 95 bits, unguessable across orgs. */
 export function newId(prefix: IdPrefix): string {

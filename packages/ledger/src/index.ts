@@ -12,6 +12,7 @@ export * from './counters.js';
 export * from './idempotency.js';
 export * from './audit.js';
 export * from './auditChain.js';
+export * from './auditVerify.js';
 export * from './seed.js';
 export * from './holds.js';
 export * from './rollups.js';

@@ -39,6 +39,7 @@ import type {
   AuditEvent,
   AuditListResponse,
   AuditVerifyResponse,
+  AuditVerificationResponse,
   BulkItemResult,
   BulkSubmitResponse,
   EvaluatePolicyResponse,
@@ -271,8 +272,19 @@ export interface ReinsClient {
    * Node, `Readable.fromWeb(stream)` pipes it to a file.
    */
   streamAuditCsv(filters?: AuditFilters, opts?: CallOptions): Promise<ReadableStream<Uint8Array>>;
-  /** `GET /api/v1/audit-log/verify`: seals pending events, then verifies the hash chain. */
+  /**
+   * `GET /api/v1/audit-log/verify`: seals pending events, then verifies the hash chain from the
+   * last verified checkpoint (links before it are not read again: see `startAuditVerification`).
+   */
   verifyAuditLog(opts?: CallOptions): Promise<AuditVerifyResponse>;
+  /**
+   * `POST /api/v1/audit-log/verifications`: queues a full verification of the hash chain, from
+   * its start (a background job); answers at once (202) with it, to poll with
+   * `getAuditVerification`. While one is queued or running, answers that one.
+   */
+  startAuditVerification(opts?: CallOptions): Promise<AuditVerificationResponse>;
+  /** `GET /api/v1/audit-log/verifications/:id`: status, progress and, when done, the result. */
+  getAuditVerification(id: string, opts?: CallOptions): Promise<AuditVerificationResponse>;
 
   // API keys
   /** `GET /api/keys` (masked). */
@@ -521,6 +533,10 @@ export function reins(options: ReinsOptions = {}): ReinsClient {
     downloadAuditCsv,
     streamAuditCsv,
     verifyAuditLog: async (opts) => get('/api/v1/audit-log/verify', opts),
+    startAuditVerification: async (opts) =>
+      send('POST', '/api/v1/audit-log/verifications', {}, opts),
+    getAuditVerification: async (id, opts) =>
+      get(`/api/v1/audit-log/verifications/${seg(id, 'id')}`, opts),
 
     listKeys: async (opts) => get('/api/keys', opts),
     createKey: async (body, opts) => send('POST', '/api/keys', body, opts),

@@ -889,17 +889,61 @@ export type AuditBrokenReason =
   | 'seq_gap'
   | 'head_mismatch'
   | 'head_missing'
-  | 'event_inserted';
+  | 'event_inserted'
+  | 'checkpoint_mismatch';
+
+/** Where the chain was last found intact: links up to `seq`, whose hash is `hash`. */
+export interface AuditCheckpoint {
+  seq: number;
+  hash: string;
+  verifiedAt: string;
+}
 
 export interface AuditVerifyResponse {
   success: true;
   valid: boolean;
-  /** Events whose link was checked. */
+  /** Links checked by this verify: those after `from`. */
   checked: number;
   headSeq: number;
+  /** The walk started after this seq: the last checkpoint's (0: from the chain's start). */
+  from: number;
   firstBrokenLink: null | { seq: number; eventId: string | null; reason: AuditBrokenReason };
   /** False when events committed before the request could not be sealed in time. */
   complete: boolean;
+  /** The checkpoint after this verify (moved to the head when the chain was found intact). */
+  checkpoint: AuditCheckpoint | null;
+}
+
+/** A full verification of the audit chain (a background job), as `getAuditVerification` shows it. */
+export interface AuditVerification {
+  id: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  progress: {
+    /** Links verified so far. */
+    checked: number;
+    /** The head's seq the walk goes to (null until it starts). */
+    total: number | null;
+    /** 0–100 (null until it starts). */
+    pct: number | null;
+  };
+  /** Set when `status` is `done`: the inline verify's fields (from 0, the genesis). */
+  result: null | {
+    valid: boolean;
+    checked: number;
+    headSeq: number;
+    from: number;
+    firstBrokenLink: null | { seq: number; eventId: string | null; reason: AuditBrokenReason };
+    checkpoint: AuditCheckpoint | null;
+  };
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface AuditVerificationResponse {
+  success: true;
+  verification: AuditVerification;
 }
 
 // ---------------------------------------------------------------------------------------------

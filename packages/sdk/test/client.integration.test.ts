@@ -26,6 +26,7 @@ import type {
   ApiKeyRevokedResponse,
   AuditListResponse,
   AuditVerifyResponse,
+  AuditVerification,
   EvaluatePolicyResponse,
   EvaluatedRule,
   GroupBy,
@@ -976,6 +977,7 @@ describe('body types', () => {
     expectTypeOf<Body<AuditListResponse>>().toEqualTypeOf<Out['auditLog']['list']>();
     // `branded`: the server's type is an intersection (`VerifyResult & { complete }`).
     expectTypeOf<Body<AuditVerifyResponse>>().branded.toEqualTypeOf<Out['auditLog']['verify']>();
+    expectTypeOf<AuditVerification>().branded.toEqualTypeOf<Out['auditLog']['getVerification']>();
     expectTypeOf<ApiKey>().toExtend<Out['keys']['list']['keys'][number]>();
     expectTypeOf<keyof ApiKey>().toEqualTypeOf<keyof Out['keys']['list']['keys'][number]>();
     expectTypeOf<Body<ApiKeyCreatedResponse>>().toExtend<Out['keys']['create']>();

@@ -24,3 +24,6 @@ export const listAuditInput = z
 export type ListAuditInput = z.output<typeof listAuditInput>;
 
 export const verifyAuditInput = z.strictObject({});
+
+/** `POST /api/v1/audit-log/verifications` takes no options (yet). */
+export const startVerificationInput = z.strictObject({});

@@ -26,7 +26,15 @@ import {
 } from '../schemas/audit.js';
 import { below, decodeCursor, keyOf, nextCursorOf, type KeysetPosition } from '../lib/keyset.js';
 import { requirePermission } from './auth.js';
-import { countAuditEvents, sealCurrent, verifyChain, type VerifyResult } from '@reins/ledger';
+import {
+  advanceCheckpoint,
+  countAuditEvents,
+  readCheckpoint,
+  sealCurrent,
+  verifyChain,
+  type Checkpoint,
+  type VerifyResult,
+} from '@reins/ledger';
 
 interface Where {
   sql: string;
@@ -297,19 +305,47 @@ export function exportAuditCsv(ctx: Ctx, raw: unknown = {}): StreamResult {
   return { contentType: 'text/csv; charset=utf-8', filename: 'audit-log.csv', stream };
 }
 
+/** A checkpoint as the API shows it. */
+export interface CheckpointView {
+  seq: number;
+  hash: string;
+  verifiedAt: string;
+}
+
+const checkpointView = (c: Checkpoint | null): CheckpointView | null =>
+  c ? { seq: c.seq, hash: c.hash, verifiedAt: c.verifiedAt } : null;
+
 /**
- * Seals the org's pending events, then walks its whole chain. `complete` is false when events
+ * Seals the org's pending events, then walks its chain from the last verified checkpoint (the
+ * genesis the first time) to the head, and — when it found every link intact — moves the
+ * checkpoint to the head (see `@reins/ledger` auditVerify.ts). `complete` is false when events
  * committed before the request could not be sealed in time (a long-running transaction elsewhere
  * in the database holds the sealing horizon back): the walk covers the chain as far as it goes.
+ * Links before the checkpoint are not read again: the full verification (a background job,
+ * `startAuditVerification`) re-walks everything.
  */
 export async function verifyAuditLog(
   ctx: Ctx,
   raw: unknown = {},
-): Promise<VerifyResult & { complete: boolean }> {
+): Promise<VerifyResult & { complete: boolean; checkpoint: CheckpointView | null }> {
   requirePermission(ctx, 'audit:read');
   parseInput(verifyAuditInput, raw);
   // A chain someone tampered with may not be sealable (a deleted or moved head): that is for the
   // walk below to name, not a failure of the request.
   const complete = await sealCurrent(ctx.core.orm, ctx.orgId).catch(() => false);
-  return { ...(await verifyChain(sqlOf(ctx.em), ctx.orgId)), complete };
+  const sql = sqlOf(ctx.em);
+  const from = await readCheckpoint(sql, ctx.orgId);
+  const { head, metCheckpoint, ...result } = await verifyChain(sql, ctx.orgId, { from });
+  let checkpoint = from;
+  // Only an intact chain moves the checkpoint, and only over links other than the previous
+  // checkpoint's own event (else every verify would add an event for the next one to walk).
+  if (result.valid && head && result.checked > (metCheckpoint ? 1 : 0)) {
+    checkpoint = await advanceCheckpoint(ctx.core.orm, ctx.orgId, head, {
+      actor: ctx.actor,
+      at: new Date(ctx.core.clock()),
+      from: result.from,
+      checked: result.checked,
+    });
+  }
+  return { ...result, complete, checkpoint: checkpointView(checkpoint) };
 }

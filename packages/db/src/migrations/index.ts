@@ -15,6 +15,7 @@ import { Migration20261203114044_backtests } from './Migration20261203114044_bac
 import { Migration20261203114052_analytics_rollups } from './Migration20261203114052_analytics_rollups.js';
 import { Migration20261203114711_notification_outbox_alert_index } from './Migration20261203114711_notification_outbox_alert_index.js';
 import { Migration20261203123153_rollup_action } from './Migration20261203123153_rollup_action.js';
+import { Migration20261203123250_audit_verifications } from './Migration20261203123250_audit_verifications.js';
 import { Migration20261203123619_list_indexes } from './Migration20261203123619_list_indexes.js';
 
 export const migrationsList: MigrationObject[] = [
@@ -52,5 +53,9 @@ export const migrationsList: MigrationObject[] = [
     class: Migration20261203114711_notification_outbox_alert_index,
   },
   { name: 'Migration20261203123153_rollup_action', class: Migration20261203123153_rollup_action },
+  {
+    name: 'Migration20261203123250_audit_verifications',
+    class: Migration20261203123250_audit_verifications,
+  },
   { name: 'Migration20261203123619_list_indexes', class: Migration20261203123619_list_indexes },
 ];

@@ -1,6 +1,12 @@
-import type { RouteDef } from '../routeTypes.js';
-import { auditCsvInput, listAuditInput, verifyAuditInput } from '../../schemas/audit.js';
+import { id, type RouteDef } from '../routeTypes.js';
+import {
+  auditCsvInput,
+  listAuditInput,
+  startVerificationInput,
+  verifyAuditInput,
+} from '../../schemas/audit.js';
 import { exportAuditCsv, listAuditLog, verifyAuditLog } from '../../services/auditLog.js';
+import { getAuditVerification, startAuditVerification } from '../../services/auditVerifications.js';
 
 /** The audit log (`/api/v1/audit-log`). */
 export const auditRoutes: RouteDef[] = [
@@ -31,12 +37,36 @@ export const auditRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/audit-log/verify',
-    summary: "Seal pending events, then verify the organization's audit hash chain",
+    summary:
+      "Seal pending events, then verify the organization's audit hash chain from the last verified checkpoint",
     tag: 'Audit log',
     permission: 'audit:read',
     envelope: 'docs',
     status: 200,
     query: verifyAuditInput,
     run: (ctx, i) => verifyAuditLog(ctx, i.query),
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/audit-log/verifications',
+    summary:
+      'Start a full verification of the audit hash chain from its start (a background job; poll it)',
+    tag: 'Audit log',
+    permission: 'audit:read',
+    envelope: 'docs',
+    status: 202,
+    body: startVerificationInput,
+    run: async (ctx, i) => ({ verification: await startAuditVerification(ctx, i.body) }),
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/audit-log/verifications/:id',
+    summary:
+      'A full verification of the audit hash chain: status, progress and, when done, the result',
+    tag: 'Audit log',
+    permission: 'audit:read',
+    envelope: 'docs',
+    status: 200,
+    run: async (ctx, i) => ({ verification: await getAuditVerification(ctx, id(i)) }),
   },
 ];

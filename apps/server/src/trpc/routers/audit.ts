@@ -1,6 +1,11 @@
-import { auditCsvInput, listAuditInput } from '../../schemas/audit.js';
+import { z } from 'zod';
+import { auditCsvInput, listAuditInput, startVerificationInput } from '../../schemas/audit.js';
+import { parseInput } from '../../schemas/common.js';
 import { exportAuditCsv, listAuditLog, verifyAuditLog } from '../../services/auditLog.js';
+import { getAuditVerification, startAuditVerification } from '../../services/auditVerifications.js';
 import { authedProcedure, rawInput, router } from '../trpc.js';
+
+const byId = z.strictObject({ id: z.string().min(1).max(100) });
 
 /** The audit log (`/api/v1/audit-log`): the same services as the REST routes. */
 export const auditRouter = router({
@@ -37,4 +42,11 @@ export const auditRouter = router({
     return chunks;
   }),
   verify: authedProcedure.query(({ ctx }) => verifyAuditLog(ctx.reins, {})),
+  /** A full verification from the chain's start, as a background job (poll `getVerification`). */
+  startVerification: authedProcedure
+    .input(rawInput(startVerificationInput.optional()))
+    .mutation(({ ctx, input }) => startAuditVerification(ctx.reins, input ?? {})),
+  getVerification: authedProcedure
+    .input(rawInput(byId))
+    .query(({ ctx, input }) => getAuditVerification(ctx.reins, parseInput(byId, input).id)),
 });
