@@ -447,9 +447,21 @@ export async function countTransactions(
   orgId: string,
   filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
 ): Promise<number> {
+  const rows = await atCursor(orm, orgId, (conn, cursor) =>
+    queryRows<{ n: string }>(conn, countTransactionsSql(orgId, filter, cursor)),
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The one statement `countTransactions` runs in its snapshot (exported for the plan test). */
+export function countTransactionsSql(
+  orgId: string,
+  filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
+  cursor: Cursor,
+): string {
   const a = filter.from?.getTime() ?? EARLIEST;
   const b = filter.to?.getTime() ?? LATEST;
-  if (b <= a) return 0;
+  if (b <= a) return `select '0' as n`;
   const qa = Math.ceil(a / QUARTER) * QUARTER;
   const qb = Math.floor(b / QUARTER) * QUARTER;
   const where = filterSql(filter);
@@ -458,17 +470,130 @@ export async function countTransactions(
     `(select count(*) from transaction_record where org_id = ${org}
         and occurred_at >= ${lit(new Date(x).toISOString())}::timestamptz
         and occurred_at < ${lit(new Date(y).toISOString())}::timestamptz${where})`;
-  const rows = await atCursor(orm, orgId, (conn, cursor) => {
-    if (qa >= qb) return queryRows<{ n: string }>(conn, `select ${raw(a, b)}::text as n`);
-    const edges = [qa > a ? raw(a, qa) : '0', qb < b ? raw(qb, b) : '0'];
-    return queryRows<{ n: string }>(
-      conn,
-      `select (coalesce((select sum(requests)
-                          from (${sourcesSql(cursor, orgId, { from: new Date(qa), to: new Date(qb) }, filter, 'bucket')}) s), 0)
-               + ${edges.join(' + ')})::text as n`,
-    );
+  if (qa >= qb) return `select ${raw(a, b)}::text as n`;
+  const edges = [qa > a ? raw(a, qa) : '0', qb < b ? raw(qb, b) : '0'];
+  return `select (coalesce((select sum(requests)
+                    from (${sourcesSql(cursor, orgId, { from: new Date(qa), to: new Date(qb) }, filter, 'bucket')}) s), 0)
+         + ${edges.join(' + ')})::text as n`;
+}
+
+/** Where a newest-first list's row `offset` deep lies: see `seekTransactions`. */
+export interface Seek {
+  /** The page starts below this instant (exclusive)... */
+  before: Date;
+  /** ...after skipping this many of the rows below it (at most a quarter hour's worth). */
+  skip: number;
+}
+
+type Segment = { grain: 'month' | 'day' | '15m' | 'raw'; a: number; b: number; n: number };
+
+/** The bucket of grain `grain` that `at` falls in. */
+function bucketOf(grain: 'month' | 'day' | '15m', at: number): { a: number; b: number } {
+  if (grain === 'month') {
+    const a = startOfMonth(at, false);
+    return { a, b: startOfMonth(a + DAY, true) };
+  }
+  const size = grain === 'day' ? DAY : QUARTER;
+  const a = Math.floor(at / size) * size;
+  return { a, b: a + size };
+}
+
+/**
+ * Where the row `offset` deep of the org's transactions matching `filter`, newest first, lies —
+ * exactly, from the rollups: the newest instant T on a quarter hour with at most `offset`
+ * matching rows at or after it, and how many rows below T are left to skip. A deep `offset` page
+ * then reads at most a quarter hour of rows past T instead of every row it skips. Counts as
+ * `countTransactions` does, in one snapshot: rollup buckets from the coarsest grain down (the
+ * month the row is in, its day, its quarter hour: three reads of a few hundred rows), the events
+ * past the cursor, and raw counts of the partial quarter hours at the range's edges.
+ */
+export async function seekTransactions(
+  orm: Orm,
+  orgId: string,
+  filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
+  offset: number,
+): Promise<Seek> {
+  const a = filter.from?.getTime() ?? EARLIEST;
+  const b = filter.to?.getTime() ?? LATEST;
+  const qa = Math.min(Math.max(Math.ceil(a / QUARTER) * QUARTER, a), b);
+  const qb = Math.max(Math.floor(b / QUARTER) * QUARTER, qa);
+  const where = filterSql(filter);
+  const org = lit(orgId);
+  const ts = (ms: number) => `${lit(new Date(ms).toISOString())}::timestamptz`;
+  return atCursor(orm, orgId, async (conn, cursor) => {
+    const raw = async (x: number, y: number) => {
+      if (y <= x) return 0;
+      const [r] = await queryRows<{ n: string }>(
+        conn,
+        `select count(*)::text as n from transaction_record where org_id = ${org}
+            and occurred_at >= ${ts(x)} and occurred_at < ${ts(y)}${where}`,
+      );
+      return Number(r?.n ?? 0);
+    };
+    /** Matching rows per bucket of `tiled`'s grains (unabsorbed events added to theirs). */
+    const segments = async (tiled: { grain: 'month' | 'day' | '15m'; a: number; b: number }[]) => {
+      if (tiled.length === 0) return [];
+      const rollup = tiled.map(
+        (t) =>
+          `select '${t.grain}' as grain, bucket, sum(requests) as n from spend_rollup
+            where org_id = ${org} and grain = '${t.grain}'
+              and bucket >= ${ts(t.a)} and bucket < ${ts(t.b)}${where}
+            group by bucket`,
+      );
+      const lo = tiled[0]?.a ?? 0;
+      const hi = tiled[tiled.length - 1]?.b ?? 0;
+      const rows = await queryRows<{ grain: string; at: string; n: string }>(
+        conn,
+        `select grain, to_char(bucket at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as at,
+                n::text as n
+           from (${rollup.join('\n union all\n')}
+                 union all
+                 select 'tail', date_bin('15 minutes', occurred_at, timestamptz '2000-01-01Z'),
+                        sum(requests)
+                   from (${deltasSql(`(select e.org_id, e.event_type, e.entity_type, e.entity_id, e.metadata
+                          from audit_event e where ${pastCursor(org, cursor)})`)}) tail
+                  where occurred_at >= ${ts(lo)} and occurred_at < ${ts(hi)}${where}
+                  group by 2) s
+          where n <> 0`,
+      );
+      const out: Segment[] = [];
+      const tails: { at: number; n: number }[] = [];
+      for (const r of rows) {
+        const at = Date.parse(r.at);
+        if (r.grain === 'tail') tails.push({ at, n: Number(r.n) });
+        else {
+          const grain = r.grain as 'month' | 'day' | '15m';
+          out.push({ grain, ...bucketOf(grain, at), n: Number(r.n) });
+        }
+      }
+      for (const t of tails) {
+        let home = out.find((x) => x.a <= t.at && t.at < x.b);
+        if (!home) {
+          // No rollup row there yet: the bucket of its tile's grain, made for the tail.
+          const grain = tiled.find((x) => x.a <= t.at && t.at < x.b)?.grain ?? '15m';
+          home = { grain, ...bucketOf(grain, t.at), n: 0 };
+          out.push(home);
+        }
+        home.n += t.n;
+      }
+      return out.sort((x, y) => y.a - x.a);
+    };
+    let left = offset - (await raw(qb, b));
+    if (left < 0) return { before: new Date(b), skip: offset };
+    let segs = await segments(tiles(qa, qb));
+    segs.push({ grain: 'raw', a, b: qa, n: Number.POSITIVE_INFINITY });
+    for (;;) {
+      const s = segs.find((x) => {
+        if (left < x.n) return true;
+        left -= x.n;
+        return false;
+      });
+      if (!s) return { before: new Date(qa), skip: left }; // (the last segment has no end)
+      if (s.grain === '15m' || s.grain === 'raw') return { before: new Date(s.b), skip: left };
+      const finer = s.grain === 'month' ? 'day' : '15m';
+      segs = await segments([{ grain: finer, a: s.a, b: s.b }]);
+    }
   });
-  return Number(rows[0]?.n ?? 0);
 }
 
 /** Which audit events a list counts: the audit log's filters (see the server's auditLog.ts). */
@@ -509,9 +634,21 @@ export async function countAuditEvents(
   orgId: string,
   filter: AuditCountFilter,
 ): Promise<number> {
+  const rows = await atCursor(orm, orgId, (conn, cursor) =>
+    queryRows<{ n: string }>(conn, countAuditEventsSql(orgId, filter, cursor)),
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The one statement `countAuditEvents` runs in its snapshot (exported for the plan test). */
+export function countAuditEventsSql(
+  orgId: string,
+  filter: AuditCountFilter,
+  cursor: Cursor,
+): string {
   const a = filter.from?.getTime() ?? EARLIEST;
   const b = filter.to?.getTime() ?? LATEST;
-  if (b <= a) return 0;
+  if (b <= a) return `select '0' as n`;
   const qa = Math.ceil(a / QUARTER) * QUARTER;
   const qb = Math.floor(b / QUARTER) * QUARTER;
   const org = lit(orgId);
@@ -529,19 +666,16 @@ export async function countAuditEvents(
   const raw = (x: number, y: number, extra = '') =>
     `(select count(*) from audit_event e where e.org_id = ${org}
         and e.occurred_at >= ${ts(x)} and e.occurred_at < ${ts(y)}${onEvents}${extra})`;
-  const rows = await atCursor(orm, orgId, (conn, cursor) => {
-    if (qa >= qb) return queryRows<{ n: string }>(conn, `select ${raw(a, b)}::text as n`);
-    const parts = tiles(qa, qb).map(
-      (t) =>
-        `(select coalesce(sum(events), 0) from audit_rollup where org_id = ${org}
-            and grain = '${t.grain}' and bucket >= ${ts(t.a)} and bucket < ${ts(t.b)}${onRollups})`,
-    );
-    parts.push(raw(qa, qb, ` and ${pastCursor(org, cursor)}`));
-    if (qa > a) parts.push(raw(a, qa));
-    if (qb < b) parts.push(raw(qb, b));
-    return queryRows<{ n: string }>(conn, `select (${parts.join(' + ')})::text as n`);
-  });
-  return Number(rows[0]?.n ?? 0);
+  if (qa >= qb) return `select ${raw(a, b)}::text as n`;
+  const parts = tiles(qa, qb).map(
+    (t) =>
+      `(select coalesce(sum(events), 0) from audit_rollup where org_id = ${org}
+          and grain = '${t.grain}' and bucket >= ${ts(t.a)} and bucket < ${ts(t.b)}${onRollups})`,
+  );
+  parts.push(raw(qa, qb, ` and ${pastCursor(org, cursor)}`));
+  if (qa > a) parts.push(raw(a, qa));
+  if (qb < b) parts.push(raw(qb, b));
+  return `select (${parts.join(' + ')})::text as n`;
 }
 
 /** Events past the org's cursor and the age of the oldest: how far the rollups lag. */
