@@ -481,38 +481,46 @@ export function countTransactionsSql(
 export interface Seek {
   /** The page starts below this instant (exclusive)... */
   before: Date;
-  /** ...after skipping this many of the rows below it (at most a quarter hour's worth). */
+  /** ...after skipping this many of the rows below it (at most an hour's worth). */
   skip: number;
 }
 
-type Segment = { grain: 'month' | 'day' | '15m' | 'raw'; a: number; b: number; n: number };
+type Grain = 'month' | 'day' | '15m' | 'a1h';
+type Segment = { grain: Grain | 'raw'; a: number; b: number; n: number };
 
 /** The bucket of grain `grain` that `at` falls in. */
-function bucketOf(grain: 'month' | 'day' | '15m', at: number): { a: number; b: number } {
+function bucketOf(grain: Grain, at: number): { a: number; b: number } {
   if (grain === 'month') {
     const a = startOfMonth(at, false);
     return { a, b: startOfMonth(a + DAY, true) };
   }
-  const size = grain === 'day' ? DAY : QUARTER;
+  const size = grain === 'day' ? DAY : grain === 'a1h' ? HOUR : QUARTER;
   const a = Math.floor(at / size) * size;
   return { a, b: a + size };
 }
 
 /**
  * Where the row `offset` deep of the org's transactions matching `filter`, newest first, lies —
- * exactly, from the rollups: the newest instant T on a quarter hour with at most `offset`
- * matching rows at or after it, and how many rows below T are left to skip. A deep `offset` page
- * then reads at most a quarter hour of rows past T instead of every row it skips. Counts as
- * `countTransactions` does, in one snapshot: rollup buckets from the coarsest grain down (the
- * month the row is in, its day, its quarter hour: three reads of a few hundred rows), the events
- * past the cursor, and raw counts of the partial quarter hours at the range's edges.
+ * exactly, from the rollups: the newest instant T on an hour or quarter hour with at most
+ * `offset` matching rows at or after it, and how many rows below T are left to skip. A deep
+ * `offset` page then reads at most an hour of rows past T instead of every row it skips.
+ *
+ * Counts as `countTransactions` does, in one snapshot: the buckets of the range's tiles (whole
+ * months, days and quarter hours at the edges) newest first, the events past the cursor added to
+ * the bucket they fall in, the raw rows of the partial quarter hours at the edges — then, inside
+ * the month or day the offset crosses in, the hourly agent rows (a few per hour, however many
+ * users and models there are: a day's finer rows number in the tens of thousands at 10M a year).
+ * Those have no other dimension: for a filter on vendor, user or action, null (page by walking).
  */
 export async function seekTransactions(
   orm: Orm,
   orgId: string,
   filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
   offset: number,
-): Promise<Seek> {
+): Promise<Seek | null> {
+  if (filter.vendor !== undefined || filter.userId !== undefined || filter.action !== undefined) {
+    return null;
+  }
   const a = filter.from?.getTime() ?? EARLIEST;
   const b = filter.to?.getTime() ?? LATEST;
   const qa = Math.min(Math.max(Math.ceil(a / QUARTER) * QUARTER, a), b);
@@ -530,8 +538,8 @@ export async function seekTransactions(
       );
       return Number(r?.n ?? 0);
     };
-    /** Matching rows per bucket of `tiled`'s grains (unabsorbed events added to theirs). */
-    const segments = async (tiled: { grain: 'month' | 'day' | '15m'; a: number; b: number }[]) => {
+    /** Matching rows per bucket of `tiled`'s grains, newest first (the tail added to theirs). */
+    const segments = async (tiled: { grain: Grain; a: number; b: number }[]) => {
       if (tiled.length === 0) return [];
       const rollup = tiled.map(
         (t) =>
@@ -561,10 +569,8 @@ export async function seekTransactions(
       for (const r of rows) {
         const at = Date.parse(r.at);
         if (r.grain === 'tail') tails.push({ at, n: Number(r.n) });
-        else {
-          const grain = r.grain as 'month' | 'day' | '15m';
-          out.push({ grain, ...bucketOf(grain, at), n: Number(r.n) });
-        }
+        else
+          out.push({ grain: r.grain as Grain, ...bucketOf(r.grain as Grain, at), n: Number(r.n) });
       }
       for (const t of tails) {
         let home = out.find((x) => x.a <= t.at && t.at < x.b);
@@ -581,6 +587,7 @@ export async function seekTransactions(
     let left = offset - (await raw(qb, b));
     if (left < 0) return { before: new Date(b), skip: offset };
     let segs = await segments(tiles(qa, qb));
+    // Below the tiles: the partial quarter hour at the bottom, never counted (the walk's).
     segs.push({ grain: 'raw', a, b: qa, n: Number.POSITIVE_INFINITY });
     for (;;) {
       const s = segs.find((x) => {
@@ -589,9 +596,9 @@ export async function seekTransactions(
         return false;
       });
       if (!s) return { before: new Date(qa), skip: left }; // (the last segment has no end)
-      if (s.grain === '15m' || s.grain === 'raw') return { before: new Date(s.b), skip: left };
-      const finer = s.grain === 'month' ? 'day' : '15m';
-      segs = await segments([{ grain: finer, a: s.a, b: s.b }]);
+      if (s.grain === 'month' || s.grain === 'day')
+        segs = await segments([{ grain: 'a1h', a: s.a, b: s.b }]);
+      else return { before: new Date(s.b), skip: left };
     }
   });
 }

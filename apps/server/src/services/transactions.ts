@@ -505,10 +505,10 @@ export async function listTransactions(ctx: Ctx, raw: unknown) {
   const q = parseInput(listTransactionsInput, raw);
   const filter = countFilterOf(q);
   // A deep offset starts from where the rollups say its row is (exact), not by walking past
-  // every row above it. The review queue has no rollup: its pages are few rows anyway.
+  // every row above it — where they can say it (no filter, or agent and dates only).
   const seek =
     (q.offset ?? 0) >= SEEK_FROM_OFFSET && !q.review
-      ? await seekTransactions(ctx.core.orm, ctx.orgId, filter, q.offset ?? 0)
+      ? ((await seekTransactions(ctx.core.orm, ctx.orgId, filter, q.offset ?? 0)) ?? undefined)
       : undefined;
   const { page, count } = listTransactionsQueries(ctx.orgId, q, seek);
   const sql = sqlOf(ctx.em);
