@@ -602,10 +602,11 @@ export const NotificationOutbox = defineEntity({
 export type NotificationOutbox = InferEntity<typeof NotificationOutbox>;
 
 /**
- * Spend rolled up per org × bucket × agent × vendor × model × user × team × project, in three
- * grains: `15m` (quarter hours: every time zone's midnight is one), `day` (UTC days, for long
- * ranges), and `a1h` (UTC hours by agent alone, for time series and anomalies). Absent
- * dimensions are '' (part of the key). Kept by the worker from the audit stream (@reins/ledger's
+ * Spend rolled up per org × bucket × agent × vendor × model × user × team × project × decision,
+ * in the grains `15m` (quarter hours: every time zone's midnight is one), `day` and `month` (UTC,
+ * for long ranges), and by agent alone (every other dimension ''): `a1h`, `a1d`, `a1m` (UTC
+ * hours, days, months: series, anomalies, and the totals and deep-page seeks of lists that filter
+ * on nothing else). Absent dimensions are '' (part of the key). Kept by the worker from the audit stream (@reins/ledger's
  * rollups.ts); readers add the events it has not absorbed yet.
  */
 export const SpendRollup = defineEntity({

@@ -121,11 +121,21 @@ const GRAIN_BUCKET = (at: string) =>
   `case g.grain when 'month' then date_trunc('month', ${at}, 'UTC')
                 when 'day' then date_trunc('day', ${at}, 'UTC')
                 when 'a1h' then date_trunc('hour', ${at}, 'UTC')
+                when 'a1d' then date_trunc('day', ${at}, 'UTC')
+                when 'a1m' then date_trunc('month', ${at}, 'UTC')
                 else date_bin('15 minutes', ${at}, timestamptz '2000-01-01Z') end`;
 
 /** The action of the policy rule an audit event reports ('' when it reports none). */
 export const RULE_ACTION_OF = (e: string) =>
   `case when ${e}.metadata->>'ruleId' is not null then coalesce(${e}.metadata->>'action', '') else '' end`;
+
+/**
+ * The grains by agent alone (every other dimension ''): hours, UTC days, UTC months. A few rows
+ * per agent and bucket, where the full grains have one per combination of agent, vendor, model,
+ * user, team, project and decision — tens of thousands a day at 10,000,000 transactions a year.
+ * Totals and series that split or filter by nothing but the agent read these.
+ */
+const AGENT_GRAINS = `('a1h', 'a1d', 'a1m')`;
 
 /** Events absorbed per database transaction. */
 export const ROLLUP_BATCH = 20_000;
@@ -183,9 +193,9 @@ export async function rollOrg(
        insert into spend_rollup (org_id, grain, bucket, ${dims}, ${MEASURES.join(', ')})
        select ${org}, g.grain,
               ${GRAIN_BUCKET('d.occurred_at')},
-              ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case g.grain when 'a1h' then '' else ${dim} end`)).join(', ')},
+              ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case when g.grain in ${AGENT_GRAINS} then '' else ${dim} end`)).join(', ')},
               ${sumMeasures}
-         from d cross join (values ('15m'), ('day'), ('month'), ('a1h')) as g(grain)
+         from d cross join (values ('15m'), ('day'), ('month'), ('a1h'), ('a1d'), ('a1m')) as g(grain)
         group by 1, 2, 3, ${DIMS.map((_, i) => String(i + 4)).join(', ')}
        on conflict (org_id, grain, bucket, ${dims}) do update set
          ${MEASURES.map((m) => `${m} = spend_rollup.${m} + excluded.${m}`).join(',\n         ')}
@@ -212,6 +222,9 @@ export async function rollOrg(
   );
   return Number(r.n);
 }
+
+/** The rollup grains: the full ones, and those by agent alone (AGENT_GRAINS). */
+type Grain = 'month' | 'day' | '15m' | 'a1h' | 'a1d' | 'a1m';
 
 /** A half-open range of instants, both on quarter hours (every zone's midnight is one). */
 export interface SpendRange {
@@ -255,11 +268,14 @@ function startOfMonth(ms: number, next: boolean): number {
  * A range cut into the coarsest rollup grains that tile it: whole UTC months, then whole UTC
  * days at the edges, then quarter hours at theirs.
  */
-function tiles(
-  from: number,
-  to: number,
-): { grain: 'month' | 'day' | '15m'; a: number; b: number }[] {
-  const out: { grain: 'month' | 'day' | '15m'; a: number; b: number }[] = [];
+interface Tile {
+  grain: Grain;
+  a: number;
+  b: number;
+}
+
+function tiles(from: number, to: number): Tile[] {
+  const out: Tile[] = [];
   const days = (a: number, b: number) => {
     const dA = Math.ceil(a / DAY) * DAY;
     const dB = Math.floor(b / DAY) * DAY;
@@ -288,6 +304,29 @@ const QUARTER = 900_000;
 const HOUR = 3_600_000;
 
 /**
+ * `tiles` in the grains by agent alone: whole months (`a1m`), whole days (`a1d`), whole hours
+ * (`a1h`), and quarter hours (full grain) at the edges of those.
+ */
+function agentTiles(from: number, to: number): Tile[] {
+  return tiles(from, to).flatMap((t): Tile[] => {
+    if (t.grain === 'month') return [{ ...t, grain: 'a1m' }];
+    if (t.grain === 'day') return [{ ...t, grain: 'a1d' }];
+    const hA = Math.ceil(t.a / HOUR) * HOUR;
+    const hB = Math.floor(t.b / HOUR) * HOUR;
+    if (hA >= hB) return [t];
+    return [
+      ...(t.a < hA ? [{ grain: '15m' as const, a: t.a, b: hA }] : []),
+      { grain: 'a1h', a: hA, b: hB },
+      ...(hB < t.b ? [{ grain: '15m' as const, a: hB, b: t.b }] : []),
+    ];
+  });
+}
+
+/** Only the agent (or nothing) is filtered on: the grains by agent alone can answer. */
+const byAgentAlone = (f: SpendFilter) =>
+  f.vendor === undefined && f.userId === undefined && f.action === undefined;
+
+/**
  * The rollup rows and unabsorbed deltas of `range` as one relation (dims + measures): the
  * coarsest grains that tile it (`tiles`), and the events past the cursor whose transaction falls
  * in the range. Read in the caller's snapshot (`atCursor`).
@@ -299,6 +338,7 @@ function sourcesSql(
   filter: SpendFilter,
   bucket: string,
   fine: '15m' | 'a1h' = '15m',
+  tiling: (from: number, to: number) => Tile[] = tiles,
 ): string {
   const org = lit(orgId);
   const from = range.from.getTime();
@@ -316,7 +356,7 @@ function sourcesSql(
           and bucket >= ${ts(a)} and bucket < ${ts(b)}${where}`,
     );
   // Coarse grains serve plain reads; a series (`bucket` an expression) needs its fine rows.
-  if (bucket === 'bucket') for (const t of tiles(from, to)) rows(t.grain, t.a, t.b);
+  if (bucket === 'bucket') for (const t of tiling(from, to)) rows(t.grain, t.a, t.b);
   else rows(fine, from, to);
   parts.push(
     `select ${bucket.replace(/\bbucket\b/, 'occurred_at')} as bucket, ${cols} from (${deltasSql(`(
@@ -352,13 +392,14 @@ export async function readSpend(
     ? `case ${dims.map((d) => `when grouping(${d}) = 0 then '${d}'`).join(' ')} end`
     : 'null';
   const value = dims.length ? `coalesce(${dims.join(', ')})` : 'null';
+  const agentAlone = byAgentAlone(filter) && dims.every((d) => d === 'agent_id');
   const rows = await atCursor(orm, orgId, (conn, cursor) =>
     queryRows(
       conn,
       // Summed per combination of the asked dimensions first: the grouping sets then sort that.
       `select ${which} as dim, ${value} as value, ${sumMeasures}
          from (select ${dims.length ? `${dims.join(', ')}, ` : ''}${sumMeasures}
-                 from (${sourcesSql(cursor, orgId, range, filter, 'bucket')}) s
+                 from (${sourcesSql(cursor, orgId, range, filter, 'bucket', '15m', agentAlone ? agentTiles : tiles)}) s
                 ${dims.length ? `group by ${dims.join(', ')}` : ''}) s
         group by grouping sets (${sets})`,
     ),
@@ -473,7 +514,7 @@ export function countTransactionsSql(
   if (qa >= qb) return `select ${raw(a, b)}::text as n`;
   const edges = [qa > a ? raw(a, qa) : '0', qb < b ? raw(qb, b) : '0'];
   return `select (coalesce((select sum(requests)
-                    from (${sourcesSql(cursor, orgId, { from: new Date(qa), to: new Date(qb) }, filter, 'bucket')}) s), 0)
+                    from (${sourcesSql(cursor, orgId, { from: new Date(qa), to: new Date(qb) }, filter, 'bucket', '15m', byAgentAlone(filter) ? agentTiles : tiles)}) s), 0)
          + ${edges.join(' + ')})::text as n`;
 }
 
@@ -485,16 +526,15 @@ export interface Seek {
   skip: number;
 }
 
-type Grain = 'month' | 'day' | '15m' | 'a1h';
 type Segment = { grain: Grain | 'raw'; a: number; b: number; n: number };
 
 /** The bucket of grain `grain` that `at` falls in. */
 function bucketOf(grain: Grain, at: number): { a: number; b: number } {
-  if (grain === 'month') {
+  if (grain === 'month' || grain === 'a1m') {
     const a = startOfMonth(at, false);
     return { a, b: startOfMonth(a + DAY, true) };
   }
-  const size = grain === 'day' ? DAY : grain === 'a1h' ? HOUR : QUARTER;
+  const size = grain === 'day' || grain === 'a1d' ? DAY : grain === 'a1h' ? HOUR : QUARTER;
   const a = Math.floor(at / size) * size;
   return { a, b: a + size };
 }
@@ -508,9 +548,10 @@ function bucketOf(grain: Grain, at: number): { a: number; b: number } {
  * Counts as `countTransactions` does, in one snapshot: the buckets of the range's tiles (whole
  * months, days and quarter hours at the edges) newest first, the events past the cursor added to
  * the bucket they fall in, the raw rows of the partial quarter hours at the edges — then, inside
- * the month or day the offset crosses in, the hourly agent rows (a few per hour, however many
- * users and models there are: a day's finer rows number in the tens of thousands at 10M a year).
- * Those have no other dimension: for a filter on vendor, user or action, null (page by walking).
+ * the month the offset crosses in, its days, then that day's hours — all in the grains by agent
+ * alone (a few rows per agent and bucket, however many users and models there are: a day's full
+ * rows number in the tens of thousands at 10M a year). Those have no other dimension: for a
+ * filter on vendor, user or action, null (the page walks).
  */
 export async function seekTransactions(
   orm: Orm,
@@ -518,9 +559,7 @@ export async function seekTransactions(
   filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
   offset: number,
 ): Promise<Seek | null> {
-  if (filter.vendor !== undefined || filter.userId !== undefined || filter.action !== undefined) {
-    return null;
-  }
+  if (!byAgentAlone(filter)) return null;
   const a = filter.from?.getTime() ?? EARLIEST;
   const b = filter.to?.getTime() ?? LATEST;
   const qa = Math.min(Math.max(Math.ceil(a / QUARTER) * QUARTER, a), b);
@@ -539,7 +578,7 @@ export async function seekTransactions(
       return Number(r?.n ?? 0);
     };
     /** Matching rows per bucket of `tiled`'s grains, newest first (the tail added to theirs). */
-    const segments = async (tiled: { grain: Grain; a: number; b: number }[]) => {
+    const segments = async (tiled: Tile[]) => {
       if (tiled.length === 0) return [];
       const rollup = tiled.map(
         (t) =>
@@ -586,7 +625,7 @@ export async function seekTransactions(
     };
     let left = offset - (await raw(qb, b));
     if (left < 0) return { before: new Date(b), skip: offset };
-    let segs = await segments(tiles(qa, qb));
+    let segs = await segments(agentTiles(qa, qb));
     // Below the tiles: the partial quarter hour at the bottom, never counted (the walk's).
     segs.push({ grain: 'raw', a, b: qa, n: Number.POSITIVE_INFINITY });
     for (;;) {
@@ -596,8 +635,8 @@ export async function seekTransactions(
         return false;
       });
       if (!s) return { before: new Date(qa), skip: left }; // (the last segment has no end)
-      if (s.grain === 'month' || s.grain === 'day')
-        segs = await segments([{ grain: 'a1h', a: s.a, b: s.b }]);
+      if (s.grain === 'a1m') segs = await segments([{ grain: 'a1d', a: s.a, b: s.b }]);
+      else if (s.grain === 'a1d') segs = await segments([{ grain: 'a1h', a: s.a, b: s.b }]);
       else return { before: new Date(s.b), skip: left };
     }
   });
