@@ -95,7 +95,12 @@ export class SessionStore {
     const id = hashToken(token);
     const now = this.clock();
     let entry = this.cache.get(id);
-    if (!entry || entry.until <= now) entry = await this.lookUp(id, now);
+    if (!entry || entry.until <= now) {
+      const seen = entry?.lastSeenAt ?? 0;
+      entry = await this.lookUp(id, now);
+      // This process may have seen it used more recently than the row says (a write under way).
+      entry.lastSeenAt = Math.max(entry.lastSeenAt, seen);
+    }
     const idleEnd = entry.lastSeenAt + this.opts.idleMs;
     if (now >= idleEnd || now >= entry.endsAt) {
       this.cache.delete(id);
@@ -104,7 +109,8 @@ export class SessionStore {
     }
     if (now - entry.lastSeenAt >= this.touchEveryMs) {
       entry.lastSeenAt = now;
-      void this.touch(id, now);
+      // Awaited (once a minute per session at most): another process must see the session alive.
+      await this.touch(id, now);
     }
     const expiresAt = Math.min(entry.lastSeenAt + this.opts.idleMs, entry.endsAt);
     return { ...entry.caller, session: { ...entry.caller.session, expiresAt } };
