@@ -9,19 +9,29 @@ describe('LoginLimiter', () => {
     l.check('ip', 'A@x');
     l.failed('ip', 'a@x');
     l.failed('ip2', 'a@X');
-    expect(() => l.check('ip3', 'a@x')).toThrow(RateLimited);
+    expect(() => {
+      l.check('ip3', 'a@x');
+    }).toThrow(RateLimited);
     now += 30_000;
-    expect(() => l.check('ip3', 'a@x')).not.toThrow();
+    expect(() => {
+      l.check('ip3', 'a@x');
+    }).not.toThrow();
     l.failed('ip', 'a@x');
     l.succeeded('a@x');
     l.failed('ip', 'a@x');
-    expect(() => l.check('ip', 'a@x')).not.toThrow();
+    expect(() => {
+      l.check('ip', 'a@x');
+    }).not.toThrow();
   });
 
   it('limits a client address whatever the email, and 0 disables', () => {
     const l = new LoginLimiter({ perEmail: 0, perClient: 1, windowMs: 1000 }, () => 0);
     l.failed('ip', 'a@x');
-    expect(() => l.check('ip', 'b@x')).toThrow(RateLimited);
-    expect(() => l.check('other', 'a@x')).not.toThrow();
+    expect(() => {
+      l.check('ip', 'b@x');
+    }).toThrow(RateLimited);
+    expect(() => {
+      l.check('other', 'a@x');
+    }).not.toThrow();
   });
 });
