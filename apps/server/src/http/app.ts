@@ -203,8 +203,10 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
 
   /**
    * Before the body is read: refuse an encoding that is not identity (415) and a repeated
-   * Idempotency-Key (422), then authenticate from the headers and apply the key's rate limit —
-   * so that nobody without a key gets a body read, or a connection held, on their behalf.
+   * Idempotency-Key (422), then authenticate from the headers — the Authorization header, else the
+   * dashboard's session cookie with its CSRF checks (http/auth.ts) — and apply the caller's rate
+   * limit, so that nobody without a key or session gets a body read, or a connection held, on
+   * their behalf.
    */
   const authenticateRequest = async (req: FastifyRequest, reply: FastifyReply) => {
     const encoding = req.headers['content-encoding'];

@@ -213,6 +213,10 @@ export async function createUser(
 export async function updateUser(ctx: Ctx, raw: unknown): Promise<{ user: UserView }> {
   requirePermission(ctx, 'users:admin');
   const { id, ...patch } = parseInput(updateUserInput, raw);
+  // As with keys: only a user whose role the actor could give can be changed by it.
+  const target = await ctx.em.findOne(User, { id, orgId: ctx.orgId });
+  if (!target) throw new NotFound('User', id);
+  checkGrant(ctx, target.role);
   if (patch.role !== undefined) checkGrant(ctx, patch.role);
   const now = new Date(ctx.core.clock());
   const user = await updateUserById(ctx.em, id, patch, { orgId: ctx.orgId, actor: ctx.actor, now });
