@@ -384,6 +384,17 @@ describe('session end', () => {
     ).toHaveLength(0);
   });
 
+  it('signs out with an empty JSON body, and answers 204 to a session already ended', async () => {
+    const s = signedIn(await login({ email: 'admin@localhost', password: PASSWORD }));
+    const out = await asUser(s, 'POST', '/api/auth/logout', undefined, {
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(out.status).toBe(204);
+    const again = await asUser(s, 'POST', '/api/auth/logout');
+    expect(again.status).toBe(204);
+    expect(again.headers.get('set-cookie')).toMatch(/Max-Age=0/);
+  });
+
   it('needs the CSRF header to sign out', async () => {
     const s = signedIn(await login({ email: 'admin@localhost', password: PASSWORD }));
     expect((await asUser(s, 'POST', '/api/auth/logout', undefined, { csrf: null })).status).toBe(

@@ -136,27 +136,34 @@ export function registerAuthRoutes(
     return { success: true, session: await sessionView(core.orm.em.fork(), req.caller) };
   });
 
-  // Signing out of a session that has already ended is done, not an error.
-  app.post(
-    '/api/auth/logout',
-    {
-      ...opts,
-      onRequest: async (req, reply) => {
-        try {
-          await authenticateRequest(req, reply);
-        } catch (err) {
-          if (!(err instanceof Unauthorized)) throw err;
-        }
+  // Signing out of a session that has already ended is done, not an error. Its body is ignored:
+  // an empty one is fine whatever its Content-Type says.
+  void app.register((scope, _options, registered) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, _body, done) => {
+      done(null, undefined);
+    });
+    scope.post(
+      '/api/auth/logout',
+      {
+        ...opts,
+        onRequest: async (req, reply) => {
+          try {
+            await authenticateRequest(req, reply);
+          } catch (err) {
+            if (!(err instanceof Unauthorized)) throw err;
+          }
+        },
       },
-    },
-    async (req, reply) => {
-      if (req.caller) await signOut(core, req.caller);
-      return reply
-        .status(204)
-        .header('set-cookie', clearSessionCookie(secure(req)))
-        .send();
-    },
-  );
+      async (req, reply) => {
+        if (req.caller) await signOut(core, req.caller);
+        return reply
+          .status(204)
+          .header('set-cookie', clearSessionCookie(secure(req)))
+          .send();
+      },
+    );
+    registered();
+  });
 
   app.post(
     '/api/auth/password',
