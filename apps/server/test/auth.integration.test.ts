@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
+import { pruneSessionsJob, startScheduler } from '@reins/jobs';
 import type { AppRouter } from '../src/trpc/routers/_app.js';
 import { ADMIN_KEY, useTestServer, type Reply } from './harness.js';
 import { keyWith, trpcClient, type ErrorBody } from './helpers.js';
@@ -574,5 +575,38 @@ describe('POST /api/auth/password', () => {
     expect((await asUser(other, 'GET', '/api/auth/session')).status).toBe(401);
     expect((await login({ email: s.email, password: PASSWORD })).status).toBe(401);
     expect((await login({ email: s.email, password: 'my new password!' })).status).toBe(200);
+  });
+});
+
+describe('prune-sessions', () => {
+  it('deletes sessions past their absolute end and sign-in links used or expired a week ago', async () => {
+    const live = signedIn(await login({ email: 'admin@localhost', password: PASSWORD }));
+    const dead = signedIn(await login({ email: 'admin@localhost', password: PASSWORD }));
+    await t().sql(
+      `update user_session set expires_at = now() - interval '1 minute' where csrf_token = ?`,
+      [dead.csrf],
+    );
+    const old = await admin().users.create.mutate({ email: 'stale@example.com', role: 'viewer' });
+    await t().sql(
+      `update sign_in_token set expires_at = now() - interval '8 days'
+        where user_id = ?`,
+      [old.user.id],
+    );
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const scheduler = startScheduler(t().server.db.orm, [pruneSessionsJob(3_600_000)], {
+      clock: () => Date.now(),
+      log: quiet,
+    });
+    try {
+      await scheduler.runNow('prune-sessions');
+    } finally {
+      await scheduler.stop();
+    }
+    const left = await t().sql<{ csrf_token: string }>('select csrf_token from user_session');
+    expect(left.map((r) => r.csrf_token)).toContain(live.csrf);
+    expect(left.map((r) => r.csrf_token)).not.toContain(dead.csrf);
+    expect(
+      await t().sql('select id from sign_in_token where user_id = ?', [old.user.id]),
+    ).toHaveLength(0);
   });
 });
