@@ -610,3 +610,66 @@ describe('prune-sessions', () => {
     ).toHaveLength(0);
   });
 });
+
+describe('bad input', () => {
+  it('answers malformed sign-in, link, password and users input with 422 naming the field, never 500', async () => {
+    const post = (path: string, raw: string, headers: Record<string, string> = {}) =>
+      t().call<ErrorBody>('POST', path, undefined, {
+        key: null,
+        raw,
+        headers: { 'x-forwarded-for': nextIp(), ...headers },
+      });
+    const cases: [string, string, number, string | undefined][] = [
+      ['/api/auth/login', 'null', 422, 'body'],
+      ['/api/auth/login', '"x"', 422, 'body'],
+      ['/api/auth/login', '{"email":"a@b.c","password":"x","extra":1}', 422, undefined],
+      ['/api/auth/login', '{"email":"a@b.c","password":"x\u0000"}', 422, undefined],
+      ['/api/auth/login', '{"email":"a@b.c",', 422, 'body'],
+      ['/api/auth/link', '{"token":5,"password":"a long enough password"}', 422, 'token'],
+      ['/api/auth/link', '{"token":"abc"}', 422, 'password'],
+    ];
+    for (const [path, raw, status, field] of cases) {
+      const res = await post(path, raw);
+      expect(res.status, raw).toBe(status);
+      expect(res.body.code).toBe('VALIDATION_ERROR');
+      if (field) expect(res.body.field, raw).toBe(field);
+    }
+    expect((await post('/api/auth/login', 'x', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect(
+      (
+        await post(
+          '/api/auth/login',
+          JSON.stringify({ email: 'a@b.c', password: 'x'.repeat(20_000) }),
+        )
+      ).status,
+    ).toBe(413);
+
+    const s = await userWith('viewer');
+    const pw = await asUser<ErrorBody>(s, 'POST', '/api/auth/password', {
+      currentPassword: PASSWORD,
+      newPassword: 'short',
+    });
+    expect(pw.status).toBe(422);
+    expect(pw.body.field).toBe('newPassword');
+
+    for (const input of [
+      { id: 5 },
+      { id: 'usr_x', disabled: 'yes' },
+      { id: 'usr_x', role: 'root' },
+      { id: 'usr_x', name: '' },
+    ]) {
+      const err = await admin()
+        .users.update.mutate(input as never)
+        .catch((e: unknown) => e);
+      expect(reinsCode(err), JSON.stringify(input)).toBe('VALIDATION_ERROR');
+    }
+    const missing = await admin()
+      .users.update.mutate({ id: 'usr_nope', role: 'viewer' })
+      .catch((e: unknown) => e);
+    expect(reinsCode(missing)).toBe('NOT_FOUND');
+    const reset = await admin()
+      .users.resetPassword.mutate({} as never)
+      .catch((e: unknown) => e);
+    expect(reinsCode(reset)).toBe('VALIDATION_ERROR');
+  });
+});
