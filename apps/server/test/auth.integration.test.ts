@@ -512,6 +512,15 @@ describe('users router', () => {
     expect((await login({ email: s.email, password: PASSWORD })).status).toBe(200);
   });
 
+  it("applies a role change to the user's open sessions at once", async () => {
+    const s = await userWith('editor');
+    expect((await asUser(s, 'POST', '/api/policy-rules', RULE)).status).toBe(201);
+    await admin().users.update.mutate({ id: s.id, role: 'viewer' });
+    expect((await asUser(s, 'POST', '/api/policy-rules', RULE)).status).toBe(403);
+    const me = await asUser<{ session: SessionBody }>(s, 'GET', '/api/auth/session');
+    expect(me.body.session.user?.role).toBe('viewer');
+  });
+
   it('refuses to demote or disable the last active admin (409)', async () => {
     const [boot] = await t().sql<{ id: string; org_id: string }>(
       `select id, org_id from app_user where email = 'admin@localhost'`,

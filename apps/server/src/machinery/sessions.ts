@@ -68,6 +68,9 @@ interface Row {
 
 const ms = (v: Date | string) => new Date(v).getTime();
 
+/** Cached sessions kept before the ones no longer trusted are swept away. */
+const CACHE_SWEEP_AT = 10_000;
+
 /**
  * Resolves the `reins_session` cookie to a caller: the session row (by the token's SHA-256) with
  * its user or key, trusted for `cacheMs` without asking the database again. A session ends after
@@ -171,8 +174,14 @@ export class SessionStore {
       endsAt: ms(row.expires_at),
       until: now + this.opts.cacheMs,
     };
+    if (this.cache.size >= CACHE_SWEEP_AT) this.sweep(now);
     this.cache.set(id, entry);
     return entry;
+  }
+
+  /** Forgets entries no longer trusted (they would be looked up again anyway). */
+  private sweep(now: number): void {
+    for (const [id, e] of this.cache) if (e.until <= now) this.cache.delete(id);
   }
 
   /** Forget session `id` (its row was deleted: sign-out). */
