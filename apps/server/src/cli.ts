@@ -507,7 +507,8 @@ const commands: Command[] = [
     name: 'users create',
     summary: 'Create a dashboard user and print their one-time sign-in link',
     usage:
-      'users create --email <email> --role admin|editor|viewer [--name <name>] [--org <orgId>] [--url <base>]',
+      'users create --email <email> --role admin|editor|viewer [--name <name>]\n' +
+      '                  [--org <orgId>] [--url <base>]',
     details: [
       '  --email <email>               the address they sign in with (unique, any case)',
       `  --role <role>                 ${ROLES.join(', ')}`,
