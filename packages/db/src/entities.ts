@@ -803,6 +803,13 @@ export const Session = defineEntity({
     { name: 'user_session_user_id_index', properties: ['userId'] },
     { name: 'user_session_key_id_index', properties: ['keyId'] },
   ],
+  // Signed in as a user or with a key: exactly one of the two.
+  checks: [
+    {
+      name: 'user_session_one_principal_check',
+      expression: '("user_id" is null) <> ("key_id" is null)',
+    },
+  ],
 });
 export type Session = InferEntity<typeof Session>;
 

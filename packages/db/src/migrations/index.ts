@@ -17,7 +17,7 @@ import { Migration20261203114711_notification_outbox_alert_index } from './Migra
 import { Migration20261203123153_rollup_action } from './Migration20261203123153_rollup_action.js';
 import { Migration20261203123250_audit_verifications } from './Migration20261203123250_audit_verifications.js';
 import { Migration20261203123619_list_indexes } from './Migration20261203123619_list_indexes.js';
-import { Migration20261203142624_dashboard_users } from './Migration20261203142624_dashboard_users.js';
+import { Migration20261203145545_dashboard_users } from './Migration20261203145545_dashboard_users.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -60,7 +60,7 @@ export const migrationsList: MigrationObject[] = [
   },
   { name: 'Migration20261203123619_list_indexes', class: Migration20261203123619_list_indexes },
   {
-    name: 'Migration20261203142624_dashboard_users',
-    class: Migration20261203142624_dashboard_users,
+    name: 'Migration20261203145545_dashboard_users',
+    class: Migration20261203145545_dashboard_users,
   },
 ];

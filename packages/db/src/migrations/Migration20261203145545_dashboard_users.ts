@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261203142624_dashboard_users extends Migration {
+export class Migration20261203145545_dashboard_users extends Migration {
   override up(): void {
     this.addSql(
       `create table "app_user" ("id" text not null, "org_id" text not null, "email" text not null, "name" text null, "role" text check ("role" in ('admin', 'editor', 'viewer')) not null, "password_hash" text null, "disabled_at" timestamptz null, "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "last_sign_in_at" timestamptz null, constraint "app_user_pkey" primary key ("id"));`,
@@ -14,7 +14,7 @@ export class Migration20261203142624_dashboard_users extends Migration {
     this.addSql(`create index "sign_in_token_user_id_index" on "sign_in_token" ("user_id");`);
 
     this.addSql(
-      `create table "user_session" ("id" text not null, "org_id" text not null, "user_id" text null, "key_id" text null, "csrf_token" text not null, "created_at" timestamptz not null default now(), "last_seen_at" timestamptz not null, "expires_at" timestamptz not null, constraint "user_session_pkey" primary key ("id"));`,
+      `create table "user_session" ("id" text not null, "org_id" text not null, "user_id" text null, "key_id" text null, "csrf_token" text not null, "created_at" timestamptz not null default now(), "last_seen_at" timestamptz not null, "expires_at" timestamptz not null, constraint "user_session_pkey" primary key ("id"), constraint user_session_one_principal_check check (("user_id" is null) <> ("key_id" is null)));`,
     );
     this.addSql(`create index "user_session_user_id_index" on "user_session" ("user_id");`);
     this.addSql(`create index "user_session_key_id_index" on "user_session" ("key_id");`);
