@@ -9,7 +9,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Core, Ctx } from '../core.js';
 import { DomainError, NotFound, Unauthorized, ValidationError } from '../errors.js';
 import { hashPassword, verifyPassword } from '../lib/passwords.js';
-import type { Caller } from '../machinery/authenticator.js';
+import type { Caller, KeyCaller } from '../machinery/authenticator.js';
 import {
   hashToken,
   isWellFormedToken,
@@ -120,14 +120,14 @@ export async function signIn(core: Core, raw: unknown, client: string): Promise<
   if (raw !== null && typeof raw === 'object' && 'apiKey' in raw) {
     const { apiKey } = parseInput(keyLoginInput, raw);
     core.logins.check(client);
-    let key: Caller;
+    let key: KeyCaller;
     try {
       key = await core.auth.authenticate(`Bearer ${apiKey}`, client);
     } catch (err) {
       if (err instanceof Unauthorized) core.logins.failed(client);
       throw err;
     }
-    return startSession(core, em, { orgId: key.orgId, keyId: key.keyId ?? '' }, now);
+    return startSession(core, em, { orgId: key.orgId, keyId: key.keyId }, now);
   }
   const { email, password } = parseInput(passwordLoginInput, raw);
   core.logins.check(client, email);

@@ -130,7 +130,11 @@ export function findUsers(em: EntityManager, orgId: string): Promise<User[]> {
 }
 
 /** Deletes every session of a user (the caller also forgets them in this process). */
-async function endSessions(em: EntityManager, userId: string, keep?: string): Promise<void> {
+export async function endUserSessions(
+  em: EntityManager,
+  userId: string,
+  keep?: string,
+): Promise<void> {
   await em
     .getConnection()
     .execute(
@@ -142,7 +146,6 @@ async function endSessions(em: EntityManager, userId: string, keep?: string): Pr
       em.getTransactionContext(),
     );
 }
-export { endSessions as endUserSessions };
 
 /**
  * Issues a password-reset link for a user (`orgId`: only within that organization): the old
@@ -162,7 +165,7 @@ export function resetPasswordById(
     user.passwordHash = null;
     user.updatedAt = opts.now;
     await tem.nativeUpdate(SignInToken, { userId: id, usedAt: null }, { usedAt: opts.now });
-    await endSessions(tem, id);
+    await endUserSessions(tem, id);
     const token = issueSignInToken(tem, id, 'reset', opts);
     await tem.flush();
     await audit(tem, {
@@ -279,7 +282,7 @@ export function updateUserById(
     }
     if (changed.length === 0) return before;
     user.updatedAt = opts.now;
-    if (disabling) await endSessions(tem, id);
+    if (disabling) await endUserSessions(tem, id);
     await tem.flush();
     const after = userView(user);
     const pick = (v: UserView) =>
