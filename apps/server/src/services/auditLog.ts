@@ -305,7 +305,7 @@ export function exportAuditCsv(ctx: Ctx, raw: unknown = {}): StreamResult {
   requirePermission(ctx, 'audit:read');
   const q = parseInput(auditCsvInput, raw);
   const where = whereOf(ctx.orgId, q);
-  const release = ctx.core.exports.acquire(ctx.orgId, ctx.keyId);
+  const release = ctx.core.exports.acquire(ctx.orgId, ctx.keyId ?? ctx.actor);
   const stream = auditCsvStream(sqlOf(ctx.em), where);
   stream.once('close', release);
   return { contentType: 'text/csv; charset=utf-8', filename: 'audit-log.csv', stream };
