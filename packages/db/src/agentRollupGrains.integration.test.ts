@@ -4,31 +4,19 @@
  * the hours' (and the rollups stay at their cursor).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initOrm, type Orm } from './orm.js';
-import { createTestDatabase, TEST_DB_TIMEOUT_MS, type TestDatabase } from './testing.js';
+import { useTestOrm } from './testing.js';
 
-let db: TestDatabase | undefined;
-let orm: Orm | undefined;
-
-beforeAll(async () => {
-  db = await createTestDatabase('agent_rollup_grains');
-  orm = await initOrm(db.url, { maxConnections: db.maxConnections });
-}, TEST_DB_TIMEOUT_MS);
-
-afterAll(async () => {
-  await orm?.close();
-  await db?.drop();
-}, TEST_DB_TIMEOUT_MS);
+// Not migrated: the test migrates up to the migration before the one it tests.
+const db = useTestOrm('agent_rollup_grains', { beforeAll, afterAll }, { migrate: false });
 
 async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []) {
-  if (!orm) throw new Error('the database exists only inside tests');
-  const rows: unknown = await orm.em.fork().getConnection().execute(query, params, 'all');
+  const rows: unknown = await db.orm.em.fork().getConnection().execute(query, params, 'all');
   return rows as T[];
 }
 
 describe('Migration20261203150500_agent_rollup_grains', () => {
   it('sums the hourly agent rows into day and month rows by agent', async () => {
-    if (!orm) throw new Error('the database exists only inside tests');
+    const orm = db.orm;
     await orm.migrator.up({ to: 'Migration20261203123619_list_indexes' });
     await sql(`insert into organization (id, name) values ('org_g', 'Before the grains')`);
     // Hours over two months and two agents, with full-grain rows beside them (not summed).
