@@ -50,8 +50,12 @@ export function limitKey(caller: Caller): string {
  * Authenticates the `reins_session` cookie's token and applies the caller's rate limit (a session
  * signed in with a key shares that key's bucket).
  */
-export async function authenticateSession(core: Core, token: string): Promise<Caller> {
-  const caller = await core.sessions.authenticate(token);
+export async function authenticateSession(
+  core: Core,
+  token: string,
+  client?: string,
+): Promise<Caller> {
+  const caller = await core.sessions.authenticate(token, client);
   core.limiter.take(limitKey(caller));
   return caller;
 }

@@ -23,18 +23,15 @@ import { isDatabaseUnavailable } from './errors.js';
 
 export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.now): Core {
   const policies = new PolicyCache();
+  // One failure bucket per client address for both ways in: bad keys and bad session cookies.
+  const authFailures = new RateLimiter(env.REINS_AUTH_FAILURES_PER_SECOND);
   return {
     orm,
     env,
     clock,
     policies,
     recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX),
-    auth: new Authenticator(
-      orm,
-      env.REINS_KEY_CACHE_MS,
-      clock,
-      new RateLimiter(env.REINS_AUTH_FAILURES_PER_SECOND),
-    ),
+    auth: new Authenticator(orm, env.REINS_KEY_CACHE_MS, clock, authFailures),
     sessions: new SessionStore(
       orm,
       {
@@ -43,6 +40,7 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
         cacheMs: env.REINS_SESSION_CACHE_MS,
       },
       clock,
+      authFailures,
     ),
     logins: new LoginLimiter({
       perEmail: env.REINS_LOGIN_FAILURES_PER_EMAIL,

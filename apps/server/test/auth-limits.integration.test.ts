@@ -1,6 +1,10 @@
-/** Sign-in attempts are limited per email address and per client address (429, Retry-After). */
+/**
+ * Sign-in attempts are limited per email address and per client address (429, Retry-After); so
+ * are lookups of session cookies this process has not verified, per client address.
+ */
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { useTestServer } from './harness.js';
+import { ADMIN_KEY, useTestServer } from './harness.js';
 import type { ErrorBody } from './helpers.js';
 
 const t = useTestServer('auth_limits', {
@@ -8,6 +12,8 @@ const t = useTestServer('auth_limits', {
   REINS_LOGIN_FAILURES_PER_EMAIL: 3,
   REINS_LOGIN_FAILURES_PER_IP: 5,
   REINS_LOGIN_WINDOW_MS: 15 * 60_000,
+  // A bucket 2 deep, refilled once a second: bad cookies and bad keys from one address.
+  REINS_AUTH_FAILURES_PER_SECOND: 1,
 });
 
 const PASSWORD = 'correct horse battery staple';
@@ -72,5 +78,42 @@ describe('login rate limiting', () => {
       { key: null, headers: { 'x-forwarded-for': '10.3.0.1' } },
     );
     expect(res.status).toBe(429);
+  });
+});
+
+describe('session cookie lookups', () => {
+  const session = (cookie: string, ip: string) =>
+    t().call('GET', '/api/auth/session', undefined, {
+      key: null,
+      headers: { cookie: `reins_session=${cookie}`, 'x-forwarded-for': ip },
+    });
+
+  it('refuses a flood of made-up cookies from one address with 429 before looking them up, and keeps a live session working there', async () => {
+    const signIn = await t().call(
+      'POST',
+      '/api/auth/login',
+      { apiKey: ADMIN_KEY },
+      { key: null, headers: { 'x-forwarded-for': '10.4.0.1' } },
+    );
+    expect(signIn.status, signIn.text).toBe(200);
+    const live = /reins_session=([^;]+)/.exec(signIn.headers.get('set-cookie') ?? '')?.[1] ?? '';
+    expect((await session(live, '10.4.0.1')).status).toBe(200);
+
+    const stats = t().server.core.sessions.stats;
+    const before = stats.lookups;
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      statuses.push((await session(randomBytes(32).toString('base64url'), '10.4.0.1')).status);
+    }
+    // Two tokens deep and one a second: most of eight quick made-up cookies never reach the
+    // database.
+    expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(4);
+    expect(stats.lookups - before).toBe(statuses.filter((s) => s === 401).length);
+
+    // The session this process verified still works from that address; another address's
+    // made-up cookie is looked up (401, not 429).
+    expect((await session(live, '10.4.0.1')).status).toBe(200);
+    expect((await session(randomBytes(32).toString('base64url'), '10.4.0.2')).status).toBe(401);
   });
 });

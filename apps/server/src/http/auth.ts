@@ -81,7 +81,7 @@ export async function authenticateCaller(
   if (token === undefined) return authenticate(core, authorization, req.ip);
   let caller: SessionCaller;
   try {
-    caller = (await authenticateSession(core, token)) as SessionCaller;
+    caller = (await authenticateSession(core, token, req.ip)) as SessionCaller;
   } catch (err) {
     if (err instanceof Unauthorized)
       void reply.header('set-cookie', clearSessionCookie(secure(req)));

@@ -3,6 +3,7 @@ import type { Orm } from '@reins/db';
 import { Unauthorized } from '../errors.js';
 import { permissionsOf, type Role } from '../lib/apiKeys.js';
 import type { Caller, SessionInfo } from './authenticator.js';
+import { RateLimiter } from './rateLimiter.js';
 
 /** The session cookie's token: 32 random bytes, base64url. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
@@ -86,6 +87,8 @@ export class SessionStore {
     private readonly orm: Orm,
     readonly opts: { idleMs: number; maxMs: number; cacheMs: number },
     private readonly clock: () => number,
+    /** Failed lookups per client address (shared with the Authenticator's). */
+    private readonly failures: RateLimiter = new RateLimiter(0),
   ) {}
 
   /** How often `last_seen_at` is written: a minute, or less for short idle timeouts. */
@@ -93,14 +96,28 @@ export class SessionStore {
     return Math.min(60_000, Math.floor(this.opts.idleMs / 10));
   }
 
-  async authenticate(token: string): Promise<SessionCaller> {
+  /**
+   * A cookie this process has not verified takes a token of its address's failure bucket for its
+   * lookup, given back when it names a live session: a flood of made-up cookies from one address
+   * gets 429 before it costs the database a lookup each, as made-up keys do.
+   */
+  async authenticate(token: string, client = ''): Promise<SessionCaller> {
     if (!isWellFormedToken(token)) throw new Unauthorized(SESSION_EXPIRED);
     const id = hashToken(token);
     const now = this.clock();
     let entry = this.cache.get(id);
     if (!entry || entry.until <= now) {
       const seen = entry?.lastSeenAt ?? 0;
-      entry = await this.lookUp(id, now);
+      const charged = !entry;
+      if (charged) this.failures.take(client);
+      try {
+        entry = await this.lookUp(id, now);
+      } catch (err) {
+        // Only a session that is not there counts against the address, not a database failure.
+        if (charged && !(err instanceof Unauthorized)) this.failures.refund(client);
+        throw err;
+      }
+      if (charged) this.failures.refund(client);
       // This process may have seen it used more recently than the row says (a write under way).
       entry.lastSeenAt = Math.max(entry.lastSeenAt, seen);
     }
