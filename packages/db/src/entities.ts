@@ -190,6 +190,13 @@ export const TransactionRecord = defineEntity({
         'create index "transaction_record_org_review_key_index" on "transaction_record" ("org_id", "review_state", "occurred_at" desc, "id" desc) where "review_state" is not null',
     },
     {
+      // A rule's hits over time (the dashboard's rule page): the transactions it decided, with
+      // their amounts in the index. Partial: a pass no rule decided (most calls) adds no entry.
+      name: 'transaction_record_org_rule_index',
+      expression:
+        'create index "transaction_record_org_rule_index" on "transaction_record" ("org_id", "rule_id", "occurred_at") include ("action", "amount_cents") where "rule_id" is not null',
+    },
+    {
       // Windows count a transaction by when it was recorded: a policy change that needs a new
       // family of counters builds them from the window's transactions (ledger's seed.ts).
       name: 'transaction_record_org_created_index',

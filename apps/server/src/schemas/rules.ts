@@ -16,6 +16,15 @@ export const MAX_BACKTEST_RULES = 100;
 /** The longest period a backtest replays (and so about the longest one runs). */
 export const MAX_BACKTEST_DAYS = 366;
 
+/** The most days of a rule's hits one request reads. */
+export const MAX_HIT_DAYS = 366;
+
+export const ruleHitsInput = z.strictObject({
+  /** The last `days` days in the organization's time zone, today included (default 30). */
+  days: z.coerce.number().int().min(1).max(MAX_HIT_DAYS).default(30),
+});
+export type RuleHitsInput = z.output<typeof ruleHitsInput>;
+
 export const startBacktestInput = z.strictObject({
   rules: z.array(z.unknown()).min(1).max(MAX_BACKTEST_RULES),
   /** Inclusive. */

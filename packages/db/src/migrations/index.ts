@@ -19,6 +19,7 @@ import { Migration20261203123250_audit_verifications } from './Migration20261203
 import { Migration20261203123619_list_indexes } from './Migration20261203123619_list_indexes.js';
 import { Migration20261203145545_dashboard_users } from './Migration20261203145545_dashboard_users.js';
 import { Migration20261203150500_agent_rollup_grains } from './Migration20261203150500_agent_rollup_grains.js';
+import { Migration20261203152545_rule_hits_index } from './Migration20261203152545_rule_hits_index.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -67,5 +68,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261203150500_agent_rollup_grains',
     class: Migration20261203150500_agent_rollup_grains,
+  },
+  {
+    name: 'Migration20261203152545_rule_hits_index',
+    class: Migration20261203152545_rule_hits_index,
   },
 ];

@@ -1,5 +1,6 @@
 import { ruleSchemas } from '@reins/engine';
-import { listDocsRulesInput, startBacktestInput } from '../../schemas/rules.js';
+import { listDocsRulesInput, ruleHitsInput, startBacktestInput } from '../../schemas/rules.js';
+import { ruleHits } from '../../services/ruleHits.js';
 import { getBacktest, startBacktest } from '../../services/backtests.js';
 import {
   createRule,
@@ -97,6 +98,18 @@ export const rulesRoutes: RouteDef[] = [
     envelope: 'docs',
     status: 200,
     run: async (ctx, i) => ({ rule: await presentRule(ctx, await getRule(ctx, id(i)), 'docs') }),
+  },
+  {
+    method: 'GET',
+    url: '/api/policy-rules/:id/hits',
+    summary:
+      "A rule's hits over time: the transactions it decided per day (the org's time zone), with their amounts",
+    tag: 'Policy rules',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    query: ruleHitsInput,
+    run: async (ctx, i) => ({ hits: await ruleHits(ctx, id(i), i.query) }),
   },
   {
     method: 'PUT',

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { ruleSchemas } from '@reins/engine';
 import { parseInput } from '../../schemas/common.js';
 import { createKeyInput } from '../../schemas/keys.js';
-import { listDocsRulesInput, startBacktestInput } from '../../schemas/rules.js';
+import { listDocsRulesInput, ruleHitsInput, startBacktestInput } from '../../schemas/rules.js';
 import { getBacktest, startBacktest } from '../../services/backtests.js';
+import { ruleHits } from '../../services/ruleHits.js';
 import {
   bulkInput,
   listTransactionsInput,
@@ -48,6 +49,7 @@ const ruleUpdate = z.strictObject({
   id: z.string().min(1).max(100),
   patch: z.record(z.string(), z.unknown()),
 });
+const ruleHitsById = ruleHitsInput.extend({ id: z.string().min(1).max(100) });
 const idOf = (input: unknown): string => parseInput(byId, input).id;
 const withBody = <S extends z.ZodType>(body: S) =>
   z.strictObject({ id: z.string().min(1).max(100), body: body.optional() });
@@ -125,6 +127,10 @@ export const appRouter = router({
     getBacktest: authedProcedure
       .input(rawInput(byId))
       .query(({ ctx, input }) => getBacktest(ctx.reins, idOf(input))),
+    hits: authedProcedure.input(rawInput(ruleHitsById)).query(({ ctx, input }) => {
+      const { id, ...query } = parseInput(ruleHitsById, input);
+      return ruleHits(ctx.reins, id, query);
+    }),
   }),
   rules: router({
     list: authedProcedure.query(async ({ ctx }) =>
