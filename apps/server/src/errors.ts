@@ -132,7 +132,8 @@ export type ConflictCode =
   | 'RESERVATION_BLOCKED'
   | 'NOT_FLAGGED'
   | 'ALREADY_REVIEWED'
-  | 'LAST_ADMIN';
+  | 'LAST_ADMIN'
+  | 'CHANNEL_DISABLED';
 
 export class Conflict extends DomainError {
   readonly status = 409;

@@ -165,3 +165,105 @@ describe('alert deliveries', () => {
     expect(listed.body.alerts.map((a) => [a.action, a.deliveries])).toEqual([['warn', []]]);
   });
 });
+
+describe('testing a channel', () => {
+  it('delivers a signed test notification through the worker and lists it in the channel’s deliveries', async () => {
+    const hook = await startHttpReceiver();
+    try {
+      const { key } = await t().newOrg('Tested');
+      const chan = await t().call<{ channel: { id: string; secret: string } }>(
+        'POST',
+        '/api/notification-channels',
+        { name: 'Test hook', type: 'webhook', url: hook.url },
+        { key },
+      );
+      expect(chan.status).toBe(201);
+      const { id: channelId, secret } = chan.body.channel;
+
+      const sent = await t().call<{ success: boolean; delivery: Delivery }>(
+        'POST',
+        `/api/notification-channels/${channelId}/test`,
+        undefined,
+        { key },
+      );
+      expect(sent.status, sent.text).toBe(202);
+      expect(sent.body.delivery).toMatchObject({ channelId, status: 'pending', attempts: 0 });
+
+      const jobs = t().server.jobs;
+      if (!jobs) throw new Error('the test server runs no jobs');
+      await jobs.runNow('notify');
+      expect(hook.received).toHaveLength(1);
+      const req = hook.received[0];
+      expect(req?.headers['x-reins-delivery']).toBe(sent.body.delivery.id);
+      const body = JSON.parse(req?.body ?? '{}') as { type: string; alert: { message: string } };
+      expect(body.type).toBe('channel.test');
+      expect(body.alert.message).toContain('Test hook');
+      expect(
+        verifyWebhook(
+          secret,
+          {
+            timestamp: req?.headers['x-reins-timestamp'] as string,
+            signature: req?.headers['x-reins-signature'] as string,
+          },
+          req?.body ?? '',
+          Math.floor(Date.now() / 1000),
+        ),
+      ).toEqual({ ok: true });
+
+      const listed = await t().call<{ deliveries: (Delivery & { test: boolean })[] }>(
+        'GET',
+        `/api/notification-channels/${channelId}/deliveries`,
+        undefined,
+        { key },
+      );
+      expect(listed.status).toBe(200);
+      expect(listed.body.deliveries).toEqual([
+        {
+          id: sent.body.delivery.id,
+          channelId,
+          alertId: null,
+          test: true,
+          status: 'delivered',
+          attempts: 1,
+          lastError: null,
+          deliveredAt: expect.stringMatching(ISO) as unknown,
+          nextAttemptAt: null,
+        },
+      ]);
+      const viaTrpc = await trpcClient(t(), key).notificationChannels.deliveries.query({
+        id: channelId,
+        limit: 5,
+      });
+      expect(viaTrpc.deliveries.map((d) => d.id)).toEqual([sent.body.delivery.id]);
+
+      // Refused: a disabled channel (409), another org's (404), a bad limit (422 naming it).
+      await t().call('PUT', `/api/notification-channels/${channelId}`, { enabled: false }, { key });
+      const disabled = await t().call<{ code: string }>(
+        'POST',
+        `/api/notification-channels/${channelId}/test`,
+        undefined,
+        { key },
+      );
+      expect(disabled.status).toBe(409);
+      expect(disabled.body.code).toBe('CHANNEL_DISABLED');
+      const other = await t().newOrg('Other');
+      const foreign = await t().call(
+        'POST',
+        `/api/notification-channels/${channelId}/test`,
+        undefined,
+        { key: other.key },
+      );
+      expect(foreign.status).toBe(404);
+      const bad = await t().call<{ code: string }>(
+        'GET',
+        `/api/notification-channels/${channelId}/deliveries?limit=0`,
+        undefined,
+        { key },
+      );
+      expect(bad.status).toBe(422);
+      expect(bad.text).toContain('limit');
+    } finally {
+      await hook.close();
+    }
+  });
+});

@@ -604,6 +604,12 @@ export const NotificationOutbox = defineEntity({
     },
     // The alerts API reads a page of alerts' deliveries by alert id.
     { name: 'notification_outbox_alert_id_index', properties: ['alertId'] },
+    // A channel's latest deliveries (the dashboard's channel page).
+    {
+      name: 'notification_outbox_channel_created_index',
+      expression:
+        'create index "notification_outbox_channel_created_index" on "notification_outbox" ("channel_id", "created_at" desc, "id" desc)',
+    },
   ],
 });
 export type NotificationOutbox = InferEntity<typeof NotificationOutbox>;

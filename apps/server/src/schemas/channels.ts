@@ -111,3 +111,8 @@ export const channelUpdateInput = z.strictObject({
   id: ident(100),
   patch: updateChannelInput,
 });
+
+/** `GET /api/notification-channels/:id/deliveries`: the latest `limit` (1–100, default 20). */
+export const channelDeliveriesInput = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});

@@ -29,9 +29,13 @@ export interface DeliveryView {
   nextAttemptAt: string | null;
 }
 
-interface DeliveryRow {
+/** An outbox row's columns as the delivery views read them. */
+export const DELIVERY_COLUMNS =
+  'id, alert_id, channel_id, status, attempts, last_error, delivered_at, next_attempt_at';
+
+export interface DeliveryRow {
   id: string;
-  alert_id: string;
+  alert_id: string | null;
   channel_id: string;
   status: DeliveryView['status'];
   attempts: number;
@@ -50,26 +54,31 @@ async function deliveriesOf(
   const byAlert = new Map<string, DeliveryView[]>();
   if (alertIds.length === 0) return byAlert;
   const rows = await sqlOf(ctx.em)<DeliveryRow>(
-    `select id, alert_id, channel_id, status, attempts, last_error, delivered_at, next_attempt_at
+    `select ${DELIVERY_COLUMNS}
        from notification_outbox
       where org_id = ? and alert_id in (select jsonb_array_elements_text(?::jsonb))
       order by created_at, channel_id`,
     [ctx.orgId, JSON.stringify(alertIds)],
   );
   for (const r of rows) {
+    if (r.alert_id === null) continue;
     const list = byAlert.get(r.alert_id) ?? [];
-    list.push({
-      id: r.id,
-      channelId: r.channel_id,
-      status: r.status,
-      attempts: r.attempts,
-      lastError: r.last_error,
-      deliveredAt: r.delivered_at === null ? null : iso(r.delivered_at),
-      nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
-    });
+    list.push(deliveryView(r));
     byAlert.set(r.alert_id, list);
   }
   return byAlert;
+}
+
+export function deliveryView(r: DeliveryRow): DeliveryView {
+  return {
+    id: r.id,
+    channelId: r.channel_id,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    deliveredAt: r.delivered_at === null ? null : iso(r.delivered_at),
+    nextAttemptAt: r.status === 'pending' ? iso(r.next_attempt_at) : null,
+  };
 }
 
 export function alertView(a: PolicyAlert, deliveries: DeliveryView[] = []) {

@@ -13,6 +13,7 @@ import { newId } from '@reins/ledger';
 import { sqlOf } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import {
+  channelDeliveriesInput,
   createChannelInput,
   updateChannelInput,
   type ChannelType,
@@ -20,6 +21,7 @@ import {
 } from '../schemas/channels.js';
 import type { ValidationIssue } from '@reins/engine';
 import { audit } from './audit.js';
+import { DELIVERY_COLUMNS, deliveryView, type DeliveryRow, type DeliveryView } from './alerts.js';
 import { requirePermission } from './auth.js';
 
 export type ChannelConfig =
@@ -316,6 +318,75 @@ export async function deleteChannel(ctx: Ctx, id: string): Promise<{ id: string;
     );
   });
   return { id, deleted: true };
+}
+
+/**
+ * Sends a test notification through a channel: a delivery like an alert's (same outbox, retries,
+ * signature and idempotency id; the webhook's `type` is `channel.test`), made by the worker's
+ * `notify` job within its interval. Answers the delivery, to follow with `deliveries`.
+ */
+export async function testChannel(ctx: Ctx, id: string): Promise<{ delivery: DeliveryView }> {
+  requirePermission(ctx, 'alerts:write');
+  const now = new Date(ctx.core.clock());
+  const delivery = await ctx.em.transactional(async (em) => {
+    const row = await findChannel(ctx, em, id);
+    if (!row.enabled) {
+      throw new Conflict('CHANNEL_DISABLED', `Channel ${id} is disabled; enable it to test it`);
+    }
+    const deliveryId = newId('ntf');
+    const [inserted] = await sqlOf(em)<DeliveryRow>(
+      `insert into notification_outbox (id, org_id, alert_id, channel_id, payload, next_attempt_at)
+       values (?, ?, null, ?, ?::jsonb, ?)
+       returning ${DELIVERY_COLUMNS}`,
+      [
+        deliveryId,
+        ctx.orgId,
+        id,
+        JSON.stringify({
+          test: true,
+          ruleName: 'Channel test',
+          message: `Test notification for channel "${row.name}" from Reins`,
+          createdAt: now.toISOString(),
+        }),
+        now,
+      ],
+    );
+    await audit(em, {
+      orgId: ctx.orgId,
+      eventType: 'notification_channel.tested',
+      actor: ctx.actor,
+      entityType: 'notification_channel',
+      entityId: id,
+      occurredAt: now,
+      metadata: auditMetadata(row, { deliveryId }),
+    });
+    await em.flush();
+    if (!inserted) throw new Error('the test delivery was not written');
+    return deliveryView(inserted);
+  });
+  return { delivery };
+}
+
+/** A channel's latest deliveries (alerts' and tests'), newest first, with their status. */
+export async function listChannelDeliveries(
+  ctx: Ctx,
+  id: string,
+  raw: unknown = {},
+): Promise<{ deliveries: (DeliveryView & { alertId: string | null; test: boolean })[] }> {
+  requirePermission(ctx, 'alerts:read');
+  const q = parseInput(channelDeliveriesInput, raw);
+  await findChannel(ctx, ctx.em, id);
+  const rows = await sqlOf(ctx.em)<DeliveryRow & { test: boolean }>(
+    `select ${DELIVERY_COLUMNS}, coalesce((payload->>'test')::boolean, false) as test
+       from notification_outbox
+      where org_id = ? and channel_id = ?
+      order by created_at desc, id desc
+      limit ?`,
+    [ctx.orgId, id, q.limit],
+  );
+  return {
+    deliveries: rows.map((r) => ({ ...deliveryView(r), alertId: r.alert_id, test: r.test })),
+  };
 }
 
 /**

@@ -20,6 +20,7 @@ import { Migration20261203123619_list_indexes } from './Migration20261203123619_
 import { Migration20261203145545_dashboard_users } from './Migration20261203145545_dashboard_users.js';
 import { Migration20261203150500_agent_rollup_grains } from './Migration20261203150500_agent_rollup_grains.js';
 import { Migration20261203152545_rule_hits_index } from './Migration20261203152545_rule_hits_index.js';
+import { Migration20261203152928_channel_deliveries_index } from './Migration20261203152928_channel_deliveries_index.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },

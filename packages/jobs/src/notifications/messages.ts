@@ -65,12 +65,14 @@ export function targetOf(type: string, config: unknown): ChannelTarget | { error
 }
 
 export const WEBHOOK_EVENT = 'policy.alert';
+/** The webhook `type` of a channel test (`POST /api/notification-channels/:id/test`). */
+export const TEST_EVENT = 'channel.test';
 
 /** The webhook body: the delivery id (to dedupe on), the event type, the alert. */
 export function webhookBody(item: OutboxItem): string {
   return JSON.stringify({
     id: item.id,
-    type: WEBHOOK_EVENT,
+    type: item.payload.test === true ? TEST_EVENT : WEBHOOK_EVENT,
     createdAt: item.createdAt.toISOString(),
     orgId: item.orgId,
     alert: item.payload,

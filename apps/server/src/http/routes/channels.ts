@@ -1,10 +1,16 @@
 import { id, type RouteDef } from '../routeTypes.js';
-import { createChannelInput, updateChannelInput } from '../../schemas/channels.js';
+import {
+  channelDeliveriesInput,
+  createChannelInput,
+  updateChannelInput,
+} from '../../schemas/channels.js';
 import {
   createChannel,
   deleteChannel,
   getChannel,
+  listChannelDeliveries,
   listChannels,
+  testChannel,
   updateChannel,
 } from '../../services/channels.js';
 
@@ -61,5 +67,27 @@ export const channelsRoutes: RouteDef[] = [
     envelope: 'docs',
     status: 200,
     run: (ctx, i) => deleteChannel(ctx, id(i)),
+  },
+  {
+    method: 'POST',
+    url: '/api/notification-channels/:id/test',
+    summary:
+      'Send a test notification through a channel (delivered by the worker; follow it in deliveries)',
+    tag: 'Notification channels',
+    permission: 'alerts:write',
+    envelope: 'docs',
+    status: 202,
+    run: (ctx, i) => testChannel(ctx, id(i)),
+  },
+  {
+    method: 'GET',
+    url: '/api/notification-channels/:id/deliveries',
+    summary: "A channel's latest deliveries (alerts' and tests'), newest first, with their status",
+    tag: 'Notification channels',
+    permission: 'alerts:read',
+    envelope: 'docs',
+    status: 200,
+    query: channelDeliveriesInput,
+    run: (ctx, i) => listChannelDeliveries(ctx, id(i), i.query),
   },
 ];

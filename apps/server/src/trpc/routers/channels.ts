@@ -1,11 +1,18 @@
 import { z } from 'zod';
 import { ident, parseInput } from '../../schemas/common.js';
-import { channelIdInput, channelUpdateInput, createChannelInput } from '../../schemas/channels.js';
+import {
+  channelDeliveriesInput,
+  channelIdInput,
+  channelUpdateInput,
+  createChannelInput,
+} from '../../schemas/channels.js';
 import {
   createChannel,
   deleteChannel,
   getChannel,
+  listChannelDeliveries,
   listChannels,
+  testChannel,
   updateChannel,
 } from '../../services/channels.js';
 import { authedProcedure, rawInput, router } from '../trpc.js';
@@ -13,6 +20,7 @@ import { authedProcedure, rawInput, router } from '../trpc.js';
 const idOf = (input: unknown): string => parseInput(channelIdInput, input).id;
 /** The patch itself is validated by the service, as the REST body is. */
 const updateEnvelope = z.strictObject({ id: ident(100), patch: z.unknown() });
+const deliveriesInput = channelDeliveriesInput.partial().extend({ id: ident(100) });
 
 /** Notification channels (`/api/notification-channels`): the same services as the REST routes. */
 export const channelsRouter = router({
@@ -30,4 +38,11 @@ export const channelsRouter = router({
   delete: authedProcedure
     .input(rawInput(channelIdInput))
     .mutation(({ ctx, input }) => deleteChannel(ctx.reins, idOf(input))),
+  test: authedProcedure
+    .input(rawInput(channelIdInput))
+    .mutation(({ ctx, input }) => testChannel(ctx.reins, idOf(input))),
+  deliveries: authedProcedure.input(rawInput(deliveriesInput)).query(({ ctx, input }) => {
+    const { id, ...query } = parseInput(deliveriesInput, input);
+    return listChannelDeliveries(ctx.reins, id, query);
+  }),
 });
