@@ -392,3 +392,56 @@ describe('/api/budgets/:kind/:id', () => {
     });
   });
 });
+
+describe('GET /api/budgets/usage', () => {
+  it('sums what the org, each team, project and agent spent in the current windows of its time zone', async () => {
+    // Tokyo (UTC+9, no DST): now is Wednesday 2026-06-10 10:30 local.
+    const { key } = await t().newOrg('usage', { timeZone: 'Asia/Tokyo' });
+    const calls: [string, number, Record<string, string>][] = [
+      ['2026-06-10T01:10:00Z', 100, { teamId: 'core', projectId: 'p1' }], // this hour (10:10)
+      ['2026-06-09T22:00:00Z', 200, { teamId: 'core' }], // today (07:00)
+      ['2026-06-08T03:00:00Z', 400, { projectId: 'p1' }], // this week (Mon 12:00)
+      ['2026-06-01T00:00:00Z', 800, { teamId: 'ml' }], // this month (06-01 09:00)
+      ['2026-05-31T14:00:00Z', 1600, { teamId: 'core' }], // last month (05-31 23:00)
+    ];
+    for (const [at, amount, dims] of calls) {
+      t().clock.set(Date.parse(at));
+      const res = await t().call(
+        'POST',
+        '/api/v1/transactions',
+        { amount, vendor: 'openai', agentId: 'bot', ...dims },
+        { key },
+      );
+      expect(res.status, res.text).toBeLessThan(300);
+    }
+    t().clock.set(Date.parse('2026-06-10T01:30:00Z'));
+    const res = await t().call<{
+      usage: {
+        timeZone: string;
+        windows: Record<string, { startDate: string; endDate: string }>;
+        org: Record<string, number>;
+        teams: Record<string, Record<string, number>>;
+        projects: Record<string, Record<string, number>>;
+        agents: Record<string, Record<string, number>>;
+      };
+    }>('GET', '/api/budgets/usage', undefined, { key });
+    expect(res.status, res.text).toBe(200);
+    const u = res.body.usage;
+    expect(u.timeZone).toBe('Asia/Tokyo');
+    expect(u.windows.hourly).toEqual({
+      startDate: '2026-06-10T01:00:00.000Z',
+      endDate: '2026-06-10T02:00:00.000Z',
+    });
+    expect(u.windows.monthly?.startDate).toBe('2026-05-31T15:00:00.000Z');
+    expect(u.org).toEqual({ hourly: 100, daily: 300, weekly: 700, monthly: 1500 });
+    expect(u.teams).toEqual({
+      core: { hourly: 100, daily: 300, weekly: 300, monthly: 300 },
+      ml: { hourly: 0, daily: 0, weekly: 0, monthly: 800 },
+    });
+    expect(u.projects).toEqual({ p1: { hourly: 100, daily: 100, weekly: 500, monthly: 500 } });
+    expect(u.agents).toEqual({ bot: { hourly: 100, daily: 300, weekly: 700, monthly: 1500 } });
+
+    const viaTrpc = await trpcClient(t(), key).budgets.usage.query();
+    expect(viaTrpc.org).toEqual(u.org);
+  });
+});

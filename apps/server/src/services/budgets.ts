@@ -6,7 +6,9 @@
  * and every process evaluates with them from its next batch.
  */
 import { z } from 'zod';
-import { Budget } from '@reins/db';
+import { Budget, Organization } from '@reins/db';
+import { PERIODS, windowBounds, type Period } from '@reins/engine';
+import { readSpend } from '@reins/ledger';
 import type { Ctx } from '../core.js';
 import { NotFound, ValidationError } from '../errors.js';
 import {
@@ -73,6 +75,64 @@ export async function listBudgets(ctx: Ctx, raw: unknown = {}) {
   );
   const budgets = rows.map((b) => view(b.kind, b.subject, b));
   return { budgets, count: budgets.length };
+}
+
+/** Spent in each of the current windows (cents), by period. */
+export type PeriodSpend = Record<Period, number>;
+
+export interface BudgetUsage {
+  timeZone: string;
+  /** The current window of each period, in the organization's time zone. */
+  windows: Record<Period, { startDate: string; endDate: string }>;
+  org: PeriodSpend;
+  /** By team, project and agent id: each that spent in the current month (others spent 0). */
+  teams: Record<string, PeriodSpend>;
+  projects: Record<string, PeriodSpend>;
+  agents: Record<string, PeriodSpend>;
+}
+
+/**
+ * GET /api/budgets/usage: what the organization, each team, project and agent has spent in the
+ * current hourly, daily, weekly and monthly windows (the org's time zone) — recorded spend from
+ * the rollups plus what they have not absorbed, as analytics reads it; open reservations' holds
+ * are not spend yet. Role budgets apply per user: their use is each user's (analytics by user).
+ */
+export async function budgetUsage(ctx: Ctx): Promise<BudgetUsage> {
+  requirePermission(ctx, 'policies:read');
+  const org = await ctx.em.findOne(Organization, { id: ctx.orgId });
+  if (!org) throw new NotFound('organization', ctx.orgId);
+  const now = ctx.core.clock();
+  const zero = (): PeriodSpend => ({ hourly: 0, daily: 0, weekly: 0, monthly: 0 });
+  const out: BudgetUsage = {
+    timeZone: org.timeZone,
+    windows: {} as BudgetUsage['windows'],
+    org: zero(),
+    teams: {},
+    projects: {},
+    agents: {},
+  };
+  const groups = { team_id: out.teams, project_id: out.projects, agent_id: out.agents } as const;
+  for (const period of PERIODS) {
+    const b = windowBounds(period, now, org.timeZone);
+    out.windows[period] = { startDate: b.startIso, endDate: b.endIso };
+    const spend = await readSpend(
+      ctx.core.orm,
+      ctx.orgId,
+      { from: new Date(b.start), to: new Date(b.end) },
+      ['team_id', 'project_id', 'agent_id'],
+    );
+    out.org[period] = spend.totals.spend_cents;
+    for (const [dim, into] of Object.entries(groups) as [
+      keyof typeof groups,
+      Record<string, PeriodSpend>,
+    ][]) {
+      for (const [id, totals] of spend.by[dim] ?? []) {
+        if (id === '') continue;
+        (into[id] ??= zero())[period] = totals.spend_cents;
+      }
+    }
+  }
+  return out;
 }
 
 /** GET /api/budgets/:kind/:id */

@@ -1,6 +1,12 @@
 import { updateOrgInput } from '../../schemas/org.js';
 import { listBudgetsInput, putBudgetInput } from '../../schemas/budgets.js';
-import { deleteBudget, getBudget, listBudgets, putBudget } from '../../services/budgets.js';
+import {
+  budgetUsage,
+  deleteBudget,
+  getBudget,
+  listBudgets,
+  putBudget,
+} from '../../services/budgets.js';
 import { getOrg, updateOrg } from '../../services/orgs.js';
 import type { RouteDef, RouteInput } from '../routeTypes.js';
 
@@ -30,6 +36,17 @@ export const budgetsRoutes: RouteDef[] = [
     status: 200,
     body: updateOrgInput,
     run: (ctx, i) => updateOrg(ctx, i.body),
+  },
+  {
+    method: 'GET',
+    url: '/api/budgets/usage',
+    summary:
+      'What the organization, each team, project and agent has spent in the current hourly, daily, weekly and monthly windows',
+    tag: 'Organization and budgets',
+    permission: 'policies:read',
+    envelope: 'docs',
+    status: 200,
+    run: async (ctx) => ({ usage: await budgetUsage(ctx) }),
   },
   {
     method: 'GET',

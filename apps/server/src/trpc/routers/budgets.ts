@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { parseInput } from '../../schemas/common.js';
 import { updateOrgInput } from '../../schemas/org.js';
 import { listBudgetsInput } from '../../schemas/budgets.js';
-import { deleteBudget, getBudget, listBudgets, putBudget } from '../../services/budgets.js';
+import {
+  budgetUsage,
+  deleteBudget,
+  getBudget,
+  listBudgets,
+  putBudget,
+} from '../../services/budgets.js';
 import { getOrg, updateOrg } from '../../services/orgs.js';
 import { authedProcedure, rawInput, router } from '../trpc.js';
 
@@ -20,6 +26,7 @@ export const orgRouter = router({
 
 /** Budgets of roles, teams and projects (`/api/budgets`). */
 export const budgetsRouter = router({
+  usage: authedProcedure.query(({ ctx }) => budgetUsage(ctx.reins)),
   list: authedProcedure
     .input(rawInput(listBudgetsInput.optional()))
     .query(({ ctx, input }) => listBudgets(ctx.reins, input ?? {})),
