@@ -19,15 +19,14 @@ import {
   endVerify,
   GENESIS,
   plainSql,
-  queryRows,
   randomBase62,
   walkLinks,
-  withConnection,
   type BrokenLink,
   type ChainHead,
   type VerifyResult,
   type WalkState,
 } from '@reins/ledger';
+import { isDatabaseError, LeaseLost, leased } from './lease.js';
 import type { Job, JobContext } from './scheduler.js';
 
 const lit = dollarQuote;
@@ -63,15 +62,7 @@ export type AuditVerificationResult = VerifyResult & {
   checkpoint: { seq: number; hash: string; verifiedAt: string } | null;
 };
 
-class LeaseLost extends Error {}
-
-function isDatabaseError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && (/^[0-9A-Z]{5}$/.test(code) || code.startsWith('E'));
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
+const lease = leased('audit_verification');
 
 export function auditVerifyJob(everyMs: number, opts: AuditVerifyJobOptions = {}): Job {
   const leaseMs = opts.leaseMs ?? AUDIT_VERIFY_LEASE_MS;
@@ -90,31 +81,15 @@ export function auditVerifyJob(everyMs: number, opts: AuditVerifyJobOptions = {}
 }
 
 /** Claims the oldest claimable verification: queued, or running with an expired lease. */
-export async function claimVerification(
+export function claimVerification(
   ctx: JobContext,
   me: string,
   leaseMs: number,
 ): Promise<Claimed | null> {
-  const now = ctx.now().getTime();
-  const rows = await withConnection(ctx.orm, (conn) =>
-    queryRows<Claimed>(
-      conn,
-      `update audit_verification v
-          set status = 'running', locked_by = ${lit(me)},
-              locked_until = ${lit(iso(now + leaseMs))}::timestamptz,
-              attempts = v.attempts + 1,
-              started_at = coalesce(v.started_at, ${lit(iso(now))}::timestamptz)
-        where v.id = (select id from audit_verification
-                       where status = 'queued'
-                          or (status = 'running' and locked_until < ${lit(iso(now))}::timestamptz)
-                       order by created_at, id
-                       limit 1
-                         for update skip locked)
-        returning v.id, v.org_id, v.attempts, v.checked, v.target, v.cursor_seq, v.cursor_hash,
-                  v.cursor_event_id`,
-    ),
-  );
-  return rows[0] ?? null;
+  return lease.claim<Claimed>(ctx, me, leaseMs, {
+    returning: `r.id, r.org_id, r.attempts, r.checked, r.target, r.cursor_seq, r.cursor_hash,
+                r.cursor_event_id`,
+  });
 }
 
 async function runClaimed(
@@ -123,9 +98,9 @@ async function runClaimed(
   me: string,
   o: { leaseMs: number; chunkSize: number },
 ): Promise<void> {
-  const mine = `id = ${lit(v.id)} and locked_by = ${lit(me)}`;
+  const mine = lease.mine(v.id, me);
   if (v.attempts > AUDIT_VERIFY_MAX_ATTEMPTS) {
-    await finish(ctx, mine, {
+    await lease.finish(ctx, mine, {
       status: 'failed',
       error: `gave up after ${String(AUDIT_VERIFY_MAX_ATTEMPTS)} attempts`,
     });
@@ -135,7 +110,11 @@ async function runClaimed(
   try {
     const result = await walk(ctx, v, mine, o);
     if (result === null) return;
-    await finish(ctx, mine, { status: 'done', result, checked: result.checked });
+    await lease.finish(ctx, mine, {
+      status: 'done',
+      result,
+      set: `checked = ${String(result.checked)}`,
+    });
     const log = result.valid ? ctx.log.info.bind(ctx.log) : ctx.log.error.bind(ctx.log);
     log(
       {
@@ -152,7 +131,7 @@ async function runClaimed(
       return;
     }
     if (isDatabaseError(err)) throw err;
-    await finish(ctx, mine, {
+    await lease.finish(ctx, mine, {
       status: 'failed',
       error: err instanceof Error ? err.message : String(err),
     });
@@ -201,12 +180,7 @@ async function walk(
     if (broken) return result(broken, null);
     await renew(ctx, mine, o.leaseMs, state, null);
     if (ctx.signal.aborted) {
-      await withConnection(ctx.orm, (conn) =>
-        conn.query(
-          `update audit_verification set status = 'queued', locked_by = null, locked_until = null
-            where ${mine}`,
-        ),
-      );
+      await lease.requeue(ctx, mine);
       return null;
     }
   }
@@ -221,47 +195,24 @@ async function walk(
   return result(null, cp ? { seq: cp.seq, hash: cp.hash, verifiedAt: cp.verifiedAt } : null);
 }
 
-async function renew(
+/** Progress (the walk's state; the target once known), and the lease extended. */
+function renew(
   ctx: JobContext,
   mine: string,
   leaseMs: number,
   state: WalkState,
   target: ChainHead | null,
 ): Promise<void> {
-  const until = iso(ctx.now().getTime() + leaseMs);
   const first =
     target === null
       ? ''
-      : `target = ${lit(JSON.stringify(target))}::jsonb, total = ${String(target.seq)},`;
-  const rows = await withConnection(ctx.orm, (conn) =>
-    queryRows(
-      conn,
-      `update audit_verification
-          set ${first} checked = ${String(state.checked)}, cursor_seq = ${String(state.seq)},
-              cursor_hash = ${lit(state.hash)},
-              cursor_event_id = ${state.eventId === null ? 'null' : lit(state.eventId)},
-              locked_until = ${lit(until)}::timestamptz
-        where ${mine} and status = 'running' returning 1`,
-    ),
-  );
-  if (rows.length === 0) throw new LeaseLost();
-}
-
-async function finish(
-  ctx: JobContext,
-  mine: string,
-  f: { status: 'done' | 'failed'; result?: unknown; error?: string; checked?: number },
-): Promise<void> {
-  const result = f.result === undefined ? 'null' : `${lit(JSON.stringify(f.result))}::jsonb`;
-  const error = f.error === undefined ? 'null' : lit(f.error);
-  await withConnection(ctx.orm, (conn) =>
-    conn.query(
-      `update audit_verification
-          set status = ${lit(f.status)}, result = ${result}, error = ${error},
-              finished_at = ${lit(ctx.now().toISOString())}::timestamptz,
-              ${f.checked === undefined ? '' : `checked = ${String(f.checked)},`}
-              locked_by = null, locked_until = null
-        where ${mine}`,
-    ),
+      : `target = ${lit(JSON.stringify(target))}::jsonb, total = ${String(target.seq)}, `;
+  return lease.renew(
+    ctx,
+    mine,
+    leaseMs,
+    `${first}checked = ${String(state.checked)}, cursor_seq = ${String(state.seq)},
+     cursor_hash = ${lit(state.hash)},
+     cursor_event_id = ${state.eventId === null ? 'null' : lit(state.eventId)}`,
   );
 }

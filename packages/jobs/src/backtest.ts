@@ -28,6 +28,7 @@ import {
   type BacktestSettings,
   type ReplayChunk,
 } from './backtestReplay.js';
+import { isDatabaseError, LeaseLost, leased } from './lease.js';
 import type { Job, JobContext } from './scheduler.js';
 
 const lit = dollarQuote;
@@ -58,15 +59,7 @@ interface Claimed {
   attempts: number;
 }
 
-/** The lease went to another worker: this replay stops without writing. */
-class LeaseLost extends Error {}
-
-/** An error of PostgreSQL (a SQLSTATE) or of the connection to it, rather than of the replay. */
-function isDatabaseError(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && (/^[0-9A-Z]{5}$/.test(code) || code.startsWith('E'));
-}
+const lease = leased('backtest');
 
 export function backtestJob(everyMs: number, opts: BacktestJobOptions = {}): Job {
   const leaseMs = opts.leaseMs ?? BACKTEST_LEASE_MS;
@@ -85,27 +78,12 @@ export function backtestJob(everyMs: number, opts: BacktestJobOptions = {}): Job
 }
 
 /** Claims the oldest claimable backtest: queued, or running with an expired lease. */
-export async function claim(ctx: JobContext, me: string, leaseMs: number): Promise<Claimed | null> {
-  const now = ctx.now().getTime();
-  const rows = await withConnection(ctx.orm, (conn) =>
-    queryRows<Claimed>(
-      conn,
-      `update backtest b
-          set status = 'running', locked_by = ${lit(me)},
-              locked_until = ${lit(iso(now + leaseMs))}::timestamptz,
-              attempts = b.attempts + 1, processed = 0,
-              started_at = coalesce(b.started_at, ${lit(iso(now))}::timestamptz)
-        where b.id = (select id from backtest
-                       where status = 'queued'
-                          or (status = 'running' and locked_until < ${lit(iso(now))}::timestamptz)
-                       order by created_at, id
-                       limit 1
-                         for update skip locked)
-        returning b.id, b.org_id, b.rules, b.settings, b.period_start::text, b.period_end::text,
-                  b.attempts`,
-    ),
-  );
-  return rows[0] ?? null;
+export function claim(ctx: JobContext, me: string, leaseMs: number): Promise<Claimed | null> {
+  return lease.claim<Claimed>(ctx, me, leaseMs, {
+    set: 'processed = 0',
+    returning: `r.id, r.org_id, r.rules, r.settings, r.period_start::text, r.period_end::text,
+                r.attempts`,
+  });
 }
 
 async function runClaimed(
@@ -114,9 +92,9 @@ async function runClaimed(
   me: string,
   o: { leaseMs: number; chunkSize: number },
 ): Promise<void> {
-  const mine = `id = ${lit(b.id)} and locked_by = ${lit(me)}`;
+  const mine = lease.mine(b.id, me);
   if (b.attempts > BACKTEST_MAX_ATTEMPTS) {
-    await finish(ctx, mine, {
+    await lease.finish(ctx, mine, {
       status: 'failed',
       error: `gave up after ${String(BACKTEST_MAX_ATTEMPTS)} attempts (each worker stopped mid-replay)`,
     });
@@ -126,7 +104,11 @@ async function runClaimed(
   try {
     const result = await replay(ctx, b, mine, o);
     if (result === null) return;
-    await finish(ctx, mine, { status: 'done', result, processed: result.transactions });
+    await lease.finish(ctx, mine, {
+      status: 'done',
+      result,
+      set: `processed = ${String(result.transactions)}`,
+    });
     ctx.log.info(
       { backtestId: b.id, orgId: b.org_id, transactions: result.transactions },
       'backtest done',
@@ -139,7 +121,7 @@ async function runClaimed(
     // The database or the connection failed: the lease expires and a later run (here or in
     // another worker) starts again. Anything else failed on the data, and fails for good.
     if (isDatabaseError(err)) throw err;
-    await finish(ctx, mine, {
+    await lease.finish(ctx, mine, {
       status: 'failed',
       error: err instanceof Error ? err.message : String(err),
     });
@@ -185,12 +167,7 @@ async function replay(
       }
       await renew(ctx, mine, o.leaseMs, r.processed, total);
       if (ctx.signal.aborted) {
-        await withConnection(ctx.orm, (conn) =>
-          conn.query(
-            `update backtest set status = 'queued', locked_by = null, locked_until = null
-              where ${mine}`,
-          ),
-        );
+        await lease.requeue(ctx, mine);
         return null;
       }
     }
@@ -201,41 +178,19 @@ async function replay(
   return r.result();
 }
 
-async function renew(
+/** Progress, and the lease extended. */
+function renew(
   ctx: JobContext,
   mine: string,
   leaseMs: number,
   processed: number,
   total: number,
 ): Promise<void> {
-  const until = iso(ctx.now().getTime() + leaseMs);
-  const rows = await withConnection(ctx.orm, (conn) =>
-    queryRows(
-      conn,
-      `update backtest set processed = ${String(processed)}, total = ${String(total)},
-            locked_until = ${lit(until)}::timestamptz
-      where ${mine} and status = 'running' returning 1`,
-    ),
-  );
-  if (rows.length === 0) throw new LeaseLost();
-}
-
-async function finish(
-  ctx: JobContext,
-  mine: string,
-  f: { status: 'done' | 'failed'; result?: unknown; error?: string; processed?: number },
-): Promise<void> {
-  const result = f.result === undefined ? 'null' : `${lit(JSON.stringify(f.result))}::jsonb`;
-  const error = f.error === undefined ? 'null' : lit(f.error);
-  await withConnection(ctx.orm, (conn) =>
-    conn.query(
-      `update backtest
-          set status = ${lit(f.status)}, result = ${result}, error = ${error},
-              finished_at = ${lit(ctx.now().toISOString())}::timestamptz,
-              ${f.processed === undefined ? '' : `processed = ${String(f.processed)},`}
-              locked_by = null, locked_until = null
-        where ${mine}`,
-    ),
+  return lease.renew(
+    ctx,
+    mine,
+    leaseMs,
+    `processed = ${String(processed)}, total = ${String(total)}`,
   );
 }
 
