@@ -74,4 +74,8 @@ export const migrationsList: MigrationObject[] = [
     name: 'Migration20261203152545_rule_hits_index',
     class: Migration20261203152545_rule_hits_index,
   },
+  {
+    name: 'Migration20261203152928_channel_deliveries_index',
+    class: Migration20261203152928_channel_deliveries_index,
+  },
 ];
