@@ -1,0 +1,266 @@
+/** The read-mostly pages: agents, vendors, budgets, alerts, users — each a list with its states. */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Empty, QueryState } from '../components/states.js';
+import { useCan } from '../lib/auth.js';
+import { formatCents, formatTime } from '../lib/format.js';
+import { messageOf, trpc } from '../lib/trpc.js';
+
+const money = (c: number | null) => (c === null ? '—' : formatCents(c));
+
+export function AgentsPage() {
+  const agents = useQuery({ queryKey: ['agents.list'], queryFn: () => trpc.agents.list.query({}) });
+  return (
+    <>
+      <h1>Agents</h1>
+      <QueryState
+        query={agents}
+        isEmpty={(d) => d.agents.length === 0}
+        empty={
+          <Empty title="No agents registered.">
+            Agents appear when they are registered or first spend.
+          </Empty>
+        }
+      >
+        {(d) => (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Agent</th>
+                <th scope="col">Name</th>
+                <th scope="col">Vendor</th>
+                <th scope="col" className="num">
+                  Monthly budget
+                </th>
+                <th scope="col">Updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.agents.map((a) => (
+                <tr key={a.agentId}>
+                  <td className="mono">{a.agentId}</td>
+                  <td>{a.name}</td>
+                  <td>{a.vendor ?? 'any'}</td>
+                  <td className="num">{money(a.monthlyBudgetCents)}</td>
+                  <td>{formatTime(a.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryState>
+    </>
+  );
+}
+
+export function VendorsPage() {
+  const canWrite = useCan('policies:write');
+  const queryClient = useQueryClient();
+  const vendors = useQuery({
+    queryKey: ['vendors.list'],
+    queryFn: () => trpc.vendors.list.query(),
+  });
+  const toggle = useMutation({
+    mutationFn: (v: { vendor: string; enabled: boolean }) =>
+      trpc.vendors.update.mutate({ vendor: v.vendor, body: { enabled: v.enabled } } as never),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ['vendors.list'] }),
+  });
+  return (
+    <>
+      <h1>Vendors</h1>
+      {toggle.error ? (
+        <p className="form-error" role="alert">
+          {messageOf(toggle.error)}
+        </p>
+      ) : null}
+      <QueryState query={vendors} isEmpty={(d) => d.vendors.length === 0}>
+        {(d) => (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Vendor</th>
+                <th scope="col">Status</th>
+                <th scope="col" className="num">
+                  Rate limit (req/min)
+                </th>
+                {canWrite ? (
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
+            <tbody>
+              {d.vendors.map((v) => (
+                <tr key={v.vendor}>
+                  <td>{v.name}</td>
+                  <td>{v.enabled ? 'Enabled' : <strong>Disabled</strong>}</td>
+                  <td className="num">{v.rateLimitRpm ?? '—'}</td>
+                  {canWrite ? (
+                    <td>
+                      <button
+                        type="button"
+                        disabled={toggle.isPending}
+                        onClick={() => {
+                          toggle.mutate({ vendor: v.vendor, enabled: !v.enabled });
+                        }}
+                      >
+                        {v.enabled ? `Disable ${v.name}` : `Enable ${v.name}`}
+                      </button>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryState>
+    </>
+  );
+}
+
+export function BudgetsPage() {
+  const org = useQuery({ queryKey: ['org.get'], queryFn: () => trpc.org.get.query() });
+  const budgets = useQuery({
+    queryKey: ['budgets.list'],
+    queryFn: () => trpc.budgets.list.query({}),
+  });
+  return (
+    <>
+      <h1>Budgets</h1>
+      <section className="card">
+        <h2>Organization</h2>
+        <QueryState query={org}>
+          {({ org: o }) => (
+            <dl className="facts">
+              <dt>Hourly</dt>
+              <dd>{money(o.hourlyBudgetCents)}</dd>
+              <dt>Daily</dt>
+              <dd>{money(o.dailyBudgetCents)}</dd>
+              <dt>Weekly</dt>
+              <dd>{money(o.weeklyBudgetCents)}</dd>
+              <dt>Monthly</dt>
+              <dd>{money(o.monthlyBudgetCents)}</dd>
+              <dt>Time zone</dt>
+              <dd>{o.timeZone}</dd>
+            </dl>
+          )}
+        </QueryState>
+      </section>
+      <section className="card">
+        <h2>Roles, teams and projects</h2>
+        <QueryState
+          query={budgets}
+          isEmpty={(d) => d.budgets.length === 0}
+          empty={<Empty title="No budgets for roles, teams or projects." />}
+        >
+          {(d) => (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Id</th>
+                  <th scope="col" className="num">
+                    Daily
+                  </th>
+                  <th scope="col" className="num">
+                    Weekly
+                  </th>
+                  <th scope="col" className="num">
+                    Monthly
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.budgets.map((b) => (
+                  <tr key={`${b.kind}/${b.id}`}>
+                    <td>{b.kind}</td>
+                    <td className="mono">{b.id}</td>
+                    <td className="num">{money(b.dailyBudgetCents)}</td>
+                    <td className="num">{money(b.weeklyBudgetCents)}</td>
+                    <td className="num">{money(b.monthlyBudgetCents)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </QueryState>
+      </section>
+    </>
+  );
+}
+
+export function AlertsPage() {
+  const canWrite = useCan('alerts:write');
+  const queryClient = useQueryClient();
+  const alerts = useQuery({
+    queryKey: ['alerts.list'],
+    queryFn: () => trpc.alerts.list.query({ limit: 100 }),
+  });
+  const markRead = useMutation({
+    mutationFn: (id: string) => trpc.alerts.markRead.mutate({ id }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ['alerts.list'] }),
+  });
+  return (
+    <>
+      <h1>Alerts</h1>
+      <QueryState
+        query={alerts}
+        isEmpty={(d) => d.alerts.length === 0}
+        empty={
+          <Empty title="No alerts.">Rules that notify or pass a threshold raise alerts here.</Empty>
+        }
+      >
+        {(d) => (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Rule</th>
+                <th scope="col">Message</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.alerts.map((a) => (
+                <tr key={a.id}>
+                  <td>{formatTime(a.createdAt)}</td>
+                  <td>{a.ruleName}</td>
+                  <td>{a.message}</td>
+                  <td>
+                    {a.read ? (
+                      'Read'
+                    ) : canWrite ? (
+                      <button
+                        type="button"
+                        disabled={markRead.isPending}
+                        onClick={() => {
+                          markRead.mutate(a.id);
+                        }}
+                      >
+                        Mark read
+                      </button>
+                    ) : (
+                      <strong>Unread</strong>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </QueryState>
+    </>
+  );
+}
+
+export function UsersPage() {
+  return (
+    <>
+      <h1>Users</h1>
+      <Empty title="User management needs the server's sign-in.">
+        This server does not offer the users API yet; people are invited with{' '}
+        <code>pnpm reins users create --email … --role …</code> once it does.
+      </Empty>
+    </>
+  );
+}
