@@ -13,7 +13,18 @@ export interface SpendPoint {
  * Spend per day as bars (uPlot: ~20 KB gzipped against Recharts' ~100 KB; see
  * scripts/bundle-size.ts). The same figures are in the table beside it for screen readers.
  */
-export function SpendChart({ points, height = 220 }: { points: SpendPoint[]; height?: number }) {
+export function SpendChart({
+  points,
+  from,
+  to,
+  height = 220,
+}: {
+  points: SpendPoint[];
+  /** The period shown (ISO instants): days without spend are gaps, not squeezed out. */
+  from: string;
+  to: string;
+  height?: number;
+}) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -29,7 +40,12 @@ export function SpendChart({ points, height = 220 }: { points: SpendPoint[]; hei
         height,
         legend: { show: false },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true } },
+        scales: {
+          x: {
+            time: true,
+            range: [Date.parse(from) / 1000 - 43_200, Date.parse(to) / 1000 - 43_200],
+          },
+        },
         axes: [
           { stroke: ink, grid: { show: false } },
           {
@@ -61,7 +77,7 @@ export function SpendChart({ points, height = 220 }: { points: SpendPoint[]; hei
       resize.disconnect();
       plot.destroy();
     };
-  }, [points, height]);
+  }, [points, from, to, height]);
   const total = points.reduce((s, p) => s + p.spendCents, 0);
   return (
     <figure className="chart">

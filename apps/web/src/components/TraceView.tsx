@@ -43,7 +43,7 @@ export function TraceView({ trace }: { trace: Trace }) {
             >
               <div className="trace-head">
                 <strong>{e.ruleName}</strong>
-                <span className="muted"> #{e.priority}</span>
+                <span className="muted"> priority {e.priority}</span>
                 <span className={`pill action-${e.action}`}>{e.action}</span>
                 {e.mode === 'shadow' ? <span className="pill">shadow</span> : null}
                 <span className="trace-outcome">{outcome(e)}</span>

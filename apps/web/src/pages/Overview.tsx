@@ -78,7 +78,7 @@ export function OverviewPage() {
             <section className="card">
               <h2>Spend per day</h2>
               {s.series && s.series.some((p) => p.spendCents > 0) ? (
-                <SpendChart points={s.series} />
+                <SpendChart points={s.series} from={s.startDate} to={s.endDate} />
               ) : (
                 <p className="muted">No spend recorded this month yet.</p>
               )}

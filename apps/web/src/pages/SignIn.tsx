@@ -4,7 +4,11 @@ import { Field } from '../components/Field.js';
 import { useAuth } from '../lib/auth.js';
 import { AuthError } from '../lib/session.js';
 
-const emailSchema = z.email('Enter an email address like you@example.com');
+// Not z.email(): the first admin is `admin@localhost`, which has no dot in its domain.
+const emailSchema = z
+  .string()
+  .trim()
+  .regex(/^[^\s@]+@[^\s@]+$/, 'Enter an email address like you@example.com');
 const passwordSchema = z.string().min(1, 'Enter your password');
 const apiKeySchema = z
   .string()
