@@ -20,6 +20,9 @@ const AuditLogPage = lazy(() =>
   import('./pages/AuditLog.js').then((m) => ({ default: m.AuditLogPage })),
 );
 const RulesPage = lazy(() => import('./pages/Rules.js').then((m) => ({ default: m.RulesPage })));
+const AccountPage = lazy(() =>
+  import('./pages/Account.js').then((m) => ({ default: m.AccountPage })),
+);
 const ListsModule = () => import('./pages/Lists.js');
 const BudgetsPage = lazy(() => ListsModule().then((m) => ({ default: m.BudgetsPage })));
 const AgentsPage = lazy(() => ListsModule().then((m) => ({ default: m.AgentsPage })));
@@ -103,6 +106,11 @@ function SignedInRoutes() {
         <Route path="/users">
           <Page>
             <UsersPage />
+          </Page>
+        </Route>
+        <Route path="/account">
+          <Page>
+            <AccountPage />
           </Page>
         </Route>
         <Route path="/sign-in">

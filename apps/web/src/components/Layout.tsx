@@ -44,10 +44,14 @@ export function Layout({ children }: { children: ReactNode }) {
         <span className="brand">Reins</span>
         <span className="org">{session.orgName}</span>
         <span className="spacer" />
-        <span className="who" title={session.user?.email ?? session.keyId ?? undefined}>
+        <Link
+          href="/account"
+          className="who"
+          title={session.user?.email ?? session.keyId ?? undefined}
+        >
           {who}
           {session.user ? <span className="badge">{session.user.role}</span> : null}
-        </span>
+        </Link>
         <button
           type="button"
           onClick={() => {

@@ -189,3 +189,9 @@ export function onUnauthorized(listener: () => void): () => void {
 export function reportUnauthorized(): void {
   for (const listener of unauthorizedListeners) listener();
 }
+
+/** `POST /api/auth/password` (a signed-in user; CSRF): 204 on success. */
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  const res = await post('/api/auth/password', { currentPassword, newPassword }, true);
+  if (!res.ok) throw await failure(res);
+}

@@ -13,10 +13,21 @@ export interface Filters {
   vendor: string;
   agentId: string;
   action: string;
+  review: string;
   startDate: string;
   endDate: string;
 }
-const NO_FILTERS: Filters = { vendor: '', agentId: '', action: '', startDate: '', endDate: '' };
+const NO_FILTERS: Filters = {
+  vendor: '',
+  agentId: '',
+  action: '',
+  review: '',
+  startDate: '',
+  endDate: '',
+};
+const REVIEW_STATES = ['open', 'approved', 'rejected'] as const satisfies readonly NonNullable<
+  ListInput['review']
+>[];
 const PAGE = 50;
 
 export function TransactionsTable({
@@ -120,6 +131,7 @@ function toInput(f: Filters, cursor: string | undefined): ListInput {
     ...(f.vendor ? { vendor: f.vendor } : {}),
     ...(f.agentId ? { agentId: f.agentId } : {}),
     ...(f.action ? { action: f.action as (typeof ACTIONS)[number] } : {}),
+    ...(f.review ? { review: f.review as (typeof REVIEW_STATES)[number] } : {}),
     ...(f.startDate ? { startDate: f.startDate } : {}),
     ...(f.endDate ? { endDate: f.endDate } : {}),
   };
@@ -180,6 +192,24 @@ export function TransactionsPage() {
               {ACTIONS.map((a) => (
                 <option key={a} value={a}>
                   {a}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Review">
+          {(control) => (
+            <select
+              {...control}
+              value={draft.review}
+              onChange={(e) => {
+                set('review')(e.target.value);
+              }}
+            >
+              <option value="">Any</option>
+              {REVIEW_STATES.map((r) => (
+                <option key={r} value={r}>
+                  {r}
                 </option>
               ))}
             </select>
