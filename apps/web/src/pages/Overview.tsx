@@ -111,13 +111,20 @@ export function OverviewPage() {
         <QueryState query={forecast}>
           {(f) => (
             <dl className="facts">
+              <dt>Spent so far</dt>
+              <dd>
+                {formatCents(f.totalSpendCents)}
+                {f.budgetCents
+                  ? ` (${formatPct((f.totalSpendCents * 100) / f.budgetCents)} of budget)`
+                  : ''}
+              </dd>
               <dt>Projected this month</dt>
               <dd>{formatCents(f.projectedSpendCents)}</dd>
               <dt>Budget</dt>
               <dd>
                 {f.budgetCents === null ? 'No monthly budget set' : formatCents(f.budgetCents)}
               </dd>
-              <dt>Used</dt>
+              <dt>Projected share of budget</dt>
               <dd>{formatPct(f.budgetUtilizationPct)}</dd>
               <dt>Burn rate</dt>
               <dd>{formatCents(f.burnRateCentsPerDay)} a day</dd>
