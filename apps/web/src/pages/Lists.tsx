@@ -275,10 +275,12 @@ export function BudgetsPage() {
 export function AlertsPage() {
   const canWrite = useCan('alerts:write');
   const queryClient = useQueryClient();
+  const [unreadOnly, setUnreadOnly] = useState(false);
   const alerts = useQuery({
-    queryKey: ['alerts.list'],
-    queryFn: () => trpc.alerts.list.query({ limit: 100 }),
+    queryKey: ['alerts.list', unreadOnly],
+    queryFn: () => trpc.alerts.list.query({ limit: 100, ...(unreadOnly ? { read: false } : {}) }),
   });
+
   const markRead = useMutation({
     mutationFn: (id: string) => trpc.alerts.markRead.mutate({ id }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['alerts.list'] }),
@@ -286,6 +288,17 @@ export function AlertsPage() {
   return (
     <>
       <h1>Alerts</h1>
+      <label className="row">
+        <input
+          type="checkbox"
+          className="inline-check"
+          checked={unreadOnly}
+          onChange={(e) => {
+            setUnreadOnly(e.target.checked);
+          }}
+        />
+        Unread only
+      </label>
       <QueryState
         query={alerts}
         isEmpty={(d) => d.alerts.length === 0}

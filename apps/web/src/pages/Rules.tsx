@@ -94,7 +94,7 @@ export function RuleForm({ onSaved }: { onSaved?: () => void }) {
         <Field
           label="Priority"
           inputMode="numeric"
-          hint="Lower runs first."
+          hint="Higher runs first; the first matching rule decides."
           {...input('priority')}
         />
         {select('mode', 'Mode', ['enforce', 'shadow'])}
@@ -135,6 +135,11 @@ export function RulesPage() {
     queryKey: ['policyRules.list'],
     queryFn: async () => (await trpc.policyRules.list.query({})) as Listed[],
   });
+  const toggle = useMutation({
+    mutationFn: (r: { id: string; enabled: boolean }) =>
+      trpc.policyRules.update.mutate({ id: r.id, patch: { enabled: r.enabled } }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ['policyRules.list'] }),
+  });
   const remove = useMutation({
     mutationFn: (id: string) => trpc.policyRules.delete.mutate({ id }),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ['policyRules.list'] }),
@@ -142,9 +147,9 @@ export function RulesPage() {
   return (
     <>
       <h1>Policy rules</h1>
-      {remove.error ? (
+      {remove.error || toggle.error ? (
         <p className="form-error" role="alert">
-          {messageOf(remove.error)}
+          {messageOf(remove.error ?? toggle.error)}
         </p>
       ) : null}
       <QueryState
@@ -200,13 +205,23 @@ export function RulesPage() {
                       <td>
                         <button
                           type="button"
+                          disabled={toggle.isPending}
+                          onClick={() => {
+                            toggle.mutate({ id: r.id, enabled: !r.enabled });
+                          }}
+                        >
+                          {r.enabled ? 'Disable' : 'Enable'}
+                          <span className="sr-only"> {r.name}</span>
+                        </button>{' '}
+                        <button
+                          type="button"
                           className="danger"
                           disabled={remove.isPending}
                           onClick={() => {
                             if (window.confirm(`Delete the rule “${r.name}”?`)) remove.mutate(r.id);
                           }}
                         >
-                          Delete
+                          Delete<span className="sr-only"> {r.name}</span>
                         </button>
                       </td>
                     ) : null}
