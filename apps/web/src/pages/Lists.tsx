@@ -1,6 +1,7 @@
 /** The read-mostly pages: agents, vendors, budgets, alerts, users — each a list with its states. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
+import { VENDORS } from '@reins/engine/schemas';
 import { Field } from '../components/Field.js';
 import { Empty, QueryState } from '../components/states.js';
 import { useCan } from '../lib/auth.js';
@@ -10,7 +11,112 @@ import { messageOf, trpc, type RouterOutputs } from '../lib/trpc.js';
 
 const money = (c: number | null) => (c === null ? '—' : formatCents(c));
 
+/** Registers an agent: its id (as agents send it), a name, an optional vendor and budget. */
+export function AgentForm() {
+  const queryClient = useQueryClient();
+  const [agentId, setAgentId] = useState('');
+  const [name, setName] = useState('');
+  const [vendor, setVendor] = useState('');
+  const [budget, setBudget] = useState('');
+  const [submitted, setSubmitted] = useState(false);
+  const parsedBudget = parseDollars(budget);
+  const errors = {
+    agentId: agentId.trim() === '' ? 'Give the id the agent sends as agentId' : null,
+    name: name.trim() === '' ? 'Give the agent a name' : null,
+    budget: 'error' in parsedBudget ? parsedBudget.error : null,
+  };
+  const create = useMutation({
+    mutationFn: () =>
+      trpc.agents.create.mutate({
+        agentId: agentId.trim(),
+        name: name.trim(),
+        ...(vendor ? { vendor } : {}),
+        ...('cents' in parsedBudget && parsedBudget.cents !== null
+          ? { monthlyBudgetCents: parsedBudget.cents }
+          : {}),
+      }),
+    onSuccess: () => {
+      setAgentId('');
+      setName('');
+      setVendor('');
+      setBudget('');
+      setSubmitted(false);
+      void queryClient.invalidateQueries({ queryKey: ['agents.list'] });
+    },
+  });
+  return (
+    <form
+      className="card"
+      noValidate
+      aria-labelledby="new-agent"
+      onSubmit={(e) => {
+        e.preventDefault();
+        setSubmitted(true);
+        if (!Object.values(errors).some(Boolean)) create.mutate();
+      }}
+    >
+      <h2 id="new-agent">Register an agent</h2>
+      <div className="form-grid">
+        <Field
+          label="Agent id"
+          value={agentId}
+          placeholder="support-bot"
+          error={submitted ? errors.agentId : null}
+          onChange={(e) => {
+            setAgentId(e.target.value);
+          }}
+        />
+        <Field
+          label="Name"
+          value={name}
+          error={submitted ? errors.name : null}
+          onChange={(e) => {
+            setName(e.target.value);
+          }}
+        />
+        <Field label="Vendor">
+          {(control) => (
+            <select
+              {...control}
+              value={vendor}
+              onChange={(e) => {
+                setVendor(e.target.value);
+              }}
+            >
+              <option value="">Any</option>
+              {VENDORS.map((v) => (
+                <option key={v} value={v}>
+                  {v}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field
+          label="Monthly budget ($)"
+          inputMode="decimal"
+          placeholder="No budget"
+          value={budget}
+          error={errors.budget}
+          onChange={(e) => {
+            setBudget(e.target.value);
+          }}
+        />
+      </div>
+      {create.error ? (
+        <p className="form-error" role="alert">
+          {messageOf(create.error)}
+        </p>
+      ) : null}
+      <button type="submit" className="primary" disabled={create.isPending}>
+        {create.isPending ? 'Registering…' : 'Register agent'}
+      </button>
+    </form>
+  );
+}
+
 export function AgentsPage() {
+  const canWrite = useCan('agents:write');
   const agents = useQuery({ queryKey: ['agents.list'], queryFn: () => trpc.agents.list.query({}) });
   return (
     <>
@@ -51,6 +157,7 @@ export function AgentsPage() {
           </table>
         )}
       </QueryState>
+      {canWrite ? <AgentForm /> : null}
     </>
   );
 }
