@@ -40,7 +40,7 @@ function ReviewRow({ t, onTrace }: { t: Transaction; onTrace: (id: string) => vo
             onTrace(t.id);
           }}
         >
-          Why was it flagged?
+          Why was it flagged?<span className="sr-only"> {t.id}</span>
         </button>
       </div>
       {canReview ? (
@@ -70,6 +70,7 @@ function ReviewRow({ t, onTrace }: { t: Transaction; onTrace: (id: string) => vo
               }}
             >
               Approve
+              <span className="sr-only"> {t.id}</span>
             </button>
             <button
               type="button"
@@ -80,6 +81,7 @@ function ReviewRow({ t, onTrace }: { t: Transaction; onTrace: (id: string) => vo
               }}
             >
               Reject
+              <span className="sr-only"> {t.id}</span>
             </button>
           </div>
           {review.error ? (
