@@ -67,7 +67,7 @@ export function TransactionsTable({
         <tbody>
           {rows.map((t) => (
             <tr key={t.id} aria-selected={selected === t.id ? true : undefined}>
-              <td>{formatTime(t.timestamp)}</td>
+              <td className="nowrap">{formatTime(t.timestamp)}</td>
               <td>{t.agentId}</td>
               <td>
                 {t.vendor}
