@@ -12,7 +12,7 @@
  * 4. The audit CSV export: rows/s over the first 1,000,000 rows (or 30 s).
  * 5. The hot path at that size: a child server process (`src/main.ts`), 8 s saturated.
  *
- * Options: --quick, --out <file>.
+ * Options: --quick, --out <file>, --keep (leave the database for a look, and print its URL).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,11 @@ import { bodyOf, makeTemplates } from './workload.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
-  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
 });
 const N = args.quick ? 1_000_000 : 10_000_000;
 const CHUNK = 1_000_000;
@@ -259,7 +263,8 @@ async function main() {
     }
   } finally {
     await orm.close();
-    await dropDatabase(serverUrl, name);
+    if (args.keep) console.log(`kept the database: ${url}`);
+    else await dropDatabase(serverUrl, name);
   }
   console.log(JSON.stringify(results, null, 2));
   const out =

@@ -11,11 +11,12 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isValidTimeZone } from '@reins/engine';
 import { readEnv, type ServerEnv } from './env.js';
-import { ValidationError } from './errors.js';
+import { NotFound, ValidationError } from './errors.js';
 import { PERMISSIONS } from './lib/apiKeys.js';
 import { ident, parseInput } from './schemas/common.js';
 import { createKeyInput } from './schemas/keys.js';
 import type { Database } from '@reins/ledger';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { openServerDatabase } from './server.js';
 import { findKeys, issueKey, keyView, revokeKeyById } from './services/keys.js';
 import {
@@ -27,6 +28,16 @@ import {
   type OrgView,
 } from './services/orgs.js';
 import { updateOrgInput } from './schemas/org.js';
+import { ROLES } from './lib/apiKeys.js';
+import { createUserInput } from './schemas/users.js';
+import {
+  createUserWithLink,
+  findUserByEmail,
+  findUsers,
+  resetPasswordById,
+  signInLinkPath,
+  userView,
+} from './services/users.js';
 
 /** Who the audit log names for changes made here. */
 export const CLI_ACTOR = 'cli';
@@ -145,6 +156,35 @@ function permissionsArg(values: Values, command: string): string[] {
     );
   }
   return [...new Set(list)];
+}
+
+/** `--url`, default http://127.0.0.1:<PORT>: where the printed sign-in links point. */
+function baseUrl(ctx: RunContext, command: string): string {
+  const raw = str(ctx.values, 'url') ?? `http://127.0.0.1:${String(ctx.io.env.PORT)}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url "${raw}" is not a URL (e.g. https://reins.example.com)`, command);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--url must be http(s), not "${raw}"`, command);
+  }
+  return raw.replace(/\/+$/, '');
+}
+
+/** `--org`, or the only organization there is. */
+async function orgOf(em: EntityManager, values: Values, command: string): Promise<string> {
+  const orgId = str(values, 'org');
+  if (orgId !== undefined) return (await requireOrganization(em, orgId)).id;
+  const orgs = await listOrganizations(em);
+  if (orgs.length === 1 && orgs[0]) return orgs[0].id;
+  throw new UsageError(
+    orgs.length === 0
+      ? 'there is no organization yet (start the server once, or `orgs create`)'
+      : `there are ${String(orgs.length)} organizations: name one with --org (see \`orgs list\`)`,
+    command,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -459,6 +499,145 @@ const commands: Command[] = [
             k.lastUsedAt ?? '-',
           ]),
           ['ID', 'NAME', 'KEY', 'PERMISSIONS', 'STATUS', 'CREATED', 'LAST USED'],
+        ),
+      );
+    },
+  },
+  {
+    name: 'users create',
+    summary: 'Create a dashboard user and print their one-time sign-in link',
+    usage:
+      'users create --email <email> --role admin|editor|viewer [--name <name>]\n' +
+      '                  [--org <orgId>] [--url <base>]',
+    details: [
+      '  --email <email>               the address they sign in with (unique, any case)',
+      `  --role <role>                 ${ROLES.join(', ')}`,
+      '  --name <name>                 their name (1–200 characters)',
+      '  --org <orgId>                 the organization (default: the only one)',
+      '  --url <base>                  the dashboard address the link starts with',
+      '                                (default http://127.0.0.1:<PORT>)',
+      '',
+      'The link is valid for REINS_SIGN_IN_LINK_TTL_MS (default 24 h) and works once: the user',
+      'chooses their password there.',
+    ].join('\n'),
+    options: {
+      email: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
+      org: { type: 'string' },
+      url: { type: 'string' },
+    },
+    args: [],
+    async run(ctx) {
+      const cmd = 'users create';
+      const base = baseUrl(ctx, cmd);
+      const parsed = createUserInput.safeParse({
+        email: required(ctx.values, 'email', cmd),
+        role: required(ctx.values, 'role', cmd),
+        name: str(ctx.values, 'name'),
+      });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new UsageError(
+          `--${String(issue?.path[0] ?? 'email')}: ${issue?.message ?? 'invalid'}`,
+          cmd,
+        );
+      }
+      const db = await ctx.db();
+      const em = db.orm.em.fork();
+      const orgId = await orgOf(em, ctx.values, cmd);
+      const { user, token } = await createUserWithLink(em, orgId, parsed.data, {
+        actor: CLI_ACTOR,
+        now: ctx.now(),
+        ttlMs: ctx.io.env.REINS_SIGN_IN_LINK_TTL_MS,
+      });
+      const signInLink = `${base}${signInLinkPath(token)}`;
+      if (ctx.json) {
+        ctx.print(json({ orgId, user, signInLink }));
+        return;
+      }
+      ctx.print(
+        `Created ${user.role} ${user.email} (${user.id}) in ${orgId}.\n` +
+          `Their one-time sign-in link (shown only this once):\n\n  ${signInLink}\n\n`,
+      );
+    },
+  },
+  {
+    name: 'users reset-password',
+    summary: "End a user's sessions and password; print a one-time sign-in link",
+    usage: 'users reset-password --email <email> [--url <base>]',
+    details: [
+      '  --email <email>               the user',
+      '  --url <base>                  the dashboard address the link starts with',
+      '                                (default http://127.0.0.1:<PORT>)',
+      '',
+      'Their password stops working and their sessions end (on a running server within',
+      'REINS_SESSION_CACHE_MS); they choose a new password through the link.',
+    ].join('\n'),
+    options: { email: { type: 'string' }, url: { type: 'string' } },
+    args: [],
+    async run(ctx) {
+      const cmd = 'users reset-password';
+      const base = baseUrl(ctx, cmd);
+      const email = required(ctx.values, 'email', cmd);
+      const db = await ctx.db();
+      const em = db.orm.em.fork();
+      const found = await findUserByEmail(em, email);
+      if (!found) throw new NotFound('User', email);
+      const { user, token } = await resetPasswordById(em, found.id, {
+        actor: CLI_ACTOR,
+        now: ctx.now(),
+        ttlMs: ctx.io.env.REINS_SIGN_IN_LINK_TTL_MS,
+      });
+      const signInLink = `${base}${signInLinkPath(token)}`;
+      if (ctx.json) {
+        ctx.print(json({ user, signInLink }));
+        return;
+      }
+      ctx.print(
+        `Reset the password of ${user.email} (${user.id}); their sessions have ended.\n` +
+          `Their one-time sign-in link (shown only this once):\n\n  ${signInLink}\n\n`,
+      );
+    },
+  },
+  {
+    name: 'users list',
+    summary: 'List dashboard users',
+    usage: 'users list [--org <orgId>]',
+    details: '  --org <orgId>                 only this organization (default: all)',
+    options: { org: { type: 'string' } },
+    args: [],
+    async run(ctx) {
+      const orgId = str(ctx.values, 'org');
+      const db = await ctx.db();
+      const em = db.orm.em.fork();
+      const orgs =
+        orgId === undefined ? await listOrganizations(em) : [await requireOrganization(em, orgId)];
+      const users = [];
+      for (const o of orgs) {
+        for (const u of await findUsers(em, o.id)) users.push({ orgId: o.id, ...userView(u) });
+      }
+      if (ctx.json) {
+        ctx.print(json({ users }));
+        return;
+      }
+      if (users.length === 0) {
+        ctx.print('No users.\n');
+        return;
+      }
+      ctx.print(
+        table(
+          users.map((u) => [
+            u.id,
+            u.orgId,
+            u.email,
+            u.name ?? '-',
+            u.role,
+            u.disabled ? 'disabled' : 'active',
+            u.createdAt,
+            u.lastSignInAt ?? '-',
+          ]),
+          ['ID', 'ORG', 'EMAIL', 'NAME', 'ROLE', 'STATUS', 'CREATED', 'LAST SIGN-IN'],
         ),
       );
     },

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Core, Ctx } from './core.js';
 import type { Caller } from './machinery/authenticator.js';
+import type { DashboardSession } from './machinery/sessions.js';
 
 /** A request context from an authenticated caller: what tests and both adapters build. */
 export function createContextInner(
@@ -18,8 +19,10 @@ export function createContextInner(
     },
     orgId: caller.orgId,
     keyId: caller.keyId,
+    userId: caller.userId ?? null,
+    session: (caller.session as DashboardSession | null | undefined) ?? null,
     permissions: caller.permissions,
-    actor: `key:${caller.keyId}`,
+    actor: caller.actor ?? `key:${caller.keyId ?? ''}`,
     idempotencyKey,
   };
 }
@@ -35,5 +38,20 @@ export async function authenticate(
 ): Promise<Caller> {
   const caller = await core.auth.authenticate(authorization, client);
   core.limiter.take(caller.keyId);
+  return caller;
+}
+
+/** The rate limit's bucket of a caller: its key's, or its user's. */
+export function limitKey(caller: Caller): string {
+  return caller.keyId ?? `user:${caller.userId ?? ''}`;
+}
+
+/**
+ * Authenticates the `reins_session` cookie's token and applies the caller's rate limit (a session
+ * signed in with a key shares that key's bucket).
+ */
+export async function authenticateSession(core: Core, token: string): Promise<Caller> {
+  const caller = await core.sessions.authenticate(token);
+  core.limiter.take(limitKey(caller));
   return caller;
 }

@@ -11,6 +11,8 @@ import type { Recorder } from './machinery/recorder.js';
 import type { ExportSlots } from './machinery/exportSlots.js';
 import type { OutageLog } from './machinery/outage.js';
 import type { RateLimiter } from './machinery/rateLimiter.js';
+import type { LoginLimiter } from './machinery/loginLimiter.js';
+import type { DashboardSession, SessionStore } from './machinery/sessions.js';
 
 export interface Core {
   orm: Orm;
@@ -20,6 +22,10 @@ export interface Core {
   policies: PolicyCache;
   recorder: Recorder;
   auth: Authenticator;
+  /** Dashboard sessions (the `reins_session` cookie). */
+  sessions: SessionStore;
+  /** Failed sign-ins per email and per client address. */
+  logins: LoginLimiter;
   limiter: RateLimiter;
   /** Logs a database outage once, and its end. */
   outage: OutageLog;
@@ -33,9 +39,14 @@ export interface Ctx {
   /** This request's own EntityManager fork (made on first use). */
   readonly em: EntityManager;
   orgId: string;
-  keyId: string;
+  /** The API key of the request (bearer, or a session signed in with a key); null for a user. */
+  keyId: string | null;
+  /** The dashboard user of a session signed in with a password. */
+  userId: string | null;
+  /** The dashboard session when the request was authenticated by the cookie. */
+  session: DashboardSession | null;
   permissions: readonly string[];
-  /** Who the audit log names: `key:<id>`. */
+  /** Who the audit log names: `key:<id>` or `user:<id>`. */
   actor: string;
   /** The request's `Idempotency-Key` header, unvalidated (services that honour it check it). */
   idempotencyKey: string | null;

@@ -53,6 +53,39 @@ const schema = z.object({
    * (`off`). The embedded database admits one process, so with it the server always runs them.
    */
   REINS_WORKER: z.enum(['on', 'off']).default('on'),
+  /**
+   * The first dashboard admin, created on first start (and whenever no user exists yet) with a
+   * one-time sign-in link printed beside the admin key.
+   */
+  REINS_ADMIN_EMAIL: z
+    .string()
+    .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address')
+    .max(254)
+    .default('admin@localhost'),
+  /** A dashboard session ends after this long without a request … */
+  REINS_SESSION_IDLE_MS: intFrom(12 * 60 * 60 * 1000, 60_000),
+  /** … and this long after signing in, whatever its use. */
+  REINS_SESSION_MAX_MS: intFrom(7 * 24 * 60 * 60 * 1000, 60_000),
+  /**
+   * How long a verified session is trusted without asking the database again (a sign-out,
+   * disabling or key revocation through this process takes effect at once; through another
+   * process, within this time).
+   */
+  REINS_SESSION_CACHE_MS: intFrom(2000),
+  /** One-time sign-in links (first admin, invitations, password resets) expire after this. */
+  REINS_SIGN_IN_LINK_TTL_MS: intFrom(24 * 60 * 60 * 1000, 60_000),
+  /**
+   * Failed sign-ins allowed per email address and per client address within
+   * REINS_LOGIN_WINDOW_MS (a bucket refilled over the window); past them, 429. 0 disables.
+   */
+  REINS_LOGIN_FAILURES_PER_EMAIL: intFrom(5),
+  REINS_LOGIN_FAILURES_PER_IP: intFrom(20),
+  REINS_LOGIN_WINDOW_MS: intFrom(15 * 60 * 1000, 1000),
+  /**
+   * Behind a reverse proxy (`on`): the client address and protocol come from X-Forwarded-For and
+   * X-Forwarded-Proto (session cookies get `Secure` when the proxy says https). Off by default.
+   */
+  REINS_TRUST_PROXY: z.enum(['on', 'off']).default('off'),
   ...jobsEnvShape,
   /** The dashboard's build (apps/web/dist), served at `/`. */
   REINS_WEB_DIR: z

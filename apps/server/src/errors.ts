@@ -33,20 +33,37 @@ export abstract class DomainError extends Error {
 export class Unauthorized extends DomainError {
   readonly code = 'UNAUTHORIZED';
   readonly status = 401;
-  constructor() {
-    // One message for missing, malformed, unknown and revoked keys: nothing to probe.
-    super('Invalid or missing API key');
+  constructor(message = 'Invalid or missing API key') {
+    // One message for missing, malformed, unknown and revoked keys: nothing to probe. (Sign-in
+    // says one thing for a wrong password and an unknown email alike.)
+    super(message);
   }
 }
 
 export class Forbidden extends DomainError {
   readonly code = 'FORBIDDEN';
   readonly status = 403;
-  constructor(readonly permission: string) {
-    super(`This API key lacks the "${permission}" permission`);
+  constructor(
+    readonly permission: string,
+    /** Who lacks it: the API key, or a dashboard user's role. */
+    subject = 'This API key',
+  ) {
+    super(`${subject} lacks the "${permission}" permission`);
   }
   override extra() {
     return { requiredPermission: this.permission };
+  }
+}
+
+/**
+ * A cookie-authenticated request refused as a possible cross-site request forgery: a
+ * state-changing request without the session's `x-reins-csrf` header, or from another Origin.
+ */
+export class CsrfRefused extends DomainError {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
+  override extra() {
+    return { reason: 'CSRF_FAILED' };
   }
 }
 
@@ -114,7 +131,8 @@ export type ConflictCode =
   | 'RESERVATION_VOIDED'
   | 'RESERVATION_BLOCKED'
   | 'NOT_FLAGGED'
-  | 'ALREADY_REVIEWED';
+  | 'ALREADY_REVIEWED'
+  | 'LAST_ADMIN';
 
 export class Conflict extends DomainError {
   readonly status = 409;

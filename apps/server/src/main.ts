@@ -16,6 +16,16 @@ if (server.bootstrapKey) {
   console.log(`    ${server.bootstrapKey}`);
   console.log('');
 }
+if (server.bootstrapAdmin) {
+  if (!server.bootstrapKey) console.log('');
+  console.log(
+    `  Sign in to the dashboard as ${server.bootstrapAdmin.email} (one-time link, valid ` +
+      `${String(Math.round(env.REINS_SIGN_IN_LINK_TTL_MS / 3_600_000))} h; ` +
+      '`pnpm reins users reset-password` makes a new one):',
+  );
+  console.log(`    Sign in to the dashboard: ${server.url}${server.bootstrapAdmin.signInPath}`);
+  console.log('');
+}
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

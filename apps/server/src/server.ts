@@ -12,10 +12,13 @@ import { buildApp } from './http/app.js';
 import { Authenticator } from './machinery/authenticator.js';
 import { PolicyCache } from './machinery/policyCache.js';
 import { RateLimiter } from './machinery/rateLimiter.js';
+import { LoginLimiter } from './machinery/loginLimiter.js';
+import { SessionStore } from './machinery/sessions.js';
 import { ExportSlots } from './machinery/exportSlots.js';
 import { OutageLog } from './machinery/outage.js';
 import { Recorder } from './machinery/recorder.js';
 import { bootstrap } from './services/orgs.js';
+import { signInLinkPath } from './services/users.js';
 import { isDatabaseUnavailable } from './errors.js';
 
 export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.now): Core {
@@ -32,6 +35,20 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
       clock,
       new RateLimiter(env.REINS_AUTH_FAILURES_PER_SECOND),
     ),
+    sessions: new SessionStore(
+      orm,
+      {
+        idleMs: env.REINS_SESSION_IDLE_MS,
+        maxMs: env.REINS_SESSION_MAX_MS,
+        cacheMs: env.REINS_SESSION_CACHE_MS,
+      },
+      clock,
+    ),
+    logins: new LoginLimiter({
+      perEmail: env.REINS_LOGIN_FAILURES_PER_EMAIL,
+      perClient: env.REINS_LOGIN_FAILURES_PER_IP,
+      windowMs: env.REINS_LOGIN_WINDOW_MS,
+    }),
     limiter: new RateLimiter(env.REINS_RATE_LIMIT_RPS),
     outage: new OutageLog(() => orm.em.getConnection().execute('select 1')),
     exports: new ExportSlots({
@@ -58,6 +75,11 @@ export interface RunningServer {
   url: string;
   /** The admin key created on first start (null when the database already had organizations). */
   bootstrapKey: string | null;
+  /**
+   * The first dashboard admin created on this start (no user existed yet) and the path of their
+   * one-time sign-in link (`/sign-in/link#token=…`, shown once); null otherwise.
+   */
+  bootstrapAdmin: { email: string; signInPath: string } | null;
   /** The worker's jobs when this process runs them (REINS_WORKER, embedded database). */
   jobs: Scheduler | undefined;
   close(): Promise<void>;
@@ -72,6 +94,8 @@ export async function startServer(
   const boot = await bootstrap(db.orm, {
     keyEnv: env.REINS_KEY_ENV,
     secret: env.REINS_BOOTSTRAP_KEY,
+    adminEmail: env.REINS_ADMIN_EMAIL,
+    linkTtlMs: env.REINS_SIGN_IN_LINK_TTL_MS,
     now: new Date(clock()),
   });
   const core = createCore(db.orm, env, clock);
@@ -97,7 +121,10 @@ export async function startServer(
     core,
     db,
     url: address,
-    bootstrapKey: boot?.key.key ?? null,
+    bootstrapKey: boot.key?.key ?? null,
+    bootstrapAdmin: boot.admin
+      ? { email: boot.admin.email, signInPath: signInLinkPath(boot.admin.token) }
+      : null,
     jobs,
     close() {
       closing ??= (async () => {

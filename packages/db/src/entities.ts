@@ -602,10 +602,11 @@ export const NotificationOutbox = defineEntity({
 export type NotificationOutbox = InferEntity<typeof NotificationOutbox>;
 
 /**
- * Spend rolled up per org × bucket × agent × vendor × model × user × team × project, in three
- * grains: `15m` (quarter hours: every time zone's midnight is one), `day` (UTC days, for long
- * ranges), and `a1h` (UTC hours by agent alone, for time series and anomalies). Absent
- * dimensions are '' (part of the key). Kept by the worker from the audit stream (@reins/ledger's
+ * Spend rolled up per org × bucket × agent × vendor × model × user × team × project × decision,
+ * in the grains `15m` (quarter hours: every time zone's midnight is one), `day` and `month` (UTC,
+ * for long ranges), and by agent alone (every other dimension ''): `a1h`, `a1d`, `a1m` (UTC
+ * hours, days, months: series, anomalies, and the totals and deep-page seeks of lists that filter
+ * on nothing else). Absent dimensions are '' (part of the key). Kept by the worker from the audit stream (@reins/ledger's
  * rollups.ts); readers add the events it has not absorbed yet.
  */
 export const SpendRollup = defineEntity({
@@ -734,6 +735,111 @@ export const Backtest = defineEntity({
 });
 export type Backtest = InferEntity<typeof Backtest>;
 
+/**
+ * A person who signs in to the dashboard (email and password). Emails are unique across the
+ * installation, compared case-insensitively (a unique index on `lower(email)`): signing in names
+ * no organization. The password is an scrypt hash with its salt and parameters
+ * (`scrypt$N$r$p$salt$hash`), null until the user redeems their first sign-in link.
+ */
+export const User = defineEntity({
+  name: 'User',
+  tableName: 'app_user',
+  properties: {
+    ...idProperty,
+    orgId: orgId('cascade'),
+    email: p.text(),
+    name: p.text().nullable(),
+    /** admin | editor | viewer: mapped onto the permissions API keys carry. */
+    role: p.enum(['admin', 'editor', 'viewer']),
+    passwordHash: p.text().nullable(),
+    disabledAt: timestamptz().nullable(),
+    ...timestamps,
+    lastSignInAt: timestamptz().nullable(),
+  },
+  indexes: [
+    { name: 'app_user_org_id_index', properties: ['orgId'] },
+    {
+      name: 'app_user_email_unique',
+      expression: 'create unique index "app_user_email_unique" on "app_user" (lower("email"))',
+    },
+  ],
+});
+export type User = InferEntity<typeof User>;
+
+/**
+ * A dashboard session: the SHA-256 (hex) of the cookie's random token is the key, the token
+ * itself is never stored. Signed in as a user or with an API key (exactly one of the two); it
+ * dies with the user's disabling or the key's revocation (rows deleted) and after `expires_at`
+ * (absolute) or the idle timeout after `last_seen_at`.
+ */
+export const Session = defineEntity({
+  name: 'Session',
+  tableName: 'user_session',
+  properties: {
+    id: p.text().primary(),
+    orgId: orgId('cascade'),
+    userId: () =>
+      p
+        .manyToOne(User)
+        .mapToPk()
+        .nullable()
+        .fieldName('user_id')
+        .deleteRule('cascade')
+        .updateRule('no action'),
+    keyId: () =>
+      p
+        .manyToOne(ApiKey)
+        .mapToPk()
+        .nullable()
+        .fieldName('key_id')
+        .deleteRule('cascade')
+        .updateRule('no action'),
+    /** Sent back as `x-reins-csrf` on every state-changing request of the session. */
+    csrfToken: p.text(),
+    createdAt: timestamps.createdAt,
+    lastSeenAt: timestamptz(),
+    expiresAt: timestamptz(),
+  },
+  indexes: [
+    { name: 'user_session_user_id_index', properties: ['userId'] },
+    { name: 'user_session_key_id_index', properties: ['keyId'] },
+  ],
+  // Signed in as a user or with a key: exactly one of the two.
+  checks: [
+    {
+      name: 'user_session_one_principal_check',
+      expression: '("user_id" is null) <> ("key_id" is null)',
+    },
+  ],
+});
+export type Session = InferEntity<typeof Session>;
+
+/**
+ * A one-time sign-in link (first admin, invitation, password reset): the SHA-256 (hex) of its
+ * token is the key. Redeemed once (`used_at`), before `expires_at`.
+ */
+export const SignInToken = defineEntity({
+  name: 'SignInToken',
+  tableName: 'sign_in_token',
+  properties: {
+    id: p.text().primary(),
+    userId: () =>
+      p
+        .manyToOne(User)
+        .mapToPk()
+        .fieldName('user_id')
+        .deleteRule('cascade')
+        .updateRule('no action'),
+    /** first_admin | invite | reset */
+    purpose: p.enum(['first_admin', 'invite', 'reset']),
+    createdAt: timestamps.createdAt,
+    expiresAt: timestamptz(),
+    usedAt: timestamptz().nullable(),
+  },
+  indexes: [{ name: 'sign_in_token_user_id_index', properties: ['userId'] }],
+});
+export type SignInToken = InferEntity<typeof SignInToken>;
+
 export const entities = [
   Organization,
   ApiKey,
@@ -758,4 +864,7 @@ export const entities = [
   RollupCursor,
   AuditRollup,
   Backtest,
+  User,
+  Session,
+  SignInToken,
 ] as const;

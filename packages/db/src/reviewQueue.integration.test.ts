@@ -3,31 +3,19 @@
  * it enter the queue as open, the others get no review state.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initOrm, type Orm } from './orm.js';
-import { createTestDatabase, TEST_DB_TIMEOUT_MS, type TestDatabase } from './testing.js';
+import { useTestOrm } from './testing.js';
 
-let db: TestDatabase | undefined;
-let orm: Orm | undefined;
-
-beforeAll(async () => {
-  db = await createTestDatabase('review_queue');
-  orm = await initOrm(db.url, { maxConnections: db.maxConnections });
-}, TEST_DB_TIMEOUT_MS);
-
-afterAll(async () => {
-  await orm?.close();
-  await db?.drop();
-}, TEST_DB_TIMEOUT_MS);
+// Not migrated: the test migrates up to the migration before the one it tests.
+const db = useTestOrm('review_queue', { beforeAll, afterAll }, { migrate: false });
 
 async function sql<T = Record<string, unknown>>(query: string, params: unknown[] = []) {
-  if (!orm) throw new Error('the database exists only inside tests');
-  const rows: unknown = await orm.em.fork().getConnection().execute(query, params, 'all');
+  const rows: unknown = await db.orm.em.fork().getConnection().execute(query, params, 'all');
   return rows as T[];
 }
 
 describe('Migration20261203113938_review_queue', () => {
   it('opens the review of transactions flagged before it', async () => {
-    if (!orm) throw new Error('the database exists only inside tests');
+    const orm = db.orm;
     await orm.migrator.up({ to: 'Migration20261203091502_budgets' });
     await sql(`insert into organization (id, name) values ('org_m', 'Before the queue')`);
     for (const [id, action] of [

@@ -63,10 +63,13 @@ export interface TestOrm {
   close(): Promise<void>;
 }
 
-/** A fresh database, an ORM on it, and the migrations applied. */
+/**
+ * A fresh database, an ORM on it, and the migrations applied (`migrate: false`: none, for a test
+ * of a migration on the data that came before it).
+ */
 export async function createTestOrm(
   name: string,
-  opts: { debug?: boolean } = {},
+  opts: { debug?: boolean; migrate?: boolean } = {},
 ): Promise<TestOrm> {
   const db = await createTestDatabase(name);
   let orm: Orm;
@@ -77,7 +80,7 @@ export async function createTestOrm(
     throw error;
   }
   try {
-    await migrateUp(orm);
+    if (opts.migrate ?? true) await migrateUp(orm);
   } catch (error) {
     await orm.close();
     await db.drop();
@@ -110,10 +113,11 @@ export const TEST_DB_TIMEOUT_MS = 300_000;
 export function useTestOrm(
   name: string,
   hooks: { beforeAll: Hook; afterAll: Hook },
+  opts: { migrate?: boolean } = {},
 ): { readonly orm: Orm; readonly url: string } {
   let current: TestOrm | undefined;
   hooks.beforeAll(async () => {
-    current = await createTestOrm(name);
+    current = await createTestOrm(name, opts);
   }, TEST_DB_TIMEOUT_MS);
   hooks.afterAll(async () => {
     await current?.close();

@@ -1,7 +1,7 @@
 /** The worker's jobs, as one list for whatever process hosts them. */
 import { auditVerifyJob } from './auditVerify.js';
 import { backtestJob } from './backtest.js';
-import { expireHoldsJob, pruneIdempotencyJob, sealJob } from './maintenance.js';
+import { expireHoldsJob, pruneIdempotencyJob, pruneSessionsJob, sealJob } from './maintenance.js';
 import { anomalyJob } from './anomalies.js';
 import { rollupJob } from './rollups.js';
 import { notifyJob } from './notifications/job.js';
@@ -14,6 +14,7 @@ export function standardJobs(s: JobsSettings): Job[] {
   if (s.REINS_EXPIRE_HOLDS_MS > 0) jobs.push(expireHoldsJob(s.REINS_EXPIRE_HOLDS_MS));
   if (s.REINS_PRUNE_MS > 0) {
     jobs.push(pruneIdempotencyJob(s.REINS_PRUNE_MS, s.REINS_IDEMPOTENCY_RETENTION_HOURS));
+    jobs.push(pruneSessionsJob(s.REINS_PRUNE_MS));
   }
   if (s.REINS_ROLLUP_MS > 0) jobs.push(rollupJob(s.REINS_ROLLUP_MS));
   if (s.REINS_ANOMALY_MS > 0) jobs.push(anomalyJob(s.REINS_ANOMALY_MS));

@@ -97,3 +97,43 @@ export function pruneIdempotencyJob(
     },
   };
 }
+
+/** Used or expired one-time sign-in links are kept this long (who used which, when), then deleted. */
+const SIGN_IN_TOKENS_KEPT_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Deletes dashboard sessions past their absolute end (sessions ended by the idle timeout are
+ * refused, and deleted by the server when next presented or at their absolute end here) and
+ * sign-in links used or expired a week ago.
+ */
+export function pruneSessionsJob(everyMs: number, batch = PRUNE_BATCH): Job {
+  return {
+    name: 'prune-sessions',
+    everyMs,
+    async run(ctx) {
+      const now = ctx.now().getTime();
+      const at = dollarQuote(new Date(now).toISOString());
+      const kept = dollarQuote(new Date(now - SIGN_IN_TOKENS_KEPT_MS).toISOString());
+      const rows = await withConnection(ctx.orm, (conn) =>
+        queryRows<{ n: string }>(
+          conn,
+          `with s as (
+             delete from user_session where id in (
+               select id from user_session where expires_at <= ${at}::timestamptz
+                limit ${String(batch)} for update skip locked)
+             returning 1),
+           t as (
+             delete from sign_in_token where id in (
+               select id from sign_in_token
+                where expires_at <= ${kept}::timestamptz or used_at <= ${kept}::timestamptz
+                limit ${String(batch)} for update skip locked)
+             returning 1)
+           select ((select count(*) from s) + (select count(*) from t))::text as n`,
+        ),
+      );
+      const n = Number(rows[0]?.n ?? 0);
+      if (n > 0) ctx.log.info({ pruned: n }, 'pruned ended sessions and sign-in links');
+      return n >= batch;
+    },
+  };
+}

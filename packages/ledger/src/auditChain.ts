@@ -20,7 +20,7 @@
  * The canonical form is computed from values read back from the database (jsonb normalizes
  * metadata; the instant is formatted by PostgreSQL), so that verification recomputes it exactly.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Orm } from '@reins/db';
 import { canonicalJson } from './canonicalJson.js';
 import { dollarQuote, results, sqlOf, withConnection, type Sql } from './sql.js';
@@ -62,9 +62,13 @@ export function canonicalEvent(e: ChainEvent): string {
   );
 }
 
-/** `sha256_hex(prevHash || canonical(event))`, over the UTF-8 bytes of both. */
+/**
+ * `sha256_hex(prevHash || canonical(event))`, over the UTF-8 bytes of both. One-shot `hash`: a
+ * Hash object per event (createHash, two updates, digest) cost five times as much, 4 of a
+ * verify's ~10 µs a link.
+ */
 export function chainHash(prevHash: string, e: ChainEvent): string {
-  return createHash('sha256').update(prevHash).update(canonicalEvent(e)).digest('hex');
+  return hash('sha256', prevHash + canonicalEvent(e), 'hex');
 }
 
 /** An event's columns as the chain reads them (see EVENT_COLUMNS). */

@@ -40,7 +40,8 @@ export type IdPrefix =
   | 'ntf'
   | 'price'
   | 'bt'
-  | 'ver';
+  | 'ver'
+  | 'usr';
 
 /** Opaque ids like `txn_4fQ1z...`: 16 base62 chars ≈ 95 bits, unguessable across orgs. */
 export function newId(prefix: IdPrefix): string {

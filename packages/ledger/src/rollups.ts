@@ -121,11 +121,21 @@ const GRAIN_BUCKET = (at: string) =>
   `case g.grain when 'month' then date_trunc('month', ${at}, 'UTC')
                 when 'day' then date_trunc('day', ${at}, 'UTC')
                 when 'a1h' then date_trunc('hour', ${at}, 'UTC')
+                when 'a1d' then date_trunc('day', ${at}, 'UTC')
+                when 'a1m' then date_trunc('month', ${at}, 'UTC')
                 else date_bin('15 minutes', ${at}, timestamptz '2000-01-01Z') end`;
 
 /** The action of the policy rule an audit event reports ('' when it reports none). */
 export const RULE_ACTION_OF = (e: string) =>
   `case when ${e}.metadata->>'ruleId' is not null then coalesce(${e}.metadata->>'action', '') else '' end`;
+
+/**
+ * The grains by agent alone (every other dimension ''): hours, UTC days, UTC months. A few rows
+ * per agent and bucket, where the full grains have one per combination of agent, vendor, model,
+ * user, team, project and decision — tens of thousands a day at 10,000,000 transactions a year.
+ * Totals and series that split or filter by nothing but the agent read these.
+ */
+const AGENT_GRAINS = `('a1h', 'a1d', 'a1m')`;
 
 /** Events absorbed per database transaction. */
 export const ROLLUP_BATCH = 20_000;
@@ -183,9 +193,9 @@ export async function rollOrg(
        insert into spend_rollup (org_id, grain, bucket, ${dims}, ${MEASURES.join(', ')})
        select ${org}, g.grain,
               ${GRAIN_BUCKET('d.occurred_at')},
-              ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case g.grain when 'a1h' then '' else ${dim} end`)).join(', ')},
+              ${DIMS.map((dim) => (dim === 'agent_id' ? dim : `case when g.grain in ${AGENT_GRAINS} then '' else ${dim} end`)).join(', ')},
               ${sumMeasures}
-         from d cross join (values ('15m'), ('day'), ('month'), ('a1h')) as g(grain)
+         from d cross join (values ('15m'), ('day'), ('month'), ('a1h'), ('a1d'), ('a1m')) as g(grain)
         group by 1, 2, 3, ${DIMS.map((_, i) => String(i + 4)).join(', ')}
        on conflict (org_id, grain, bucket, ${dims}) do update set
          ${MEASURES.map((m) => `${m} = spend_rollup.${m} + excluded.${m}`).join(',\n         ')}
@@ -212,6 +222,9 @@ export async function rollOrg(
   );
   return Number(r.n);
 }
+
+/** The rollup grains: the full ones, and those by agent alone (AGENT_GRAINS). */
+type Grain = 'month' | 'day' | '15m' | 'a1h' | 'a1d' | 'a1m';
 
 /** A half-open range of instants, both on quarter hours (every zone's midnight is one). */
 export interface SpendRange {
@@ -255,11 +268,14 @@ function startOfMonth(ms: number, next: boolean): number {
  * A range cut into the coarsest rollup grains that tile it: whole UTC months, then whole UTC
  * days at the edges, then quarter hours at theirs.
  */
-function tiles(
-  from: number,
-  to: number,
-): { grain: 'month' | 'day' | '15m'; a: number; b: number }[] {
-  const out: { grain: 'month' | 'day' | '15m'; a: number; b: number }[] = [];
+interface Tile {
+  grain: Grain;
+  a: number;
+  b: number;
+}
+
+function tiles(from: number, to: number): Tile[] {
+  const out: Tile[] = [];
   const days = (a: number, b: number) => {
     const dA = Math.ceil(a / DAY) * DAY;
     const dB = Math.floor(b / DAY) * DAY;
@@ -288,6 +304,29 @@ const QUARTER = 900_000;
 const HOUR = 3_600_000;
 
 /**
+ * `tiles` in the grains by agent alone: whole months (`a1m`), whole days (`a1d`), whole hours
+ * (`a1h`), and quarter hours (full grain) at the edges of those.
+ */
+function agentTiles(from: number, to: number): Tile[] {
+  return tiles(from, to).flatMap((t): Tile[] => {
+    if (t.grain === 'month') return [{ ...t, grain: 'a1m' }];
+    if (t.grain === 'day') return [{ ...t, grain: 'a1d' }];
+    const hA = Math.ceil(t.a / HOUR) * HOUR;
+    const hB = Math.floor(t.b / HOUR) * HOUR;
+    if (hA >= hB) return [t];
+    return [
+      ...(t.a < hA ? [{ grain: '15m' as const, a: t.a, b: hA }] : []),
+      { grain: 'a1h', a: hA, b: hB },
+      ...(hB < t.b ? [{ grain: '15m' as const, a: hB, b: t.b }] : []),
+    ];
+  });
+}
+
+/** Only the agent (or nothing) is filtered on: the grains by agent alone can answer. */
+const byAgentAlone = (f: SpendFilter) =>
+  f.vendor === undefined && f.userId === undefined && f.action === undefined;
+
+/**
  * The rollup rows and unabsorbed deltas of `range` as one relation (dims + measures): the
  * coarsest grains that tile it (`tiles`), and the events past the cursor whose transaction falls
  * in the range. Read in the caller's snapshot (`atCursor`).
@@ -299,6 +338,7 @@ function sourcesSql(
   filter: SpendFilter,
   bucket: string,
   fine: '15m' | 'a1h' = '15m',
+  tiling: (from: number, to: number) => Tile[] = tiles,
 ): string {
   const org = lit(orgId);
   const from = range.from.getTime();
@@ -316,7 +356,7 @@ function sourcesSql(
           and bucket >= ${ts(a)} and bucket < ${ts(b)}${where}`,
     );
   // Coarse grains serve plain reads; a series (`bucket` an expression) needs its fine rows.
-  if (bucket === 'bucket') for (const t of tiles(from, to)) rows(t.grain, t.a, t.b);
+  if (bucket === 'bucket') for (const t of tiling(from, to)) rows(t.grain, t.a, t.b);
   else rows(fine, from, to);
   parts.push(
     `select ${bucket.replace(/\bbucket\b/, 'occurred_at')} as bucket, ${cols} from (${deltasSql(`(
@@ -352,13 +392,14 @@ export async function readSpend(
     ? `case ${dims.map((d) => `when grouping(${d}) = 0 then '${d}'`).join(' ')} end`
     : 'null';
   const value = dims.length ? `coalesce(${dims.join(', ')})` : 'null';
+  const agentAlone = byAgentAlone(filter) && dims.every((d) => d === 'agent_id');
   const rows = await atCursor(orm, orgId, (conn, cursor) =>
     queryRows(
       conn,
       // Summed per combination of the asked dimensions first: the grouping sets then sort that.
       `select ${which} as dim, ${value} as value, ${sumMeasures}
          from (select ${dims.length ? `${dims.join(', ')}, ` : ''}${sumMeasures}
-                 from (${sourcesSql(cursor, orgId, range, filter, 'bucket')}) s
+                 from (${sourcesSql(cursor, orgId, range, filter, 'bucket', '15m', agentAlone ? agentTiles : tiles)}) s
                 ${dims.length ? `group by ${dims.join(', ')}` : ''}) s
         group by grouping sets (${sets})`,
     ),
@@ -447,9 +488,21 @@ export async function countTransactions(
   orgId: string,
   filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
 ): Promise<number> {
+  const rows = await atCursor(orm, orgId, (conn, cursor) =>
+    queryRows<{ n: string }>(conn, countTransactionsSql(orgId, filter, cursor)),
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The one statement `countTransactions` runs in its snapshot (exported for the plan test). */
+export function countTransactionsSql(
+  orgId: string,
+  filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
+  cursor: Cursor,
+): string {
   const a = filter.from?.getTime() ?? EARLIEST;
   const b = filter.to?.getTime() ?? LATEST;
-  if (b <= a) return 0;
+  if (b <= a) return `select '0' as n`;
   const qa = Math.ceil(a / QUARTER) * QUARTER;
   const qb = Math.floor(b / QUARTER) * QUARTER;
   const where = filterSql(filter);
@@ -458,17 +511,135 @@ export async function countTransactions(
     `(select count(*) from transaction_record where org_id = ${org}
         and occurred_at >= ${lit(new Date(x).toISOString())}::timestamptz
         and occurred_at < ${lit(new Date(y).toISOString())}::timestamptz${where})`;
-  const rows = await atCursor(orm, orgId, (conn, cursor) => {
-    if (qa >= qb) return queryRows<{ n: string }>(conn, `select ${raw(a, b)}::text as n`);
-    const edges = [qa > a ? raw(a, qa) : '0', qb < b ? raw(qb, b) : '0'];
-    return queryRows<{ n: string }>(
-      conn,
-      `select (coalesce((select sum(requests)
-                          from (${sourcesSql(cursor, orgId, { from: new Date(qa), to: new Date(qb) }, filter, 'bucket')}) s), 0)
-               + ${edges.join(' + ')})::text as n`,
-    );
+  if (qa >= qb) return `select ${raw(a, b)}::text as n`;
+  const edges = [qa > a ? raw(a, qa) : '0', qb < b ? raw(qb, b) : '0'];
+  return `select (coalesce((select sum(requests)
+                    from (${sourcesSql(cursor, orgId, { from: new Date(qa), to: new Date(qb) }, filter, 'bucket', '15m', byAgentAlone(filter) ? agentTiles : tiles)}) s), 0)
+         + ${edges.join(' + ')})::text as n`;
+}
+
+/** Where a newest-first list's row `offset` deep lies: see `seekTransactions`. */
+export interface Seek {
+  /** The page starts below this instant (exclusive)... */
+  before: Date;
+  /** ...after skipping this many of the rows below it (at most an hour's worth). */
+  skip: number;
+}
+
+type Segment = { grain: Grain | 'raw'; a: number; b: number; n: number };
+
+/** The bucket of grain `grain` that `at` falls in. */
+function bucketOf(grain: Grain, at: number): { a: number; b: number } {
+  if (grain === 'month' || grain === 'a1m') {
+    const a = startOfMonth(at, false);
+    return { a, b: startOfMonth(a + DAY, true) };
+  }
+  const size = grain === 'day' || grain === 'a1d' ? DAY : grain === 'a1h' ? HOUR : QUARTER;
+  const a = Math.floor(at / size) * size;
+  return { a, b: a + size };
+}
+
+/**
+ * Where the row `offset` deep of the org's transactions matching `filter`, newest first, lies —
+ * exactly, from the rollups: the newest instant T on an hour or quarter hour with at most
+ * `offset` matching rows at or after it, and how many rows below T are left to skip. A deep
+ * `offset` page then reads at most an hour of rows past T instead of every row it skips.
+ *
+ * Counts as `countTransactions` does, in one snapshot: the buckets of the range's tiles (whole
+ * months, days and quarter hours at the edges) newest first, the events past the cursor added to
+ * the bucket they fall in, the raw rows of the partial quarter hours at the edges — then, inside
+ * the month the offset crosses in, its days, then that day's hours — all in the grains by agent
+ * alone (a few rows per agent and bucket, however many users and models there are: a day's full
+ * rows number in the tens of thousands at 10M a year). Those have no other dimension: for a
+ * filter on vendor, user or action, null (the page walks).
+ */
+export async function seekTransactions(
+  orm: Orm,
+  orgId: string,
+  filter: SpendFilter & { from?: Date | undefined; to?: Date | undefined },
+  offset: number,
+): Promise<Seek | null> {
+  if (!byAgentAlone(filter)) return null;
+  const a = filter.from?.getTime() ?? EARLIEST;
+  const b = filter.to?.getTime() ?? LATEST;
+  const qa = Math.min(Math.max(Math.ceil(a / QUARTER) * QUARTER, a), b);
+  const qb = Math.max(Math.floor(b / QUARTER) * QUARTER, qa);
+  const where = filterSql(filter);
+  const org = lit(orgId);
+  const ts = (ms: number) => `${lit(new Date(ms).toISOString())}::timestamptz`;
+  return atCursor(orm, orgId, async (conn, cursor) => {
+    const raw = async (x: number, y: number) => {
+      if (y <= x) return 0;
+      const [r] = await queryRows<{ n: string }>(
+        conn,
+        `select count(*)::text as n from transaction_record where org_id = ${org}
+            and occurred_at >= ${ts(x)} and occurred_at < ${ts(y)}${where}`,
+      );
+      return Number(r?.n ?? 0);
+    };
+    /** Matching rows per bucket of `tiled`'s grains, newest first (the tail added to theirs). */
+    const segments = async (tiled: Tile[]) => {
+      if (tiled.length === 0) return [];
+      const rollup = tiled.map(
+        (t) =>
+          `select '${t.grain}' as grain, bucket, sum(requests) as n from spend_rollup
+            where org_id = ${org} and grain = '${t.grain}'
+              and bucket >= ${ts(t.a)} and bucket < ${ts(t.b)}${where}
+            group by bucket`,
+      );
+      const lo = tiled[0]?.a ?? 0;
+      const hi = tiled[tiled.length - 1]?.b ?? 0;
+      const rows = await queryRows<{ grain: string; at: string; n: string }>(
+        conn,
+        `select grain, to_char(bucket at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as at,
+                n::text as n
+           from (${rollup.join('\n union all\n')}
+                 union all
+                 select 'tail', date_bin('15 minutes', occurred_at, timestamptz '2000-01-01Z'),
+                        sum(requests)
+                   from (${deltasSql(`(select e.org_id, e.event_type, e.entity_type, e.entity_id, e.metadata
+                          from audit_event e where ${pastCursor(org, cursor)})`)}) tail
+                  where occurred_at >= ${ts(lo)} and occurred_at < ${ts(hi)}${where}
+                  group by 2) s
+          where n <> 0`,
+      );
+      const out: Segment[] = [];
+      const tails: { at: number; n: number }[] = [];
+      for (const r of rows) {
+        const at = Date.parse(r.at);
+        if (r.grain === 'tail') tails.push({ at, n: Number(r.n) });
+        else
+          out.push({ grain: r.grain as Grain, ...bucketOf(r.grain as Grain, at), n: Number(r.n) });
+      }
+      for (const t of tails) {
+        let home = out.find((x) => x.a <= t.at && t.at < x.b);
+        if (!home) {
+          // No rollup row there yet: the bucket of its tile's grain, made for the tail.
+          const grain = tiled.find((x) => x.a <= t.at && t.at < x.b)?.grain ?? '15m';
+          home = { grain, ...bucketOf(grain, t.at), n: 0 };
+          out.push(home);
+        }
+        home.n += t.n;
+      }
+      return out.sort((x, y) => y.a - x.a);
+    };
+    let left = offset - (await raw(qb, b));
+    if (left < 0) return { before: new Date(b), skip: offset };
+    let segs = await segments(agentTiles(qa, qb));
+    // Below the tiles: the partial quarter hour at the bottom, never counted (the walk's).
+    segs.push({ grain: 'raw', a, b: qa, n: Number.POSITIVE_INFINITY });
+    for (;;) {
+      const s = segs.find((x) => {
+        if (left < x.n) return true;
+        left -= x.n;
+        return false;
+      });
+      if (!s) return { before: new Date(qa), skip: left }; // (the last segment has no end)
+      if (s.grain === 'a1m') segs = await segments([{ grain: 'a1d', a: s.a, b: s.b }]);
+      else if (s.grain === 'a1d') segs = await segments([{ grain: 'a1h', a: s.a, b: s.b }]);
+      else return { before: new Date(s.b), skip: left };
+    }
   });
-  return Number(rows[0]?.n ?? 0);
 }
 
 /** Which audit events a list counts: the audit log's filters (see the server's auditLog.ts). */
@@ -509,9 +680,21 @@ export async function countAuditEvents(
   orgId: string,
   filter: AuditCountFilter,
 ): Promise<number> {
+  const rows = await atCursor(orm, orgId, (conn, cursor) =>
+    queryRows<{ n: string }>(conn, countAuditEventsSql(orgId, filter, cursor)),
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The one statement `countAuditEvents` runs in its snapshot (exported for the plan test). */
+export function countAuditEventsSql(
+  orgId: string,
+  filter: AuditCountFilter,
+  cursor: Cursor,
+): string {
   const a = filter.from?.getTime() ?? EARLIEST;
   const b = filter.to?.getTime() ?? LATEST;
-  if (b <= a) return 0;
+  if (b <= a) return `select '0' as n`;
   const qa = Math.ceil(a / QUARTER) * QUARTER;
   const qb = Math.floor(b / QUARTER) * QUARTER;
   const org = lit(orgId);
@@ -529,19 +712,16 @@ export async function countAuditEvents(
   const raw = (x: number, y: number, extra = '') =>
     `(select count(*) from audit_event e where e.org_id = ${org}
         and e.occurred_at >= ${ts(x)} and e.occurred_at < ${ts(y)}${onEvents}${extra})`;
-  const rows = await atCursor(orm, orgId, (conn, cursor) => {
-    if (qa >= qb) return queryRows<{ n: string }>(conn, `select ${raw(a, b)}::text as n`);
-    const parts = tiles(qa, qb).map(
-      (t) =>
-        `(select coalesce(sum(events), 0) from audit_rollup where org_id = ${org}
-            and grain = '${t.grain}' and bucket >= ${ts(t.a)} and bucket < ${ts(t.b)}${onRollups})`,
-    );
-    parts.push(raw(qa, qb, ` and ${pastCursor(org, cursor)}`));
-    if (qa > a) parts.push(raw(a, qa));
-    if (qb < b) parts.push(raw(qb, b));
-    return queryRows<{ n: string }>(conn, `select (${parts.join(' + ')})::text as n`);
-  });
-  return Number(rows[0]?.n ?? 0);
+  if (qa >= qb) return `select ${raw(a, b)}::text as n`;
+  const parts = tiles(qa, qb).map(
+    (t) =>
+      `(select coalesce(sum(events), 0) from audit_rollup where org_id = ${org}
+          and grain = '${t.grain}' and bucket >= ${ts(t.a)} and bucket < ${ts(t.b)}${onRollups})`,
+  );
+  parts.push(raw(qa, qb, ` and ${pastCursor(org, cursor)}`));
+  if (qa > a) parts.push(raw(a, qa));
+  if (qb < b) parts.push(raw(qb, b));
+  return `select (${parts.join(' + ')})::text as n`;
 }
 
 /** Events past the org's cursor and the age of the oldest: how far the rollups lag. */

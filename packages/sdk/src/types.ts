@@ -962,6 +962,9 @@ export type Permission =
   | 'alerts:write'
   | 'analytics:read'
   | 'keys:admin'
+  | 'org:admin'
+  /** Manage dashboard users. */
+  | 'users:admin'
   | '*';
 
 export interface ApiKey {

@@ -6,7 +6,8 @@ import Fastify, {
 } from 'fastify';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { Core } from '../core.js';
-import { authenticate, createContextInner } from '../context.js';
+import { createContextInner } from '../context.js';
+import { authenticateCaller, registerAuthRoutes } from './auth.js';
 import type { Caller } from '../machinery/authenticator.js';
 import { checkStorable } from '../schemas/common.js';
 import {
@@ -139,6 +140,8 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true },
+    // Behind a reverse proxy: the client's address and protocol (Secure cookies) from its headers.
+    trustProxy: env.REINS_TRUST_PROXY === 'on',
   });
   // Bodies are JSON: a text/plain body is a 415, not a string for the services to trip over.
   app.removeContentTypeParser('text/plain');
@@ -203,17 +206,21 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
 
   /**
    * Before the body is read: refuse an encoding that is not identity (415) and a repeated
-   * Idempotency-Key (422), then authenticate from the headers and apply the key's rate limit —
-   * so that nobody without a key gets a body read, or a connection held, on their behalf.
+   * Idempotency-Key (422), then authenticate from the headers — the Authorization header, else the
+   * dashboard's session cookie with its CSRF checks (http/auth.ts) — and apply the caller's rate
+   * limit, so that nobody without a key or session gets a body read, or a connection held, on
+   * their behalf.
    */
-  const authenticateRequest = async (req: FastifyRequest) => {
+  const authenticateRequest = async (req: FastifyRequest, reply: FastifyReply) => {
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       throw new UnsupportedMediaType(`Content-Encoding: ${encoding}`);
     }
     req.idempotencyKey = idempotencyHeader(req);
-    req.caller = await authenticate(core, req.headers.authorization, req.ip);
+    req.caller = await authenticateCaller(core, req, reply);
   };
+
+  registerAuthRoutes(app, core, authenticateRequest);
 
   for (const def of routes) {
     app.route({
@@ -260,9 +267,9 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
       answerError(err, req, reply, (res) => trpcErrorBody(res, req.url)),
     );
     // The same checks before the body, except for calls of public procedures only (health).
-    trpc.addHook('onRequest', async (req) => {
+    trpc.addHook('onRequest', async (req, reply) => {
       if (trpcProcedures(req.url).every((p) => p === 'health')) return;
-      await authenticateRequest(req);
+      await authenticateRequest(req, reply);
     });
     await trpc.register(fastifyTRPCPlugin, {
       prefix: '/trpc',

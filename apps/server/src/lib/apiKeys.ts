@@ -44,10 +44,29 @@ export const PERMISSIONS = [
   'analytics:read',
   'keys:admin',
   'org:admin',
+  /** Manage dashboard users (create, change roles, disable, reset passwords). */
+  'users:admin',
   '*',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export function hasPermission(granted: readonly string[], needed: Permission): boolean {
   return granted.includes('*') || granted.includes(needed);
+}
+
+/** Dashboard roles, mapped onto the permissions keys carry (the server enforces them). */
+export const ROLES = ['admin', 'editor', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What an editor may not do: manage keys, the organization and its users. */
+const ADMIN_ONLY: readonly string[] = ['keys:admin', 'org:admin', 'users:admin', '*'];
+
+const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
+  admin: ['*'],
+  editor: PERMISSIONS.filter((p) => !ADMIN_ONLY.includes(p)),
+  viewer: PERMISSIONS.filter((p) => p.endsWith(':read')),
+};
+
+export function permissionsOf(role: Role): readonly string[] {
+  return ROLE_PERMISSIONS[role];
 }

@@ -4,14 +4,34 @@ import { Unauthorized } from '../errors.js';
 import { hashApiKey, isWellFormedKey } from '../lib/apiKeys.js';
 import { RateLimiter } from './rateLimiter.js';
 
+/** A dashboard session behind a caller (cookie authentication). */
+export interface SessionInfo {
+  /** SHA-256 (hex) of the cookie's token: the session row's id. */
+  id: string;
+  csrfToken: string;
+  /** Epoch ms: when it ends unless used again (idle timeout, capped by the absolute maximum). */
+  expiresAt: number;
+}
+
 export interface Caller {
   orgId: string;
-  keyId: string;
+  /** The API key authenticated (bearer, or a session signed in with a key); null for a user. */
+  keyId: string | null;
   permissions: readonly string[];
+  /** The dashboard user of a session signed in with a password. */
+  userId?: string | null;
+  /** Who the audit log names; default `key:<keyId>`. */
+  actor?: string;
+  session?: SessionInfo | null;
+}
+
+/** A caller authenticated by an API key. */
+export interface KeyCaller extends Caller {
+  keyId: string;
 }
 
 interface Cached {
-  caller: Caller;
+  caller: KeyCaller;
   expiresAt: number;
   lastUsedWrittenAt: number;
 }
@@ -51,7 +71,7 @@ export class Authenticator {
     private readonly failures: RateLimiter = new RateLimiter(0),
   ) {}
 
-  async authenticate(header: string | undefined, client = ''): Promise<Caller> {
+  async authenticate(header: string | undefined, client = ''): Promise<KeyCaller> {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
     const key = m?.[1];
     if (!key || !isWellFormedKey(key)) throw new Unauthorized();

@@ -29,6 +29,7 @@ import { requirePermission } from './auth.js';
 import {
   advanceCheckpoint,
   countAuditEvents,
+  type AuditCountFilter,
   readCheckpoint,
   sealCurrent,
   verifyChain,
@@ -153,6 +154,16 @@ export function listAuditQueries(orgId: string, q: ListAuditInput): { page: Wher
   };
 }
 
+/** A list request's filters as the audit rollups count them. */
+export function auditCountFilterOf(q: ListAuditInput): AuditCountFilter {
+  return {
+    action: q.action,
+    entityType: q.entityType,
+    from: q.startDate === undefined ? undefined : new Date(q.startDate),
+    to: q.endDate === undefined ? undefined : new Date(q.endDate),
+  };
+}
+
 export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
   requirePermission(ctx, 'audit:read');
   const q = parseInput(listAuditInput, raw);
@@ -161,12 +172,7 @@ export async function listAuditLog(ctx: Ctx, raw: unknown = {}) {
   const rows = await sql<ListRow>(page.sql, page.params);
   // Exact, from the worker's audit rollups and the raw events they have not absorbed (the same
   // filters, over the same instants), not a count over the history.
-  const total = await countAuditEvents(ctx.core.orm, ctx.orgId, {
-    action: q.action,
-    entityType: q.entityType,
-    from: q.startDate === undefined ? undefined : new Date(q.startDate),
-    to: q.endDate === undefined ? undefined : new Date(q.endDate),
-  });
+  const total = await countAuditEvents(ctx.core.orm, ctx.orgId, auditCountFilterOf(q));
   const events: AuditEventView[] = rows.slice(0, q.limit).map((r) => ({
     id: r.id,
     eventType: r.event_type,
@@ -299,7 +305,7 @@ export function exportAuditCsv(ctx: Ctx, raw: unknown = {}): StreamResult {
   requirePermission(ctx, 'audit:read');
   const q = parseInput(auditCsvInput, raw);
   const where = whereOf(ctx.orgId, q);
-  const release = ctx.core.exports.acquire(ctx.orgId, ctx.keyId);
+  const release = ctx.core.exports.acquire(ctx.orgId, ctx.keyId ?? ctx.actor);
   const stream = auditCsvStream(sqlOf(ctx.em), where);
   stream.once('close', release);
   return { contentType: 'text/csv; charset=utf-8', filename: 'audit-log.csv', stream };

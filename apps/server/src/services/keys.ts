@@ -188,5 +188,6 @@ export async function revokeKey(ctx: Ctx, id: string) {
     },
   });
   ctx.core.auth.forgetKey(id);
+  ctx.core.sessions.forgetKey(id);
   return { id: row.id, isActive: false, revokedAt: (row.revokedAt ?? now).toISOString() };
 }

@@ -1,4 +1,4 @@
-import { Organization } from '@reins/db';
+import { Organization, User } from '@reins/db';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';
 import type { Ctx } from '../core.js';
@@ -10,6 +10,7 @@ import { beginPolicyChange } from './policyChange.js';
 import { newId } from '@reins/ledger';
 import { audit } from './audit.js';
 import { insertKey, type CreatedKey } from './keys.js';
+import { createUserWithLink } from './users.js';
 
 export interface NewOrg {
   name: string;
@@ -71,26 +72,65 @@ export async function createOrganization(
   });
 }
 
+export interface Bootstrapped {
+  /** The organization and admin key created (an empty database), else null. */
+  key: CreatedKey | null;
+  orgId: string | null;
+  /** The first dashboard admin created (no user existed yet) and their sign-in token. */
+  admin: { userId: string; email: string; token: string } | null;
+}
+
 /**
- * First start: an empty database gets an organization and an admin key. Returns the key when it
- * was created (to print once), null when organizations already exist.
+ * First start: an empty database gets an organization and an admin key; a database without any
+ * dashboard user gets its first admin (`adminEmail`, in the oldest organization) with a one-time
+ * sign-in link. Returns what was created, to print once.
  */
 export async function bootstrap(
   orm: Orm,
-  opts: { keyEnv: string; secret?: string | undefined; now: Date },
-): Promise<{ orgId: string; key: CreatedKey } | null> {
+  opts: {
+    keyEnv: string;
+    secret?: string | undefined;
+    adminEmail?: string;
+    linkTtlMs?: number;
+    now: Date;
+  },
+): Promise<Bootstrapped> {
   const em = orm.em.fork();
   // Serialize concurrent first starts (two processes on one fresh database).
   return em.transactional(async (tem) => {
     await tem
       .getConnection()
       .execute('select pg_advisory_xact_lock(7262537)', [], 'all', tem.getTransactionContext());
-    if ((await tem.count(Organization, {})) > 0) return null;
-    return createOrganization(
-      tem,
-      { name: 'Default organization' },
-      { keyEnv: opts.keyEnv, secret: opts.secret, actor: 'system:bootstrap', now: opts.now },
-    );
+    const out: Bootstrapped = { key: null, orgId: null, admin: null };
+    if ((await tem.count(Organization, {})) === 0) {
+      const created = await createOrganization(
+        tem,
+        { name: 'Default organization' },
+        { keyEnv: opts.keyEnv, secret: opts.secret, actor: 'system:bootstrap', now: opts.now },
+      );
+      out.key = created.key;
+      out.orgId = created.orgId;
+    }
+    if (opts.adminEmail !== undefined && (await tem.count(User, {})) === 0) {
+      const [oldest] = await listOrganizations(tem);
+      if (oldest) {
+        // Not audited: the organization's first events stay its creation and its admin key.
+        const { user, token } = await createUserWithLink(
+          tem,
+          oldest.id,
+          { email: opts.adminEmail, name: 'Admin', role: 'admin' },
+          {
+            actor: 'system:bootstrap',
+            now: opts.now,
+            ttlMs: opts.linkTtlMs ?? 24 * 60 * 60 * 1000,
+            purpose: 'first_admin',
+            quiet: true,
+          },
+        );
+        out.admin = { userId: user.id, email: user.email, token };
+      }
+    }
+    return out;
   });
 }
 

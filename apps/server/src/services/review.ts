@@ -70,11 +70,14 @@ export async function reviewTransaction(ctx: Ctx, id: string, raw: unknown) {
       `update transaction_record
           set review_state = ?, reviewed_by = ?, reviewed_at = ?, review_note = ?
         where org_id = ? and id = ?`,
-      [body.decision, ctx.keyId, at, note, ctx.orgId, id],
+      [body.decision, ctx.keyId ?? ctx.userId, at, note, ctx.orgId, id],
     );
-    const [key] = await sql<{ name: string }>(
-      'select name from api_key where org_id = ? and id = ?',
-      [ctx.orgId, ctx.keyId],
+    // The reviewer's name: the key's, or the dashboard user's (their name, else their email).
+    const [key] = await sql<{ name: string | null }>(
+      ctx.keyId !== null
+        ? 'select name from api_key where org_id = ? and id = ?'
+        : 'select coalesce(name, email) as name from app_user where org_id = ? and id = ?',
+      [ctx.orgId, ctx.keyId ?? ctx.userId],
     );
     await writeAudit(connectionOf(em), [
       {
@@ -87,7 +90,11 @@ export async function reviewTransaction(ctx: Ctx, id: string, raw: unknown) {
         metadata: {
           decision: body.decision,
           note,
-          reviewer: { keyId: ctx.keyId, name: key?.name ?? null },
+          reviewer: {
+            keyId: ctx.keyId,
+            ...(ctx.userId ? { userId: ctx.userId } : {}),
+            name: key?.name ?? null,
+          },
           // The rule that flagged it. No `action` key: the audit log's `action=policy_rule.flag`
           // filter reads `metadata.action` and must keep finding the flagging events only.
           ruleId: row.rule_id,

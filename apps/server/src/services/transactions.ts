@@ -22,11 +22,13 @@ import {
 import {
   claimKey,
   countTransactions,
+  seekTransactions,
   connectionOf,
   newId,
   readTotals,
   requestHash,
   sqlOf,
+  type Seek,
   type StoredResponse,
 } from '@reins/ledger';
 import {
@@ -414,6 +416,12 @@ interface Query {
 }
 
 /**
+ * From this offset on, a page seeks its start in the rollups (three small reads) instead of
+ * walking the index past the skipped rows (about 0.2 µs a row: 2 ms at this depth).
+ */
+export const SEEK_FROM_OFFSET = 10_000;
+
+/**
  * The SQL of one list request: its page, newest first by (occurred_at, id) — one row more than
  * asked, see `nextCursorOf` — and its exact total. Every filter is an equality or a range on a
  * column that leads an index ending in (occurred_at desc, id desc) (packages/db entities.ts), so
@@ -422,6 +430,7 @@ interface Query {
 export function listTransactionsQueries(
   orgId: string,
   q: ListTransactionsInput,
+  seek?: Seek,
 ): { page: Query; count: Query } {
   const parts = ['org_id = ?'];
   const params: unknown[] = [orgId];
@@ -436,9 +445,14 @@ export function listTransactionsQueries(
   if (q.review) add('review_state = ?', q.review);
   if (q.startDate) add('occurred_at >= ?::timestamptz', q.startDate);
   if (q.endDate) add('occurred_at < ?::timestamptz', q.endDate);
+  const count = {
+    sql: `select count(*) as n from transaction_record where ${parts.join(' and ')}`,
+    params: [...params],
+  };
+  if (seek) add('occurred_at < ?::timestamptz', seek.before.toISOString());
   const where = parts.join(' and ');
   const keyset = q.cursor === undefined ? null : below('occurred_at', 'id', decodeCursor(q.cursor));
-  const offset = q.offset ?? 0;
+  const offset = seek ? seek.skip : (q.offset ?? 0);
   if (offset > 0) {
     // A deferred join: the skipped rows are walked in the index alone (occurred_at and id are in
     // every list index), and only the page's rows are read from the table.
@@ -456,7 +470,7 @@ export function listTransactionsQueries(
                limit ?`,
         params: [...params, offset, ...params, q.limit + 1],
       },
-      count: { sql: `select count(*) as n from transaction_record where ${where}`, params },
+      count,
     };
   }
   return {
@@ -468,16 +482,35 @@ export function listTransactionsQueries(
              limit ?`,
       params: [...params, ...(keyset?.params ?? []), q.limit + 1],
     },
-    count: { sql: `select count(*) as n from transaction_record where ${where}`, params },
+    count,
   };
 }
 
 type ListRow = Record<string, unknown> & { id: string; cursor_at: string };
 
+/** A list request's filters as the rollups count them (not `review`: it has no rollup). */
+export function countFilterOf(q: ListTransactionsInput) {
+  return {
+    vendor: q.vendor?.toLowerCase(),
+    agentId: q.agentId,
+    userId: q.userId,
+    action: q.action,
+    from: q.startDate ? new Date(q.startDate) : undefined,
+    to: q.endDate ? new Date(q.endDate) : undefined,
+  };
+}
+
 export async function listTransactions(ctx: Ctx, raw: unknown) {
   requirePermission(ctx, 'transactions:read');
   const q = parseInput(listTransactionsInput, raw);
-  const { page, count } = listTransactionsQueries(ctx.orgId, q);
+  const filter = countFilterOf(q);
+  // A deep offset starts from where the rollups say its row is (exact), not by walking past
+  // every row above it — where they can say it (no filter, or agent and dates only).
+  const seek =
+    (q.offset ?? 0) >= SEEK_FROM_OFFSET && !q.review
+      ? ((await seekTransactions(ctx.core.orm, ctx.orgId, filter, q.offset ?? 0)) ?? undefined)
+      : undefined;
+  const { page, count } = listTransactionsQueries(ctx.orgId, q, seek);
   const sql = sqlOf(ctx.em);
   const rows = await sql<ListRow>(page.sql, page.params);
   // Exact, from the worker's rollups (plus what they have not absorbed and the raw rows of the
@@ -485,14 +518,7 @@ export async function listTransactions(ctx: Ctx, raw: unknown) {
   // rollup: its states are few rows behind a partial index.
   const total = q.review
     ? Number((await sql<{ n: string }>(count.sql, count.params))[0]?.n ?? 0)
-    : await countTransactions(ctx.core.orm, ctx.orgId, {
-        vendor: q.vendor?.toLowerCase(),
-        agentId: q.agentId,
-        userId: q.userId,
-        action: q.action,
-        from: q.startDate ? new Date(q.startDate) : undefined,
-        to: q.endDate ? new Date(q.endDate) : undefined,
-      });
+    : await countTransactions(ctx.core.orm, ctx.orgId, filter);
   const transactions = rows
     .slice(0, q.limit)
     .map(({ cursor_at: _c, ...row }) => transactionView(ctx.em.map(TransactionRecord, row)));

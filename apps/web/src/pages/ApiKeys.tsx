@@ -23,6 +23,7 @@ const PERMISSIONS: Record<Permission, string> = {
   'analytics:read': 'Read analytics',
   'keys:admin': 'Manage API keys',
   'org:admin': 'Change organization settings',
+  'users:admin': 'Manage dashboard users',
   '*': 'Everything',
 };
 const ALL = Object.keys(PERMISSIONS) as Permission[];

@@ -17,6 +17,8 @@ import { Migration20261203114711_notification_outbox_alert_index } from './Migra
 import { Migration20261203123153_rollup_action } from './Migration20261203123153_rollup_action.js';
 import { Migration20261203123250_audit_verifications } from './Migration20261203123250_audit_verifications.js';
 import { Migration20261203123619_list_indexes } from './Migration20261203123619_list_indexes.js';
+import { Migration20261203145545_dashboard_users } from './Migration20261203145545_dashboard_users.js';
+import { Migration20261203150500_agent_rollup_grains } from './Migration20261203150500_agent_rollup_grains.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -58,4 +60,12 @@ export const migrationsList: MigrationObject[] = [
     class: Migration20261203123250_audit_verifications,
   },
   { name: 'Migration20261203123619_list_indexes', class: Migration20261203123619_list_indexes },
+  {
+    name: 'Migration20261203145545_dashboard_users',
+    class: Migration20261203145545_dashboard_users,
+  },
+  {
+    name: 'Migration20261203150500_agent_rollup_grains',
+    class: Migration20261203150500_agent_rollup_grains,
+  },
 ];

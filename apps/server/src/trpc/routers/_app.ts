@@ -41,6 +41,7 @@ import { alertsRouter } from './alerts.js';
 import { analyticsRouter } from './analytics.js';
 import { channelsRouter } from './channels.js';
 import { sdkRouter } from './sdk.js';
+import { usersRouter } from './users.js';
 
 const byId = z.strictObject({ id: z.string().min(1).max(100) });
 const ruleUpdate = z.strictObject({
@@ -167,6 +168,7 @@ export const appRouter = router({
   analytics: analyticsRouter,
   notificationChannels: channelsRouter,
   sdk: sdkRouter,
+  users: usersRouter,
 });
 
 export type AppRouter = typeof appRouter;
