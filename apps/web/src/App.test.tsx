@@ -26,7 +26,7 @@ describe('the app', () => {
       'fetch',
       vi.fn((url: string) => Promise.resolve(trpcErrors(url, 401, 'UNAUTHORIZED'))),
     );
-    render(<App initialAuth={{ status: 'signed-in', session: ADMIN_SESSION, mode: 'cookie' }} />);
+    render(<App initialAuth={{ status: 'signed-in', session: ADMIN_SESSION }} />);
     expect(screen.getByRole('heading', { name: 'Overview' })).toBeTruthy();
     expect(await screen.findByText('Your session has ended. Sign in again.')).toBeTruthy();
     expect(screen.getByRole('heading', { name: 'Sign in to Reins' })).toBeTruthy();
@@ -42,7 +42,6 @@ describe('the app', () => {
         initialAuth={{
           status: 'signed-in',
           session: { ...ADMIN_SESSION, permissions: ['analytics:read', 'transactions:read'] },
-          mode: 'cookie',
         }}
       />,
     );
@@ -59,7 +58,7 @@ describe('the app', () => {
       'fetch',
       vi.fn((url: string) => Promise.resolve(trpcErrors(url, 500, 'INTERNAL_SERVER_ERROR'))),
     );
-    render(<App initialAuth={{ status: 'signed-in', session: ADMIN_SESSION, mode: 'cookie' }} />);
+    render(<App initialAuth={{ status: 'signed-in', session: ADMIN_SESSION }} />);
     const alerts = await screen.findAllByRole('alert', {}, { timeout: 5000 });
     expect(alerts[0]?.textContent).toContain('Something went wrong.');
     expect(screen.getAllByRole('button', { name: 'Try again' }).length).toBeGreaterThan(0);

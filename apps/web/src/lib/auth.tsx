@@ -8,10 +8,8 @@ import {
   type ReactNode,
 } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { describeBearerKey } from './devSession.js';
 import {
   can,
-  currentMode,
   forgetCredentials,
   onUnauthorized,
   probeSession,
@@ -19,15 +17,14 @@ import {
   signInWithApiKey,
   signInWithPassword,
   signOut as endSession,
-  type AuthMode,
   type Session,
 } from './session.js';
 
 export type AuthState =
   | { status: 'loading' }
   | { status: 'error'; message: string }
-  | { status: 'signed-out'; authAvailable: boolean; reason?: 'expired' | 'signed-out' }
-  | { status: 'signed-in'; session: Session; mode: AuthMode };
+  | { status: 'signed-out'; reason?: 'expired' | 'signed-out' }
+  | { status: 'signed-in'; session: Session };
 
 export interface Auth {
   state: AuthState;
@@ -70,7 +67,6 @@ export function AuthProvider({
 }) {
   const [state, setState] = useState<AuthState>(initial ?? { status: 'loading' });
   const [attempt, setAttempt] = useState(0);
-  const [authAvailable, setAuthAvailable] = useState(true);
   const queryClient = useQueryClient();
 
   useEffect(() => {
@@ -80,10 +76,9 @@ export function AuthProvider({
       (probe) => {
         if (!live) return;
         if (probe.kind === 'signed-in') {
-          setState({ status: 'signed-in', session: probe.session, mode: 'cookie' });
+          setState({ status: 'signed-in', session: probe.session });
         } else {
-          setAuthAvailable(probe.authAvailable);
-          setState({ status: 'signed-out', authAvailable: probe.authAvailable });
+          setState({ status: 'signed-out' });
         }
       },
       (err: unknown) => {
@@ -103,7 +98,7 @@ export function AuthProvider({
   const signedIn = useCallback(
     (session: Session) => {
       queryClient.clear();
-      setState({ status: 'signed-in', session, mode: currentMode() });
+      setState({ status: 'signed-in', session });
     },
     [queryClient],
   );
@@ -112,15 +107,18 @@ export function AuthProvider({
     forgetCredentials();
     queryClient.clear();
     setState((s) =>
-      s.status === 'signed-in' ? { status: 'signed-out', authAvailable, reason: 'expired' } : s,
+      s.status === 'signed-in' ? { status: 'signed-out', reason: 'expired' } : s,
     );
-  }, [authAvailable, queryClient]);
+  }, [queryClient]);
 
   // Any call answered 401 (reported by the QueryClient's caches) ends the session.
   useEffect(() => onUnauthorized(expire), [expire]);
 
   // The session's absolute end: back to sign-in then, without waiting for a 401.
-  const expiresAt = state.status === 'signed-in' ? Date.parse(state.session.expiresAt) : NaN;
+  const expiresAt =
+    state.status === 'signed-in' && state.session.expiresAt !== null
+      ? Date.parse(state.session.expiresAt)
+      : NaN;
   useEffect(() => {
     if (Number.isNaN(expiresAt)) return;
     const ms = Math.min(expiresAt - Date.now(), 2 ** 31 - 1);
@@ -137,7 +135,7 @@ export function AuthProvider({
         signedIn(await signInWithPassword(email, password));
       },
       async signInWithApiKey(apiKey) {
-        signedIn(await signInWithApiKey(apiKey, describeBearerKey));
+        signedIn(await signInWithApiKey(apiKey));
       },
       async redeemLink(token, password) {
         signedIn(await redeemLink(token, password));
@@ -147,7 +145,7 @@ export function AuthProvider({
           await endSession();
         } finally {
           queryClient.clear();
-          setState({ status: 'signed-out', authAvailable, reason: 'signed-out' });
+          setState({ status: 'signed-out', reason: 'signed-out' });
         }
       },
       expire,
@@ -156,7 +154,7 @@ export function AuthProvider({
         setAttempt((n) => n + 1);
       },
     }),
-    [state, signedIn, expire, queryClient, authAvailable],
+    [state, signedIn, expire, queryClient],
   );
   return <AuthContext.Provider value={auth}>{children}</AuthContext.Provider>;
 }

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   authHeaders,
-  currentMode,
   forgetCredentials,
   probeSession,
   signInWithApiKey,
@@ -28,56 +27,43 @@ afterEach(() => {
 
 describe('the sign-in contract', () => {
   it('uses the cookie session and sends its CSRF token, never the key, after an API-key login', async () => {
-    const fetch = vi.fn(() => Promise.resolve(json(200, { success: true, session })));
+    const fetch = vi.fn((_url: string, _init?: RequestInit) =>
+      Promise.resolve(json(200, { success: true, session })),
+    );
     vi.stubGlobal('fetch', fetch);
-    const describeKey = vi.fn();
-    await signInWithApiKey('rk_live_abcdefghijklmnop1234', describeKey);
-    expect(describeKey).not.toHaveBeenCalled();
-    expect(currentMode()).toBe('cookie');
+    await signInWithApiKey('rk_live_abcdefghijklmnop1234');
+    expect(fetch.mock.calls[0]?.[0]).toBe('/api/auth/login');
     expect(authHeaders()).toEqual({ 'x-reins-csrf': 'tok-123' });
-  });
-
-  it('falls back to an in-memory bearer key only when the server has no /api/auth (404)', async () => {
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(() => Promise.resolve(json(404, { success: false, code: 'NOT_FOUND' }))),
-    );
-    const described = await signInWithApiKey('rk_live_abcdefghijklmnop1234', () =>
-      Promise.resolve({ ...session, csrfToken: '' }),
-    );
-    expect(described.orgName).toBe('Acme');
-    expect(currentMode()).toBe('bearer');
-    expect(authHeaders()).toEqual({ authorization: 'Bearer rk_live_abcdefghijklmnop1234' });
+    expect(JSON.stringify(authHeaders())).not.toContain('rk_live_');
     expect(localStorage.length).toBe(0);
     expect(sessionStorage.length).toBe(0);
   });
 
-  it('forgets the bearer key when the server refuses it', async () => {
+  it('keeps nothing when the server refuses the key, whatever the status', async () => {
+    for (const status of [401, 404]) {
+      vi.stubGlobal(
+        'fetch',
+        vi.fn(() => Promise.resolve(json(status, { code: 'X', message: 'no' }))),
+      );
+      await expect(signInWithApiKey('rk_live_abcdefghijklmnop1234')).rejects.toMatchObject({
+        status,
+      });
+      expect(authHeaders()).toEqual({});
+    }
+  });
+
+  it('refuses an answer without a session', async () => {
     vi.stubGlobal(
       'fetch',
-      vi.fn(() => Promise.resolve(json(404, {}))),
+      vi.fn(() => Promise.resolve(json(200, { success: true }))),
     );
-    await expect(
-      signInWithApiKey('rk_live_abcdefghijklmnop1234', () => Promise.reject(new Error('401'))),
-    ).rejects.toThrow('401');
+    await expect(signInWithApiKey('rk_live_abcdefghijklmnop1234')).rejects.toMatchObject({
+      code: 'BAD_RESPONSE',
+    });
     expect(authHeaders()).toEqual({});
   });
 
-  it('does not fall back on a 401: wrong credentials stay wrong', async () => {
-    vi.stubGlobal(
-      'fetch',
-      vi.fn(() => Promise.resolve(json(401, { code: 'UNAUTHORIZED', message: 'no' }))),
-    );
-    const describeKey = vi.fn();
-    await expect(
-      signInWithApiKey('rk_live_abcdefghijklmnop1234', describeKey),
-    ).rejects.toMatchObject({
-      status: 401,
-    });
-    expect(describeKey).not.toHaveBeenCalled();
-  });
-
-  it('reads the session probe: signed in, signed out, or no auth on this server', async () => {
+  it('reads the session probe: signed in, signed out, or a failure', async () => {
     vi.stubGlobal(
       'fetch',
       vi.fn(() => Promise.resolve(json(200, { success: true, session }))),
@@ -87,12 +73,12 @@ describe('the sign-in contract', () => {
       'fetch',
       vi.fn(() => Promise.resolve(json(401, {}))),
     );
-    expect(await probeSession()).toEqual({ kind: 'signed-out', authAvailable: true });
+    expect(await probeSession()).toEqual({ kind: 'signed-out' });
     vi.stubGlobal(
       'fetch',
-      vi.fn(() => Promise.resolve(json(404, {}))),
+      vi.fn(() => Promise.resolve(json(500, {}))),
     );
-    expect(await probeSession()).toEqual({ kind: 'signed-out', authAvailable: false });
+    await expect(probeSession()).rejects.toMatchObject({ status: 500 });
   });
 
   it('signs out with the CSRF header and forgets the token', async () => {

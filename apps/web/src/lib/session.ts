@@ -1,70 +1,30 @@
 /**
  * The dashboard's sign-in, as in notes/auth-contract.md: a cookie session from
- * `POST /api/auth/login`, read back with `GET /api/auth/session`, its CSRF token sent as
- * `x-reins-csrf` on every state-changing call.
- *
- * Developer fallback: a server without `/api/auth` yet (the session route answers 404) is signed
- * in to with an API key kept in memory only (never localStorage) and sent as a Bearer header.
+ * `POST /api/auth/login` (email and password, or an API key: the key is sent once and never kept),
+ * read back with `GET /api/auth/session`, its CSRF token sent as `x-reins-csrf` on every
+ * state-changing call.
  */
 import { z } from 'zod';
+import type { RouterOutputs } from './trpc.js';
 
-/**
- * The contract's Session. A REST body (not in `AppRouter` yet); when `users.me` lands this becomes
- * `inferRouterOutputs<AppRouter>['users']['me']`. Parsed, not cast: the app trusts its shape.
- */
-export const sessionSchema = z.object({
-  user: z
-    .object({
-      id: z.string(),
-      email: z.string(),
-      name: z.string().nullish(),
-      role: z.enum(['admin', 'editor', 'viewer']),
-    })
-    .nullable(),
-  keyId: z.string().nullable(),
-  orgId: z.string(),
-  orgName: z.string(),
-  permissions: z.array(z.string()),
-  csrfToken: z.string(),
-  expiresAt: z.string(),
-});
-export type Session = z.infer<typeof sessionSchema>;
+/** The server's session (`GET /api/auth/session` and `users.me` answer the same view). */
+export type Session = RouterOutputs['users']['me'];
 
-/** How the app is signed in: the contract's cookie session, or the developer's bearer key. */
-export type AuthMode = 'cookie' | 'bearer';
-
-interface Credentials {
-  mode: AuthMode;
-  csrfToken: string | null;
-  bearerKey: string | null;
-}
-
-/** In memory only: a reload signs a bearer-key developer out, by design. */
-const credentials: Credentials = { mode: 'cookie', csrfToken: null, bearerKey: null };
+/** In memory only (the cookie is HttpOnly; the CSRF token is re-read from the session). */
+const credentials: { csrfToken: string | null } = { csrfToken: null };
 
 /** Headers every API call carries for the current sign-in. */
 export function authHeaders(): Record<string, string> {
-  if (credentials.mode === 'bearer' && credentials.bearerKey) {
-    return { authorization: `Bearer ${credentials.bearerKey}` };
-  }
   return credentials.csrfToken ? { 'x-reins-csrf': credentials.csrfToken } : {};
 }
 
-export function currentMode(): AuthMode {
-  return credentials.mode;
-}
-
 function adoptSession(session: Session): Session {
-  credentials.mode = 'cookie';
   credentials.csrfToken = session.csrfToken;
-  credentials.bearerKey = null;
   return session;
 }
 
 export function forgetCredentials(): void {
-  credentials.mode = 'cookie';
   credentials.csrfToken = null;
-  credentials.bearerKey = null;
 }
 
 /** A failed sign-in step, with the server's code and message (or a network failure's). */
@@ -109,20 +69,34 @@ async function post(path: string, body: unknown, csrf = false): Promise<Response
   });
 }
 
+/** The fields the app cannot run without, checked (the type itself is the server's). */
+function isSession(v: unknown): v is Session {
+  if (!v || typeof v !== 'object') return false;
+  const s = v as Record<string, unknown>;
+  return (
+    typeof s.csrfToken === 'string' &&
+    typeof s.orgName === 'string' &&
+    Array.isArray(s.permissions) &&
+    s.permissions.every((p) => typeof p === 'string') &&
+    (s.user === null || typeof s.user === 'object')
+  );
+}
+
 async function sessionFrom(res: Response): Promise<Session> {
-  const body = z.object({ session: sessionSchema }).parse(await res.json());
+  const body = (await res.json()) as { session?: unknown } | null;
+  if (!isSession(body?.session)) {
+    throw new AuthError(res.status, 'BAD_RESPONSE', 'The server answered without a session.');
+  }
   return adoptSession(body.session);
 }
 
-/** What `GET /api/auth/session` says: a session, nobody (401), or "this server has no auth" (404). */
-export type SessionProbe =
-  { kind: 'signed-in'; session: Session } | { kind: 'signed-out'; authAvailable: boolean };
+/** What `GET /api/auth/session` says: a session, or nobody (401). */
+export type SessionProbe = { kind: 'signed-in'; session: Session } | { kind: 'signed-out' };
 
 export async function probeSession(): Promise<SessionProbe> {
   const res = await fetch('/api/auth/session', { credentials: 'same-origin' });
   if (res.ok) return { kind: 'signed-in', session: await sessionFrom(res) };
-  if (res.status === 401) return { kind: 'signed-out', authAvailable: true };
-  if (res.status === 404) return { kind: 'signed-out', authAvailable: false };
+  if (res.status === 401) return { kind: 'signed-out' };
   throw await failure(res);
 }
 
@@ -133,25 +107,13 @@ export async function signInWithPassword(email: string, password: string): Promi
 }
 
 /**
- * Signs in with an API key: the contract's cookie session when the server has `/api/auth`, else
- * (404) the in-memory bearer key, checked by `describeKey` before it is kept.
+ * Signs in with an API key: the server checks it and opens a cookie session (a key user, no
+ * `user`); the key itself is not kept anywhere in the browser.
  */
-export async function signInWithApiKey(
-  apiKey: string,
-  describeKey: (apiKey: string) => Promise<Session>,
-): Promise<Session> {
+export async function signInWithApiKey(apiKey: string): Promise<Session> {
   const res = await post('/api/auth/login', { apiKey });
-  if (res.ok) return sessionFrom(res);
-  if (res.status !== 404) throw await failure(res);
-  credentials.mode = 'bearer';
-  credentials.bearerKey = apiKey;
-  credentials.csrfToken = null;
-  try {
-    return await describeKey(apiKey);
-  } catch (err) {
-    forgetCredentials();
-    throw err;
-  }
+  if (!res.ok) throw await failure(res);
+  return sessionFrom(res);
 }
 
 export async function redeemLink(token: string, password: string): Promise<Session> {
@@ -162,10 +124,8 @@ export async function redeemLink(token: string, password: string): Promise<Sessi
 
 export async function signOut(): Promise<void> {
   try {
-    if (credentials.mode === 'cookie') {
-      const res = await post('/api/auth/logout', {}, true);
-      if (!res.ok && res.status !== 401 && res.status !== 404) throw await failure(res);
-    }
+    const res = await post('/api/auth/logout', {}, true);
+    if (!res.ok && res.status !== 401) throw await failure(res);
   } finally {
     forgetCredentials();
   }

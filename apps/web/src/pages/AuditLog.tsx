@@ -2,10 +2,8 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
 import { Field } from '../components/Field.js';
 import { Empty, ErrorState, Loading } from '../components/states.js';
-import { useAuth } from '../lib/auth.js';
 import { formatInteger, formatTime } from '../lib/format.js';
-import { authHeaders } from '../lib/session.js';
-import { messageOf, trpc, type RouterInputs } from '../lib/trpc.js';
+import { trpc, type RouterInputs } from '../lib/trpc.js';
 
 interface Filters {
   action: string;
@@ -25,50 +23,12 @@ export function csvUrl(f: Filters): string {
   return `/api/v1/audit-log/csv${q ? `?${q}` : ''}`;
 }
 
-/**
- * The CSV download: a plain link for a cookie session; with a developer's bearer key (which a
- * link cannot send) the file is fetched with the header and handed over as a blob.
- */
+/** The CSV download: a plain link (the session cookie goes with it). */
 function CsvDownload({ filters }: { filters: Filters }) {
-  const { state } = useAuth();
-  const [error, setError] = useState<string | null>(null);
-  const url = csvUrl(filters);
-  if (state.status === 'signed-in' && state.mode === 'cookie') {
-    return (
-      <a className="button-link" href={url} download>
-        Download CSV
-      </a>
-    );
-  }
   return (
-    <>
-      <button
-        type="button"
-        onClick={() => {
-          setError(null);
-          fetch(url, { headers: authHeaders(), credentials: 'same-origin' })
-            .then(async (res) => {
-              if (!res.ok) throw new Error(`The export answered ${res.status}`);
-              const href = URL.createObjectURL(await res.blob());
-              const a = document.createElement('a');
-              a.href = href;
-              a.download = 'audit-log.csv';
-              a.click();
-              URL.revokeObjectURL(href);
-            })
-            .catch((err: unknown) => {
-              setError(messageOf(err));
-            });
-        }}
-      >
-        Download CSV
-      </button>
-      {error ? (
-        <span className="form-error" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </>
+    <a className="button-link" href={csvUrl(filters)} download>
+      Download CSV
+    </a>
   );
 }
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderWith } from '../test/render.js';
 import { SignInPage } from './SignIn.js';
 
-const signedOut = { status: 'signed-out', authAvailable: true } as const;
+const signedOut = { status: 'signed-out' } as const;
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}) {
   return new Response(JSON.stringify(body), {
@@ -87,11 +87,15 @@ describe('the sign-in form', () => {
     );
   });
 
-  it('offers only the API key when the server has no sign-in, and checks the key’s shape', async () => {
+  it('signs in with an API key through /api/auth/login, checking the key’s shape first', async () => {
+    const fetch = vi.fn(() =>
+      Promise.resolve(json(401, { success: false, code: 'UNAUTHORIZED', message: 'no' })),
+    );
+    vi.stubGlobal('fetch', fetch);
     const user = userEvent.setup();
-    renderWith(<SignInPage />, { status: 'signed-out', authAvailable: false });
+    renderWith(<SignInPage />, signedOut);
+    await user.click(screen.getByRole('button', { name: 'Sign in with an API key' }));
     expect(screen.queryByLabelText('Email')).toBeNull();
-    expect(screen.getByText(/no dashboard sign-in yet/)).toBeTruthy();
     await user.type(screen.getByLabelText('API key'), 'not-a-key');
     expect(screen.getByText(/An API key looks like rk_live_/)).toBeTruthy();
     await user.clear(screen.getByLabelText('API key'));
@@ -99,5 +103,17 @@ describe('the sign-in form', () => {
     await waitFor(() => {
       expect(screen.queryByText(/An API key looks like/)).toBeNull();
     });
+    await user.click(screen.getByRole('button', { name: 'Sign in' }));
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'Those credentials were not accepted.',
+    );
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(fetch).toHaveBeenCalledWith(
+      '/api/auth/login',
+      expect.objectContaining({
+        method: 'POST',
+        body: JSON.stringify({ apiKey: 'rk_live_abcdefghijklmnop1234' }),
+      }),
+    );
   });
 });

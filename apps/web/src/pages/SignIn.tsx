@@ -38,9 +38,8 @@ export function describeSignInError(err: unknown): string {
 
 export function SignInPage() {
   const auth = useAuth();
-  const authAvailable = auth.state.status !== 'signed-out' || auth.state.authAvailable;
   const expired = auth.state.status === 'signed-out' && auth.state.reason === 'expired';
-  const [withKey, setWithKey] = useState(!authAvailable);
+  const [withKey, setWithKey] = useState(false);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [apiKey, setApiKey] = useState('');
@@ -82,12 +81,6 @@ export function SignInPage() {
         {expired ? (
           <p className="notice" role="status">
             Your session has ended. Sign in again.
-          </p>
-        ) : null}
-        {!authAvailable ? (
-          <p className="notice" role="status">
-            This server has no dashboard sign-in yet: sign in with an API key (kept in this tab’s
-            memory only).
           </p>
         ) : null}
         {withKey ? (
@@ -138,19 +131,17 @@ export function SignInPage() {
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
-        {authAvailable ? (
-          <button
-            type="button"
-            className="link-button"
-            onClick={() => {
-              setWithKey((k) => !k);
-              setSubmitted(false);
-              setError(null);
-            }}
-          >
-            {withKey ? 'Sign in with email and password' : 'Sign in with an API key'}
-          </button>
-        ) : null}
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => {
+            setWithKey((k) => !k);
+            setSubmitted(false);
+            setError(null);
+          }}
+        >
+          {withKey ? 'Sign in with email and password' : 'Sign in with an API key'}
+        </button>
       </form>
     </main>
   );

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { renderWith } from '../test/render.js';
 import { SignInLinkPage, tokenFromHash } from './SignInLink.js';
 
-const signedOut = { status: 'signed-out', authAvailable: true } as const;
+const signedOut = { status: 'signed-out' } as const;
 
 beforeEach(() => {
   window.history.replaceState(null, '', '/sign-in/link#token=tok_abc123');

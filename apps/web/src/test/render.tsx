@@ -17,7 +17,7 @@ export const ADMIN_SESSION: Session = {
 /** `ui` inside a fresh QueryClient and an AuthProvider in a known state (no server asked). */
 export function renderWith(
   ui: ReactElement,
-  auth: AuthState = { status: 'signed-in', session: ADMIN_SESSION, mode: 'cookie' },
+  auth: AuthState = { status: 'signed-in', session: ADMIN_SESSION },
 ) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
   return render(
