@@ -28,7 +28,7 @@ const BudgetsPage = lazy(() => ListsModule().then((m) => ({ default: m.BudgetsPa
 const AgentsPage = lazy(() => ListsModule().then((m) => ({ default: m.AgentsPage })));
 const VendorsPage = lazy(() => ListsModule().then((m) => ({ default: m.VendorsPage })));
 const AlertsPage = lazy(() => ListsModule().then((m) => ({ default: m.AlertsPage })));
-const UsersPage = lazy(() => ListsModule().then((m) => ({ default: m.UsersPage })));
+const UsersPage = lazy(() => import('./pages/Users.js').then((m) => ({ default: m.UsersPage })));
 
 /** A 401 from any call ends the session: `onUnauthorized` sends the app back to sign-in. */
 export function makeQueryClient(onUnauthorized: () => void): QueryClient {

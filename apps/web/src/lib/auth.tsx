@@ -106,9 +106,7 @@ export function AuthProvider({
   const expire = useCallback(() => {
     forgetCredentials();
     queryClient.clear();
-    setState((s) =>
-      s.status === 'signed-in' ? { status: 'signed-out', reason: 'expired' } : s,
-    );
+    setState((s) => (s.status === 'signed-in' ? { status: 'signed-out', reason: 'expired' } : s));
   }, [queryClient]);
 
   // Any call answered 401 (reported by the QueryClient's caches) ends the session.

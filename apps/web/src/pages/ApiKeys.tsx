@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
+import { CopyButton } from '../components/CopyButton.js';
 import { Field } from '../components/Field.js';
 import { Empty, QueryState } from '../components/states.js';
 import { useCan, useSession } from '../lib/auth.js';
@@ -27,36 +28,6 @@ const PERMISSIONS: Record<Permission, string> = {
   '*': 'Everything',
 };
 const ALL = Object.keys(PERMISSIONS) as Permission[];
-
-function CopyButton({ text }: { text: string }) {
-  const [copied, setCopied] = useState<boolean | null>(null);
-  return (
-    <>
-      <button
-        type="button"
-        onClick={() => {
-          navigator.clipboard.writeText(text).then(
-            () => {
-              setCopied(true);
-            },
-            () => {
-              setCopied(false);
-            },
-          );
-        }}
-      >
-        Copy
-      </button>
-      <span role="status" className="muted">
-        {copied === true
-          ? 'Copied'
-          : copied === false
-            ? 'Copy failed: select the key and copy it'
-            : ''}
-      </span>
-    </>
-  );
-}
 
 function CreateKey({ onCreated }: { onCreated: (k: RouterOutputs['keys']['create']) => void }) {
   const queryClient = useQueryClient();
@@ -141,7 +112,7 @@ export function ApiKeysPage() {
           <p>Copy it now: it is shown this once and cannot be read back.</p>
           <div className="secret">
             <code>{created.key}</code>
-            <CopyButton text={created.key} />
+            <CopyButton text={created.key} what="key" />
           </div>
           <button
             type="button"

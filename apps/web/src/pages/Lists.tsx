@@ -1,4 +1,4 @@
-/** The read-mostly pages: agents, vendors, budgets, alerts, users — each a list with its states. */
+/** The read-mostly pages: agents, vendors, budgets, alerts — each a list with its states. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { VENDORS } from '@reins/engine/schemas';
@@ -452,18 +452,6 @@ export function AlertsPage() {
           </table>
         )}
       </QueryState>
-    </>
-  );
-}
-
-export function UsersPage() {
-  return (
-    <>
-      <h1>Users</h1>
-      <Empty title="User management needs the server's sign-in.">
-        This server does not offer the users API yet; people are invited with{' '}
-        <code>pnpm reins users create --email … --role …</code> once it does.
-      </Empty>
     </>
   );
 }
