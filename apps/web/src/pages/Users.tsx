@@ -162,7 +162,12 @@ function UserRow({
     <tr>
       <td>
         {user.email}
-        {isMe ? <span className="badge">you</span> : null}
+        {isMe ? (
+          <>
+            {' '}
+            <span className="badge">you</span>
+          </>
+        ) : null}
       </td>
       <td>{user.name ?? '—'}</td>
       <td>
