@@ -5,7 +5,7 @@
  * Starts its own server on a fresh database (created on TEST_DATABASE_URL's server, dropped at
  * the end) and a free port of 127.0.0.1, and drives /usr/bin/chromium (CHROMIUM_PATH to change)
  * headless with playwright-core (which downloads no browser): the first admin's one-time link,
- * sign-out, email+password sign-in, a rule, a viewer invited and signed in elsewhere (write
+ * sign-out, email+password sign-in, a rule created, edited and tried, a viewer invited and signed in elsewhere (write
  * actions hidden, a write refused), API-key sign-in kept out of the browser's storage.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -216,6 +216,25 @@ async function run(browser: Browser, server: Started): Promise<void> {
     await page.getByRole('cell', { name: 'Cap GPT at $5', exact: true }).waitFor();
   });
 
+  await step('edits the rule and tries a call against it', async () => {
+    await page.getByRole('button', { name: 'Edit Cap GPT at $5' }).click();
+    const form = page.getByRole('form', { name: 'Edit rule “Cap GPT at $5”' });
+    await form.getByLabel('Name').fill('Daily cap $7');
+    await form.getByLabel('Models').fill('');
+    await form.getByLabel('Limit (cents)').fill('700');
+    await form.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('cell', { name: 'Daily cap $7', exact: true }).waitFor();
+    await page.getByRole('cell', { name: '$7.00', exact: true }).waitFor();
+    const tryIt = page.getByRole('form', { name: 'Try a call' });
+    await tryIt.getByLabel('Vendor').selectOption('anthropic');
+    await tryIt.getByLabel('Amount ($)').fill('8');
+    await tryIt.getByRole('button', { name: 'Evaluate' }).click();
+    await page.getByText('by “Daily cap $7”').waitFor();
+    await tryIt.getByLabel('Amount ($)').fill('1');
+    await tryIt.getByRole('button', { name: 'Evaluate' }).click();
+    await page.getByText('by the default action').waitFor();
+  });
+
   let viewerLink = '';
   await step('invites a viewer and is shown the one-time link', async () => {
     await page.getByRole('link', { name: 'Users' }).click();
@@ -255,10 +274,10 @@ async function run(browser: Browser, server: Started): Promise<void> {
     check((await nav.getByRole('link', { name: 'Users' }).count()) === 0, 'no Users link');
     check((await nav.getByRole('link', { name: 'API keys' }).count()) === 0, 'no API keys link');
     await nav.getByRole('link', { name: 'Policy rules' }).click();
-    await viewer.getByRole('cell', { name: 'Cap GPT at $5', exact: true }).waitFor();
+    await viewer.getByRole('cell', { name: 'Daily cap $7', exact: true }).waitFor();
     check((await viewer.getByRole('form', { name: 'New rule' }).count()) === 0, 'no rule form');
     check(
-      (await viewer.getByRole('button', { name: /Delete|Disable/ }).count()) === 0,
+      (await viewer.getByRole('button', { name: /Delete|Disable|Edit/ }).count()) === 0,
       'no buttons',
     );
   });

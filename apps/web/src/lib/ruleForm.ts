@@ -72,3 +72,50 @@ export function checkRule(f: RuleFormState): RuleCheck {
   for (const issue of zodIssues(parsed.error)) errors[issue.path] ??= issue.message;
   return { ok: false, errors };
 }
+
+const strings = (v: unknown): string =>
+  Array.isArray(v) ? v.filter((x) => typeof x === 'string').join(', ') : '';
+const text = (v: unknown): string =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '';
+
+/** A listed docs-dialect rule as the form shows it (fields the form has no input for are kept). */
+export function formOf(rule: {
+  name: string;
+  action: string;
+  priority: number;
+  mode: string;
+  conditions: Record<string, unknown>;
+  actionConfig?: Record<string, unknown>;
+}): RuleFormState {
+  const c = rule.conditions;
+  const a = rule.actionConfig ?? {};
+  return {
+    name: rule.name,
+    action: rule.action,
+    priority: String(rule.priority),
+    mode: rule.mode,
+    vendors: strings(c.vendors),
+    models: strings(c.models),
+    agentIds: strings(c.agentIds),
+    timeWindow: text(c.timeWindow),
+    limitCents: text(a.limitCents),
+    message: text(a.message),
+  };
+}
+
+/**
+ * The `policyRules.update` patch of an edited rule (a JSON merge patch): the form's fields, and
+ * null for each emptied one so the server removes it; conditions the form does not show stay.
+ */
+export function rulePatch(f: RuleFormState): Record<string, unknown> {
+  const body = ruleBody(f);
+  const conditions = (body.conditions ?? {}) as Record<string, unknown>;
+  const actionConfig = (body.actionConfig ?? {}) as Record<string, unknown>;
+  const orNull = (o: Record<string, unknown>, keys: string[]) =>
+    Object.fromEntries(keys.map((k) => [k, o[k] ?? null]));
+  return {
+    ...body,
+    conditions: orNull(conditions, ['vendors', 'models', 'agentIds', 'timeWindow']),
+    actionConfig: orNull(actionConfig, ['limitCents', 'message']),
+  };
+}

@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type SyntheticEvent } from 'react';
-import { ACTIONS, PERIODS, type DocsRule } from '@reins/engine/schemas';
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
+import { ACTIONS, PERIODS, VENDORS, type DocsRule } from '@reins/engine/schemas';
 import { Field } from '../components/Field.js';
 import { Empty, QueryState } from '../components/states.js';
 import { useCan } from '../lib/auth.js';
 import { formatCents } from '../lib/format.js';
-import { checkRule, EMPTY_RULE, type RuleFormState } from '../lib/ruleForm.js';
-import { messageOf, trpc } from '../lib/trpc.js';
+import { checkRule, EMPTY_RULE, formOf, rulePatch, type RuleFormState } from '../lib/ruleForm.js';
+import { parseDollars } from '../lib/money.js';
+import { messageOf, trpc, type RouterOutputs } from '../lib/trpc.js';
 
 /** Where each form field's errors come from in the rule body. */
 const PATHS: Record<keyof RuleFormState, string> = {
@@ -28,16 +29,32 @@ function errorFor(errors: Record<string, string>, field: keyof RuleFormState): s
   return hit ? hit[1] : null;
 }
 
-export function RuleForm({ onSaved }: { onSaved?: () => void }) {
+/** A new rule, or (`editing`) an existing one changed with `policyRules.update`. */
+export function RuleForm({
+  onSaved,
+  editing,
+  onCancel,
+}: {
+  onSaved?: () => void;
+  editing?: Listed;
+  onCancel?: () => void;
+}) {
   const queryClient = useQueryClient();
-  const [form, setForm] = useState<RuleFormState>(EMPTY_RULE);
+  const [form, setForm] = useState<RuleFormState>(() => (editing ? formOf(editing) : EMPTY_RULE));
+  const first = useRef<HTMLFormElement>(null);
+  // Editing starts where the keyboard is: on the form's first field.
+  useEffect(() => {
+    if (editing) first.current?.querySelector('input')?.focus();
+  }, [editing]);
   const [touched, setTouched] = useState<Partial<Record<keyof RuleFormState, boolean>>>({});
   const [submitted, setSubmitted] = useState(false);
   const check = checkRule(form);
   const create = useMutation({
     mutationFn: () => {
       if (!check.ok) throw new Error('The rule is not valid yet');
-      return trpc.policyRules.create.mutate(check.body);
+      return editing
+        ? trpc.policyRules.update.mutate({ id: editing.id, patch: rulePatch(form) })
+        : trpc.policyRules.create.mutate(check.body);
     },
     onSuccess: () => {
       setForm(EMPTY_RULE);
@@ -86,8 +103,18 @@ export function RuleForm({ onSaved }: { onSaved?: () => void }) {
     );
   };
   return (
-    <form className="card rule-form" onSubmit={submit} noValidate aria-labelledby="new-rule">
-      <h2 id="new-rule">New rule</h2>
+    <form
+      ref={first}
+      className="card rule-form"
+      onSubmit={submit}
+      noValidate
+      aria-labelledby={editing ? 'edit-rule' : 'new-rule'}
+    >
+      {editing ? (
+        <h2 id="edit-rule">Edit rule “{editing.name}”</h2>
+      ) : (
+        <h2 id="new-rule">New rule</h2>
+      )}
       <div className="form-grid">
         <Field label="Name" {...input('name')} />
         {select('action', 'Action', ACTIONS)}
@@ -115,8 +142,16 @@ export function RuleForm({ onSaved }: { onSaved?: () => void }) {
         </p>
       ) : null}
       <button type="submit" className="primary" disabled={create.isPending}>
-        {create.isPending ? 'Saving…' : 'Create rule'}
+        {create.isPending ? 'Saving…' : editing ? 'Save changes' : 'Create rule'}
       </button>
+      {onCancel ? (
+        <>
+          {' '}
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        </>
+      ) : null}
     </form>
   );
 }
@@ -131,6 +166,7 @@ function limitOf(r: Listed): string {
 export function RulesPage() {
   const canWrite = useCan('policies:write');
   const queryClient = useQueryClient();
+  const [editing, setEditing] = useState<Listed | null>(null);
   const rules = useQuery({
     queryKey: ['policyRules.list'],
     queryFn: async () => (await trpc.policyRules.list.query({})) as Listed[],
@@ -205,6 +241,14 @@ export function RulesPage() {
                       <td>
                         <button
                           type="button"
+                          onClick={() => {
+                            setEditing(r);
+                          }}
+                        >
+                          Edit<span className="sr-only"> {r.name}</span>
+                        </button>{' '}
+                        <button
+                          type="button"
                           disabled={toggle.isPending}
                           onClick={() => {
                             toggle.mutate({ id: r.id, enabled: !r.enabled });
@@ -232,7 +276,158 @@ export function RulesPage() {
           </div>
         )}
       </QueryState>
-      {canWrite ? <RuleForm /> : null}
+      {canWrite && editing ? (
+        <RuleForm
+          key={editing.id}
+          editing={editing}
+          onSaved={() => {
+            setEditing(null);
+          }}
+          onCancel={() => {
+            setEditing(null);
+          }}
+        />
+      ) : canWrite ? (
+        <RuleForm />
+      ) : null}
+      <TryIt />
     </>
+  );
+}
+
+type DryRun = RouterOutputs['policyRules']['evaluate'];
+
+/** "Try it": what the rules would decide for a call, now, without recording anything. */
+export function TryIt() {
+  const [vendor, setVendor] = useState<string>(VENDORS[0]);
+  const [model, setModel] = useState('');
+  const [agentId, setAgentId] = useState('');
+  const [amount, setAmount] = useState('');
+  const [submitted, setSubmitted] = useState(false);
+  const dollars = parseDollars(amount);
+  const amountError =
+    'error' in dollars
+      ? dollars.error
+      : dollars.cents === null && model.trim() === ''
+        ? 'Give an amount (or a model, to cost it from the price table)'
+        : null;
+  const evaluate = useMutation({
+    mutationFn: (): Promise<DryRun> =>
+      trpc.policyRules.evaluate.mutate({
+        vendor,
+        ...(model.trim() ? { model: model.trim() } : {}),
+        ...(agentId.trim() ? { agentId: agentId.trim() } : {}),
+        ...('cents' in dollars && dollars.cents !== null
+          ? { amount: dollars.cents }
+          : { tokensIn: 1000, tokensOut: 1000 }),
+      }),
+  });
+  const result = evaluate.data;
+  return (
+    <section className="card" aria-labelledby="try-it">
+      <h2 id="try-it">Try it</h2>
+      <p className="muted">
+        What the rules decide for a call made now. Nothing is recorded or counted.
+      </p>
+      <form
+        noValidate
+        aria-label="Try a call"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setSubmitted(true);
+          if (!amountError) evaluate.mutate();
+        }}
+      >
+        <div className="form-grid">
+          <Field label="Vendor">
+            {(control) => (
+              <select
+                {...control}
+                value={vendor}
+                onChange={(e) => {
+                  setVendor(e.target.value);
+                }}
+              >
+                {VENDORS.map((v) => (
+                  <option key={v} value={v}>
+                    {v}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field
+            label="Model"
+            value={model}
+            hint="Without an amount: costed as 1,000 tokens in and out."
+            onChange={(e) => {
+              setModel(e.target.value);
+            }}
+          />
+          <Field
+            label="Agent"
+            value={agentId}
+            onChange={(e) => {
+              setAgentId(e.target.value);
+            }}
+          />
+          <Field
+            label="Amount ($)"
+            inputMode="decimal"
+            value={amount}
+            error={submitted ? amountError : null}
+            onChange={(e) => {
+              setAmount(e.target.value);
+            }}
+          />
+        </div>
+        {evaluate.error ? (
+          <p className="form-error" role="alert">
+            {messageOf(evaluate.error)}
+          </p>
+        ) : null}
+        <button type="submit" disabled={evaluate.isPending}>
+          {evaluate.isPending ? 'Evaluating…' : 'Evaluate'}
+        </button>
+      </form>
+      <div role="status" aria-live="polite">
+        {result ? (
+          <div className="dry-run">
+            <p>
+              Decision:{' '}
+              <span className={`pill action-${result.result.action}`}>{result.result.action}</span>{' '}
+              {result.result.ruleName ? `by “${result.result.ruleName}”` : 'by the default action'}
+              {result.result.message ? ` — ${result.result.message}` : null}
+            </p>
+            {result.evaluatedRules.length ? (
+              <div className="table-wrap">
+                <table>
+                  <caption className="sr-only">Rules evaluated, in order</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Rule</th>
+                      <th scope="col">Matched</th>
+                      <th scope="col">Why</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {result.evaluatedRules.map((t) => (
+                      <tr key={t.ruleId}>
+                        <td>
+                          {t.ruleName}
+                          {t.decisive ? <span className="badge">decided</span> : null}
+                        </td>
+                        <td>{t.matched ? 'yes' : 'no'}</td>
+                        <td>{t.reason}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            ) : null}
+          </div>
+        ) : null}
+      </div>
+    </section>
   );
 }

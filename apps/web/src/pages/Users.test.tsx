@@ -1,9 +1,9 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import superjson from 'superjson';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RouterOutputs } from '../lib/trpc.js';
 import { ADMIN_SESSION, renderWith } from '../test/render.js';
+import { Refusal, serveTrpc, type Call } from '../test/trpc.js';
 import { UsersPage } from './Users.js';
 
 type User = RouterOutputs['users']['list']['data'][number];
@@ -26,61 +26,6 @@ const ANA: User = {
   createdAt: '2026-12-02T10:00:00.000Z',
   lastSignInAt: null,
 };
-
-interface Call {
-  path: string;
-  input: unknown;
-}
-
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** A tRPC server in a test: `answer(path, input)` returns data, or throws `{status, message}`. */
-function serveTrpc(answer: (path: string, input: unknown) => unknown) {
-  const calls: Call[] = [];
-  const fetch = vi.fn((url: string, init?: RequestInit) => {
-    const u = new URL(url, 'http://127.0.0.1');
-    const paths = u.pathname.replace(/^\/trpc\//, '').split(',');
-    const raw =
-      init?.method === 'POST'
-        ? (JSON.parse(init.body as string) as Record<string, { json: unknown }>)
-        : (JSON.parse(u.searchParams.get('input') ?? '{}') as Record<string, { json: unknown }>);
-    let status = 200;
-    const body = paths.map((path, i) => {
-      const input = raw[String(i)]?.json;
-      calls.push({ path, input });
-      try {
-        return { result: { data: superjson.serialize(answer(path, input)) } };
-      } catch (err) {
-        const e = err as Refusal;
-        status = e.status;
-        return {
-          error: {
-            json: {
-              message: e.message,
-              code: -32000,
-              data: { code: 'ERR', httpStatus: e.status, reins: { message: e.message } },
-            },
-          },
-        };
-      }
-    });
-    return Promise.resolve(
-      new Response(JSON.stringify(body), {
-        status,
-        headers: { 'content-type': 'application/json' },
-      }),
-    );
-  });
-  vi.stubGlobal('fetch', fetch);
-  return { calls, fetch };
-}
 
 const mutations = (calls: Call[]) => calls.filter((c) => c.path !== 'users.list');
 
