@@ -112,16 +112,35 @@ export function AuthProvider({
   // Any call answered 401 (reported by the QueryClient's caches) ends the session.
   useEffect(() => onUnauthorized(expire), [expire]);
 
-  // The session's absolute end: back to sign-in then, without waiting for a 401.
+  // The session's end as the server last said it (idle timeout or absolute end, the sooner): then
+  // the server is asked again — calls since have moved an idle end — and a 401 signs out, without
+  // waiting for a page's call to fail.
   const expiresAt =
     state.status === 'signed-in' && state.session.expiresAt !== null
       ? Date.parse(state.session.expiresAt)
       : NaN;
   useEffect(() => {
     if (Number.isNaN(expiresAt)) return;
-    const ms = Math.min(expiresAt - Date.now(), 2 ** 31 - 1);
-    const timer = setTimeout(expire, Math.max(ms, 0));
+    let live = true;
+    const ms = Math.min(expiresAt - Date.now() + 1000, 2 ** 31 - 1);
+    const timer = setTimeout(
+      () => {
+        probeSession().then(
+          (probe) => {
+            if (!live) return;
+            if (probe.kind === 'signed-in')
+              setState({ status: 'signed-in', session: probe.session });
+            else expire();
+          },
+          () => {
+            // Unreachable for now: the next call that fails says what happened.
+          },
+        );
+      },
+      Math.max(ms, 0),
+    );
     return () => {
+      live = false;
       clearTimeout(timer);
     };
   }, [expiresAt, expire]);

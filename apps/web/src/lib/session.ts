@@ -1,5 +1,5 @@
 /**
- * The dashboard's sign-in, as in notes/auth-contract.md: a cookie session from
+ * The dashboard's sign-in, as in docs/dashboard-auth.md: a cookie session from
  * `POST /api/auth/login` (email and password, or an API key: the key is sent once and never kept),
  * read back with `GET /api/auth/session`, its CSRF token sent as `x-reins-csrf` on every
  * state-changing call.
