@@ -85,6 +85,7 @@ describe('the users page', () => {
     await user.click(within(form).getByRole('button', { name: 'Invite' }));
 
     const panel = await screen.findByRole('region', { name: 'bo@example.com invited' });
+    expect(document.activeElement).toBe(within(panel).getByRole('heading'));
     const url = `${window.location.origin}/sign-in/link#token=abc123`;
     expect(within(panel).getByText(url)).toBeTruthy();
     expect(mutations(calls)).toEqual([

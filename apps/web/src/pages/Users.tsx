@@ -1,10 +1,10 @@
 /** Dashboard users (`users:admin`): invite, change role, disable/enable, reset password. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type SyntheticEvent } from 'react';
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { CopyButton } from '../components/CopyButton.js';
 import { Field } from '../components/Field.js';
 import { Empty, ErrorState, QueryState } from '../components/states.js';
-import { useCan, useSession } from '../lib/auth.js';
+import { useAuth, useCan, useSession } from '../lib/auth.js';
 import { formatTime } from '../lib/format.js';
 import { messageOf, trpc, type RouterInputs, type RouterOutputs } from '../lib/trpc.js';
 
@@ -36,9 +36,14 @@ export function signInUrl(path: string): string {
 }
 
 function LinkPanel({ link, onDone }: { link: IssuedLink; onDone: () => void }) {
+  const title = useRef<HTMLHeadingElement>(null);
+  // The link appears above where the keyboard was: take the focus there, once per link.
+  useEffect(() => {
+    title.current?.focus();
+  }, [link]);
   return (
     <section className="card" role="region" aria-labelledby="issued-link">
-      <h2 id="issued-link">
+      <h2 id="issued-link" ref={title} tabIndex={-1}>
         {link.kind === 'invite' ? `${link.email} invited` : `New sign-in link for ${link.email}`}
       </h2>
       <p>
@@ -258,6 +263,7 @@ function UserRow({
 }
 
 export function UsersPage() {
+  const auth = useAuth();
   const session = useSession();
   const allowed = useCan('users:admin');
   const queryClient = useQueryClient();
@@ -279,6 +285,10 @@ export function UsersPage() {
           ? { id: c.user.id, role: c.role }
           : { id: c.user.id, disabled: c.disabled },
       );
+    },
+    onSuccess: (_data, c) => {
+      // One's own new role changes what this session may do: read it again from the server.
+      if (c.kind === 'role' && c.user.id === session.user?.id) auth.retry();
     },
     onSettled: () => queryClient.invalidateQueries({ queryKey: USERS }),
   });
