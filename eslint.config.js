@@ -2,6 +2,7 @@
 // consistent type imports, and purity fences around the engine.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
@@ -84,6 +85,38 @@ export default tseslint.config(
           selector: "CallExpression[callee.property.name='toLocaleString']",
           message: 'No locale-dependent formatting in the engine.',
         },
+      ],
+    },
+  },
+  {
+    // The dashboard: React's rules of hooks, browser globals, and no Node in the browser code
+    // (its tsconfig has Node types only to check the server's router type).
+    files: ['apps/web/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*'], message: 'Browser code: no Node built-ins.' },
+            {
+              group: ['@reins/server', '@reins/server/*'],
+              allowTypeImports: true,
+              message: 'The browser imports only the server router type (import type).',
+            },
+          ],
+          paths: ['@reins/engine', '@reins/engine/vectors'].map((name) => ({
+            name,
+            message: 'Import the engine through @reins/engine/schemas (no price table).',
+          })),
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'Browser code: no process.' },
+        { name: 'Buffer', message: 'Browser code: no Buffer.' },
       ],
     },
   },

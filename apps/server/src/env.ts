@@ -2,6 +2,7 @@
  * The one place the server reads environment variables. Everything else receives a `ServerEnv`.
  */
 import { jobsEnvShape, parseEnv } from '@reins/jobs';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 const intFrom = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -86,6 +87,11 @@ const schema = z.object({
    */
   REINS_TRUST_PROXY: z.enum(['on', 'off']).default('off'),
   ...jobsEnvShape,
+  /** The dashboard's build (apps/web/dist), served at `/`. */
+  REINS_WEB_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../web/dist', import.meta.url))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { trpcErrorBody } from '../trpc/trpc.js';
+import { registerDashboard } from './dashboard.js';
 import { openApiDocument } from './openapi.js';
 import type { StreamResult } from '../lib/stream.js';
 import { routes } from './routes/index.js';
@@ -181,11 +182,13 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     return reply.status(res.status).headers(res.headers).send(shape(res));
   };
   app.setErrorHandler(answerError);
-  app.setNotFoundHandler((req, reply) => {
+  const dashboard = registerDashboard(app, env.REINS_WEB_DIR);
+  app.setNotFoundHandler(async (req, reply) => {
+    if (await dashboard.fallback(req, reply)) return reply;
     const res = toErrorResponse(
       new NotFound('Route', `${req.method} ${req.url.split('?')[0] ?? ''}`),
     );
-    void reply.status(404).send(res.body);
+    return reply.status(404).send(res.body);
   });
 
   app.get('/health', async (_req, reply) => {
