@@ -72,6 +72,8 @@ async function settled(page: Page): Promise<void> {
 
 async function run(browser: Browser, server: Started): Promise<void> {
   const ctx = await browser.newContext({
+    // E2E_COLOR_SCHEME=dark runs the same pages (and axe-core) in the dark theme.
+    colorScheme: process.env.E2E_COLOR_SCHEME === 'dark' ? 'dark' : 'light',
     viewport: { width: 1366, height: 900 },
     acceptDownloads: true,
     // axe-core is injected as an inline script, which the server's CSP (script-src 'self') refuses.
@@ -128,9 +130,12 @@ async function run(browser: Browser, server: Started): Promise<void> {
     ids.blocked = bj.transactionId ?? bj.data?.transactionId ?? '';
   });
 
-  await step('the admin signs in with the one-time link', () =>
-    setPasswordFromLink(page, server.signInLink, ADMIN_PASSWORD),
-  );
+  await step('the admin signs in with the one-time link', async () => {
+    await page.goto(server.signInLink);
+    await heading(page, 'Set your password');
+    await auditPage(page, 'sign-in-link');
+    await setPasswordFromLink(page, server.signInLink, ADMIN_PASSWORD);
+  });
 
   await step('the transactions table lists them; a decision trace, rule by rule', async () => {
     await nav(page, 'Transactions', 'Transactions');
