@@ -8,142 +8,20 @@
  * sign-out, email+password sign-in, a rule created, edited and tried, a viewer invited and signed in elsewhere (write
  * actions hidden, a write refused), API-key sign-in kept out of the browser's storage.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import {
+  ADMIN_PASSWORD,
+  STEP_MS,
+  check,
+  heading,
+  open,
+  runE2E,
+  setPasswordFromLink,
+  step,
+  type Started,
+} from './harness';
 
-const WEB = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SERVER = join(WEB, '..', 'server');
-const BASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TOTAL_MS = 180_000;
-const STEP_MS = 15_000;
-const ADMIN_PASSWORD = 'correct horse battery admin';
 const VIEWER_PASSWORD = 'correct horse battery viewer';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
-
-function dbUrl(name: string): string {
-  const u = new URL(BASE_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: BASE_URL });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  apiKey: string;
-  signInLink: string;
-}
-
-/** The server's first start: its URL, the admin key and the first admin's link, as printed. */
-function startServer(databaseUrl: string, port: number): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: SERVER,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`The server did not start in 60 s:\n${out}`));
-    }, 60_000);
-    const read = (chunk: Buffer) => {
-      out += chunk.toString();
-      const url = /Reins listening on (http:\/\/\S+)/.exec(out)?.[1];
-      const apiKey = /\b(rk_live_[A-Za-z0-9]+)/.exec(out)?.[1];
-      const signInLink = /Sign in to the dashboard: (http:\/\/\S+)/.exec(out)?.[1];
-      if (url && apiKey && signInLink) {
-        clearTimeout(timer);
-        resolve({ child, url, apiKey, signInLink });
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`The server exited (${String(code)}):\n${out}`));
-    });
-  });
-}
-
-function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new Error(`Failed: ${what}`);
-}
-
-/** The open pages, whose text is printed when a step fails. */
-const open: Page[] = [];
-
-async function step(name: string, run: () => Promise<void>): Promise<void> {
-  const t = Date.now();
-  try {
-    await run();
-  } catch (err) {
-    console.log(`  ✗ ${name}`);
-    for (const p of open) {
-      const text = await p
-        .locator('body')
-        .innerText({ timeout: 2000 })
-        .catch(() => '?');
-      console.log(`--- ${p.url()}\n${text.slice(0, 3000)}`);
-    }
-    throw err;
-  }
-  console.log(`  ✓ ${name} (${String(Date.now() - t)} ms)`);
-}
-
-async function heading(page: Page, name: string): Promise<void> {
-  await page.getByRole('heading', { name, exact: true }).waitFor({ timeout: STEP_MS });
-}
-
-async function setPasswordFromLink(page: Page, link: string, password: string): Promise<void> {
-  await page.goto(link);
-  await heading(page, 'Set your password');
-  await page.getByLabel('New password').fill(password);
-  await page.getByLabel('Repeat the password').fill(password);
-  await page.getByRole('button', { name: 'Set password and sign in' }).click();
-  await heading(page, 'Overview');
-  check(!page.url().includes('token='), 'the spent token left the address bar');
-}
 
 /** A tRPC mutation from the page as the app sends it (cookie + CSRF): its HTTP status. */
 function tryWrite(page: Page): Promise<number> {
@@ -258,7 +136,7 @@ async function run(browser: Browser, server: Started): Promise<void> {
     await page.getByLabel('Role of admin@localhost').selectOption('viewer');
     await page.getByRole('button', { name: 'Save the role of admin@localhost' }).click();
     await page.getByRole('alert').getByText('last active admin').waitFor();
-    await page.getByRole('button', { name: 'Keep the role of admin@localhost' }).click();
+    await page.getByRole('button', { name: 'Cancel the role change of admin@localhost' }).click();
   });
 
   const viewerCtx = await browser.newContext();
@@ -337,37 +215,4 @@ async function run(browser: Browser, server: Started): Promise<void> {
   await Promise.all([adminCtx.close(), viewerCtx.close(), keyCtx.close()]);
 }
 
-async function main(): Promise<void> {
-  const build = spawnSync('pnpm', ['run', 'build:if-stale'], { cwd: WEB, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('The dashboard did not build');
-  const db = `reins_e2e_${String(process.pid)}_${String(Date.now())}`;
-  await admin(`create database ${db}`);
-  let server: Started | null = null;
-  let browser: Browser | null = null;
-  const deadline = setTimeout(() => {
-    console.error(`Gave up after ${String(TOTAL_MS / 1000)} s`);
-    if (server) server.child.kill('SIGKILL');
-    process.exit(1);
-  }, TOTAL_MS);
-  try {
-    server = await startServer(dbUrl(db), await freePort());
-    console.log(`Server ${server.url} on database ${db}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    await run(browser, server);
-    console.log('Sign-in e2e: all steps passed');
-  } finally {
-    clearTimeout(deadline);
-    if (browser) await browser.close();
-    if (server) await stopServer(server.child);
-    await admin(`drop database if exists ${db} with (force)`);
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runE2E('Sign-in e2e', run);

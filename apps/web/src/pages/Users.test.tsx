@@ -57,7 +57,7 @@ describe('the users page', () => {
     expect(me.textContent).toContain('you');
     expect(within(me).queryByRole('button', { name: /Disable/ })).toBeNull();
     expect(
-      within(me).getByRole('button', { name: 'Reset the password of admin@localhost' }),
+      within(me).getByRole('button', { name: 'Reset password of admin@localhost' }),
     ).toBeTruthy();
   });
 
@@ -135,7 +135,7 @@ describe('the users page', () => {
         'make another user admin first',
     );
     // The unsaved choice stays, to save again or cancel.
-    await user.click(screen.getByRole('button', { name: 'Keep the role of admin@localhost' }));
+    await user.click(screen.getByRole('button', { name: 'Cancel the role change of admin@localhost' }));
     expect(screen.getByLabelText<HTMLSelectElement>('Role of admin@localhost').value).toBe('admin');
   });
 
@@ -149,7 +149,7 @@ describe('the users page', () => {
     renderWith(<UsersPage />);
     await user.click(await screen.findByRole('button', { name: 'Disable ana@example.com' }));
     expect(confirm).toHaveBeenCalledWith('Disable ana@example.com? Their sessions end at once.');
-    await user.click(screen.getByRole('button', { name: 'Reset the password of ana@example.com' }));
+    await user.click(screen.getByRole('button', { name: 'Reset password of ana@example.com' }));
     const panel = await screen.findByRole('region', {
       name: 'New sign-in link for ana@example.com',
     });

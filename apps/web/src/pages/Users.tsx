@@ -207,7 +207,7 @@ function UserRow({
               <button
                 type="button"
                 disabled={busy}
-                aria-label={`Keep the role of ${user.email}`}
+                aria-label={`Cancel the role change of ${user.email}`}
                 onClick={() => {
                   setRole(user.role);
                 }}
@@ -243,7 +243,6 @@ function UserRow({
           <button
             type="button"
             disabled={busy}
-            aria-label={`Reset the password of ${user.email}`}
             onClick={() => {
               if (
                 window.confirm(
@@ -254,7 +253,7 @@ function UserRow({
               }
             }}
           >
-            Reset password
+            Reset password<span className="sr-only"> of {user.email}</span>
           </button>
         </div>
       </td>

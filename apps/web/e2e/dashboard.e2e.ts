@@ -1,0 +1,277 @@
+/**
+ * The dashboard with data, end to end in a real browser (harness.ts): transactions sent through
+ * the REST API with the bootstrap key (one flagged, one blocked), seen in the table with a
+ * decision trace, the flagged one approved in the review queue, the overview's month checked
+ * against `GET /api/analytics/summary`, the audit CSV downloaded, an API key created, revoked and
+ * refused, sign-out. axe-core runs on every page (serious or critical violations fail); with
+ * SCREENSHOTS=1 every page is saved under docs/screenshots/.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Browser, Page } from 'playwright-core';
+import {
+  ADMIN_PASSWORD,
+  STEP_MS,
+  auditPage,
+  check,
+  heading,
+  open,
+  reportA11y,
+  runE2E,
+  setPasswordFromLink,
+  step,
+  type Started,
+} from './harness';
+
+const BOOTSTRAP_KEY = 'rk_e2e_0123456789abcdefGHIJ';
+
+async function api(
+  server: Started,
+  method: string,
+  path: string,
+  body?: unknown,
+  key = BOOTSTRAP_KEY,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  try {
+    return { status: res.status, json: JSON.parse(text) as Record<string, unknown> };
+  } catch {
+    return { status: res.status, json: { text } };
+  }
+}
+
+/** The transaction's id in a create answer (the body or its `data`). */
+function txId(json: Record<string, unknown>): string {
+  const data = (json.data ?? json) as Record<string, unknown>;
+  const id = data.transactionId ?? data.id;
+  check(typeof id === 'string', `a transaction id in ${JSON.stringify(json)}`);
+  return id as string;
+}
+
+/** Digits of a tile's text as a whole number ("$12.34" → 1234, "3" → 3). */
+function digits(text: string): number {
+  return Number(text.replace(/[^0-9]/g, ''));
+}
+
+async function nav(page: Page, link: string, title: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+  await heading(page, title);
+}
+
+/** The page's queries answered: no loading indicator left (the app polls, so no network idle). */
+async function settled(page: Page): Promise<void> {
+  await page.waitForFunction(() => !document.body.innerText.includes('Loading…'));
+}
+
+async function run(browser: Browser, server: Started): Promise<void> {
+  const ctx = await browser.newContext({
+    // E2E_COLOR_SCHEME=dark runs the same pages (and axe-core) in the dark theme.
+    colorScheme: process.env.E2E_COLOR_SCHEME === 'dark' ? 'dark' : 'light',
+    viewport: { width: 1366, height: 900 },
+    acceptDownloads: true,
+    // axe-core is injected as an inline script, which the server's CSP (script-src 'self') refuses.
+    bypassCSP: true,
+  });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(STEP_MS);
+  open.push(page);
+
+  const ids: Record<'allowed' | 'flagged' | 'blocked', string> = {
+    allowed: '',
+    flagged: '',
+    blocked: '',
+  };
+  await step('rules and transactions through the REST API with the bootstrap key', async () => {
+    const block = await api(server, 'POST', '/api/policy-rules', {
+      name: 'Block over $50',
+      priority: 20,
+      conditions: { amountCents: { min: 5001 } },
+      action: 'block',
+    });
+    check(block.status === 201 || block.status === 200, `block rule: ${JSON.stringify(block)}`);
+    const flag = await api(server, 'POST', '/api/policy-rules', {
+      name: 'Flag over $10',
+      priority: 10,
+      conditions: { amountCents: { min: 1001 } },
+      action: 'flag',
+    });
+    check(flag.status === 201 || flag.status === 200, `flag rule: ${JSON.stringify(flag)}`);
+    const allowed = await api(server, 'POST', '/api/v1/transactions', {
+      amount: 250,
+      vendor: 'openai',
+      model: 'gpt-4o',
+      agentId: 'support-bot',
+    });
+    check(allowed.status < 300, `allowed: ${JSON.stringify(allowed)}`);
+    ids.allowed = txId(allowed.json);
+    const flagged = await api(server, 'POST', '/api/v1/transactions', {
+      amount: 1500,
+      vendor: 'anthropic',
+      model: 'claude-sonnet-4',
+      agentId: 'research-agent',
+    });
+    check(flagged.status < 300, `flagged: ${JSON.stringify(flagged)}`);
+    ids.flagged = txId(flagged.json);
+    const blocked = await api(server, 'POST', '/api/v1/transactions', {
+      amount: 6000,
+      vendor: 'openai',
+      model: 'gpt-4',
+      agentId: 'research-agent',
+    });
+    check(blocked.status === 403, `blocked: ${JSON.stringify(blocked)}`);
+    const bj = blocked.json as { transactionId?: string; data?: { transactionId?: string } };
+    ids.blocked = bj.transactionId ?? bj.data?.transactionId ?? '';
+  });
+
+  await step('the admin signs in with the one-time link', async () => {
+    await page.goto(server.signInLink);
+    await heading(page, 'Set your password');
+    await auditPage(page, 'sign-in-link');
+    await setPasswordFromLink(page, server.signInLink, ADMIN_PASSWORD);
+  });
+
+  await step('the transactions table lists them; a decision trace, rule by rule', async () => {
+    await nav(page, 'Transactions', 'Transactions');
+    await page.getByRole('cell', { name: 'support-bot', exact: true }).waitFor();
+    check(
+      (await page.getByRole('cell', { name: 'research-agent', exact: true }).count()) === 2,
+      'both research-agent transactions listed',
+    );
+    await page.getByRole('button', { name: `Open the decision trace of ${ids.flagged}` }).click();
+    const trace = page.getByRole('region', { name: `Decision trace of ${ids.flagged}` });
+    await trace.waitFor();
+    await trace.getByText('Flag over $10').waitFor();
+    await trace.getByText('Block over $50').waitFor();
+    check((await trace.locator('li').count()) === 2, 'two rules in the trace');
+    await auditPage(page, 'transactions');
+  });
+
+  await step('the flagged one is approved with a note in the review queue', async () => {
+    await nav(page, 'Review', 'Review queue');
+    await page.getByText(ids.flagged).first().waitFor();
+    await auditPage(page, 'review');
+    await page.getByLabel('Note (optional)').fill('Expected: the monthly research run.');
+    await page.getByRole('button', { name: `Approve ${ids.flagged}` }).click();
+    await page.getByText('Nothing to review.').waitFor();
+    await nav(page, 'Transactions', 'Transactions');
+    await page
+      .getByRole('row', { name: /claude-sonnet-4/ })
+      .getByText('approved', { exact: true })
+      .waitFor();
+  });
+
+  await step('the overview’s month agrees with GET /api/analytics/summary', async () => {
+    const { status, json } = await api(server, 'GET', '/api/analytics/summary?period=monthly');
+    check(status === 200, `summary: ${JSON.stringify(json)}`);
+    const s = (json.data ?? json) as Record<string, number>;
+    await nav(page, 'Overview', 'Overview');
+    const tiles = page.getByRole('region', { name: 'This month' });
+    const tile = async (label: string) =>
+      digits(
+        (await tiles
+          .locator('.tile', { has: page.getByText(label, { exact: true }) })
+          .locator('.tile-value')
+          .innerText()) || '',
+      );
+    await tiles.waitFor();
+    const shown = {
+      spend: await tile('Spend this month'),
+      blocked: await tile('Blocked'),
+      flagged: await tile('Flagged'),
+      warned: await tile('Warned'),
+    };
+    const want = {
+      spend: s.totalSpendCents,
+      blocked: s.blockedCount,
+      flagged: s.flaggedCount,
+      warned: s.warnedCount,
+    };
+    check(
+      JSON.stringify(shown) === JSON.stringify(want),
+      `tiles ${JSON.stringify(shown)} = summary ${JSON.stringify(want)}`,
+    );
+    check(want.blocked === 1 && want.flagged === 1, `one blocked, one flagged`);
+    await auditPage(page, 'overview');
+  });
+
+  await step('the other pages, checked for accessibility', async () => {
+    for (const [link, title, name] of [
+      ['Policy rules', 'Policy rules', 'policy-rules'],
+      ['Budgets', 'Budgets', 'budgets'],
+      ['Agents', 'Agents', 'agents'],
+      ['Vendors', 'Vendors', 'vendors'],
+      ['Alerts', 'Alerts', 'alerts'],
+      ['Users', 'Users', 'users'],
+    ] as const) {
+      await nav(page, link, title);
+      await settled(page);
+      await auditPage(page, name);
+    }
+    await page.locator('header a[href="/account"]').click();
+    await heading(page, 'Account');
+    await auditPage(page, 'account');
+  });
+
+  await step('downloads the audit CSV', async () => {
+    await nav(page, 'Audit log', 'Audit log');
+    await settled(page);
+    await auditPage(page, 'audit-log');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
+    const csv = await readFile(await download.path(), 'utf8');
+    const lines = csv.trim().split(/\r?\n/);
+    check(/\bid\b.*\baction\b/i.test(lines[0] ?? ''), `a header row (${lines[0] ?? ''})`);
+    check(lines.length > 1, 'rows');
+  });
+
+  await step('creates an API key (shown once, with a copy button), revokes it: 401', async () => {
+    await nav(page, 'API keys', 'API keys');
+    const form = page.getByRole('form', { name: 'New API key' });
+    await form.getByLabel('Name').fill('e2e key');
+    const boxes = form.getByRole('checkbox');
+    if ((await form.getByRole('checkbox', { checked: true }).count()) === 0) {
+      await boxes.first().check();
+    }
+    await form.getByRole('button', { name: 'Create key' }).click();
+    const shown = page.getByRole('region', { name: 'Key “e2e key” created' });
+    const key = (await shown.locator('code').textContent()) ?? '';
+    check(key.startsWith('rk_'), `the key shown (${key})`);
+    await shown.getByRole('button', { name: 'Copy' }).waitFor();
+    await auditPage(page, 'api-keys');
+    const before = await api(server, 'GET', '/api/analytics/summary', undefined, key);
+    check(before.status !== 401, `the new key is accepted (got ${String(before.status)})`);
+    await shown.getByRole('button', { name: 'Done' }).click();
+    check((await page.getByText(key).count()) === 0, 'the key is not shown again');
+    page.once('dialog', (d) => void d.accept());
+    await page
+      .getByRole('row', { name: /e2e key/ })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
+    await page.getByRole('row', { name: /e2e key/ }).getByText(/Revoked/).waitFor();
+    const after = await api(server, 'GET', '/api/analytics/summary', undefined, key);
+    check(after.status === 401, `the revoked key is refused (got ${String(after.status)})`);
+  });
+
+  await step('signs out', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await heading(page, 'Sign in to Reins');
+    await auditPage(page, 'sign-in');
+  });
+
+  await ctx.close();
+  await step('no serious or critical accessibility violations', () => {
+    reportA11y();
+    return Promise.resolve();
+  });
+}
+
+runE2E('Dashboard e2e', run, { REINS_BOOTSTRAP_KEY: BOOTSTRAP_KEY });
