@@ -23,11 +23,14 @@ const RulesPage = lazy(() => import('./pages/Rules.js').then((m) => ({ default: 
 const AccountPage = lazy(() =>
   import('./pages/Account.js').then((m) => ({ default: m.AccountPage })),
 );
-const ListsModule = () => import('./pages/Lists.js');
-const BudgetsPage = lazy(() => ListsModule().then((m) => ({ default: m.BudgetsPage })));
-const AgentsPage = lazy(() => ListsModule().then((m) => ({ default: m.AgentsPage })));
-const VendorsPage = lazy(() => ListsModule().then((m) => ({ default: m.VendorsPage })));
-const AlertsPage = lazy(() => ListsModule().then((m) => ({ default: m.AlertsPage })));
+const BudgetsPage = lazy(() =>
+  import('./pages/Budgets.js').then((m) => ({ default: m.BudgetsPage })),
+);
+const AgentsPage = lazy(() => import('./pages/Agents.js').then((m) => ({ default: m.AgentsPage })));
+const VendorsPage = lazy(() =>
+  import('./pages/Vendors.js').then((m) => ({ default: m.VendorsPage })),
+);
+const AlertsPage = lazy(() => import('./pages/Alerts.js').then((m) => ({ default: m.AlertsPage })));
 const UsersPage = lazy(() => import('./pages/Users.js').then((m) => ({ default: m.UsersPage })));
 
 /** A 401 from any call ends the session: `onUnauthorized` sends the app back to sign-in. */

@@ -39,6 +39,16 @@ export function ErrorState({ error, onRetry }: { error: unknown; onRetry?: () =>
   );
 }
 
+/** A failed action (a mutation's error), announced where the action was taken. */
+export function ActionError({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <p className="form-error" role="alert">
+      {messageOf(error)}
+    </p>
+  );
+}
+
 /** One query's three states, then its data. */
 export function QueryState<T>({
   query,

@@ -18,3 +18,7 @@ export function formatDay(iso: string): string {
 export function formatPct(pct: number | null | undefined): string {
   return pct === null || pct === undefined ? '—' : `${pct.toFixed(pct < 10 ? 1 : 0)}%`;
 }
+
+/** Cents as dollars, or a dash where there is no figure (no budget, no limit). */
+export const money = (c: number | null | undefined) =>
+  c === null || c === undefined ? '—' : formatCents(c);

@@ -2,10 +2,10 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type SyntheticEvent } from 'react';
 import { CopyButton } from '../components/CopyButton.js';
 import { Field } from '../components/Field.js';
-import { Empty, QueryState } from '../components/states.js';
+import { ActionError, Empty, QueryState } from '../components/states.js';
 import { useCan, useSession } from '../lib/auth.js';
 import { formatTime } from '../lib/format.js';
-import { messageOf, trpc, type RouterInputs, type RouterOutputs } from '../lib/trpc.js';
+import { trpc, type RouterInputs, type RouterOutputs } from '../lib/trpc.js';
 
 type Permission = RouterInputs['keys']['create']['permissions'][number];
 
@@ -81,11 +81,7 @@ function CreateKey({ onCreated }: { onCreated: (k: RouterOutputs['keys']['create
         ))}
       </fieldset>
       {submitted && permError ? <p className="field-error">{permError}</p> : null}
-      {create.error ? (
-        <p className="form-error" role="alert">
-          {messageOf(create.error)}
-        </p>
-      ) : null}
+      <ActionError error={create.error} />
       <button type="submit" className="primary" disabled={create.isPending}>
         {create.isPending ? 'Creating…' : 'Create key'}
       </button>
@@ -124,11 +120,7 @@ export function ApiKeysPage() {
           </button>
         </section>
       ) : null}
-      {revoke.error ? (
-        <p className="form-error" role="alert">
-          {messageOf(revoke.error)}
-        </p>
-      ) : null}
+      <ActionError error={revoke.error} />
       <QueryState
         query={keys}
         isEmpty={(d) => d.keys.length === 0}

@@ -1,10 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { TracePanel, type Transaction } from './Transactions.js';
-import { Empty, ErrorState, Loading } from '../components/states.js';
+import { ActionError, Empty, ErrorState, Loading } from '../components/states.js';
 import { useCan } from '../lib/auth.js';
 import { formatCents, formatTime } from '../lib/format.js';
-import { messageOf, trpc } from '../lib/trpc.js';
+import { trpc } from '../lib/trpc.js';
 
 const MAX_NOTE = 2000;
 
@@ -84,11 +84,7 @@ function ReviewRow({ t, onTrace }: { t: Transaction; onTrace: (id: string) => vo
               <span className="sr-only"> {t.id}</span>
             </button>
           </div>
-          {review.error ? (
-            <p className="form-error" role="alert">
-              {messageOf(review.error)}
-            </p>
-          ) : null}
+          <ActionError error={review.error} />
         </form>
       ) : (
         <p className="muted">

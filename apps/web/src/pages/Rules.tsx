@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { ACTIONS, PERIODS, VENDORS, type DocsRule } from '@reins/engine/schemas';
 import { Field } from '../components/Field.js';
-import { Empty, QueryState } from '../components/states.js';
+import { ActionError, Empty, QueryState } from '../components/states.js';
 import { useCan } from '../lib/auth.js';
 import { formatCents } from '../lib/format.js';
 import { checkRule, EMPTY_RULE, formOf, rulePatch, type RuleFormState } from '../lib/ruleForm.js';
@@ -136,11 +136,7 @@ export function RuleForm({
         <Field label="Limit (cents)" inputMode="numeric" {...input('limitCents')} />
         <Field label="Message" {...input('message')} />
       </div>
-      {create.error ? (
-        <p className="form-error" role="alert">
-          {messageOf(create.error)}
-        </p>
-      ) : null}
+      <ActionError error={create.error} />
       <button type="submit" className="primary" disabled={create.isPending}>
         {create.isPending ? 'Saving…' : editing ? 'Save changes' : 'Create rule'}
       </button>
@@ -381,11 +377,7 @@ export function TryIt() {
             }}
           />
         </div>
-        {evaluate.error ? (
-          <p className="form-error" role="alert">
-            {messageOf(evaluate.error)}
-          </p>
-        ) : null}
+        <ActionError error={evaluate.error} />
         <button type="submit" disabled={evaluate.isPending}>
           {evaluate.isPending ? 'Evaluating…' : 'Evaluate'}
         </button>

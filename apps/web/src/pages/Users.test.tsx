@@ -135,7 +135,9 @@ describe('the users page', () => {
         'make another user admin first',
     );
     // The unsaved choice stays, to save again or cancel.
-    await user.click(screen.getByRole('button', { name: 'Cancel the role change of admin@localhost' }));
+    await user.click(
+      screen.getByRole('button', { name: 'Cancel the role change of admin@localhost' }),
+    );
     expect(screen.getByLabelText<HTMLSelectElement>('Role of admin@localhost').value).toBe('admin');
   });
 

@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { CopyButton } from '../components/CopyButton.js';
 import { Field } from '../components/Field.js';
-import { Empty, ErrorState, QueryState } from '../components/states.js';
+import { ActionError, Empty, ErrorState, QueryState } from '../components/states.js';
 import { useAuth, useCan, useSession } from '../lib/auth.js';
 import { formatTime } from '../lib/format.js';
 import { messageOf, trpc, type RouterInputs, type RouterOutputs } from '../lib/trpc.js';
@@ -133,11 +133,7 @@ export function InviteForm({ onInvited }: { onInvited: (link: IssuedLink) => voi
           )}
         </Field>
       </div>
-      {invite.error ? (
-        <p className="form-error" role="alert">
-          {messageOf(invite.error)}
-        </p>
-      ) : null}
+      <ActionError error={invite.error} />
       <button type="submit" className="primary" disabled={invite.isPending}>
         {invite.isPending ? 'Inviting…' : 'Invite'}
       </button>
