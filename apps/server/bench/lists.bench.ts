@@ -27,10 +27,10 @@ import {
   testServerUrl,
   type Orm,
 } from '@reins/db';
-import { inTransaction, rollOrg, rollupLag, withConnection } from '@reins/ledger';
 import { defaultEnv } from '../src/env.js';
 import { startServer } from '../src/server.js';
 import { spawnServer } from './child.js';
+import { absorbRollups, loadHistory } from './history.js';
 import { closedLoop } from './loadgen.js';
 import { bodyOf, makeTemplates } from './workload.js';
 
@@ -44,7 +44,6 @@ const { values: args } = parseArgs({
   },
 });
 const N = args.quick ? 1_000_000 : 10_000_000;
-const CHUNK = 1_000_000;
 const CALLS = 30;
 const serverUrl = testServerUrl() ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BOOT_KEY = 'rk_bench_ListsBenchAdminKey000000001';
@@ -57,47 +56,6 @@ const pct = (xs: number[], p: number) => {
 };
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const exec = (orm: Orm, q: string) => orm.em.fork().getConnection().execute(q, [], 'all');
-
-async function load(orm: Orm, orgId: string): Promise<number> {
-  const t0 = performance.now();
-  const yearS = 365 * 86400;
-  for (let from = 1; from <= N; from += CHUNK) {
-    const to = Math.min(N, from + CHUNK - 1);
-    await exec(
-      orm,
-      `insert into transaction_record (id, org_id, vendor, model, agent_id, user_id, team_id,
-          amount_micros, amount_cents, tokens_in, tokens_out, occurred_at, created_at, action,
-          admitted, policy_result, evaluation, status, phase)
-       select 'txn_l' || g, '${orgId}', (array['openai','anthropic','google'])[1 + g % 3],
-              (array['gpt-4o','claude-sonnet-4','gemini-2.5-pro'])[1 + g % 3],
-              'agent-' || (g % 200) % 20, 'user-' || g % 200, 'team-' || g % 4,
-              (1 + g % 500) * 10000, 1 + g % 500, 100, 50, t, t,
-              case when g % 40 = 0 then 'block' when g % 97 = 0 then 'flag' else 'pass' end,
-              g % 40 <> 0, '{}', '{}',
-              case when g % 40 = 0 then 'blocked' else 'recorded' end, 'final'
-         from generate_series(${String(from)}, ${String(to)}) g,
-              lateral (select timestamptz '2026-01-01T00:00:00Z'
-                        + interval '1 second' * (g::bigint * ${String(yearS)} / ${String(N)}) as t) s`,
-    );
-    await exec(
-      orm,
-      `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id, metadata)
-       select 'evt_l' || substr(t.id, 6), t.org_id,
-              case t.action when 'block' then 'transaction.blocked'
-                            when 'flag' then 'transaction.flagged' else 'transaction.recorded' end,
-              t.occurred_at, 'agent:' || t.agent_id, 'transaction', t.id,
-              jsonb_build_object('vendor', t.vendor, 'amountMicros', t.amount_micros,
-                                 'amountCents', t.amount_cents, 'action', t.action,
-                                 'ruleId', case when t.action = 'pass' then null else 'rule_bench' end)
-         from transaction_record t
-        where t.org_id = '${orgId}' and t.id in (
-          select 'txn_l' || g from generate_series(${String(from)}, ${String(to)}) g)`,
-    );
-    console.log(`lists bench: ${to.toLocaleString('en-US')} transactions loaded`);
-  }
-  await exec(orm, 'analyze');
-  return (performance.now() - t0) / 1000;
-}
 
 async function main() {
   const name = `reins_bench_lists_${randomBytes(4).toString('hex')}`;
@@ -121,22 +79,23 @@ async function main() {
     if (!org) throw new Error('no organization was bootstrapped');
     const orgId = org.id;
     const key = BOOT_KEY;
-    results.loadSeconds = r1(await load(orm, orgId));
+    results.loadSeconds = r1(
+      await loadHistory(orm, orgId, {
+        n: N,
+        start: new Date('2026-01-01T00:00:00Z'),
+        seconds: 365 * 86400,
+        log: (line) => {
+          console.log(`lists bench: ${line}`);
+        },
+      }),
+    );
 
-    let t0 = performance.now();
-    let absorbed = 0;
-    for (;;) {
-      const n = (await inTransaction(orm, (c) => rollOrg(c, orgId, 200_000))) ?? 0;
-      absorbed += n;
-      if (n === 0 && (await withConnection(orm, (c) => rollupLag(c, orgId))).events === 0) break;
-    }
-    const rollS = (performance.now() - t0) / 1000;
+    const rolled = await absorbRollups(orm, orgId);
     results.rollups = {
-      events: absorbed,
-      seconds: r1(rollS),
-      perSecond: Math.round(absorbed / rollS),
+      events: rolled.events,
+      seconds: r1(rolled.seconds),
+      perSecond: Math.round(rolled.events / rolled.seconds),
     };
-    await exec(orm, 'analyze');
 
     const get = async (path: string) => {
       const s = performance.now();
@@ -216,7 +175,7 @@ async function main() {
       Number(reads['transactions?vendor=anthropic&action=block']?.total) === Number(blocked?.n);
 
     // The CSV export: rows per second over the first 1,000,000 rows (or 30 s).
-    t0 = performance.now();
+    const t0 = performance.now();
     const res = await fetch(`${server.url}/api/v1/audit-log/csv`, {
       headers: { authorization: `Bearer ${key}` },
     });

@@ -256,7 +256,10 @@ async function run(browser: Browser, server: Started): Promise<void> {
       .getByRole('row', { name: /e2e key/ })
       .getByRole('button', { name: 'Revoke' })
       .click();
-    await page.getByRole('row', { name: /e2e key/ }).getByText(/Revoked/).waitFor();
+    await page
+      .getByRole('row', { name: /e2e key/ })
+      .getByText(/Revoked/)
+      .waitFor();
     const after = await api(server, 'GET', '/api/analytics/summary', undefined, key);
     check(after.status === 401, `the revoked key is refused (got ${String(after.status)})`);
   });

@@ -20,7 +20,7 @@ const TOTAL_MS = 240_000;
 export const STEP_MS = 15_000;
 export const ADMIN_PASSWORD = 'correct horse battery admin';
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -34,13 +34,14 @@ function freePort(): Promise<number> {
   });
 }
 
-function dbUrl(name: string): string {
+export function dbUrl(name: string): string {
   const u = new URL(BASE_URL);
   u.pathname = `/${name}`;
   return u.toString();
 }
 
-async function admin(sql: string): Promise<void> {
+/** Runs one statement on the test server's maintenance database (create / drop database). */
+export async function admin(sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: BASE_URL });
   await client.connect();
   try {
@@ -57,11 +58,16 @@ export interface Started {
   signInLink: string;
 }
 
-/** The server's first start: its URL, the admin key and the first admin's link, as printed. */
-function startServer(
+/**
+ * The server's first start: its URL, the admin key and the first admin's link, as printed. A
+ * later start on the same database (`firstStart: false`) prints only its URL (the other two are
+ * then empty strings).
+ */
+export function startServer(
   databaseUrl: string,
   port: number,
   extraEnv: Record<string, string>,
+  firstStart = true,
 ): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: SERVER,
@@ -85,7 +91,10 @@ function startServer(
       const url = /Reins listening on (http:\/\/\S+)/.exec(out)?.[1];
       const apiKey = /\b(rk_[a-z0-9]+_[A-Za-z0-9]{16,})/.exec(out)?.[1];
       const signInLink = /Sign in to the dashboard: (http:\/\/\S+)/.exec(out)?.[1];
-      if (url && apiKey && signInLink) {
+      if (url && !firstStart) {
+        clearTimeout(timer);
+        resolve({ child, url, apiKey: '', signInLink: '' });
+      } else if (url && apiKey && signInLink) {
         clearTimeout(timer);
         resolve({ child, url, apiKey, signInLink });
       }
@@ -101,7 +110,7 @@ function startServer(
   });
 }
 
-function stopServer(child: ChildProcess): Promise<void> {
+export function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -142,7 +151,11 @@ export async function heading(page: Page, name: string): Promise<void> {
   await page.getByRole('heading', { name, exact: true }).waitFor({ timeout: STEP_MS });
 }
 
-export async function setPasswordFromLink(page: Page, link: string, password: string): Promise<void> {
+export async function setPasswordFromLink(
+  page: Page,
+  link: string,
+  password: string,
+): Promise<void> {
   await page.goto(link);
   await heading(page, 'Set your password');
   await page.getByLabel('New password').fill(password);
@@ -248,7 +261,12 @@ export async function auditPage(page: Page, name: string): Promise<void> {
 /** Fails, listing them, when axe-core found serious or critical violations. */
 export function reportA11y(): void {
   for (const f of a11yFindings) {
-    console.log(`  a11y ${f.page}: ${f.impact} ${f.id} (${f.help})\n    ${f.targets.join('\n    ')}`);
+    console.log(
+      `  a11y ${f.page}: ${f.impact} ${f.id} (${f.help})\n    ${f.targets.join('\n    ')}`,
+    );
   }
-  check(a11yFindings.length === 0, `${String(a11yFindings.length)} serious/critical axe violations`);
+  check(
+    a11yFindings.length === 0,
+    `${String(a11yFindings.length)} serious/critical axe violations`,
+  );
 }

@@ -4,7 +4,8 @@
  * read back with `GET /api/auth/session`, its CSRF token sent as `x-reins-csrf` on every
  * state-changing call.
  */
-import { z } from 'zod';
+// zod/mini: this module is on the first load (see SignIn.tsx).
+import * as z from 'zod/mini';
 import type { RouterOutputs } from './trpc.js';
 
 /** The server's session (`GET /api/auth/session` and `users.me` answer the same view). */
@@ -39,7 +40,7 @@ export class AuthError extends Error {
   }
 }
 
-const errorBody = z.object({ code: z.string().optional(), message: z.string().optional() });
+const errorBody = z.object({ code: z.optional(z.string()), message: z.optional(z.string()) });
 
 async function failure(res: Response): Promise<AuthError> {
   let body: z.infer<typeof errorBody> = {};

@@ -1,5 +1,6 @@
 import { useState, type SyntheticEvent } from 'react';
-import { z } from 'zod';
+// zod/mini: these screens are on the first load, and the full zod would double its script.
+import * as z from 'zod/mini';
 import { Field } from '../components/Field.js';
 import { useAuth } from '../lib/auth.js';
 import { AuthError } from '../lib/session.js';
@@ -7,18 +8,19 @@ import { AuthError } from '../lib/session.js';
 // Not z.email(): the first admin is `admin@localhost`, which has no dot in its domain.
 const emailSchema = z
   .string()
-  .trim()
-  .regex(/^[^\s@]+@[^\s@]+$/, 'Enter an email address like you@example.com');
-const passwordSchema = z.string().min(1, 'Enter your password');
+  .check(z.trim(), z.regex(/^[^\s@]+@[^\s@]+$/, 'Enter an email address like you@example.com'));
+const passwordSchema = z.string().check(z.minLength(1, 'Enter your password'));
 const apiKeySchema = z
   .string()
-  .trim()
-  .regex(
-    /^rk_[a-z0-9]+_[A-Za-z0-9]{16,}$/,
-    'An API key looks like rk_live_ followed by letters and digits',
+  .check(
+    z.trim(),
+    z.regex(
+      /^rk_[a-z0-9]+_[A-Za-z0-9]{16,}$/,
+      'An API key looks like rk_live_ followed by letters and digits',
+    ),
   );
 
-function check(schema: z.ZodType, value: string): string | null {
+function check(schema: z.ZodMiniType, value: string): string | null {
   const r = schema.safeParse(value);
   return r.success ? null : (r.error.issues[0]?.message ?? 'Invalid');
 }

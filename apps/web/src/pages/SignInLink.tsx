@@ -1,10 +1,11 @@
 import { useState, type SyntheticEvent } from 'react';
-import { z } from 'zod';
+// zod/mini: these screens are on the first load, and the full zod would double its script.
+import * as z from 'zod/mini';
 import { Field } from '../components/Field.js';
 import { useAuth } from '../lib/auth.js';
 import { AuthError } from '../lib/session.js';
 
-const passwordSchema = z.string().min(12, 'Use at least 12 characters');
+const passwordSchema = z.string().check(z.minLength(12, 'Use at least 12 characters'));
 
 /** The token of a one-time link `/sign-in/link#token=…` (a fragment: never sent to a server). */
 export function tokenFromHash(hash: string): string | null {
