@@ -246,7 +246,7 @@ async function run(browser: Browser, server: Started): Promise<void> {
     const key = (await shown.locator('code').textContent()) ?? '';
     check(key.startsWith('rk_'), `the key shown (${key})`);
     await shown.getByRole('button', { name: 'Copy' }).waitFor();
-    await auditPage(page, 'api-keys');
+    await auditPage(page, 'api-keys-created', { screenshot: false });
     const before = await api(server, 'GET', '/api/analytics/summary', undefined, key);
     check(before.status !== 401, `the new key is accepted (got ${String(before.status)})`);
     await shown.getByRole('button', { name: 'Done' }).click();
@@ -262,6 +262,7 @@ async function run(browser: Browser, server: Started): Promise<void> {
       .waitFor();
     const after = await api(server, 'GET', '/api/analytics/summary', undefined, key);
     check(after.status === 401, `the revoked key is refused (got ${String(after.status)})`);
+    await auditPage(page, 'api-keys');
   });
 
   await step('signs out', async () => {

@@ -225,9 +225,14 @@ export const a11yFindings: A11yFinding[] = [];
 
 /**
  * Runs axe-core on the page as it stands (serious and critical violations recorded) and, with
- * SCREENSHOTS=1, saves it as docs/screenshots/<name>.png.
+ * SCREENSHOTS=1, saves it as docs/screenshots/<name>.png (unless `screenshot: false`: a page
+ * showing a secret, such as a key just created, is checked but not pictured).
  */
-export async function auditPage(page: Page, name: string): Promise<void> {
+export async function auditPage(
+  page: Page,
+  name: string,
+  { screenshot = true }: { screenshot?: boolean } = {},
+): Promise<void> {
   await page.addScriptTag({ content: axe.source });
   const violations = await page.evaluate(async () => {
     const w = window as unknown as {
@@ -253,7 +258,7 @@ export async function auditPage(page: Page, name: string): Promise<void> {
   for (const v of violations) {
     if (v.impact === 'serious' || v.impact === 'critical') a11yFindings.push({ page: name, ...v });
   }
-  if (process.env.SCREENSHOTS === '1') {
+  if (screenshot && process.env.SCREENSHOTS === '1') {
     await page.screenshot({ path: join(WEB, '..', '..', 'docs', 'screenshots', `${name}.png`) });
   }
 }

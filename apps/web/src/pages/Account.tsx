@@ -1,10 +1,10 @@
 import { useState, type SyntheticEvent } from 'react';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Field } from '../components/Field.js';
 import { useSession } from '../lib/auth.js';
 import { AuthError, changePassword } from '../lib/session.js';
 
-const newPassword = z.string().min(12, 'Use at least 12 characters');
+const newPassword = z.string().check(z.minLength(12, 'Use at least 12 characters'));
 
 export function AccountPage() {
   const session = useSession();
