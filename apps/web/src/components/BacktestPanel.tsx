@@ -117,8 +117,10 @@ export function BacktestPanel({
         </Field>
         <button
           type="button"
-          disabled={running}
+          // aria-disabled, not disabled: a disabled button drops the keyboard's focus.
+          aria-disabled={running || undefined}
           onClick={() => {
+            if (running) return;
             if (rules === null) {
               setInvalid(true);
               onInvalid?.();

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_BACKTEST_DAYS as SERVER_MAX_BACKTEST_DAYS } from '../../../server/src/schemas/rules.js';
 import { BACKTEST_PERIODS, MAX_BACKTEST_DAYS } from '../components/BacktestPanel.js';
 import { ADMIN_SESSION, renderWith } from '../test/render.js';
-import { serveTrpc } from '../test/trpc.js';
+import { Refusal, serveTrpc } from '../test/trpc.js';
 import { RulesPage } from './Rules.js';
 
 const RULE = {
@@ -169,6 +169,11 @@ describe('a rule’s backtest and hits on the policy rules page', () => {
     );
     const progress = await within(details).findByText('Replaying: 120 of 300 transactions (40%)');
     expect(progress.closest('[role="status"]')).toBeTruthy();
+    const again = within(details).getByRole('button', { name: /^Backtest this rule/ });
+    expect(again.getAttribute('aria-disabled')).toBe('true');
+    // Still focusable, so the keyboard stays where it was, but a second start is not sent.
+    await user.click(again);
+    expect(calls.filter((c) => c.path === 'policyRules.startBacktest')).toHaveLength(1);
     expect(
       within(details).getByRole('progressbar', { name: 'Backtest progress' }).getAttribute('value'),
     ).toBe('40');
@@ -315,6 +320,19 @@ describe('a rule’s backtest and hits on the policy rules page', () => {
     await user.click(await screen.findByRole('button', { name: 'Details of Daily cap' }));
     expect(await screen.findByText('No hits in the last 30 days.')).toBeTruthy();
     expect(screen.queryByRole('table', { name: /Hits per day/ })).toBeNull();
+  });
+
+  it('shows the hits’ error with a way to try again', async () => {
+    serveTrpc((path) => {
+      if (path === 'policyRules.hits') throw new Refusal(500, 'the database is away');
+      return [RULE];
+    });
+    const user = userEvent.setup();
+    renderWith(<RulesPage />, READER);
+    await user.click(await screen.findByRole('button', { name: 'Details of Daily cap' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toContain('the database is away');
+    expect(within(alert).getByRole('button', { name: 'Try again' })).toBeTruthy();
   });
 
   it('offers a reader the hits but no backtest to start', async () => {
