@@ -89,7 +89,10 @@ export function BacktestPanel({
   const current = started && backtest.data?.id === started.id ? backtest.data : undefined;
   const shown = current ?? (started ? start.data : undefined);
   const changed = started !== null && rules !== null && JSON.stringify(rules) !== started.rules;
-  const running = start.isPending || shown?.status === 'queued' || shown?.status === 'running';
+  // A lost poll leaves the job's state unknown: starting another is allowed then.
+  const running =
+    start.isPending ||
+    (!backtest.error && (shown?.status === 'queued' || shown?.status === 'running'));
   return (
     <section className="backtest" aria-labelledby={heading}>
       <h3 id={heading}>Backtest</h3>
