@@ -119,3 +119,42 @@ export function rulePatch(f: RuleFormState): Record<string, unknown> {
     actionConfig: orNull(actionConfig, ['limitCents', 'message']),
   };
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `patch` applied to `base` as a JSON merge patch (RFC 7386): null removes, objects merge. */
+export function mergePatch(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = Object.fromEntries(Object.entries(base).filter(([k]) => patch[k] !== null));
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) continue;
+    const was = out[k];
+    out[k] = isObject(v) && isObject(was) ? mergePatch(was, v) : v;
+  }
+  return out;
+}
+
+/**
+ * A stored docs-dialect rule as a backtest draft: read-only extras dropped, the dialect named
+ * (a listed rule carries `type`, which alone would read as the typed dialect), and enabled —
+ * a disabled rule replays to nothing, and the question asked is what it would do switched on.
+ */
+export function storedAsDraft(rule: { warnings?: unknown }): Record<string, unknown> {
+  const { warnings: _warnings, ...body } = rule;
+  return { ...body, enabled: true, dialect: 'docs' };
+}
+
+/**
+ * The form's rule as a backtest draft, before it is saved: a new rule's body, or the edited rule
+ * with the form's changes merged in as `policyRules.update` would (fields the form does not show
+ * are kept). Null while the form is not a valid rule.
+ */
+export function draftOf(f: RuleFormState, editing?: { warnings?: unknown }): unknown[] | null {
+  const check = checkRule(f);
+  if (!check.ok) return null;
+  if (!editing) return [{ ...check.body, dialect: 'docs' }];
+  return [mergePatch(storedAsDraft(editing), rulePatch(f))];
+}

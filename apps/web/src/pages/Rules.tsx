@@ -1,11 +1,21 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
+import { Fragment, useEffect, useRef, useState, type SyntheticEvent } from 'react';
 import { ACTIONS, PERIODS, VENDORS, type DocsRule } from '@reins/engine/schemas';
+import { BacktestPanel } from '../components/BacktestPanel.js';
 import { Field } from '../components/Field.js';
+import { RuleHits } from '../components/RuleHits.js';
 import { ActionError, Empty, QueryState } from '../components/states.js';
 import { useCan } from '../lib/auth.js';
 import { formatCents } from '../lib/format.js';
-import { checkRule, EMPTY_RULE, formOf, rulePatch, type RuleFormState } from '../lib/ruleForm.js';
+import {
+  checkRule,
+  draftOf,
+  EMPTY_RULE,
+  formOf,
+  rulePatch,
+  storedAsDraft,
+  type RuleFormState,
+} from '../lib/ruleForm.js';
 import { parseDollars } from '../lib/money.js';
 import { messageOf, trpc, type RouterOutputs } from '../lib/trpc.js';
 
@@ -48,6 +58,8 @@ export function RuleForm({
   }, [editing]);
   const [touched, setTouched] = useState<Partial<Record<keyof RuleFormState, boolean>>>({});
   const [submitted, setSubmitted] = useState(false);
+  // A saved draft's backtest is of a rule that now exists: the panel starts over.
+  const [saves, setSaves] = useState(0);
   const check = checkRule(form);
   const create = useMutation({
     mutationFn: () => {
@@ -60,6 +72,7 @@ export function RuleForm({
       setForm(EMPTY_RULE);
       setTouched({});
       setSubmitted(false);
+      setSaves((n) => n + 1);
       void queryClient.invalidateQueries({ queryKey: ['policyRules.list'] });
       onSaved?.();
     },
@@ -148,6 +161,14 @@ export function RuleForm({
           </button>
         </>
       ) : null}
+      <BacktestPanel
+        key={saves}
+        rules={draftOf(form, editing)}
+        subject={editing ? 'the edited rule' : 'the draft rule'}
+        onInvalid={() => {
+          setSubmitted(true);
+        }}
+      />
     </form>
   );
 }
@@ -163,6 +184,7 @@ export function RulesPage() {
   const canWrite = useCan('policies:write');
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Listed | null>(null);
+  const [opened, setOpened] = useState<string | null>(null);
   const rules = useQuery({
     queryKey: ['policyRules.list'],
     queryFn: async () => (await trpc.policyRules.list.query({})) as Listed[],
@@ -217,55 +239,76 @@ export function RulesPage() {
               </thead>
               <tbody>
                 {d.map((r) => (
-                  <tr key={r.id}>
-                    <td className="num">{r.priority}</td>
-                    <td>
-                      {r.name}
-                      {r.warnings?.length ? (
-                        <span className="pill action-warn">waits for a budget</span>
-                      ) : null}
-                    </td>
-                    <td>
-                      <span className={`pill action-${r.action}`}>{r.action}</span>
-                    </td>
-                    <td>{(r.conditions as { timeWindow?: string }).timeWindow ?? '—'}</td>
-                    <td className="num">{limitOf(r)}</td>
-                    <td>
-                      {r.enabled ? (r.mode === 'shadow' ? 'Shadow' : 'Enforced') : 'Disabled'}
-                    </td>
-                    {canWrite ? (
+                  <Fragment key={r.id}>
+                    <tr>
+                      <td className="num">{r.priority}</td>
                       <td>
                         <button
                           type="button"
+                          className="link-button"
+                          aria-expanded={opened === r.id}
+                          aria-controls={`rule-details-${r.id}`}
                           onClick={() => {
-                            setEditing(r);
+                            setOpened((o) => (o === r.id ? null : r.id));
                           }}
                         >
-                          Edit<span className="sr-only"> {r.name}</span>
-                        </button>{' '}
-                        <button
-                          type="button"
-                          disabled={toggle.isPending}
-                          onClick={() => {
-                            toggle.mutate({ id: r.id, enabled: !r.enabled });
-                          }}
-                        >
-                          {r.enabled ? 'Disable' : 'Enable'}
-                          <span className="sr-only"> {r.name}</span>
-                        </button>{' '}
-                        <button
-                          type="button"
-                          className="danger"
-                          disabled={remove.isPending}
-                          onClick={() => {
-                            if (window.confirm(`Delete the rule “${r.name}”?`)) remove.mutate(r.id);
-                          }}
-                        >
-                          Delete<span className="sr-only"> {r.name}</span>
+                          <span className="sr-only">Details of </span>
+                          {r.name}
                         </button>
+                        {r.warnings?.length ? (
+                          <span className="pill action-warn">waits for a budget</span>
+                        ) : null}
                       </td>
+                      <td>
+                        <span className={`pill action-${r.action}`}>{r.action}</span>
+                      </td>
+                      <td>{(r.conditions as { timeWindow?: string }).timeWindow ?? '—'}</td>
+                      <td className="num">{limitOf(r)}</td>
+                      <td>
+                        {r.enabled ? (r.mode === 'shadow' ? 'Shadow' : 'Enforced') : 'Disabled'}
+                      </td>
+                      {canWrite ? (
+                        <td>
+                          <button
+                            type="button"
+                            onClick={() => {
+                              setEditing(r);
+                            }}
+                          >
+                            Edit<span className="sr-only"> {r.name}</span>
+                          </button>{' '}
+                          <button
+                            type="button"
+                            disabled={toggle.isPending}
+                            onClick={() => {
+                              toggle.mutate({ id: r.id, enabled: !r.enabled });
+                            }}
+                          >
+                            {r.enabled ? 'Disable' : 'Enable'}
+                            <span className="sr-only"> {r.name}</span>
+                          </button>{' '}
+                          <button
+                            type="button"
+                            className="danger"
+                            disabled={remove.isPending}
+                            onClick={() => {
+                              if (window.confirm(`Delete the rule “${r.name}”?`))
+                                remove.mutate(r.id);
+                            }}
+                          >
+                            Delete<span className="sr-only"> {r.name}</span>
+                          </button>
+                        </td>
+                      ) : null}
+                    </tr>
+                    {opened === r.id ? (
+                      <tr id={`rule-details-${r.id}`} className="rule-details">
+                        <td colSpan={canWrite ? 7 : 6}>
+                          <RuleDetails rule={r} />
+                        </td>
+                      </tr>
                     ) : null}
-                  </tr>
+                  </Fragment>
                 ))}
               </tbody>
             </table>
@@ -288,6 +331,25 @@ export function RulesPage() {
       ) : null}
       <TryIt />
     </>
+  );
+}
+
+/** An opened rule: its hits over time, and a backtest of it as stored. */
+function RuleDetails({ rule }: { rule: Listed }) {
+  return (
+    <div className="rule-details-body">
+      <h2 className="sr-only">“{rule.name}” in detail</h2>
+      <RuleHits ruleId={rule.id} ruleName={rule.name} />
+      <BacktestPanel
+        rules={[storedAsDraft(rule)]}
+        subject="this rule"
+        note={
+          rule.enabled ? null : (
+            <p className="muted">The rule is disabled: the backtest replays it as if enabled.</p>
+          )
+        }
+      />
+    </div>
   );
 }
 
