@@ -368,11 +368,13 @@ describe('notification channels', () => {
     );
   });
 
-  it('says plainly that a disabled channel was not tested', async () => {
-    serveTrpc(
+  it('says plainly that a disabled channel was not tested, until it is enabled', async () => {
+    const { calls } = serveTrpc(
       answers({
-        more: () => {
-          throw new Refusal(409, 'Channel chan_2 is disabled; enable it to test it');
+        more: (path) => {
+          if (path === 'notificationChannels.test')
+            throw new Refusal(409, 'Channel chan_2 is disabled; enable it to test it');
+          return { channel: { ...MAIL, enabled: true } };
         },
       }),
     );
@@ -384,6 +386,14 @@ describe('notification channels', () => {
       'No test sent: “Ops mail” is disabled. Enable it to send a test.',
     );
     expect(screen.queryByRole('table', { name: 'The latest deliveries to Ops mail' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Enable Ops mail' }));
+    await waitFor(() => {
+      expect(screen.queryByRole('alert')).toBeNull();
+    });
+    expect(writes(calls)).toEqual([
+      { path: 'notificationChannels.test', input: { id: 'chan_2' } },
+      { path: 'notificationChannels.update', input: { id: 'chan_2', patch: { enabled: true } } },
+    ]);
   });
 
   it('enables a disabled channel, and deletes one only once confirmed', async () => {

@@ -327,6 +327,14 @@ export function ChannelsSection() {
     queryKey: CHANNELS,
     queryFn: () => trpc.notificationChannels.list.query(),
   });
+  const test = useMutation({
+    mutationFn: (channel: Channel) => trpc.notificationChannels.test.mutate({ id: channel.id }),
+    onSuccess: (_r, channel) => {
+      setOpen(channel.id);
+      setPollUntil(Date.now() + DELIVERY_POLL_FOR_MS);
+      void queryClient.invalidateQueries({ queryKey: deliveriesKey(channel.id) });
+    },
+  });
   const change = useMutation({
     mutationFn: async (c: Change) => {
       if (c.kind === 'delete') await trpc.notificationChannels.delete.mutate({ id: c.channel.id });
@@ -339,16 +347,10 @@ export function ChannelsSection() {
     },
     onSuccess: (_r, c) => {
       if (c.kind === 'delete' && open === c.channel.id) setOpen(null);
+      // A refusal to test a channel that is now enabled (or gone) no longer holds.
+      if (test.variables?.id === c.channel.id) test.reset();
     },
     onSettled: () => queryClient.invalidateQueries({ queryKey: CHANNELS }),
-  });
-  const test = useMutation({
-    mutationFn: (channel: Channel) => trpc.notificationChannels.test.mutate({ id: channel.id }),
-    onSuccess: (_r, channel) => {
-      setOpen(channel.id);
-      setPollUntil(Date.now() + DELIVERY_POLL_FOR_MS);
-      void queryClient.invalidateQueries({ queryKey: deliveriesKey(channel.id) });
-    },
   });
   const changeFailed = change.error ? change.variables : null;
   const testFailed = test.error ? test.variables : null;
