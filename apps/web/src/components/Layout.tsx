@@ -12,7 +12,7 @@ export const NAV = [
   { href: '/budgets', label: 'Budgets', needs: 'policies:read' },
   { href: '/agents', label: 'Agents', needs: 'agents:read' },
   { href: '/vendors', label: 'Vendors', needs: 'policies:read' },
-  { href: '/alerts', label: 'Alerts', needs: 'alerts:read' },
+  { href: '/alerts', label: 'Alerts & channels', needs: 'alerts:read' },
   { href: '/audit', label: 'Audit log', needs: 'audit:read' },
   { href: '/keys', label: 'API keys', needs: 'keys:admin' },
   { href: '/users', label: 'Users', needs: 'users:admin' },
