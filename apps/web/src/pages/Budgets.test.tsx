@@ -271,8 +271,11 @@ describe('the budgets page', () => {
         },
       ]);
     });
-    // Saved: back to adding.
+    // Saved: back to adding, the keyboard on the row just edited.
     expect(await screen.findByRole('form', { name: 'Add a budget' })).toBeTruthy();
+    expect(document.activeElement).toBe(
+      screen.getByRole('button', { name: 'Edit the team budget “platform”' }),
+    );
   });
 
   it('shows the server’s refusal of an edit and keeps the form to try again', async () => {
@@ -291,6 +294,10 @@ describe('the budgets page', () => {
     expect((await within(form).findByRole('alert')).textContent).toBe('dailyBudgetCents: too big');
     await user.click(within(form).getByRole('button', { name: 'Cancel' }));
     expect(screen.queryByRole('form', { name: /Edit the project budget/ })).toBeNull();
+    // The keyboard is back where the edit started.
+    expect(document.activeElement).toBe(
+      screen.getByRole('button', { name: 'Edit the project budget “checkout”' }),
+    );
   });
 
   it('deletes a budget once confirmed', async () => {

@@ -212,7 +212,8 @@ function UsageTable({ rows, timeZone }: { rows: UsageRow[]; timeZone: string }) 
                         min={0}
                         max={100}
                         low={80}
-                        high={100}
+                        // At or past the budget shows as worst, not as a warning.
+                        high={99.99}
                         optimum={0}
                         value={Math.min(pct, 100)}
                         aria-label={`${name}: used`}
@@ -448,12 +449,19 @@ function BudgetsTable({
   budgets,
   canWrite,
   onEdit,
+  focusKey,
 }: {
   budgets: readonly BudgetView[];
   canWrite: boolean;
   onEdit: (b: BudgetView) => void;
+  /** The budget whose Edit button gets the focus back once its edit is over. */
+  focusKey: string | null;
 }) {
   const queryClient = useQueryClient();
+  const editButtons = useRef(new Map<string, HTMLButtonElement>());
+  useEffect(() => {
+    if (focusKey) editButtons.current.get(focusKey)?.focus();
+  }, [focusKey]);
   const remove = useMutation({
     mutationFn: (b: BudgetView) =>
       trpc.budgets.delete.mutate({ kind: KIND_PATH[b.kind], id: b.id }),
@@ -500,6 +508,10 @@ function BudgetsTable({
                       <div className="row-actions">
                         <button
                           type="button"
+                          ref={(el) => {
+                            if (el) editButtons.current.set(`${b.kind}/${b.id}`, el);
+                            else editButtons.current.delete(`${b.kind}/${b.id}`);
+                          }}
                           aria-label={`Edit the ${name}`}
                           onClick={() => {
                             onEdit(b);
@@ -535,6 +547,7 @@ export function BudgetsPage() {
   const canAdmin = useCan('org:admin');
   const canWrite = useCan('policies:write');
   const [editing, setEditing] = useState<BudgetView | null>(null);
+  const [returnTo, setReturnTo] = useState<string | null>(null);
   const org = useQuery({ queryKey: ['org.get'], queryFn: () => trpc.org.get.query() });
   const budgets = useQuery({
     queryKey: ['budgets.list'],
@@ -600,7 +613,17 @@ export function BudgetsPage() {
           isEmpty={(d) => d.budgets.length === 0}
           empty={<Empty title="No budgets for roles, teams or projects." />}
         >
-          {(d) => <BudgetsTable budgets={d.budgets} canWrite={canWrite} onEdit={setEditing} />}
+          {(d) => (
+            <BudgetsTable
+              budgets={d.budgets}
+              canWrite={canWrite}
+              focusKey={returnTo}
+              onEdit={(b) => {
+                setReturnTo(null);
+                setEditing(b);
+              }}
+            />
+          )}
         </QueryState>
         {canWrite && budgets.data ? (
           editing ? (
@@ -609,6 +632,7 @@ export function BudgetsPage() {
               editing={editing}
               existing={budgets.data.budgets}
               onDone={() => {
+                setReturnTo(`${editing.kind}/${editing.id}`);
                 setEditing(null);
               }}
             />

@@ -190,6 +190,13 @@ describe('the vendors page', () => {
       ['gpt-4o GPT-4o', '$2.50', '$10.00', '$1.25', '—', '—', 'Overridden (po_1)'],
       ['gpt-4o-mini', '$0.15', '$0.60', '$0.075', '—', '—', 'Deprecated'],
     ]);
+    await user.type(within(detail).getByLabelText('Find a model'), 'MINI');
+    expect(
+      within(table)
+        .getAllByRole('row')
+        .slice(1)
+        .map((r) => cellsOf(r)[0]),
+    ).toEqual(['gpt-4o-mini']);
     expect(calls.filter((c) => c.path === 'vendors.prices')).toEqual([
       { path: 'vendors.prices', input: { vendor: 'openai' } },
     ]);

@@ -90,6 +90,8 @@ function PriceTable({ vendor }: { vendor: Vendor }) {
     queryKey: ['vendors.prices', vendor],
     queryFn: () => trpc.vendors.prices.query({ vendor }),
   });
+  const [filter, setFilter] = useState('');
+  const needle = filter.trim().toLowerCase();
   return (
     <QueryState
       query={prices}
@@ -102,6 +104,14 @@ function PriceTable({ vendor }: { vendor: Vendor }) {
             Prices in dollars per million tokens (per request where noted), as of {formatTime(d.at)}
             ; price data {d.priceVersion}.
           </p>
+          <Field
+            label="Find a model"
+            type="search"
+            value={filter}
+            onChange={(e) => {
+              setFilter(e.target.value);
+            }}
+          />
           <div className="table-wrap">
             <table aria-label="Price table">
               <thead>
@@ -117,30 +127,37 @@ function PriceTable({ vendor }: { vendor: Vendor }) {
                 </tr>
               </thead>
               <tbody>
-                {d.models.map((m) => (
-                  <tr key={m.model}>
-                    <th scope="row">
-                      <span className="mono">{m.model}</span>
-                      {m.name && m.name !== m.model ? (
-                        <span className="muted"> {m.name}</span>
-                      ) : null}
-                    </th>
-                    {PRICE_FIELDS.map(([f]) => (
-                      <td key={f} className="num">
-                        {formatUsd(m[f])}
+                {d.models
+                  .filter(
+                    (m) =>
+                      needle === '' ||
+                      m.model.toLowerCase().includes(needle) ||
+                      (m.name ?? '').toLowerCase().includes(needle),
+                  )
+                  .map((m) => (
+                    <tr key={m.model}>
+                      <th scope="row">
+                        <span className="mono">{m.model}</span>
+                        {m.name && m.name !== m.model ? (
+                          <span className="muted"> {m.name}</span>
+                        ) : null}
+                      </th>
+                      {PRICE_FIELDS.map(([f]) => (
+                        <td key={f} className="num">
+                          {formatUsd(m[f])}
+                        </td>
+                      ))}
+                      <td>
+                        {[
+                          m.overriddenBy ? `Overridden (${m.overriddenBy})` : null,
+                          m.tiers?.length ? 'Long-context tiers' : null,
+                          m.deprecated ? 'Deprecated' : null,
+                        ]
+                          .filter(Boolean)
+                          .join('; ')}
                       </td>
-                    ))}
-                    <td>
-                      {[
-                        m.overriddenBy ? `Overridden (${m.overriddenBy})` : null,
-                        m.tiers?.length ? 'Long-context tiers' : null,
-                        m.deprecated ? 'Deprecated' : null,
-                      ]
-                        .filter(Boolean)
-                        .join('; ')}
-                    </td>
-                  </tr>
-                ))}
+                    </tr>
+                  ))}
               </tbody>
             </table>
           </div>
@@ -367,10 +384,10 @@ function VendorDetail({ v, canWrite }: { v: VendorView; canWrite: boolean }) {
       <h2 id="vendor-detail-title" ref={heading} tabIndex={-1}>
         {v.name} prices
       </h2>
-      <h3>Price table</h3>
-      <PriceTable vendor={v.vendor} />
       <h3>Overrides</h3>
       <Overrides vendor={v.vendor} name={v.name} canWrite={canWrite} />
+      <h3>Price table</h3>
+      <PriceTable vendor={v.vendor} />
     </section>
   );
 }
