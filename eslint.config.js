@@ -89,6 +89,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's boot script, served as is: browser globals.
+    files: ['apps/web/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // The dashboard: React's rules of hooks, browser globals, and no Node in the browser code
     // (its tsconfig has Node types only to check the server's router type).
     files: ['apps/web/src/**/*.{ts,tsx}'],

@@ -15,7 +15,9 @@
  *    prove nothing), and the API calls' own durations are read from the page's resource timing.
  *
  * Options: --quick, --runs <n> (default 10 after the first), --out <file>, --keep (leave the
- * database and print its URL and admin key).
+ * database and print its URL and admin key), --reuse <database> --key <admin key> (a database
+ * kept before: no loading, the admin signs in with the password; for A/B runs of two commits on
+ * the same data).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -43,6 +45,8 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '10' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    reuse: { type: 'string' },
+    key: { type: 'string' },
   },
 });
 const N = args.quick ? 100_000 : 1_000_000;
@@ -130,35 +134,53 @@ async function main() {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
-  const db = `reins_bench_overview_${String(process.pid)}`;
-  await admin(`create database ${db}`);
+  const reuse = args.reuse;
+  if (reuse && !args.key) throw new Error('--reuse needs the admin --key it printed');
+  const db = reuse ?? `reins_bench_overview_${String(process.pid)}`;
+  if (!reuse) await admin(`create database ${db}`);
   const url = dbUrl(db);
   const port = await freePort();
   let server: Started | null = null;
-  let keptKey = '';
+  let keptKey = args.key ?? '';
   const results: Record<string, unknown> = { transactions: N };
   try {
-    server = await startServer(url, port, { LOG_LEVEL: 'warn', REINS_WORKER: 'off' });
-    const apiKey = server.apiKey;
-    keptKey = apiKey;
-    const signIn = await browser.newContext();
-    await setPasswordFromLink(await signIn.newPage(), server.signInLink, ADMIN_PASSWORD);
-    const state = await signIn.storageState();
-    await signIn.close();
-    await stopServer(server.child);
-    server = null;
+    let state: Awaited<ReturnType<BrowserContext['storageState']>>;
+    if (reuse) {
+      server = await startServer(url, port, { LOG_LEVEL: 'warn' }, false);
+      const signIn = await browser.newContext();
+      const page = await signIn.newPage();
+      await page.goto(`${server.url}/`);
+      await page.getByLabel('Email').fill('admin@localhost');
+      await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByRole('heading', { name: 'Overview', exact: true }).waitFor();
+      state = await signIn.storageState();
+      await signIn.close();
+      await stopServer(server.child);
+      server = null;
+    } else {
+      server = await startServer(url, port, { LOG_LEVEL: 'warn', REINS_WORKER: 'off' });
+      keptKey = server.apiKey;
+      const signIn = await browser.newContext();
+      await setPasswordFromLink(await signIn.newPage(), server.signInLink, ADMIN_PASSWORD);
+      state = await signIn.storageState();
+      await signIn.close();
+      await stopServer(server.child);
+      server = null;
 
-    const now = Date.now();
-    const seeded = await seedHistory(url, {
-      n: N,
-      start: new Date(now - YEAR_S * 1000),
-      seconds: YEAR_S,
-      log: (line) => {
-        console.log(`overview bench: ${line}`);
-      },
-    });
-    results.loadSeconds = r1(seeded.loadSeconds);
-    results.rollups = { events: seeded.rollups.events, seconds: r1(seeded.rollups.seconds) };
+      const now = Date.now();
+      const seeded = await seedHistory(url, {
+        n: N,
+        start: new Date(now - YEAR_S * 1000),
+        seconds: YEAR_S,
+        log: (line) => {
+          console.log(`overview bench: ${line}`);
+        },
+      });
+      results.loadSeconds = r1(seeded.loadSeconds);
+      results.rollups = { events: seeded.rollups.events, seconds: r1(seeded.rollups.seconds) };
+    }
+    const apiKey = keptKey;
 
     server = await startServer(url, port, { LOG_LEVEL: 'warn' }, false);
     const runs: Render[] = [];
@@ -220,7 +242,7 @@ async function main() {
   } finally {
     await browser.close();
     if (server) await stopServer(server.child);
-    if (args.keep) console.log(`kept the database: ${url} (admin key ${keptKey})`);
+    if (args.keep || reuse) console.log(`kept the database: ${db} (admin key ${keptKey})`);
     else await admin(`drop database if exists ${db} with (force)`);
   }
   console.log(JSON.stringify(results, null, 2));

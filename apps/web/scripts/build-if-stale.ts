@@ -1,6 +1,6 @@
 /**
  * `pnpm start` runs this first: builds the dashboard when dist/ is missing or older than any of
- * its sources (src/, index.html, the Vite config, this package's and the engine schemas'
+ * its sources (src/, public/, index.html, the Vite config, this package's and the engine schemas'
  * manifests), so a fresh machine gets it and a warm one starts without waiting.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -22,6 +22,7 @@ function newest(path: string): number {
 
 const sources = [
   join(root, 'src'),
+  join(root, 'public'),
   join(root, 'index.html'),
   join(root, 'vite.config.ts'),
   join(root, 'package.json'),

@@ -53,7 +53,7 @@ export async function findAnomalies(
     { from: new Date(from), to: new Date(lastHour + HOUR) },
     'hour',
     'UTC',
-    { agentId: opts.agentId, perAgent: true },
+    { agentId: opts.agentId, perAgent: true, measures: ['spend_cents', 'requests'] },
   );
   const byAgent = new Map<string, Map<number, { spend: number; requests: number }>>();
   const firstSeen = new Map<string, number>();

@@ -6,6 +6,7 @@
  */
 // zod/mini: this module is on the first load (see SignIn.tsx).
 import * as z from 'zod/mini';
+import { takeBootSession } from './boot.js';
 import type { RouterOutputs } from './trpc.js';
 
 /** The server's session (`GET /api/auth/session` and `users.me` answer the same view). */
@@ -95,7 +96,10 @@ async function sessionFrom(res: Response): Promise<Session> {
 export type SessionProbe = { kind: 'signed-in'; session: Session } | { kind: 'signed-out' };
 
 export async function probeSession(): Promise<SessionProbe> {
-  const res = await fetch('/api/auth/session', { credentials: 'same-origin' });
+  // The first probe takes the answer boot.ts asked for before the app was evaluated.
+  const res =
+    (await takeBootSession()?.catch(() => null)) ??
+    (await fetch('/api/auth/session', { credentials: 'same-origin' }));
   if (res.ok) return { kind: 'signed-in', session: await sessionFrom(res) };
   if (res.status === 401) return { kind: 'signed-out' };
   throw await failure(res);

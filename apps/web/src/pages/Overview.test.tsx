@@ -74,6 +74,7 @@ function serve(url: string) {
 
 afterEach(() => {
   vi.unstubAllGlobals();
+  delete window.__reinsBoot;
 });
 
 describe('the overview', () => {
@@ -106,5 +107,57 @@ describe('the overview', () => {
     expect(screen.getByText('support-bot')).toBeTruthy();
     expect(screen.queryByText('anthropic')).toBeNull();
     expect(screen.getByRole('button', { name: 'Agent' }).getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('opened on the overview, renders from what the boot script fetched: no call after it', async () => {
+    const fetch = vi.fn(serve);
+    vi.stubGlobal('fetch', fetch);
+    // Plain JavaScript served as is, run here for its effect.
+    await import('../../public/boot.js');
+    const asked = fetch.mock.calls.map((c) => decodeURIComponent(c[0]));
+    expect(asked[0]).toBe('/api/auth/session');
+    expect(asked[1]).toMatch(
+      /^\/trpc\/analytics\.summary,analytics\.forecast,analytics\.anomalies,alerts\.list\?batch=1/,
+    );
+    renderWith(<OverviewPage />);
+    expect(await screen.findByText('$113.59')).toBeTruthy();
+    expect(await screen.findByText('intern-bot')).toBeTruthy();
+    expect(await screen.findByRole('link', { name: '3' })).toBeTruthy();
+    // Every read of the page matched a boot call (same procedure, same input).
+    expect(fetch).toHaveBeenCalledTimes(2);
+  });
+
+  it('asks again for what the boot batch answered with an error', async () => {
+    const fetch = vi.fn((url: string) => {
+      if (!url.startsWith('/trpc/')) return serve(url);
+      const paths = new URL(url, 'http://127.0.0.1').pathname.replace(/^\/trpc\//, '').split(',');
+      if (paths.length === 1) return serve(url);
+      // The boot batch: anomalies failed (a 500), the rest answered.
+      const body = paths.map((p) =>
+        p === 'analytics.anomalies'
+          ? { error: { json: { message: 'down', code: -32603, data: { httpStatus: 500 } } } }
+          : { result: { data: superjson.serialize(answers[p]) } },
+      );
+      return Promise.resolve(new Response(JSON.stringify(body), { status: 207 }));
+    });
+    vi.stubGlobal('fetch', fetch);
+    const batch = '/trpc/analytics.summary,analytics.forecast,analytics.anomalies,alerts.list';
+    window.__reinsBoot = {
+      batch: {
+        calls: [
+          { path: 'analytics.summary', input: { period: 'monthly', groupBy: 'day' } },
+          { path: 'analytics.forecast', input: { period: 'monthly' } },
+          { path: 'analytics.anomalies', input: { hours: 24 } },
+          { path: 'alerts.list', input: { read: false, limit: 1 } },
+        ],
+        response: fetch(`${batch}?batch=1`),
+      },
+    };
+    renderWith(<OverviewPage />);
+    expect(await screen.findByText('$113.59')).toBeTruthy();
+    expect(await screen.findByText('intern-bot')).toBeTruthy();
+    const again = fetch.mock.calls.map((c) => c[0]).filter((u) => u !== `${batch}?batch=1`);
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatch(/^\/trpc\/analytics\.anomalies\?/);
   });
 });

@@ -5,6 +5,7 @@ import { Breakdown, SpendChart } from '../components/SpendChart.js';
 import { ErrorState, Loading, QueryState } from '../components/states.js';
 import { useCan } from '../lib/auth.js';
 import { formatCents, formatInteger, formatPct, formatTime } from '../lib/format.js';
+import { fromBoot } from '../lib/boot.js';
 import { trpc } from '../lib/trpc.js';
 
 const BREAKDOWNS = [
@@ -13,25 +14,51 @@ const BREAKDOWNS = [
   { key: 'byModel', label: 'Model' },
 ] as const;
 
+/**
+ * The overview's reads, taken from what boot.ts fetched before the app was evaluated when the
+ * dashboard opened here (lib/boot.ts; the same calls, in OVERVIEW_BOOT), else asked for.
+ */
+const summaryInput = { period: 'monthly', groupBy: 'day' } as const;
+const forecastInput = { period: 'monthly' } as const;
+const anomaliesInput = { hours: 24 } as const;
+const unreadInput = { read: false, limit: 1 } as const;
+const overviewQueries = {
+  summary: {
+    queryKey: ['analytics.summary', 'monthly', 'day'],
+    queryFn: () =>
+      fromBoot({ path: 'analytics.summary', input: summaryInput }, () =>
+        trpc.analytics.summary.query(summaryInput),
+      ),
+  },
+  forecast: {
+    queryKey: ['analytics.forecast', 'monthly'],
+    queryFn: () =>
+      fromBoot({ path: 'analytics.forecast', input: forecastInput }, () =>
+        trpc.analytics.forecast.query(forecastInput),
+      ),
+  },
+  anomalies: {
+    queryKey: ['analytics.anomalies', 24],
+    queryFn: () =>
+      fromBoot({ path: 'analytics.anomalies', input: anomaliesInput }, () =>
+        trpc.analytics.anomalies.query(anomaliesInput),
+      ),
+  },
+  unread: {
+    queryKey: ['alerts.list', 'unread-count'],
+    queryFn: () =>
+      fromBoot({ path: 'alerts.list', input: unreadInput }, () =>
+        trpc.alerts.list.query(unreadInput),
+      ),
+  },
+};
+
 export function OverviewPage() {
   const canAlerts = useCan('alerts:read');
-  const summary = useQuery({
-    queryKey: ['analytics.summary', 'monthly', 'day'],
-    queryFn: () => trpc.analytics.summary.query({ period: 'monthly', groupBy: 'day' }),
-  });
-  const forecast = useQuery({
-    queryKey: ['analytics.forecast', 'monthly'],
-    queryFn: () => trpc.analytics.forecast.query({ period: 'monthly' }),
-  });
-  const anomalies = useQuery({
-    queryKey: ['analytics.anomalies', 24],
-    queryFn: () => trpc.analytics.anomalies.query({ hours: 24 }),
-  });
-  const unread = useQuery({
-    queryKey: ['alerts.list', 'unread-count'],
-    queryFn: () => trpc.alerts.list.query({ read: false, limit: 1 }),
-    enabled: canAlerts,
-  });
+  const summary = useQuery(overviewQueries.summary);
+  const forecast = useQuery(overviewQueries.forecast);
+  const anomalies = useQuery(overviewQueries.anomalies);
+  const unread = useQuery({ ...overviewQueries.unread, enabled: canAlerts });
   const [by, setBy] = useState<(typeof BREAKDOWNS)[number]['key']>('byVendor');
 
   return (
