@@ -91,7 +91,7 @@ async function run(browser: Browser, server: Started): Promise<void> {
     await form.getByLabel('Window').selectOption('daily');
     await form.getByLabel('Limit (cents)').fill('500');
     await form.getByRole('button', { name: 'Create rule' }).click();
-    await page.getByRole('cell', { name: 'Cap GPT at $5', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Details of Cap GPT at $5', exact: true }).waitFor();
   });
 
   await step('edits the rule and tries a call against it', async () => {
@@ -101,7 +101,7 @@ async function run(browser: Browser, server: Started): Promise<void> {
     await form.getByLabel('Models').fill('');
     await form.getByLabel('Limit (cents)').fill('700');
     await form.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('cell', { name: 'Daily cap $7', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Details of Daily cap $7', exact: true }).waitFor();
     await page.getByRole('cell', { name: '$7.00', exact: true }).waitFor();
     const tryIt = page.getByRole('form', { name: 'Try a call' });
     await tryIt.getByLabel('Vendor').selectOption('anthropic');
@@ -152,7 +152,7 @@ async function run(browser: Browser, server: Started): Promise<void> {
     check((await nav.getByRole('link', { name: 'Users' }).count()) === 0, 'no Users link');
     check((await nav.getByRole('link', { name: 'API keys' }).count()) === 0, 'no API keys link');
     await nav.getByRole('link', { name: 'Policy rules' }).click();
-    await viewer.getByRole('cell', { name: 'Daily cap $7', exact: true }).waitFor();
+    await viewer.getByRole('button', { name: 'Details of Daily cap $7', exact: true }).waitFor();
     check((await viewer.getByRole('form', { name: 'New rule' }).count()) === 0, 'no rule form');
     check(
       (await viewer.getByRole('button', { name: /Delete|Disable|Edit/ }).count()) === 0,

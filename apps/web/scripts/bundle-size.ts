@@ -42,7 +42,12 @@ async function measureApp(): Promise<boolean> {
   const initial = closure(manifest, entryKey);
   const jsOf = (keys: Iterable<string>) =>
     [...keys].map((k) => manifest[k]?.file).filter((f): f is string => !!f?.endsWith('.js'));
-  const initialFiles = jsOf(initial);
+  // Plus the classic scripts index.html loads as they are (public/boot.js).
+  const html = readFileSync(join(outDir, 'index.html'), 'utf8');
+  const plain = [...html.matchAll(/<script src="\/([^"]+\.js)"><\/script>/g)].map(
+    (m) => m[1] ?? '',
+  );
+  const initialFiles = [...plain, ...jsOf(initial)];
   const initialGz = initialFiles.reduce((s, f) => s + gz(join(outDir, f)), 0);
   const css = manifest[entryKey]?.css ?? [];
   const cssGz = css.reduce((s, f) => s + gz(join(outDir, f)), 0);
