@@ -287,7 +287,11 @@ function actionConfigOf(message?: string, redirectUrl?: string, channels?: strin
   return out;
 }
 
-function docsIssues(d: z.output<typeof docsRuleSchema>): ValidationIssue[] {
+/**
+ * What the docs dialect refuses beyond its schema's fields (which need one another): exported
+ * so that a form validating with `ruleSchemas.docs` says the same as the server.
+ */
+export function docsRuleIssues(d: z.output<typeof docsRuleSchema>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const c = d.conditions ?? {};
   const ac = d.actionConfig ?? {};
@@ -344,7 +348,7 @@ function docsIssues(d: z.output<typeof docsRuleSchema>): ValidationIssue[] {
 export function parseDocsRule(body: unknown, who: RuleIdentity): ParseResult<Rule> {
   const parsed = docsRuleSchema.safeParse(body);
   if (!parsed.success) return { ok: false, issues: zodIssues(parsed.error) };
-  const issues = docsIssues(parsed.data);
+  const issues = docsRuleIssues(parsed.data);
   if (issues.length > 0) return { ok: false, issues };
   return checked(docsToCanonical(parsed.data, who), 'docs');
 }

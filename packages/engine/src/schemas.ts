@@ -23,6 +23,7 @@ export {
 export {
   ruleSchemas,
   zodIssues,
+  docsRuleIssues,
   dialectOf,
   type DocsRule,
   type DocsRuleInput,

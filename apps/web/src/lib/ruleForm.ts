@@ -3,7 +3,7 @@
  * engine's own schema (`ruleSchemas.docs` from `@reins/engine/schemas`): the messages are the
  * ones the server would answer with, keyed by the same dotted paths.
  */
-import { ruleSchemas, zodIssues, type DocsRuleInput } from '@reins/engine/schemas';
+import { docsRuleIssues, ruleSchemas, zodIssues, type DocsRuleInput } from '@reins/engine/schemas';
 
 export interface RuleFormState {
   name: string;
@@ -67,9 +67,10 @@ export type RuleCheck =
 /** The form's errors by dotted path (first message per path). */
 export function checkRule(f: RuleFormState): RuleCheck {
   const parsed = ruleSchemas.docs.safeParse(ruleBody(f));
-  if (parsed.success) return { ok: true, body: parsed.data, errors: {} };
+  const issues = parsed.success ? docsRuleIssues(parsed.data) : zodIssues(parsed.error);
+  if (parsed.success && issues.length === 0) return { ok: true, body: parsed.data, errors: {} };
   const errors: Record<string, string> = {};
-  for (const issue of zodIssues(parsed.error)) errors[issue.path] ??= issue.message;
+  for (const issue of issues) errors[issue.path] ??= issue.message;
   return { ok: false, errors };
 }
 

@@ -37,6 +37,20 @@ describe('the rule form, validated with the engine’s schema', () => {
     expect(screen.getByText('must be an integer number of cents')).toBeTruthy();
   });
 
+  it('says a limit needs a time window, as the server would', async () => {
+    const user = userEvent.setup();
+    renderWith(<RuleForm />);
+    await user.type(screen.getByLabelText('Name'), 'Cap');
+    const limit = screen.getByLabelText('Limit (cents)');
+    await user.type(limit, '500');
+    const message = document.getElementById(limit.getAttribute('aria-describedby') ?? '');
+    expect(message?.textContent).toBe('requires conditions.timeWindow');
+    expect(checkRule({ ...EMPTY_RULE, name: 'Cap', limitCents: '500' }).ok).toBe(false);
+    expect(
+      checkRule({ ...EMPTY_RULE, name: 'Cap', limitCents: '500', timeWindow: 'daily' }).ok,
+    ).toBe(true);
+  });
+
   it('builds the docs-dialect body the engine accepts', () => {
     const check = checkRule({
       ...EMPTY_RULE,

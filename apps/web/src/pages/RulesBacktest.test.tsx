@@ -246,6 +246,7 @@ describe('a rule’s backtest and hits on the policy rules page', () => {
 
     await user.type(within(form).getByLabelText('Name'), 'Big calls');
     await user.type(within(form).getByLabelText('Limit (cents)'), '2000');
+    await user.selectOptions(within(form).getByLabelText('Window'), 'daily');
     await user.selectOptions(within(form).getByLabelText('Period'), '7');
     expect(button().textContent).toBe('Backtest the draft rule over the last 7 days');
     await user.click(button());
@@ -265,6 +266,7 @@ describe('a rule’s backtest and hits on the policy rules page', () => {
         action: 'block',
         mode: 'enforce',
         priority: 100,
+        conditions: { timeWindow: 'daily' },
         actionConfig: { limitCents: 2000 },
         dialect: 'docs',
       },
