@@ -1,4 +1,4 @@
-/** What boot.ts leaves on `window` for the app (types only: the boot script imports nothing). */
+/** What public/boot.js leaves on `window` for the app (types only: the boot script is plain JS). */
 
 /** One tRPC query of the boot batch. */
 export interface BootCall {

@@ -96,7 +96,7 @@ async function sessionFrom(res: Response): Promise<Session> {
 export type SessionProbe = { kind: 'signed-in'; session: Session } | { kind: 'signed-out' };
 
 export async function probeSession(): Promise<SessionProbe> {
-  // The first probe takes the answer boot.ts asked for before the app was evaluated.
+  // The first probe takes the answer public/boot.js asked for before the bundle loaded.
   const res =
     (await takeBootSession()?.catch(() => null)) ??
     (await fetch('/api/auth/session', { credentials: 'same-origin' }));

@@ -15,8 +15,8 @@ const BREAKDOWNS = [
 ] as const;
 
 /**
- * The overview's reads, taken from what boot.ts fetched before the app was evaluated when the
- * dashboard opened here (lib/boot.ts; the same calls, in OVERVIEW_BOOT), else asked for.
+ * The overview's reads: when the dashboard opened here, the answers public/boot.js fetched before
+ * the bundle loaded (the same calls; lib/boot.ts), else asked for.
  */
 const summaryInput = { period: 'monthly', groupBy: 'day' } as const;
 const forecastInput = { period: 'monthly' } as const;
