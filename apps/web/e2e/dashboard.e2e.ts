@@ -258,11 +258,40 @@ async function run(browser: Browser, server: Started): Promise<void> {
     }
   });
 
+  await step('a team budget added with the form, its use shown against it', async () => {
+    await nav(page, 'Budgets', 'Budgets');
+    const form = page.getByRole('form', { name: 'Add a budget' });
+    await form.getByLabel('Kind').selectOption('team');
+    await form.getByLabel('Id').fill('research');
+    await form.getByLabel('Monthly ($)').fill('100');
+    await form.getByRole('button', { name: 'Add budget' }).click();
+    await page.getByRole('meter', { name: /research, monthly: used/ }).waitFor();
+    await settled(page);
+    await page.evaluate(() => {
+      window.scrollTo(0, 0);
+    });
+    await auditPage(page, 'budgets');
+  });
+
+  await step('a vendor’s price table, and a price override added for one model', async () => {
+    await nav(page, 'Vendors', 'Vendors');
+    await page.getByRole('button', { name: 'Prices of OpenAI' }).click();
+    await page.getByRole('table', { name: 'Price table' }).waitFor();
+    const form = page.getByRole('form', { name: 'Add a price override for OpenAI' });
+    await form.getByLabel('Model').fill('gpt-4o');
+    await form.getByLabel('Input ($ per 1M tokens)').fill('2');
+    await form.getByLabel('Output ($ per 1M tokens)').fill('8');
+    await form.getByRole('button', { name: /Add override/ }).click();
+    await page
+      .getByRole('table', { name: 'Price overrides' })
+      .getByRole('rowheader', { name: 'gpt-4o', exact: true })
+      .waitFor();
+    await auditPage(page, 'vendors');
+  });
+
   await step('the other pages, checked for accessibility', async () => {
     for (const [link, title, name] of [
-      ['Budgets', 'Budgets', 'budgets'],
       ['Agents', 'Agents', 'agents'],
-      ['Vendors', 'Vendors', 'vendors'],
       ['Users', 'Users', 'users'],
     ] as const) {
       await nav(page, link, title);
