@@ -75,7 +75,15 @@ type PhaseSpec =
       /** Another route than the transactions' (the floor phase). */
       path?: string;
     }
-  | { name: string; kind: 'closed'; connections: number; seconds: number; report: boolean };
+  | {
+      name: string;
+      kind: 'closed';
+      connections: number;
+      seconds: number;
+      report: boolean;
+      /** The saturation floor's route instead of the transactions'. */
+      path?: string;
+    };
 
 const S = args.quick ? 2 : 10;
 const PHASES: PhaseSpec[] = [
@@ -97,6 +105,18 @@ const PHASES: PhaseSpec[] = [
   { name: 'saturation, 16 conn.', kind: 'closed', connections: 16, seconds: S, report: true },
   { name: 'saturation, 64 conn.', kind: 'closed', connections: 64, seconds: S, report: true },
   { name: 'saturation, 256 conn.', kind: 'closed', connections: 256, seconds: S, report: true },
+  // The floor at saturation: the same server, connections and bodies, to a route that
+  // authenticates, rate-limits and parses a transaction exactly as the hot path does, then
+  // answers from memory (REINS_BENCH_FLOOR). Its requests/s and CPU per request are what the
+  // hot path's recorded tx/s and CPU per transaction are measured against (issue 17).
+  {
+    name: 'floor at saturation, 256 conn.',
+    kind: 'closed',
+    connections: 256,
+    seconds: S,
+    report: true,
+    path: '/api/v1/bench/floor',
+  },
 ];
 /** Whole run, setup and checks included; past it the run is abandoned (and cleaned up). */
 const RUN_TIMEOUT_MS = 240_000;
@@ -178,6 +198,8 @@ async function startChild(databaseUrl: string): Promise<Child> {
       REINS_KEY_ENV: 'bench',
       REINS_RATE_LIMIT_RPS: '0',
       LOG_LEVEL: 'warn',
+      // POST /api/v1/bench/floor: the saturation floor's route (see PHASES).
+      REINS_BENCH_FLOOR: 'on',
       // Server tuning under test, passed through when set (defaults otherwise).
       ...pick(process.env, [
         'REINS_BATCH_MAX',
@@ -288,6 +310,12 @@ const onAnswer = (seq: number, status: number) => {
 
 /** The floor phase's requests: no transaction, so no sequence number to account for. */
 const floorBody: NextBody = () => ({ seq: -1, body: '{}' });
+/** The saturation floor's: the hot path's bodies, none of them recorded (no sequence number). */
+let floorSeq = 0;
+const floorTxBody: NextBody = () => {
+  const n = floorSeq++;
+  return { seq: -1, body: bodyOf(TEMPLATES[n % TEMPLATES.length] as (typeof TEMPLATES)[0], n) };
+};
 
 // ---------------------------------------------------------------------------------------------
 // One phase
@@ -388,6 +416,7 @@ function summarize(
         .map(([k, v]) => [k, round(v / Math.max(1, rec.batches), 2)]),
     );
   const perTxUs = (ms: number) => round((ms * 1000) / tx, 1);
+  const perRequestUs = (ms: number) => round((ms * 1000) / Math.max(1, log.answered), 1);
 
   return {
     name: spec.name,
@@ -416,6 +445,8 @@ function summarize(
     server: {
       cpuMs: round(serverCpuMs, 0),
       cpuUsPerTx: perTxUs(serverCpuMs),
+      /** Per answered request: the floor phases' measure (they record no transaction). */
+      cpuUsPerRequest: perRequestUs(serverCpuMs),
       eventLoopUtilization: round(eluActive / Math.max(1, eluActive + eluIdle), 3),
       loopLagP99Ms: round(after.server.loopLagP99Ms),
       loopLagMaxMs: round(after.server.loopLagMaxMs),
@@ -435,6 +466,7 @@ function summarize(
     postgres: {
       backendCpuMs: round(pgCpuMs, 0),
       cpuUsPerTx: perTxUs(pgCpuMs),
+      cpuUsPerRequest: perRequestUs(pgCpuMs),
       samples: activity.samples,
       backendMsByState: Object.fromEntries(
         Object.entries(stateMs).map(([k, v]) => [k, round(v, 0)]),
@@ -674,13 +706,13 @@ async function main(): Promise<number> {
               onAnswer,
             )
           : await closedLoop(
-              target,
+              spec.path ? { ...target, path: spec.path } : target,
               {
                 connections: spec.connections,
                 durationS: spec.seconds,
                 maxRequests: MAX_RPS * spec.seconds,
               },
-              nextBody,
+              spec.path ? floorTxBody : nextBody,
               onAnswer,
             );
       const activity = sampler.take();

@@ -24,8 +24,10 @@ export interface PhaseRow {
   recordedPerS: number;
   latencyMs: { p50: number; p90: number; p99: number; p99MedianOfSeconds: number };
   stalls: { count: number; maxMs: number };
+  answered?: number;
   server: {
     cpuUsPerTx: number;
+    cpuUsPerRequest?: number;
     eventLoopUtilization: number;
     loopLagP99Ms?: number;
     gcShare?: number;
@@ -34,6 +36,7 @@ export interface PhaseRow {
   recorder: { batches: number; avgBatchSize: number; avgBatchMs: number; busyShare: number };
   postgres: {
     cpuUsPerTx: number;
+    cpuUsPerRequest?: number;
     activeUsPerTx: number;
     idleInTransactionUsPerTx: number;
     activeMsPerBatchByStatement: Record<string, number>;
@@ -86,7 +89,30 @@ export function tables(phases: PhaseRow[]): string {
         `${p.postgres.idleInTransactionMsPerBatch} |`,
     );
   }
+  lines.push('', againstFloor(phases));
   return lines.join('\n');
+}
+
+/**
+ * The hot path at saturation against its floor at saturation (same server, connections and
+ * bodies; the floor authenticates and parses, then answers from memory): issue 17's ratios.
+ */
+export function againstFloor(phases: PhaseRow[]): string {
+  const hot = phases.find((p) => p.name === 'saturation, 256 conn.');
+  const floor = phases.find((p) => p.name === 'floor at saturation, 256 conn.');
+  if (!hot || !floor) return '(no floor at saturation in this run)';
+  const floorRps = floor.okPerS;
+  const floorCpu = floor.server.cpuUsPerRequest ?? NaN;
+  const pct = (a: number, b: number) => `${round((100 * a) / b, 0)} %`;
+  const times = (a: number, b: number) => `${round(a / b, 2)}×`;
+  return [
+    '| at saturation (256 conn.) | floor (parse, answer from memory) | hot path (recorded) | hot path / floor | issue 17 target |',
+    '| --- | ---: | ---: | ---: | --- |',
+    `| requests or tx per s | ${floorRps} | ${hot.recordedPerS} | ${pct(hot.recordedPerS, floorRps)} | ≥ 40 % |`,
+    `| server CPU µs per request / tx | ${floorCpu} | ${hot.server.cpuUsPerTx} | ${times(hot.server.cpuUsPerTx, floorCpu)} | ≤ 2.5× |`,
+    `| PostgreSQL CPU µs per request / tx | ${floor.postgres.cpuUsPerRequest ?? '–'} | ${hot.postgres.cpuUsPerTx} | – | ≤ 120 µs per tx |`,
+    `| p50 / p99 ms | ${floor.latencyMs.p50} / ${floor.latencyMs.p99} | ${hot.latencyMs.p50} / ${hot.latencyMs.p99} | – | – |`,
+  ].join('\n');
 }
 
 function medianOf(xs: number[]): number {

@@ -54,6 +54,12 @@ const schema = z.object({
    */
   REINS_WORKER: z.enum(['on', 'off']).default('on'),
   /**
+   * `on` adds `POST /api/v1/bench/floor` for the HTTP benchmark's floor: authenticated and rate
+   * limited like `POST /api/v1/transactions`, the body parsed and priced the same way, then an
+   * answer from memory (no evaluation, no database). Never needed outside `pnpm bench`.
+   */
+  REINS_BENCH_FLOOR: z.enum(['on', 'off']).default('off'),
+  /**
    * The first dashboard admin, created on first start (and whenever no user exists yet) with a
    * one-time sign-in link printed beside the admin key.
    */

@@ -25,6 +25,7 @@ import { registerDashboard } from './dashboard.js';
 import { openApiDocument } from './openapi.js';
 import type { StreamResult } from '../lib/stream.js';
 import { routes } from './routes/index.js';
+import { benchFloorRoute } from './routes/transactions.js';
 import type { RouteInput } from './routeTypes.js';
 
 declare module 'fastify' {
@@ -222,7 +223,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
 
   registerAuthRoutes(app, core, authenticateRequest);
 
-  for (const def of routes) {
+  for (const def of env.REINS_BENCH_FLOOR === 'on' ? [...routes, benchFloorRoute] : routes) {
     app.route({
       method: def.method,
       url: def.url,

@@ -208,6 +208,17 @@ function prepare(
   return req;
 }
 
+/**
+ * The benchmark's floor (REINS_BENCH_FLOOR): what `submitTransaction` does before the recorder —
+ * the permission, the body parsed into its request — and an answer from memory, so that what a
+ * transaction costs above this is the hot path's own.
+ */
+export function floorTransaction(ctx: Ctx, raw: unknown) {
+  requirePermission(ctx, 'transactions:write');
+  const req = prepare(ctx, raw, SUBMIT_ROUTE);
+  return { floor: true, phase: req.phase, priceFromTokens: req.priceFromTokens };
+}
+
 function answer(req: TxRequest, r: TxResult): SubmitResult {
   switch (r.kind) {
     case 'replay':

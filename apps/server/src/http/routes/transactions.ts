@@ -12,6 +12,7 @@ import {
   getTransaction,
   getTransactionTrace,
   listTransactions,
+  floorTransaction,
   submitBulk,
   submitTransaction,
 } from '../../services/transactions.js';
@@ -109,3 +110,16 @@ export const transactionsRoutes: RouteDef[] = [
     run: (ctx, i) => getTransactionTrace(ctx, id(i)),
   },
 ];
+
+/** The benchmark's floor route, registered only with REINS_BENCH_FLOOR=on (never documented). */
+export const benchFloorRoute: RouteDef = {
+  method: 'POST',
+  url: '/api/v1/bench/floor',
+  summary: 'The HTTP benchmark’s floor: a transaction body authenticated and parsed, not recorded',
+  tag: 'Transactions',
+  permission: 'transactions:write',
+  envelope: 'docs',
+  status: 202,
+  body: transactionInput,
+  run: (ctx, i) => Promise.resolve(floorTransaction(ctx, i.body)),
+};
