@@ -137,13 +137,13 @@ async function main() {
   const reuse = args.reuse;
   if (reuse && !args.key) throw new Error('--reuse needs the admin --key it printed');
   const db = reuse ?? `reins_bench_overview_${String(process.pid)}`;
-  if (!reuse) await admin(`create database ${db}`);
   const url = dbUrl(db);
-  const port = await freePort();
   let server: Started | null = null;
   let keptKey = args.key ?? '';
   const results: Record<string, unknown> = { transactions: N };
   try {
+    if (!reuse) await admin(`create database ${db}`);
+    const port = await freePort();
     let state: Awaited<ReturnType<BrowserContext['storageState']>>;
     if (reuse) {
       server = await startServer(url, port, { LOG_LEVEL: 'warn' }, false);
