@@ -55,8 +55,8 @@ const schema = z.object({
   REINS_WORKER: z.enum(['on', 'off']).default('on'),
   /**
    * `on` adds `POST /api/v1/bench/floor` for the HTTP benchmark's floor: authenticated and rate
-   * limited like `POST /api/v1/transactions`, the body parsed and priced the same way, then an
-   * answer from memory (no evaluation, no database). Never needed outside `pnpm bench`.
+   * limited like `POST /api/v1/transactions`, the body parsed the same way, then an answer from
+   * memory (no pricing, no evaluation, no database). Never needed outside `pnpm bench`.
    */
   REINS_BENCH_FLOOR: z.enum(['on', 'off']).default('off'),
   /**
