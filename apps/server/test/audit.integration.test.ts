@@ -204,6 +204,24 @@ const FIVE: Ev[] = [
 ];
 const MARCH = 'startDate=2026-03-01&endDate=2026-03-31';
 
+/**
+ * Waits until the org's first `n` events are sealable: an event is once every transaction older
+ * than its own has ended, in the whole cluster (other test files' included), so a sealer run
+ * right after an insert may see none of them yet.
+ */
+async function waitForHorizon(orgId: string, n: number): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const [settled] = await t().sql<{ n: number }>(
+      `select count(*)::int as n from audit_event e where e.org_id = ?
+          and e.xid < pg_snapshot_xmin(pg_current_snapshot())`,
+      [orgId],
+    );
+    if ((settled?.n ?? 0) >= n) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`the horizon did not pass ${String(n)} events of ${orgId} in 10 s`);
+}
+
 describe('GET /api/v1/audit-log', () => {
   it('lists the org’s events newest first in the docs shape', async () => {
     const { orgId, key } = await t().newOrg('list');
@@ -1020,6 +1038,7 @@ describe('the hash chain', () => {
          from generate_series(1, 2500) as s(i)`,
       [orgId],
     );
+    await waitForHorizon(orgId, 2502);
     // Turns of 5 × 100 events: five full turns, then a partial one.
     await sealAll(t().server.core.orm, { batchSize: 100, maxBatches: 5, wait: true });
     const [left] = await t().sql<{ n: number }>(
@@ -1041,6 +1060,7 @@ describe('the hash chain', () => {
          from generate_series(1, ?) as s(i)`,
       [orgId, N],
     );
+    await waitForHorizon(orgId, N + 2);
     // A second "process": its own ORM and pool on the same database.
     const orm = t().server.core.orm;
     const other = await initOrm(orm.config.get('clientUrl'), { maxConnections: 3 });
