@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useId, useState, type ReactNode } from 'react';
-import { Field } from './Field.js';
+import { DaysSelect } from './Field.js';
 import { ActionError, ErrorState } from './states.js';
 import { useCan } from '../lib/auth.js';
 import { formatCents, formatInteger } from '../lib/format.js';
@@ -101,23 +101,7 @@ export function BacktestPanel({
       </p>
       {note}
       <div className="backtest-controls">
-        <Field label="Period">
-          {(control) => (
-            <select
-              {...control}
-              value={days}
-              onChange={(e) => {
-                setDays(Number(e.target.value));
-              }}
-            >
-              {BACKTEST_PERIODS.map((d) => (
-                <option key={d} value={d}>
-                  Last {d} days
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <DaysSelect label="Period" days={days} options={BACKTEST_PERIODS} onChange={setDays} />
         <button
           type="button"
           // aria-disabled, not disabled: a disabled button drops the keyboard's focus.

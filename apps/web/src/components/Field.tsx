@@ -52,3 +52,70 @@ export function Field({
     </div>
   );
 }
+
+/** Decimal inputs side by side, one per field with its own error (budget amounts, prices). */
+export function DecimalFields<K extends string>({
+  fields,
+  text,
+  errorOf,
+  placeholder,
+  onChange,
+}: {
+  /** Each field's key and label as shown. */
+  fields: readonly (readonly [K, string])[];
+  text: Record<K, string>;
+  errorOf: (key: K) => string | null;
+  placeholder: string;
+  onChange: (key: K, value: string) => void;
+}) {
+  return (
+    <>
+      {fields.map(([key, label]) => (
+        <Field
+          key={key}
+          label={label}
+          inputMode="decimal"
+          placeholder={placeholder}
+          value={text[key]}
+          error={errorOf(key)}
+          onChange={(e) => {
+            onChange(key, e.target.value);
+          }}
+        />
+      ))}
+    </>
+  );
+}
+
+/** A "Last N days" choice among `options`. */
+export function DaysSelect({
+  label,
+  days,
+  options,
+  onChange,
+}: {
+  label: string;
+  days: number;
+  options: readonly number[];
+  onChange: (days: number) => void;
+}) {
+  return (
+    <Field label={label}>
+      {(control) => (
+        <select
+          {...control}
+          value={days}
+          onChange={(e) => {
+            onChange(Number(e.target.value));
+          }}
+        >
+          {options.map((d) => (
+            <option key={d} value={d}>
+              Last {d} days
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}

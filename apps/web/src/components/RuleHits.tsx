@@ -1,7 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useMemo, useState } from 'react';
 import { DailyBarChart } from './BarChart.js';
-import { Field } from './Field.js';
+import { DaysSelect } from './Field.js';
 import { Empty, QueryState } from './states.js';
 import { formatCents, formatInteger } from '../lib/format.js';
 import { trpc, type RouterOutputs } from '../lib/trpc.js';
@@ -28,23 +28,7 @@ export function RuleHits({ ruleId, ruleName }: { ruleId: string; ruleName: strin
     <section className="rule-hits" aria-labelledby={heading}>
       <div className="card-head">
         <h3 id={heading}>Hits per day</h3>
-        <Field label="Days shown">
-          {(control) => (
-            <select
-              {...control}
-              value={days}
-              onChange={(e) => {
-                setDays(Number(e.target.value));
-              }}
-            >
-              {HIT_PERIODS.map((d) => (
-                <option key={d} value={d}>
-                  Last {d} days
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <DaysSelect label="Days shown" days={days} options={HIT_PERIODS} onChange={setDays} />
       </div>
       <QueryState
         query={hits}

@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useEffect, useRef, useState } from 'react';
 import type { Period } from '@reins/engine/schemas';
-import { Field } from '../components/Field.js';
+import { DecimalFields, Field } from '../components/Field.js';
 import { ActionError, Empty, QueryState } from '../components/states.js';
 import { useCan } from '../lib/auth.js';
 import { formatPct, formatTime, money } from '../lib/format.js';
@@ -16,6 +16,9 @@ const PERIOD_FIELDS = [
   ['monthlyBudgetCents', 'Monthly'],
 ] as const;
 type PeriodField = (typeof PERIOD_FIELDS)[number][0];
+/** The amount inputs of a budget form, labelled in dollars. */
+const AMOUNT_FIELDS = PERIOD_FIELDS.map(([k, label]) => [k, `${label} ($)`] as const);
+const errorOf = (p: ReturnType<typeof parseDollars>) => ('error' in p ? p.error : null);
 type OrgView = RouterOutputs['org']['get']['org'];
 type Usage = RouterOutputs['budgets']['usage'];
 type BudgetView = RouterOutputs['budgets']['list']['budgets'][number];
@@ -74,22 +77,15 @@ export function OrgBudgetForm({ org }: { org: OrgView }) {
       noValidate
     >
       <div className="form-grid">
-        {PERIOD_FIELDS.map(([k, label]) => {
-          const p = parsed[k];
-          return (
-            <Field
-              key={k}
-              label={`${label} ($)`}
-              inputMode="decimal"
-              placeholder="No budget"
-              value={text[k]}
-              error={'error' in p ? p.error : null}
-              onChange={(e) => {
-                setText((t) => ({ ...t, [k]: e.target.value }));
-              }}
-            />
-          );
-        })}
+        <DecimalFields
+          fields={AMOUNT_FIELDS}
+          text={text}
+          errorOf={(k) => errorOf(parsed[k])}
+          placeholder="No budget"
+          onChange={(k, v) => {
+            setText((t) => ({ ...t, [k]: v }));
+          }}
+        />
       </div>
       <ActionError error={save.error} />
       <div className="row">
@@ -408,22 +404,15 @@ export function BudgetForm({
         </div>
       )}
       <div className="form-grid">
-        {PERIOD_FIELDS.map(([k, label]) => {
-          const p = parsed[k];
-          return (
-            <Field
-              key={k}
-              label={`${label} ($)`}
-              inputMode="decimal"
-              placeholder="No budget"
-              value={text[k]}
-              error={'error' in p ? p.error : null}
-              onChange={(e) => {
-                setText((t) => ({ ...t, [k]: e.target.value }));
-              }}
-            />
-          );
-        })}
+        <DecimalFields
+          fields={AMOUNT_FIELDS}
+          text={text}
+          errorOf={(k) => errorOf(parsed[k])}
+          placeholder="No budget"
+          onChange={(k, v) => {
+            setText((t) => ({ ...t, [k]: v }));
+          }}
+        />
       </div>
       {submitted && errors.amounts ? (
         <p className="form-error" role="alert">

@@ -1,7 +1,7 @@
 /** Vendors: enable or disable each, per-minute limits, the price table and the org's overrides. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
-import { Field } from '../components/Field.js';
+import { DecimalFields, Field } from '../components/Field.js';
 import { ActionError, Empty, QueryState } from '../components/states.js';
 import { useCan } from '../lib/auth.js';
 import { formatTime } from '../lib/format.js';
@@ -28,6 +28,8 @@ const PRICE_FIELDS = [
 type PriceField = (typeof PRICE_FIELDS)[number][0];
 
 const unitOf = (f: PriceField) => (f === 'perRequestUsd' ? '$ per request' : '$ per 1M tokens');
+/** The override form's inputs, labelled with their unit. */
+const PRICE_INPUTS = PRICE_FIELDS.map(([f, label]) => [f, `${label} (${unitOf(f)})`] as const);
 
 function invalidateVendor(queryClient: ReturnType<typeof useQueryClient>, vendor: Vendor) {
   void queryClient.invalidateQueries({ queryKey: ['vendors.listOverrides', vendor] });
@@ -240,22 +242,18 @@ function OverrideForm({ vendor, name }: { vendor: Vendor; name: string }) {
             setModel(e.target.value);
           }}
         />
-        {PRICE_FIELDS.map(([f, label]) => {
-          const p = parsed[f];
-          return (
-            <Field
-              key={f}
-              label={`${label} (${unitOf(f)})`}
-              inputMode="decimal"
-              placeholder="Not overridden"
-              value={text[f]}
-              error={'error' in p ? p.error : null}
-              onChange={(e) => {
-                setText((t) => ({ ...t, [f]: e.target.value }));
-              }}
-            />
-          );
-        })}
+        <DecimalFields
+          fields={PRICE_INPUTS}
+          text={text}
+          errorOf={(f) => {
+            const p = parsed[f];
+            return 'error' in p ? p.error : null;
+          }}
+          placeholder="Not overridden"
+          onChange={(f, v) => {
+            setText((t) => ({ ...t, [f]: v }));
+          }}
+        />
       </div>
       {submitted && errors.prices ? (
         <p className="form-error" role="alert">
