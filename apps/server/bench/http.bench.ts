@@ -19,7 +19,7 @@
  * backends were doing (pg_stat_activity sampled every 20 ms: running a statement, waiting on
  * I/O or locks, or idle inside a transaction = waiting for Reins).
  *
- * Options: --quick (2 s phases, a smoke test), --profile (the child runs with --cpu-prof; the
+ * Options: --quick (2 s phases, a smoke test), --keep (leave the database), --profile (the child runs with --cpu-prof; the
  * profile lands in bench/results/), --out <file>, --semi-space <MB> (the child's young-generation
  * semi-space size; default 16, as `pnpm start`).
  * PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set (its server, not its database), else
@@ -58,6 +58,8 @@ const { values: args } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
   options: {
     quick: { type: 'boolean', default: false },
+    /** Leave the database behind (its name is printed) to look at its statements and tables. */
+    keep: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
     /** The child's --max-semi-space-size in MB, to compare against `pnpm start`'s. */
@@ -624,7 +626,9 @@ async function main(): Promise<number> {
     await child?.stop().catch(() => undefined);
     await check?.close().catch(() => undefined);
     await admin?.close().catch(() => undefined);
-    if (created) {
+    if (created && args.keep) {
+      console.log(`bench: kept the database ${database}`);
+    } else if (created) {
       await dropDatabase(serverUrl, database).catch((err: unknown) => {
         console.error(`could not drop ${database}:`, err);
       });

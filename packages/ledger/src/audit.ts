@@ -6,7 +6,7 @@
  * into each organization's hash chain afterwards.
  */
 import { newId } from './ids.js';
-import { dollarQuote, type RawConnection } from './sql.js';
+import { jsonValue, type Params, type RawConnection } from './sql.js';
 
 export interface AuditEventInput {
   orgId: string;
@@ -44,13 +44,16 @@ export function auditRow(e: AuditEventInput): AuditRow {
   };
 }
 
-/** One statement inserting `rows` (any number; also usable as the body of a CTE). */
-export function insertAuditSql(rows: readonly AuditRow[]): string {
+/**
+ * One statement inserting `rows` (any number; also usable as the body of a CTE), with them as a
+ * bind parameter of `params` if given.
+ */
+export function insertAuditSql(rows: readonly AuditRow[], params?: Params): string {
   return `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type,
           entity_id, metadata)
        select x.id, x.org_id, x.event_type, x.occurred_at, x.actor, x.entity_type, x.entity_id,
           x.metadata
-         from jsonb_to_recordset(${dollarQuote(JSON.stringify(rows))}::jsonb) as x(id text,
+         from jsonb_to_recordset(${jsonValue(rows, params)}) as x(id text,
           org_id text, event_type text, occurred_at timestamptz, actor text, entity_type text,
           entity_id text, metadata jsonb)`;
 }

@@ -15,7 +15,14 @@
  * they leave the row only when the worker releases them.
  */
 import type { WindowRef, WindowTotals } from '@reins/engine';
-import { dollarQuote, queryRows, results, type RawConnection } from './sql.js';
+import {
+  dollarQuote,
+  jsonValue,
+  queryRows,
+  results,
+  type Params,
+  type RawConnection,
+} from './sql.js';
 
 const lit = dollarQuote;
 
@@ -203,6 +210,7 @@ export function writeCountersSql(
   orgId: string,
   writes: readonly CounterWrite[],
   at: string,
+  params?: Params,
 ): string {
   const rows = writes.map((w) => ({
     key: w.key,
@@ -214,7 +222,7 @@ export function writeCountersSql(
   return `update window_counter c
           set cost_micros = x.cost_micros, tokens_in = x.tokens_in, tokens_out = x.tokens_out,
               requests = x.requests, updated_at = ${lit(at)}::timestamptz
-         from jsonb_to_recordset(${lit(JSON.stringify(rows))}::jsonb) as x(key text,
+         from jsonb_to_recordset(${jsonValue(rows, params)}) as x(key text,
           cost_micros bigint, tokens_in bigint, tokens_out bigint, requests bigint)
         where c.org_id = ${lit(orgId)} and c.key = x.key`;
 }

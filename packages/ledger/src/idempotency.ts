@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
-import { dollarQuote, queryRows, type RawConnection } from './sql.js';
+import { dollarQuote, jsonValue, queryRows, type Params, type RawConnection } from './sql.js';
 
 /** A stored answer: the HTTP status and the exact JSON body that was sent. */
 export interface StoredResponse {
@@ -94,15 +94,16 @@ export interface NewAnswer {
 }
 
 /**
- * One statement storing `answers` of `orgId` at `at` (usable as the body of a CTE). A key stored
- * meanwhile by another process is a unique violation: the caller's transaction fails and its retry
- * finds that answer — unless `claim`, which leaves the row that is there.
+ * One statement storing `answers` of `orgId` at `at` (usable as the body of a CTE; the answers a
+ * bind parameter of `params` if given). A key stored meanwhile by another process is a unique
+ * violation: the caller's transaction fails and its retry finds that answer — unless `claim`,
+ * which leaves the row that is there.
  */
 export function storeAnswersSql(
   orgId: string,
   answers: readonly NewAnswer[],
   at: string,
-  claim = false,
+  { claim = false, params }: { claim?: boolean; params?: Params } = {},
 ): string {
   const rows = answers.map((a) => ({
     key: a.key,
@@ -116,7 +117,7 @@ export function storeAnswersSql(
        select ${dollarQuote(orgId)}, x.key, x.route, x.request_hash, x.status_code, x.response_body,
           ${dollarQuote(at)}::timestamptz,
           case when x.status_code is null then null else ${dollarQuote(at)}::timestamptz end
-         from jsonb_to_recordset(${dollarQuote(JSON.stringify(rows))}::jsonb) as x(key text,
+         from jsonb_to_recordset(${jsonValue(rows, params)}) as x(key text,
           route text, request_hash text, status_code int, response_body text)${
             claim ? '\n       on conflict (org_id, key) do nothing' : ''
           }`;
@@ -144,7 +145,7 @@ export async function claimKey(
 ): Promise<boolean> {
   const rows = await queryRows(
     conn,
-    `${storeAnswersSql(orgId, [{ ...answer, response: null }], at, true)};
+    `${storeAnswersSql(orgId, [{ ...answer, response: null }], at, { claim: true })};
      ${lookupAnswersSql(orgId, [answer.key])}`,
   );
   return parseAnswers(rows).get(answer.key)?.hash === answer.hash;

@@ -42,6 +42,39 @@ export function plainSql(orm: Orm): Sql {
 export interface RawConnection {
   query(text: string): Promise<RawResult | RawResult[]>;
 }
+
+/**
+ * A pooled driver connection (`withConnection`), which also takes one statement with bind
+ * parameters (the extended protocol).
+ */
+export interface PooledConnection extends RawConnection {
+  query(text: string): Promise<RawResult | RawResult[]>;
+  query(text: string, values: readonly string[]): Promise<RawResult>;
+}
+
+/**
+ * The bind parameters of one statement. A large JSON document goes to PostgreSQL far cheaper as
+ * a parameter than as a literal in the text: a literal is scanned by the lexer and its constant
+ * copied through parse analysis and planning — for a batch's few hundred KB, that was half of
+ * the batch statement's PostgreSQL CPU (issue 17, docs/benchmarks.md).
+ */
+export class Params {
+  readonly values: string[] = [];
+
+  /** `value` as JSON: answers the `$n::jsonb` that names it in the statement. */
+  json(value: unknown): string {
+    this.values.push(JSON.stringify(value));
+    return `$${String(this.values.length)}::jsonb`;
+  }
+}
+
+/**
+ * `value` as a jsonb expression in a statement: a bind parameter of `params` when the statement
+ * has them (one statement, extended protocol), else a dollar-quoted literal (simple protocol).
+ */
+export function jsonValue(value: unknown, params?: Params): string {
+  return params ? params.json(value) : `${dollarQuote(JSON.stringify(value))}::jsonb`;
+}
 export interface RawResult {
   rows: Record<string, unknown>[];
 }
@@ -52,11 +85,12 @@ export interface RawResult {
  */
 export async function withConnection<T>(
   orm: Orm,
-  fn: (conn: RawConnection) => Promise<T>,
+  fn: (conn: PooledConnection) => Promise<T>,
 ): Promise<T> {
+  // Knex's pooled connection is node-postgres' Client (for PGlite too, through its socket).
   const client = orm.em.getConnection().getKnex().client as {
-    acquireConnection(): Promise<RawConnection>;
-    releaseConnection(conn: RawConnection): Promise<void>;
+    acquireConnection(): Promise<PooledConnection>;
+    releaseConnection(conn: PooledConnection): Promise<void>;
   };
   const conn = await client.acquireConnection();
   try {

@@ -1,12 +1,12 @@
 /**
- * One batch of one organization's transactions, in ONE database transaction and two round trips:
+ * One batch of one organization's transactions, in ONE database transaction and three round trips:
  *
  * 1. lock and read — BEGIN, the organization's policy lock (shared: see the ledger's seed.ts), its
  *    settings and policy version, its window counters created-and-locked in key order, the
  *    expired holds on them, the answers stored under the batch's idempotency keys;
  * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
  * 3. write — the transactions, the counters' new totals, the audit events, the idempotent answers
- *    and the alerts in one statement, and COMMIT.
+ *    and the alerts in one statement, with them as bind parameters; then COMMIT.
  *
  * Because totals are read under the row locks and every writer takes the locks in the same key
  * order, concurrent batches — in this or any other server process — serialize on the counters
@@ -14,6 +14,7 @@
  */
 import type { EvaluationContext } from '@reins/engine';
 import {
+  Params,
   asEvaluated,
   dollarQuote,
   expiredHoldsSql,
@@ -26,7 +27,7 @@ import {
   storeAnswersSql,
   writeCountersSql,
   type CounterRow,
-  type RawConnection,
+  type PooledConnection,
   type StoredAnswer,
 } from '@reins/ledger';
 import {
@@ -55,7 +56,7 @@ const q = dollarQuote;
  * are not those `org` was loaded with: the batch was rolled back before anything was written.
  */
 export async function recordBatch(
-  conn: RawConnection,
+  conn: PooledConnection,
   orgId: string,
   org: BatchPolicy,
   ctx: EvaluationContext,
@@ -89,7 +90,7 @@ type Read = Pick<Parameters<typeof planBatch>[0], 'evaluated' | 'answers'>;
 
 /** Round trip 1: opens the transaction, checks the settings, locks and reads. */
 async function lockAndRead(
-  conn: RawConnection,
+  conn: PooledConnection,
   orgId: string,
   org: BatchPolicy,
   needs: BatchNeeds,
@@ -131,23 +132,30 @@ async function lockAndRead(
   };
 }
 
-/** Round trip 2: every write of the batch in one statement (data-modifying CTEs), and COMMIT. */
-async function write(conn: RawConnection, orgId: string, plan: BatchPlan, at: string) {
+/**
+ * Round trip 2: every write of the batch in one statement (data-modifying CTEs), its rows as bind
+ * parameters; then COMMIT (a statement with parameters is a message of its own).
+ */
+async function write(conn: PooledConnection, orgId: string, plan: BatchPlan, at: string) {
   if (plan.transactions.length === 0 && plan.counters.length === 0) {
     await conn.query('commit');
     return;
   }
+  const params = new Params();
   const ctes = [
-    `tx as (${insertTransactionsSql(orgId, plan)})`,
-    `counters as (${writeCountersSql(orgId, plan.counters, at)})`,
-    `audit as (${insertAuditSql(plan.audit)})`,
+    `tx as (${insertTransactionsSql(orgId, plan, params)})`,
+    `counters as (${writeCountersSql(orgId, plan.counters, at, params)})`,
+    `audit as (${insertAuditSql(plan.audit, params)})`,
   ];
-  if (plan.answers.length > 0) ctes.push(`idem as (${storeAnswersSql(orgId, plan.answers, at)})`);
-  if (plan.alerts.length > 0) ctes.push(...alertCtes(orgId, plan.alerts));
-  await conn.query(`with ${ctes.join(',\n')}\n select 1; commit;`);
+  if (plan.answers.length > 0) {
+    ctes.push(`idem as (${storeAnswersSql(orgId, plan.answers, at, { params })})`);
+  }
+  if (plan.alerts.length > 0) ctes.push(...alertCtes(orgId, plan.alerts, params));
+  await conn.query(`with ${ctes.join(',\n')}\n select 1`, params.values);
+  await conn.query('commit');
 }
 
-function insertTransactionsSql(orgId: string, plan: BatchPlan): string {
+function insertTransactionsSql(orgId: string, plan: BatchPlan, params: Params): string {
   return `insert into transaction_record (id, org_id, vendor, model, agent_id, user_id, user_roles,
           team_id, project_id, amount_micros, amount_cents, tokens_in, tokens_out, prompt,
           response, metadata, occurred_at, created_at, action, admitted, rule_id, policy_result,
@@ -159,7 +167,7 @@ function insertTransactionsSql(orgId: string, plan: BatchPlan): string {
           x.rule_id, x.policy_result, x.evaluation, x.counted_windows, x.price_source,
           x.price_version, x.phase, x.status, x.idempotency_key, x.hold, x.expires_at,
           x.review_state
-         from jsonb_to_recordset(${q(JSON.stringify(plan.transactions))}::jsonb) as x(id text,
+         from jsonb_to_recordset(${params.json(plan.transactions)}) as x(id text,
           vendor text, model text, agent_id text, user_id text, user_roles jsonb, team_id text,
           project_id text, amount_micros bigint, amount_cents bigint, tokens_in bigint,
           tokens_out bigint, prompt text, response text, metadata jsonb, occurred_at timestamptz,
@@ -173,11 +181,11 @@ function insertTransactionsSql(orgId: string, plan: BatchPlan): string {
  * New alerts (one per dedup key: a repeat is dropped by the unique index) and, for `notify`,
  * one outbox row per enabled channel the rule names — only for alerts this batch created.
  */
-function alertCtes(orgId: string, alerts: readonly AlertRow[]): string[] {
+function alertCtes(orgId: string, alerts: readonly AlertRow[], params: Params): string[] {
   const org = q(orgId);
   return [
     `alert_src as (
-       select * from jsonb_to_recordset(${q(JSON.stringify(alerts))}::jsonb) as x(id text,
+       select * from jsonb_to_recordset(${params.json(alerts)}) as x(id text,
           rule_id text, rule_name text, action text, message text, dedup_key text,
           transaction_id text, agent_id text, group_value text, time_window text,
           window_start timestamptz, threshold_pct int, limit_value bigint, current_value bigint,
