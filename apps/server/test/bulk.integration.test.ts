@@ -56,12 +56,16 @@ const tx = (amount: number, extra: Record<string, unknown> = {}) => ({
 });
 
 async function orgRows(orgId: string) {
-  const [row] = await t().sql<{ tx: number; audit: number; idem: number }>(
+  // `keys`: what is kept under idempotency keys — stored answers (the bulk request's claim), and
+  // keyed transactions (whose answers are derived from their rows).
+  const [row] = await t().sql<{ tx: number; audit: number; keys: number }>(
     `select (select count(*)::int from transaction_record where org_id = ?) as tx,
             (select count(*)::int from audit_event where org_id = ?
                and entity_type = 'transaction') as audit,
-            (select count(*)::int from idempotency_record where org_id = ?) as idem`,
-    [orgId, orgId, orgId],
+            (select count(*)::int from idempotency_record where org_id = ?)
+              + (select count(*)::int from transaction_record
+                  where org_id = ? and request_hash is not null) as keys`,
+    [orgId, orgId, orgId, orgId],
   );
   return row;
 }
@@ -296,10 +300,13 @@ describe('bulk idempotency', () => {
       counters: await windowCounters(t(), orgId),
     };
     // Four items' answers and the request's own claim on the key.
-    expect(before.rows).toMatchObject({ tx: 4, idem: 5 });
+    expect(before.rows).toMatchObject({ tx: 4, keys: 5 });
     const keys = await t().sql<{ key: string }>(
-      'select key from idempotency_record where org_id = ? order by key',
-      [orgId],
+      `select key from idempotency_record where org_id = ?
+       union all
+       select idempotency_key from transaction_record where org_id = ? and request_hash is not null
+       order by key`,
+      [orgId, orgId],
     );
     expect(keys.map((k) => k.key)).toEqual([
       'nightly-import-7',

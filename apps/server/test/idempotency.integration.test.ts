@@ -28,6 +28,7 @@ interface Body {
   field?: string;
   idempotencyKey?: string;
   status?: string;
+  amountMicros?: number;
   amount?: number;
 }
 
@@ -39,11 +40,15 @@ function post(key: string, body: unknown, idempotencyKey?: string) {
 }
 
 async function orgRows(orgId: string) {
-  const [row] = await t().sql<{ tx: number; audit: number; idem: number }>(
+  // `keys`: what is kept under idempotency keys — stored answers, and keyed transactions (whose
+  // answers are derived from their rows).
+  const [row] = await t().sql<{ tx: number; audit: number; keys: number }>(
     `select (select count(*)::int from transaction_record where org_id = ?) as tx,
             (select count(*)::int from audit_event where org_id = ?) as audit,
-            (select count(*)::int from idempotency_record where org_id = ?) as idem`,
-    [orgId, orgId, orgId],
+            (select count(*)::int from idempotency_record where org_id = ?)
+              + (select count(*)::int from transaction_record
+                  where org_id = ? and request_hash is not null) as keys`,
+    [orgId, orgId, orgId, orgId],
   );
   return row;
 }
@@ -81,7 +86,7 @@ describe('replays', () => {
     const first = await post(key, tx(120), 'order-42/charge');
     expect(first.status).toBe(202);
     const before = await snapshot(orgId);
-    expect(before.rows).toMatchObject({ tx: 1, idem: 1 });
+    expect(before.rows).toMatchObject({ tx: 1, keys: 1 });
     expect(Object.values(before.counters)).toEqual([{ costMicros: 120 * M, requests: 1 }]);
 
     for (let i = 0; i < 3; i++) {
@@ -89,20 +94,20 @@ describe('replays', () => {
       expectSameReply(first, again);
     }
     expect(await snapshot(orgId)).toEqual(before);
-    const [stored] = await t().sql<{ status_code: number; response_body: string; route: string }>(
-      'select status_code, response_body, route from idempotency_record where org_id = ? and key = ?',
-      [orgId, 'order-42/charge'],
-    );
-    expect(stored).toEqual({
-      status_code: 202,
-      response_body: first.text,
-      route: 'POST /api/v1/transactions',
-    });
-    const [row] = await t().sql<{ id: string; idempotency_key: string }>(
-      'select id, idempotency_key from transaction_record where org_id = ?',
+    // The answer is derived from the transaction's row, which keeps the request's hash: no
+    // second row, no stored body.
+    const [row] = await t().sql<{ id: string; idempotency_key: string; request_hash: string }>(
+      'select id, idempotency_key, request_hash from transaction_record where org_id = ?',
       [orgId],
     );
-    expect(row).toEqual({ id: first.body.id, idempotency_key: 'order-42/charge' });
+    expect(row).toMatchObject({ id: first.body.id, idempotency_key: 'order-42/charge' });
+    expect(row?.request_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(before.rows?.keys).toBe(1);
+    const [stored] = await t().sql<{ n: number }>(
+      'select count(*)::int as n from idempotency_record where org_id = ?',
+      [orgId],
+    );
+    expect(stored?.n).toBe(0);
   });
 
   it('replays a 403 POLICY_VIOLATION byte for byte without recording a second block', async () => {
@@ -158,7 +163,7 @@ describe('replays', () => {
     expectSameReply(first, await post(key, body));
     expect((await orgRows(orgId))?.tx).toBe(1);
     const [rec] = await t().sql<{ key: string }>(
-      'select key from idempotency_record where org_id = ?',
+      'select idempotency_key as key from transaction_record where org_id = ?',
       [orgId],
     );
     expect(rec?.key).toBe('req_abc');
@@ -237,7 +242,7 @@ describe('conflicts and bad keys', () => {
     expect(bad.status).toBe(422);
     const good = await post(key, tx(3), 'retry-me');
     expect(good.status).toBe(202);
-    expect(await orgRows(orgId)).toMatchObject({ tx: 1, idem: 1 });
+    expect(await orgRows(orgId)).toMatchObject({ tx: 1, keys: 1 });
   });
 });
 
@@ -250,7 +255,7 @@ describe('concurrent copies', () => {
     const first = replies[0] as Reply<Body>;
     expect(first.status).toBe(202);
     for (const r of replies) expectSameReply(first, r);
-    expect(await orgRows(orgId)).toMatchObject({ tx: 1, idem: 1 });
+    expect(await orgRows(orgId)).toMatchObject({ tx: 1, keys: 1 });
     expect(await auditCount(first.body.id)).toBe(1);
     expect(Object.values(await windowCounters(t(), orgId))).toEqual([
       { costMicros: 25 * M, requests: 1 },
@@ -271,7 +276,7 @@ describe('concurrent copies', () => {
     expect(first.status).toBe(202);
     // The header and metadata.requestId name the same key with the same body.
     for (const r of replies) expectSameReply(first, r);
-    expect(await orgRows(orgId)).toMatchObject({ tx: 1, idem: 1 });
+    expect(await orgRows(orgId)).toMatchObject({ tx: 1, keys: 1 });
     expect(await auditCount(first.body.id)).toBe(1);
   });
 
@@ -283,7 +288,7 @@ describe('concurrent copies', () => {
     const first = replies[0] as Reply<Body>;
     expect(first.status).toBe(403);
     for (const r of replies) expectSameReply(first, r);
-    expect(await orgRows(orgId)).toMatchObject({ tx: 1, idem: 1 });
+    expect(await orgRows(orgId)).toMatchObject({ tx: 1, keys: 1 });
     expect(await auditCount(first.body.id)).toBe(1);
   });
 });
@@ -447,4 +452,84 @@ describe.skipIf(!realPostgres)('two server processes, one PostgreSQL', () => {
     // the org total): 30 (capped-1) + 30 (free-1); the block counts nothing.
     expect(counters.map((c) => [Number(c.cost_micros), Number(c.requests)])).toEqual([[60 * M, 2]]);
   }, 120_000);
+});
+
+describe('where answers are kept', () => {
+  const settle = (key: string, id: string, body: unknown, idem?: string) =>
+    t().call<Body>('POST', `/api/v1/transactions/${id}/settle`, body, {
+      key,
+      headers: idem ? { 'idempotency-key': idem } : {},
+    });
+
+  it('replays a reservation costed from its tokens with its first answer after it settled at another amount', async () => {
+    const { orgId, key } = await cappedOrg(t(), 'derived-reserve', 100_000);
+    const body = {
+      vendor: 'openai',
+      model: 'gpt-4o',
+      agentId: 'support-bot',
+      tokensIn: 20_000,
+      tokensOut: 4_000,
+      phase: 'reserve',
+    };
+    const first = await post(key, body, 'reserve-1');
+    expect(first.status).toBe(202);
+    expect(first.body.status).toBe('reserved');
+    expect(first.body.amountMicros).toBeGreaterThan(0);
+    const settled = await settle(key, first.body.id, { amount: 9_999 });
+    expect(settled.status).toBe(200);
+    // The row's amount is now the settled one; the replay still answers what was reserved.
+    const [row] = await t().sql<{ amount_micros: string }>(
+      'select amount_micros from transaction_record where org_id = ?',
+      [orgId],
+    );
+    expect(Number(row?.amount_micros)).toBe(9_999 * M);
+    expectSameReply(first, await post(key, body, 'reserve-1'));
+    expect((await orgRows(orgId))?.tx).toBe(1);
+  });
+
+  it('keeps one key space: a transaction’s key is a conflict for a settle and for a bulk upload', async () => {
+    const { orgId, key } = await cappedOrg(t(), 'one-key-space', 1000);
+    const r = await post(key, tx(100, { phase: 'reserve' }), 'shared-key');
+    expect(r.status).toBe(202);
+    const s = await settle(key, r.body.id, { amount: 90 }, 'shared-key');
+    expect(s.status).toBe(409);
+    expect(s.body.code).toBe('IDEMPOTENCY_CONFLICT');
+    const bulk = await t().call<Body>(
+      'POST',
+      '/api/v1/transactions/bulk',
+      { transactions: [tx(1)] },
+      { key, headers: { 'idempotency-key': 'shared-key' } },
+    );
+    expect(bulk.status).toBe(409);
+    expect(bulk.body.code).toBe('IDEMPOTENCY_CONFLICT');
+    // Still: the reservation unsettled, nothing else recorded, and its replay unchanged.
+    expect((await orgRows(orgId))?.tx).toBe(1);
+    expectSameReply(r, await post(key, tx(100, { phase: 'reserve' }), 'shared-key'));
+  });
+
+  it('replays an answer stored before transactions kept their keys’ hashes (an upgraded database)', async () => {
+    const { orgId, key } = await cappedOrg(t(), 'stored-answer', 1000);
+    const first = await post(key, tx(120), 'old-key');
+    expect(first.status).toBe(202);
+    // What an older version wrote: the answer in idempotency_record, no hash on the row.
+    const [row] = await t().sql<{ request_hash: string }>(
+      `select request_hash from transaction_record where org_id = ? and idempotency_key = 'old-key'`,
+      [orgId],
+    );
+    await t().sql(
+      `update transaction_record set request_hash = null
+        where org_id = ? and idempotency_key = 'old-key'`,
+      [orgId],
+    );
+    await t().sql(
+      `insert into idempotency_record (org_id, key, route, request_hash, status_code,
+          response_body, created_at, completed_at)
+       values (?, 'old-key', 'POST /api/v1/transactions', ?, 202, ?, now(), now())`,
+      [orgId, row?.request_hash, first.text],
+    );
+    expectSameReply(first, await post(key, tx(120), 'old-key'));
+    const conflict = await post(key, tx(121), 'old-key');
+    expect(conflict.status).toBe(409);
+    expect((await orgRows(orgId))?.tx).toBe(1);
+  });
 });

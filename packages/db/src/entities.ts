@@ -134,6 +134,13 @@ export const TransactionRecord = defineEntity({
     /** recorded | blocked | reserved | settled | voided | expired */
     status: p.text().default('recorded'),
     idempotencyKey: p.text().nullable(),
+    /**
+     * The hash of the request that recorded it under `idempotencyKey` (its route and body): a
+     * replay with the same hash is answered from this row (the answer is a function of the stored
+     * decision), another request under the key is a conflict. Null for rows without a key, and
+     * for rows recorded before it existed (their answers are in `idempotency_record`).
+     */
+    requestHash: p.text().nullable(),
     /** A reservation's hold (`{amountMicros, tokensIn, tokensOut}`) while it counts in windows. */
     hold: p.json<Record<string, number>>().nullable(),
     /** When an unsettled reservation stops counting toward limits. */

@@ -1,9 +1,15 @@
 /**
  * The idempotency store: a request named by a key (an `Idempotency-Key` header, or the docs'
- * `metadata.requestId`) has its first answer stored in the same database transaction as the
+ * `metadata.requestId`) has its first answer kept in the same database transaction as the
  * change it made; a replay finds that answer. What the key promises is its route with its body:
- * the same key with another body is a conflict. One table, one set of statements, used by the hot
- * path's batches, reservations and bulk uploads alike.
+ * the same key with another body is a conflict. One key space per organization, one lookup, used
+ * by the hot path's batches, reservations and bulk uploads alike.
+ *
+ * Where an answer is kept: a transaction recorded under a key keeps the request's hash on its own
+ * row (`transaction_record.request_hash`, unique per key), and its answer is derived from the
+ * stored decision when replayed — no second row, no stored body, for every keyed transaction.
+ * Every other keyed request (settling, voiding, a bulk upload's claim), and transactions recorded
+ * before that, store the answer's exact body in `idempotency_record`.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
@@ -15,11 +21,30 @@ export interface StoredResponse {
   body: string;
 }
 
+/**
+ * What a transaction recorded under a key holds of its answer (what the server answered is a
+ * function of these and of the request, which a replay repeats exactly).
+ */
+export interface RecordedAnswer {
+  id: string;
+  /** The stored decision (`transaction_record.policy_result`). */
+  policyResult: Record<string, unknown>;
+  admitted: boolean;
+  /** When it was evaluated (ISO 8601, milliseconds, as the server wrote it). */
+  createdAt: string;
+  countedWindows: string[];
+  expiresAt: string | null;
+  /** What it was costed at when recorded (a reservation's estimate, not what it settled at). */
+  amountMicros: number;
+}
+
 /** What the store holds for a key: the request's hash, and its answer once there is one. */
 export interface StoredAnswer {
   hash: string;
   /** Null while the key is claimed but not answered (a bulk upload's key; one in flight). */
   response: StoredResponse | null;
+  /** Set for a transaction recorded under the key: its answer is derived from it. */
+  recorded?: RecordedAnswer;
 }
 
 /** A key's request: the route with its body. */
@@ -34,11 +59,14 @@ export type Prior =
   | { kind: 'conflict' }
   /** Claimed by the same request, not answered yet. */
   | { kind: 'in-progress' }
-  | { kind: 'replay'; response: StoredResponse };
+  | { kind: 'replay'; response: StoredResponse }
+  /** The same request recorded a transaction: answer it again from the stored decision. */
+  | { kind: 'recorded'; recorded: RecordedAnswer };
 
 export function judge(stored: StoredAnswer | undefined, hash: string): Prior {
   if (!stored) return { kind: 'none' };
   if (stored.hash !== hash) return { kind: 'conflict' };
+  if (stored.recorded) return { kind: 'recorded', recorded: stored.recorded };
   return stored.response === null
     ? { kind: 'in-progress' }
     : { kind: 'replay', response: stored.response };
@@ -49,16 +77,34 @@ interface AnswerRow {
   request_hash: string;
   status_code: number | null;
   response_body: string | null;
+  recorded: RecordedAnswer | null;
 }
 
+/** An instant as `Date.toISOString()` writes it (what the server stored). */
+const ISO_MS = (column: string) =>
+  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 /**
- * The stored answers of `keys` (one statement). `= any (array(…))`, not `in (select …)`: the
- * semi-join form scanned every key of the organization.
+ * What is kept under `keys` (one statement): stored answers, then transactions recorded under
+ * them — last, so that a key found in both (a claim that lost to a transaction's key) reads as
+ * the transaction's. `= any (array(…))`, not `in (select …)`: the semi-join form scanned every
+ * key of the organization.
  */
 export function lookupAnswersSql(orgId: string, keys: readonly string[]): string {
-  return `select key, request_hash, status_code, response_body from idempotency_record
-      where org_id = ${dollarQuote(orgId)}
-        and key = any (array(select jsonb_array_elements_text(${dollarQuote(JSON.stringify(keys))}::jsonb)))`;
+  const org = dollarQuote(orgId);
+  const wanted = `any (array(select jsonb_array_elements_text(${dollarQuote(JSON.stringify(keys))}::jsonb)))`;
+  return `select key, request_hash, status_code, response_body, null::jsonb as recorded, 0 as pass
+        from idempotency_record
+       where org_id = ${org} and key = ${wanted}
+      union all
+      select idempotency_key, request_hash, null, null,
+             jsonb_build_object('id', id, 'policyResult', policy_result, 'admitted', admitted,
+               'createdAt', ${ISO_MS('created_at')}, 'countedWindows', counted_windows,
+               'expiresAt', ${ISO_MS('expires_at')},
+               'amountMicros', coalesce((hold->>'amountMicros')::bigint, amount_micros)), 1
+        from transaction_record
+       where org_id = ${org} and idempotency_key = ${wanted} and request_hash is not null
+      order by pass`;
 }
 
 /** Rows of `lookupAnswersSql`, by key. */
@@ -71,6 +117,7 @@ export function parseAnswers(rows: readonly Record<string, unknown>[]): Map<stri
         r.status_code === null || r.response_body === null
           ? null
           : { status: r.status_code, body: r.response_body },
+      ...(r.recorded ? { recorded: r.recorded } : {}),
     });
   }
   return out;

@@ -5,8 +5,9 @@
  *    settings and policy version, its window counters created-and-locked in key order, the
  *    expired holds on them, the answers stored under the batch's idempotency keys;
  * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
- * 3. write — the transactions, the counters' new totals, the audit events, the idempotent answers
- *    and the alerts in one statement, with them as bind parameters; then COMMIT.
+ * 3. write — the transactions (a keyed one with its request's hash: its replays are answered from
+ *    its row), the counters' new totals, the audit events and the alerts in one statement, with
+ *    them as bind parameters; then COMMIT.
  *
  * Because totals are read under the row locks and every writer takes the locks in the same key
  * order, concurrent batches — in this or any other server process — serialize on the counters
@@ -24,7 +25,6 @@ import {
   parseAnswers,
   policyLockSharedSql,
   results,
-  storeAnswersSql,
   writeCountersSql,
   type CounterRow,
   type PooledConnection,
@@ -147,9 +147,6 @@ async function write(conn: PooledConnection, orgId: string, plan: BatchPlan, at:
     `counters as (${writeCountersSql(orgId, plan.counters, at, params)})`,
     `audit as (${insertAuditSql(plan.audit, params)})`,
   ];
-  if (plan.answers.length > 0) {
-    ctes.push(`idem as (${storeAnswersSql(orgId, plan.answers, at, { params })})`);
-  }
   if (plan.alerts.length > 0) ctes.push(...alertCtes(orgId, plan.alerts, params));
   await conn.query(`with ${ctes.join(',\n')}\n select 1`, params.values);
   await conn.query('commit');
@@ -160,20 +157,21 @@ function insertTransactionsSql(orgId: string, plan: BatchPlan, params: Params): 
           team_id, project_id, amount_micros, amount_cents, tokens_in, tokens_out, prompt,
           response, metadata, occurred_at, created_at, action, admitted, rule_id, policy_result,
           evaluation, counted_windows, price_source, price_version, phase, status,
-          idempotency_key, hold, expires_at, review_state)
+          idempotency_key, request_hash, hold, expires_at, review_state)
        select x.id, ${q(orgId)}, x.vendor, x.model, x.agent_id, x.user_id, x.user_roles,
           x.team_id, x.project_id, x.amount_micros, x.amount_cents, x.tokens_in, x.tokens_out,
           x.prompt, x.response, x.metadata, x.occurred_at, x.created_at, x.action, x.admitted,
           x.rule_id, x.policy_result, x.evaluation, x.counted_windows, x.price_source,
-          x.price_version, x.phase, x.status, x.idempotency_key, x.hold, x.expires_at,
-          x.review_state
+          x.price_version, x.phase, x.status, x.idempotency_key, x.request_hash, x.hold,
+          x.expires_at, x.review_state
          from jsonb_to_recordset(${params.json(plan.transactions)}) as x(id text,
           vendor text, model text, agent_id text, user_id text, user_roles jsonb, team_id text,
           project_id text, amount_micros bigint, amount_cents bigint, tokens_in bigint,
           tokens_out bigint, prompt text, response text, metadata jsonb, occurred_at timestamptz,
           created_at timestamptz, action text, admitted boolean, rule_id text,
           policy_result jsonb, evaluation jsonb, counted_windows jsonb, price_source text,
-          price_version text, phase text, status text, idempotency_key text, hold jsonb,
+          price_version text, phase text, status text, idempotency_key text,
+          request_hash text, hold jsonb,
           expires_at timestamptz, review_state text)`;
 }
 

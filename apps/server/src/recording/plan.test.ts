@@ -4,10 +4,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MICROS_PER_CENT, compile, parseDocsRule, type Rule } from '@reins/engine';
-import { asEvaluated, requestHash, type CounterRow, type StoredAnswer } from '@reins/ledger';
+import {
+  asEvaluated,
+  requestHash,
+  type CounterRow,
+  type RecordedAnswer,
+  type StoredAnswer,
+} from '@reins/ledger';
 import { evaluationContext } from './evaluation.js';
 import { batchNeeds, planBatch, type BatchPolicy, type BatchState } from './plan.js';
-import type { TxRequest, TxResult } from './types.js';
+import type { TxOutcome, TxRequest, TxResult } from './types.js';
 
 const NOW = Date.parse('2026-05-05T10:00:00Z');
 const DAY_KEY = 'daily|org|2026-05-05T00:00:00.000Z|*';
@@ -229,7 +235,7 @@ describe('planBatch', () => {
     ]);
   });
 
-  it('replays a key answered earlier in the batch or before, and refuses a reused or unanswered key', () => {
+  it('replays a key answered earlier in the batch, stored before or recorded before, and refuses a reused or unanswered key', () => {
     const route = 'POST /api/v1/transactions';
     const keyed = (key: string, body: unknown) =>
       tx(10, {
@@ -237,10 +243,37 @@ describe('planBatch', () => {
           key,
           route,
           hash: requestHash(route, body),
-          respond: (o) => ({ status: 202, body: JSON.stringify({ id: o.id }) }),
+          respond: (o) => ({
+            status: 202,
+            body: JSON.stringify({ id: o.id, action: o.decision.action, amount: o.amountMicros }),
+          }),
         },
       });
+    const recorded: RecordedAnswer = {
+      id: 'txn_recorded',
+      policyResult: {
+        action: 'warn',
+        ruleId: 'rule_1',
+        ruleName: 'Cap',
+        message: 'near',
+        details: {
+          ruleId: 'rule_1',
+          limit: 10,
+          current: 9,
+          unit: 'cents',
+          timeWindow: 'daily',
+          resetsAt: null,
+        },
+        shadow: [],
+      },
+      admitted: true,
+      createdAt: '2026-05-05T08:00:00.000Z',
+      countedWindows: [],
+      expiresAt: null,
+      amountMicros: 7_000_000,
+    };
     const answers = new Map<string, StoredAnswer>([
+      ['recorded', { hash: requestHash(route, { a: 1 }), response: null, recorded }],
       [
         'stored',
         { hash: requestHash(route, { a: 1 }), response: { status: 202, body: '{"id":"x"}' } },
@@ -257,6 +290,8 @@ describe('planBatch', () => {
         keyed('stored', { a: 1 }),
         keyed('stored', { a: 9 }),
         keyed('claimed', { a: 1 }),
+        keyed('recorded', { a: 1 }),
+        keyed('recorded', { a: 3 }),
       ],
       { answers },
     );
@@ -266,21 +301,35 @@ describe('planBatch', () => {
       ),
     ).toEqual([
       'recorded',
-      JSON.stringify({ id: first.record.id }),
+      JSON.stringify({ id: first.record.id, action: 'pass', amount: 10 * MICROS_PER_CENT }),
       'IDEMPOTENCY_CONFLICT',
       '{"id":"x"}',
       'IDEMPOTENCY_CONFLICT',
       'IDEMPOTENCY_IN_PROGRESS',
+      JSON.stringify({ id: 'txn_recorded', action: 'warn', amount: 7_000_000 }),
+      'IDEMPOTENCY_CONFLICT',
     ]);
-    expect(p.transactions.map((t) => t.id)).toEqual([first.record.id]);
-    expect(p.answers).toEqual([
-      {
-        key: 'new',
-        route,
-        hash: requestHash(route, { a: 1 }),
-        response: { status: 202, body: JSON.stringify({ id: first.record.id }) },
-      },
+    // One row, which keeps its request's hash: its replays are answered from it.
+    expect(p.transactions.map((t) => [t.id, t.idempotency_key, t.request_hash])).toEqual([
+      [first.record.id, 'new', requestHash(route, { a: 1 })],
     ]);
+  });
+
+  it('answers a replay from the row exactly as the first request was answered', () => {
+    const route = 'POST /api/v1/transactions';
+    const respond = (o: TxOutcome) => ({ status: 202, body: JSON.stringify(o) });
+    const req = tx(20, { idempotency: { key: 'k', route, hash: 'h', respond }, phase: 'reserve' });
+    const { plan: p } = plan(policy([dailyCap(10, 'warn')]), [req, { ...req }]);
+    const first = p.outcomes[0];
+    if (first?.kind !== 'recorded') throw new Error('not recorded');
+    const again = p.outcomes[1];
+    if (again?.kind !== 'replay') throw new Error('not replayed');
+    // Everything an answer reads, from the row; the trace (which no answer shows) is not kept.
+    expect(JSON.parse(again.response.body)).toEqual({
+      ...first.outcome,
+      decision: { ...first.outcome.decision, trace: [] },
+    });
+    expect(first.outcome.expiresAt).not.toBeNull();
   });
 
   it('costs a transaction from its tokens, and refuses one whose model has no price', () => {

@@ -26,9 +26,10 @@ import {
   type AuditRow,
   type CounterWrite,
   type EvaluatedTotals,
-  type NewAnswer,
   type Prior,
+  type RecordedAnswer,
   type StoredAnswer,
+  type StoredResponse,
 } from '@reins/ledger';
 import {
   RateLimited,
@@ -111,7 +112,6 @@ export interface BatchPlan {
   transactions: TransactionRow[];
   audit: AuditRow[];
   alerts: AlertRow[];
-  answers: NewAnswer[];
   /** The counters' new values (only those that changed). */
   counters: CounterWrite[];
 }
@@ -138,7 +138,6 @@ export function planBatch(s: BatchState): BatchPlan {
     transactions: [],
     audit: [],
     alerts: [],
-    answers: [],
     counters: [],
   };
   const dirty = new Set<string>();
@@ -150,7 +149,7 @@ export function planBatch(s: BatchState): BatchPlan {
     if (idem) {
       const prior = judge(answered.get(idem.key) ?? s.answers.get(idem.key), idem.hash);
       if (prior.kind !== 'none') {
-        plan.outcomes.push(priorOutcome(idem.key, prior));
+        plan.outcomes.push(priorOutcome(idem.key, prior, idem.respond));
         return;
       }
     }
@@ -242,14 +241,7 @@ export function planBatch(s: BatchState): BatchPlan {
       action: decision.action,
       admitted: decision.admitted,
       rule_id: decision.ruleId,
-      policy_result: {
-        action: decision.action,
-        ruleId: decision.ruleId,
-        ruleName: decision.ruleName,
-        message: decision.message,
-        details: decision.details,
-        shadow: decision.shadow,
-      },
+      policy_result: storedDecision(decision),
       evaluation,
       counted_windows: countedIn,
       price_source: r.priceSource,
@@ -259,6 +251,8 @@ export function planBatch(s: BatchState): BatchPlan {
       // decision's action and `admitted: false`: the audit trail shows what the server decided.
       status: !counted ? 'blocked' : reserve ? 'reserved' : 'recorded',
       idempotency_key: idem?.key ?? null,
+      // The key's replays are answered from this row: no stored answer (idempotency.ts).
+      request_hash: idem?.hash ?? null,
       hold: reserve
         ? { amountMicros: r.amountMicros, tokensIn: r.tokensIn, tokensOut: r.tokensOut }
         : null,
@@ -310,11 +304,7 @@ export function planBatch(s: BatchState): BatchPlan {
       expiresAt,
       amountMicros: r.amountMicros,
     };
-    if (idem) {
-      const response = idem.respond(outcome);
-      answered.set(idem.key, { hash: idem.hash, response });
-      plan.answers.push({ key: idem.key, route: idem.route, hash: idem.hash, response });
-    }
+    if (idem) answered.set(idem.key, { hash: idem.hash, response: null, recorded: kept(outcome) });
     plan.outcomes.push({ kind: 'recorded', outcome });
   });
 
@@ -331,15 +321,79 @@ export function pastExact(): DomainError {
   );
 }
 
-function priorOutcome(key: string, prior: Exclude<Prior, { kind: 'none' }>): TxResult {
+function priorOutcome(
+  key: string,
+  prior: Exclude<Prior, { kind: 'none' }>,
+  respond: (o: TxOutcome) => StoredResponse,
+): TxResult {
   switch (prior.kind) {
     case 'replay':
       return { kind: 'replay', response: prior.response };
+    case 'recorded':
+      return { kind: 'replay', response: respond(outcomeOf(prior.recorded)) };
     case 'conflict':
       return { kind: 'refused', error: idempotencyConflict(key) };
     case 'in-progress':
       return { kind: 'refused', error: idempotencyInProgress(key) };
   }
+}
+
+type StoredDecision = Pick<
+  Decision,
+  'action' | 'ruleId' | 'ruleName' | 'message' | 'details' | 'shadow'
+>;
+
+/** A decision as `transaction_record.policy_result` keeps it. */
+function storedDecision(d: Decision): StoredDecision {
+  return {
+    action: d.action,
+    ruleId: d.ruleId,
+    ruleName: d.ruleName,
+    message: d.message,
+    details: d.details,
+    shadow: d.shadow,
+  };
+}
+
+/** What a transaction's row keeps of its outcome (see `outcomeOf`). */
+function kept(o: TxOutcome): RecordedAnswer {
+  return {
+    id: o.id,
+    policyResult: { ...storedDecision(o.decision) },
+    admitted: o.decision.admitted,
+    createdAt: o.evaluatedAt,
+    countedWindows: o.countedWindows,
+    expiresAt: o.expiresAt,
+    amountMicros: o.amountMicros,
+  };
+}
+
+/**
+ * The outcome a transaction recorded under an idempotency key was answered with, from its row:
+ * its answer (`TxRequest.idempotency.respond`) reads the decision's action, rule, message and
+ * details, whether it was admitted, the hold's expiry and the amount — all stored, none changed
+ * afterwards (settling changes the amount; the row's answer reads the hold's, as recorded). The
+ * trace is not stored: no answer shows it.
+ */
+export function outcomeOf(r: RecordedAnswer): TxOutcome {
+  const p = r.policyResult as unknown as StoredDecision;
+  return {
+    id: r.id,
+    decision: {
+      action: p.action,
+      admitted: r.admitted,
+      ruleId: p.ruleId,
+      ruleName: p.ruleName,
+      message: p.message,
+      details: p.details,
+      shadow: p.shadow,
+      trace: [],
+    },
+    evaluatedAt: r.createdAt,
+    countedWindows: r.countedWindows,
+    expiresAt: r.expiresAt,
+    amountMicros: r.amountMicros,
+  };
 }
 
 /**

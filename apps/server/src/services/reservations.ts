@@ -115,6 +115,9 @@ async function priorAnswer(
       return { result: replay(prior.response) };
     case 'in-progress':
       throw idempotencyInProgress(key);
+    // A transaction recorded under this key: its hash names the transactions' route, never this
+    // one, so this is unreachable — and would be a conflict.
+    case 'recorded':
     case 'conflict':
       throw idempotencyConflict(key);
   }

@@ -21,6 +21,7 @@ import { Migration20261203145545_dashboard_users } from './Migration202612031455
 import { Migration20261203150500_agent_rollup_grains } from './Migration20261203150500_agent_rollup_grains.js';
 import { Migration20261203152545_rule_hits_index } from './Migration20261203152545_rule_hits_index.js';
 import { Migration20261203152928_channel_deliveries_index } from './Migration20261203152928_channel_deliveries_index.js';
+import { Migration20261203200200_idempotent_transactions } from './Migration20261203200200_idempotent_transactions.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -77,5 +78,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261203152928_channel_deliveries_index',
     class: Migration20261203152928_channel_deliveries_index,
+  },
+  {
+    name: 'Migration20261203200200_idempotent_transactions',
+    class: Migration20261203200200_idempotent_transactions,
   },
 ];
