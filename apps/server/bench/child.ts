@@ -1,6 +1,7 @@
 /**
- * A Reins server as its own process (`src/main.ts`, as `pnpm start` runs it) on a database URL,
- * for benchmarks whose load must not share a thread with the server.
+ * A Reins server as its own process (`src/main.ts` through tsx, with `pnpm start`'s heap flag; not
+ * the build `pnpm start` runs, whose steady state measured the same) on a database URL, for
+ * benchmarks whose load must not share a thread with the server.
  */
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';

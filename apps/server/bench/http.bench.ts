@@ -21,13 +21,16 @@
  *
  * Options: --quick (2 s phases, a smoke test), --keep (leave the database), --profile (the child runs with --cpu-prof; the
  * profile lands in bench/results/), --out <file>, --semi-space <MB> (the child's young-generation
- * semi-space size; default 16, as `pnpm start`).
+ * semi-space size; default 16, as `pnpm start`), --tsx (the child runs bench/serve.ts through
+ * tsx, as `pnpm start` did before the server was built; default: the build, dist/serve.js, which
+ * `pnpm bench` brings up to date first), --no-source-maps (the build without
+ * --enable-source-maps).
  * PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set (its server, not its database), else
  * postgres://postgres@127.0.0.1:5432/postgres.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +67,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     /** The child's --max-semi-space-size in MB, to compare against `pnpm start`'s. */
     'semi-space': { type: 'string', default: '16' },
+    tsx: { type: 'boolean', default: false },
+    'no-source-maps': { type: 'boolean', default: false },
   },
 });
 
@@ -181,12 +186,23 @@ async function startChild(databaseUrl: string): Promise<Child> {
   // pauses at a few ms; 64 MB scavenged less often but paused 5-20 ms, which set the p99 at
   // 1,000 tx/s for no throughput gain once the hot path stopped allocating whole traces; 4 and
   // 8 MB scavenged more often for no shorter pauses (docs/benchmarks.md).
-  const nodeArgs = [`--max-semi-space-size=${args['semi-space']}`, '--import', 'tsx'];
+  const nodeArgs = [`--max-semi-space-size=${args['semi-space']}`];
   if (args.profile) {
     mkdirSync(resultsDir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', resultsDir);
   }
-  const proc = spawn(process.execPath, [...nodeArgs, join('bench', 'serve.ts')], {
+  let script: string;
+  if (args.tsx) {
+    nodeArgs.push('--import', 'tsx');
+    script = join('bench', 'serve.ts');
+  } else {
+    if (!args['no-source-maps']) nodeArgs.push('--enable-source-maps');
+    script = join('dist', 'serve.js');
+    if (!existsSync(join(serverDir, script))) {
+      throw new Error(`${script} is missing: run \`pnpm --filter @reins/server build\` first`);
+    }
+  }
+  const proc = spawn(process.execPath, [...nodeArgs, script], {
     cwd: serverDir,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: {
@@ -791,6 +807,7 @@ async function main(): Promise<number> {
         quick: args.quick,
         profile: args.profile,
         semiSpaceMb: Number(args['semi-space']),
+        child: args.tsx ? 'tsx' : args['no-source-maps'] ? 'built' : 'built, source maps',
         rules: rules.length,
         templates: TEMPLATES.length,
         env: {

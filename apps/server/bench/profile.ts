@@ -1,16 +1,20 @@
 /**
  * Summarizes a V8 CPU profile of the server child (`pnpm bench -- --profile` writes one to
  * bench/results/): self time by package or source file, and inclusive time of the functions the
- * hot path is made of.
+ * hot path is made of. Frames of the build (dist/*.js, what `pnpm bench` profiles by default) are
+ * mapped back to their TypeScript sources through the source map beside each file, so that both
+ * tables read the same as for a profile of the sources run through tsx (`--tsx`).
  *
  *   tsx bench/profile.ts bench/results/CPU.<…>.cpuprofile [--top 25]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
 interface Profile {
@@ -67,6 +71,41 @@ if (!file) {
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+
+const maps = new Map<string, SourceMap | null>();
+function mapOf(url: string): SourceMap | null {
+  let map = maps.get(url);
+  if (map === undefined) {
+    const path = `${fileURLToPath(url)}.map`;
+    map = existsSync(path)
+      ? new SourceMap(
+          JSON.parse(readFileSync(path, 'utf8')) as ConstructorParameters<typeof SourceMap>[0],
+        )
+      : null;
+    maps.set(url, map);
+  }
+  return map;
+}
+/** What `SourceMap.findEntry` answers: `{}` off the map; `name` since Node 20.?, so optional. */
+interface Mapping {
+  originalSource?: string;
+  originalLine?: number;
+  originalColumn?: number;
+  name?: string;
+}
+for (const node of profile.nodes) {
+  const f = node.callFrame;
+  if (!f.url.startsWith('file:') || !f.url.endsWith('.js')) continue;
+  const entry: Mapping = mapOf(f.url)?.findEntry(f.lineNumber, f.columnNumber) ?? {};
+  if (entry.originalSource === undefined) continue;
+  node.callFrame = {
+    // esbuild renames functions whose names collide across the bundled modules (`runClaimed2`).
+    functionName: entry.name && f.functionName.startsWith(entry.name) ? entry.name : f.functionName,
+    url: new URL(entry.originalSource, f.url).href,
+    lineNumber: entry.originalLine ?? f.lineNumber,
+    columnNumber: entry.originalColumn ?? f.columnNumber,
+  };
+}
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map<number, number>();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);

@@ -4,7 +4,8 @@
  * recorder's batch stats, CPU time and event-loop utilization. Nothing is added to the HTTP
  * surface; the channel is idle except between load phases.
  *
- * Run by `http.bench.ts` as `node --import tsx bench/serve.ts` with an IPC stdio slot.
+ * Run by `http.bench.ts` with an IPC stdio slot, built like src/main.ts (dist/serve.js, see
+ * tsup.config.ts) or, with `--tsx`, as `node --import tsx bench/serve.ts`.
  */
 import {
   PerformanceObserver,

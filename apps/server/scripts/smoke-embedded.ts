@@ -5,9 +5,10 @@
  *
  *   pnpm --filter @reins/server smoke:embedded
  *
- * The server runs as `node --import tsx src/main.ts` (what `pnpm start` runs, minus pnpm, which
- * does not pass SIGTERM on to its child). Exits non-zero on any failure; always kills what it
- * started and deletes its directory.
+ * The server runs as `node --enable-source-maps dist/main.js` (what `pnpm start` runs, minus pnpm,
+ * which does not pass SIGTERM on to its child; the package script builds dist/ first when stale),
+ * so the migrations run from the bundle; the CLI, as `pnpm reins` runs it, through tsx. Exits
+ * non-zero on any failure; always kills what it started and deletes its directory.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
@@ -96,9 +97,13 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...rest, ...extra };
 }
 
+/** The server as `pnpm start` runs it (its flags: package.json), and the CLI as `pnpm reins`. */
+const SERVER_ARGS = ['--max-semi-space-size=16', '--enable-source-maps', 'dist/main.js'];
+const CLI_ARGS = ['--import', 'tsx', 'src/cli.ts'];
+
 function run(args: string[], env: NodeJS.ProcessEnv): Proc {
   // detached: its own process group, so that cleanup can kill tsx's helpers with it.
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: SERVER_DIR,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -167,7 +172,7 @@ async function call(base: string, key: string, method: string, path: string, bod
 }
 
 async function startServer(env: NodeJS.ProcessEnv, base: string): Promise<Proc> {
-  const proc = run(['src/main.ts'], env);
+  const proc = run(SERVER_ARGS, env);
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   void proc.exited.then((e) => (exited = e));
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -231,7 +236,7 @@ async function main(): Promise<void> {
     );
 
     await step('the CLI refuses the data dir while the server holds it', async () => {
-      const cli = run(['src/cli.ts', 'orgs', 'list'], env);
+      const cli = run([...CLI_ARGS, 'orgs', 'list'], env);
       const { code } = await withTimeout(cli.exited, 60_000, 'the CLI');
       check(code === 1, 'the CLI should exit 1', { code, output: cli.output() });
       check(
@@ -297,7 +302,7 @@ async function main(): Promise<void> {
     await step('SIGTERM again: exit 0', () => stopServer(second));
 
     await step('the CLI on the stopped server data dir', async () => {
-      const cli = run(['src/cli.ts', 'orgs', 'list', '--json'], env);
+      const cli = run([...CLI_ARGS, 'orgs', 'list', '--json'], env);
       const { code } = await withTimeout(cli.exited, READY_TIMEOUT_MS, 'the CLI');
       check(code === 0, 'pnpm reins orgs list should exit 0', { code, output: cli.output() });
       check(

@@ -93,7 +93,10 @@ const schema = z.object({
    */
   REINS_TRUST_PROXY: z.enum(['on', 'off']).default('off'),
   ...jobsEnvShape,
-  /** The dashboard's build (apps/web/dist), served at `/`. */
+  /**
+   * The dashboard's build (apps/web/dist), served at `/`. Relative to this module, which runs from
+   * src/ under tsx and from a chunk in dist/ when built: both one level below apps/server.
+   */
   REINS_WEB_DIR: z
     .string()
     .min(1)

@@ -10,7 +10,11 @@ import {
 import { entities } from './entities.js';
 import { migrationsList } from './migrations/index.js';
 
-/** Where migrations and the schema snapshot live (source, also when running from a bundle). */
+/**
+ * Where migrations and the schema snapshot live: what `migration:create` and `migration:check`
+ * (from source) read and write. Applying migrations reads nothing here (`migrationsList`), so a
+ * bundle, where this names a directory beside it that does not exist, migrates all the same.
+ */
 export const migrationsPath = fileURLToPath(new URL('./migrations', import.meta.url));
 
 /** The ORM as this package configures it: PostgreSQL driver, SQL entity manager. */
