@@ -415,6 +415,7 @@ function summarize(
   const stateMs: Record<string, number> = {};
   const activeByStatement: Record<string, number> = {};
   const idleAfterStatement: Record<string, number> = {};
+  const onCpuSamples: Record<string, number> = {};
   for (const [key, n] of Object.entries(activity.counts)) {
     const [state = '', statement = ''] = key.split('\t');
     const ms = (n / Math.max(1, activity.samples)) * wallMs;
@@ -422,7 +423,16 @@ function summarize(
     if (state.startsWith('active'))
       activeByStatement[statement] = (activeByStatement[statement] ?? 0) + ms;
     else idleAfterStatement[statement] = (idleAfterStatement[statement] ?? 0) + ms;
+    if (state === 'active cpu') onCpuSamples[statement] = (onCpuSamples[statement] ?? 0) + n;
   }
+  // What PostgreSQL's CPU was spent on: the backends' measured CPU time shared out by the
+  // statements they were seen running on CPU (not waiting on a lock or I/O).
+  const onCpuTotal = Object.values(onCpuSamples).reduce((a, b) => a + b, 0);
+  const pgCpuByStatement = Object.fromEntries(
+    Object.entries(onCpuSamples)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => [k, round((pgCpuMs * 1000 * n) / Math.max(1, onCpuTotal) / tx, 1)]),
+  );
   const activeMs = Object.entries(stateMs)
     .filter(([s]) => s.startsWith('active'))
     .reduce((a, [, ms]) => a + ms, 0);
@@ -497,6 +507,8 @@ function summarize(
       activeMsPerBatchByStatement: perBatch(activeByStatement),
       /** ms per batch that a backend sat idle in the transaction, by the statement before. */
       idleMsPerBatchAfterStatement: perBatch(idleAfterStatement),
+      /** cpuUsPerTx shared out by the statements seen on CPU (their share of the samples). */
+      cpuUsPerTxByStatement: pgCpuByStatement,
     },
     loadGenerator: { cpuMs: round(selfCpuMs, 0), cpuUsPerTx: perTxUs(selfCpuMs) },
     machine: {

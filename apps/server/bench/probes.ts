@@ -99,7 +99,8 @@ export function backendCpuDelta(before: Map<number, number>, after: Map<number, 
 
 /**
  * A short name for what a backend runs, from the start of its text. The hot path and the sealer
- * each send two multi-statement round trips per batch; pg_stat_activity shows each as one query.
+ * each send a multi-statement round trip, a statement with bind parameters and a COMMIT per
+ * batch; pg_stat_activity shows each as one query.
  */
 export function statementOf(query: string): string {
   const q = query.trim().toLowerCase().replace(/\s+/g, ' ');
@@ -108,8 +109,9 @@ export function statementOf(query: string): string {
   if (q.startsWith('begin; insert into audit_chain_head')) return SEALER_READ;
   if (q.startsWith('with links as')) return SEALER_WRITE;
   if (q.startsWith('with recursive o(org_id)')) return SEALER_SEARCH;
+  if (q.startsWith('with ev as')) return ROLLUPS;
   if (q.startsWith('select id, time_zone')) return 'read org settings';
-  if (q.startsWith('commit')) return 'commit';
+  if (q.startsWith('commit')) return COMMIT;
   if (q.startsWith('rollback')) return 'rollback';
   if (q.startsWith('select 1')) return 'health check';
   return q.split(' ').slice(0, 3).join(' ');
@@ -117,10 +119,12 @@ export function statementOf(query: string): string {
 
 export const RECORDER_LOCK =
   'recorder 1: begin, policy lock, settings, lock counters, holds, idempotency';
-export const RECORDER_WRITE = 'recorder 2: insert rows, update counters, commit';
+export const RECORDER_WRITE = 'recorder 2: insert rows, update counters';
 export const SEALER_SEARCH = 'sealer: orgs with unsealed events';
 export const SEALER_READ = 'sealer 1: lock head, read events';
-export const SEALER_WRITE = 'sealer 2: insert links, commit';
+export const SEALER_WRITE = 'sealer 2: insert links, move the head';
+export const ROLLUPS = 'rollups: absorb events';
+export const COMMIT = 'commit';
 
 /**
  * Samples pg_stat_activity for the backends of one database every `everyMs`, counting

@@ -1,9 +1,11 @@
 /** The benchmark's tables, for one run (`http.bench.ts`) or the medians of several (`summarize.ts`). */
 import {
+  COMMIT,
   RECORDER_LOCK,
   RECORDER_WRITE,
   SEALER_READ,
   SEALER_SEARCH,
+  ROLLUPS,
   SEALER_WRITE,
 } from './probes.js';
 
@@ -41,12 +43,21 @@ export interface PhaseRow {
     idleInTransactionUsPerTx: number;
     activeMsPerBatchByStatement: Record<string, number>;
     idleInTransactionMsPerBatch: number;
+    cpuUsPerTxByStatement?: Record<string, number>;
   };
   loadGenerator: { cpuUsPerTx: number };
   machine: { busyPct: number };
 }
 
-const STATEMENTS = [RECORDER_LOCK, RECORDER_WRITE, SEALER_SEARCH, SEALER_READ, SEALER_WRITE];
+const STATEMENTS = [
+  RECORDER_LOCK,
+  RECORDER_WRITE,
+  COMMIT,
+  ROLLUPS,
+  SEALER_SEARCH,
+  SEALER_READ,
+  SEALER_WRITE,
+];
 
 export function tables(phases: PhaseRow[]): string {
   const lines = [
@@ -89,8 +100,26 @@ export function tables(phases: PhaseRow[]): string {
         `${p.postgres.idleInTransactionMsPerBatch} |`,
     );
   }
-  lines.push('', againstFloor(phases));
+  lines.push('', cpuByStatement(phases), '', againstFloor(phases));
   return lines.join('\n');
+}
+
+/** What PostgreSQL's CPU per transaction was spent on, at the phases that record. */
+export function cpuByStatement(phases: PhaseRow[]): string {
+  const rows = phases.filter((p) => p.recorder.batches > 0 && p.postgres.cpuUsPerTxByStatement);
+  const names = [
+    ...new Set(rows.flatMap((p) => Object.keys(p.postgres.cpuUsPerTxByStatement ?? {}))),
+  ].slice(0, 8);
+  if (rows.length === 0 || names.length === 0) return '';
+  return [
+    `| load | PG CPU µs/tx | ${names.map((n) => `of which ${n}`).join(' | ')} |`,
+    `| --- | ---: | ${names.map(() => '---:').join(' | ')} |`,
+    ...rows.map(
+      (p) =>
+        `| ${p.name} | ${p.postgres.cpuUsPerTx} | ` +
+        `${names.map((n) => p.postgres.cpuUsPerTxByStatement?.[n] ?? 0).join(' | ')} |`,
+    ),
+  ].join('\n');
 }
 
 /**

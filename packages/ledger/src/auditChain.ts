@@ -23,7 +23,7 @@
 import { hash } from 'node:crypto';
 import type { Orm } from '@reins/db';
 import { canonicalJson } from './canonicalJson.js';
-import { dollarQuote, results, sqlOf, withConnection, type Sql } from './sql.js';
+import { Params, dollarQuote, results, sqlOf, withConnection, type Sql } from './sql.js';
 
 export const GENESIS = '0'.repeat(64);
 /** Events sealed per transaction (and per UPDATE statement). */
@@ -194,20 +194,23 @@ async function sealBatch(
         prev = hash;
       }
       const last = rows[rows.length - 1] as { xid_text: string; pos: string };
-      // Round trip 2: the batch's links and the new head in one statement, and COMMIT.
+      // Round trip 2: the batch's links (a bind parameter: see Params) and the new head in one
+      // statement; then COMMIT.
+      const params = new Params();
       await conn.query(
         `with links as (
            insert into audit_chain (org_id, seq, event_id, prev_hash, hash)
            select ${lit(orgId)}, x.seq, x.event_id, x.prev_hash, x.hash
-             from jsonb_to_recordset(${lit(JSON.stringify(links))}::jsonb)
+             from jsonb_to_recordset(${params.json(links)})
                   as x(seq bigint, event_id text, prev_hash text, hash text)
          )
          update audit_chain_head
             set seq = ${String(seq)}, hash = ${lit(prev)}, last_xid = ${lit(last.xid_text)}::xid8,
                 last_pos = ${last.pos}, updated_at = now()
-          where org_id = ${lit(orgId)};
-         commit;`,
+          where org_id = ${lit(orgId)}`,
+        params.values,
       );
+      await conn.query('commit');
       open = false;
       return rows.length;
     } catch (error) {
