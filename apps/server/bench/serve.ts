@@ -1,7 +1,7 @@
 /**
  * The benchmark's server process: exactly what `src/main.ts` starts (`startServer(readEnv())`),
  * plus an IPC channel to the benchmark that reports this process's own figures on request — the
- * recorder's batch stats, CPU time and event-loop utilization. Nothing is added to the HTTP
+ * recorder's batch stats, CPU time, event-loop utilization and memory. Nothing is added to the HTTP
  * surface; the channel is idle except between load phases.
  *
  * Run by `http.bench.ts` with an IPC stdio slot, built like src/main.ts (dist/serve.js, see
@@ -45,8 +45,15 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-function snapshot(): ServerSnapshot {
+const MB = 2 ** 20;
+
+/**
+ * `reset`: start the next interval of the loop-lag histogram and the longest GC pause. The soak's
+ * 5-s memory samples do not, so that the phase's own figures still cover the whole phase.
+ */
+function snapshot(reset: boolean): ServerSnapshot {
   const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
   const elu = performance.eventLoopUtilization();
   const snap: ServerSnapshot = {
     recorder: { ...server.core.recorder.stats },
@@ -57,20 +64,27 @@ function snapshot(): ServerSnapshot {
     // The histogram holds the time between its timer's runs: the resolution plus the lag.
     loopLagP99Ms: Math.max(0, delay.percentile(99) / 1e6 - RESOLUTION_MS),
     loopLagMaxMs: Math.max(0, delay.max / 1e6 - RESOLUTION_MS),
-    heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
+    rssMb: mem.rss / MB,
+    heapUsedMb: mem.heapUsed / MB,
+    heapTotalMb: mem.heapTotal / MB,
+    externalMb: mem.external / MB,
+    arrayBuffersMb: mem.arrayBuffers / MB,
     gcMs: gc.ms,
     gcCount: gc.count,
     gcMaxMs: gc.maxMs,
     gcMaxKind: gc.maxKind,
   };
-  delay.reset();
-  gc.maxMs = 0;
-  gc.maxKind = '';
+  if (reset) {
+    delay.reset();
+    gc.maxMs = 0;
+    gc.maxKind = '';
+  }
   return snap;
 }
 
 process.on('message', (msg) => {
-  if (msg === 'snapshot') send({ type: 'snapshot', snapshot: snapshot() });
+  if (msg === 'snapshot' || msg === 'peek')
+    send({ type: 'snapshot', snapshot: snapshot(msg === 'snapshot') });
 });
 
 let stopping = false;

@@ -17,7 +17,13 @@ export interface ServerSnapshot {
   /** How late the event loop ran a 10 ms timer, since the previous snapshot. */
   loopLagP99Ms: number;
   loopLagMaxMs: number;
+  /** `process.memoryUsage()`, in MiB: the soak's samples (`--soak`). */
+  rssMb: number;
   heapUsedMb: number;
+  heapTotalMb: number;
+  /** C++ objects bound to JS ones; `arrayBuffersMb` (Buffers included) is part of it. */
+  externalMb: number;
+  arrayBuffersMb: number;
   /** Garbage-collection pauses since start (cumulative), and the longest since the last snapshot. */
   gcMs: number;
   gcCount: number;
