@@ -19,6 +19,9 @@ export interface ServerSnapshot {
   loopLagMaxMs: number;
   /** `process.memoryUsage()`, in MiB: the soak's samples (`--soak`). */
   rssMb: number;
+  /** RSS's lowest and highest reading (every 100 ms) since the previous snapshot or peek. */
+  rssMinMb: number;
+  rssMaxMb: number;
   heapUsedMb: number;
   heapTotalMb: number;
   /** C++ objects bound to JS ones; `arrayBuffersMb` (Buffers included) is part of it. */
