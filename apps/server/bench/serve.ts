@@ -2,7 +2,8 @@
  * The benchmark's server process: exactly what `src/main.ts` starts (`startServer(readEnv())`),
  * plus an IPC channel to the benchmark that reports this process's own figures on request — the
  * recorder's batch stats, CPU time, event-loop utilization and memory. Nothing is added to the HTTP
- * surface; the channel is idle except between load phases.
+ * surface; the channel is idle except between load phases and, in a soak (`--soak`), one memory
+ * sample every 5 s.
  *
  * Run by `http.bench.ts` with an IPC stdio slot, built like src/main.ts (dist/serve.js, see
  * tsup.config.ts) or, with `--tsx`, as `node --import tsx bench/serve.ts`.
