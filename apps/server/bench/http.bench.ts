@@ -25,6 +25,16 @@
  * tsx, as `pnpm start` did before the server was built; default: the build, dist/serve.js, which
  * `pnpm bench` brings up to date first), --no-source-maps (the build without
  * --enable-source-maps).
+ * --soak <seconds>: memory under saturation (issue 17). After the warm-up, ONE closed-loop phase
+ * at 256 connections for that long instead of the other phases; every 5 s the child reports its
+ * process.memoryUsage() (peeked over IPC, without restarting the phase's loop-lag and GC figures)
+ * and the recorded tx/s of the interval. Prints the samples and a verdict — flat when the
+ * least-squares slope of RSS after the first minute is < 2 MB/min and the last minute's median
+ * RSS is within 10 % of the first minute's (windows of a third of the run when it is shorter than
+ * 3 min; `memoryVerdict` in report.ts) — and writes them into the results file. A second verdict
+ * applies the rule to each interval's lowest RSS (the child reads it every 100 ms), which the
+ * collections' saw hardly moves. Reported, not enforced: the exit code still says whether the
+ * guarantees held.
  * PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set (its server, not its database), else
  * postgres://postgres@127.0.0.1:5432/postgres.
  */
@@ -48,7 +58,7 @@ import {
   queryOf,
   type Query,
 } from './probes.js';
-import { round, tables } from './report.js';
+import { memoryTable, memoryVerdict, round, tables, type MemorySample } from './report.js';
 import type { ChildMessage, ServerSnapshot } from './types.js';
 import { benchRules, bodyOf, makeTemplates } from './workload.js';
 
@@ -69,8 +79,16 @@ const { values: args } = parseArgs({
     'semi-space': { type: 'string', default: '16' },
     tsx: { type: 'boolean', default: false },
     'no-source-maps': { type: 'boolean', default: false },
+    soak: { type: 'string' },
   },
 });
+
+const SOAK_S = args.soak === undefined ? null : Number(args.soak);
+if (SOAK_S !== null && !(Number.isInteger(SOAK_S) && SOAK_S >= 15 && SOAK_S <= 3600)) {
+  throw new Error(`--soak takes whole seconds, 15 to 3600, not ${args.soak}`);
+}
+/** The soak's memory samples, this often. */
+const SAMPLE_EVERY_S = 5;
 
 type PhaseSpec =
   | {
@@ -90,11 +108,19 @@ type PhaseSpec =
       report: boolean;
       /** The saturation floor's route instead of the transactions'. */
       path?: string;
+      /** Sample the child's memory this often during the phase (the soak). */
+      sampleEveryS?: number;
     };
 
 const S = args.quick ? 2 : 10;
-const PHASES: PhaseSpec[] = [
-  { name: 'warm-up', kind: 'closed', connections: 16, seconds: args.quick ? 1 : 3, report: false },
+const WARM_UP: PhaseSpec = {
+  name: 'warm-up',
+  kind: 'closed',
+  connections: 16,
+  seconds: args.quick ? 1 : 3,
+  report: false,
+};
+const LOAD_PHASES: PhaseSpec[] = [
   // The floor: the same open loop at 1,000 req/s to a route that answers 404 from memory (no
   // authentication, no database). Its tail is what the machine, Node's HTTP stack and the load
   // generator cost without Reins: the part of a p99 no change to the hot path can remove.
@@ -125,11 +151,29 @@ const PHASES: PhaseSpec[] = [
     path: '/api/v1/bench/floor',
   },
 ];
-/** Whole run, setup and checks included; past it the run is abandoned (and cleaned up). */
-const RUN_TIMEOUT_MS = 240_000;
+const PHASES: PhaseSpec[] =
+  SOAK_S === null
+    ? [WARM_UP, ...LOAD_PHASES]
+    : [
+        WARM_UP,
+        {
+          name: `soak: saturation, 256 conn., ${SOAK_S} s`,
+          kind: 'closed',
+          connections: 256,
+          seconds: SOAK_S,
+          report: true,
+          sampleEveryS: SAMPLE_EVERY_S,
+        },
+      ];
+/**
+ * Whole run, setup and checks included; past it the run is abandoned (and cleaned up). A soak
+ * adds its length, and as much again for checking its rows (the check reads every row).
+ */
+const RUN_TIMEOUT_MS = 240_000 + 2 * 1000 * (SOAK_S ?? 0);
 /** Count bound per phase: far above anything this machine can answer. */
 const MAX_RPS = 20_000;
-const MAX_SEQ = 2_000_000;
+/** Bound on the requests of the whole run; a soak's phase may send MAX_RPS per second of it. */
+const MAX_SEQ = 2_000_000 + MAX_RPS * (SOAK_S ?? 0);
 
 const BOOTSTRAP_KEY = `rk_bench_${randomBytes(12).toString('hex')}`;
 const TEMPLATES = makeTemplates(4096);
@@ -177,7 +221,8 @@ interface Child {
   url: string;
   port: number;
   output: string[];
-  snapshot(): Promise<ServerSnapshot>;
+  /** `peek`: without starting the next interval of the loop-lag and GC-pause figures. */
+  snapshot(peek?: boolean): Promise<ServerSnapshot>;
   stop(): Promise<void>;
 }
 
@@ -279,10 +324,10 @@ async function startChild(databaseUrl: string): Promise<Child> {
     url,
     port: Number(new URL(url).port),
     output,
-    async snapshot() {
+    async snapshot(peek = false) {
       if (!proc.connected) throw new Error(`server child is gone:\n${output.join('')}`);
       const m = nextMessage('snapshot', 10_000);
-      proc.send('snapshot', (err) => {
+      proc.send(peek ? 'peek' : 'snapshot', (err) => {
         if (err) output.push(`IPC: ${err.message}\n`);
       });
       const got = await m;
@@ -525,6 +570,73 @@ function summarize(
 
 type PhaseResult = ReturnType<typeof summarize>;
 
+function memorySample(t: number, s: ServerSnapshot, txPerS: number | null): MemorySample {
+  return {
+    t: round(t, 1),
+    txPerS: txPerS === null ? null : round(txPerS, 0),
+    rssMb: round(s.rssMb, 1),
+    rssMinMb: round(s.rssMinMb, 1),
+    rssMaxMb: round(s.rssMaxMb, 1),
+    heapUsedMb: round(s.heapUsedMb, 1),
+    heapTotalMb: round(s.heapTotalMb, 1),
+    externalMb: round(s.externalMb, 1),
+    arrayBuffersMb: round(s.arrayBuffersMb, 1),
+  };
+}
+
+/**
+ * The child's memory every `everyS` seconds from `start` until stopped, with the transactions it
+ * recorded in each interval. Ticks keep to the start's grid, so a slow answer does not shift the
+ * later samples; one snapshot at a time, and none after `stop()` resolves — the next read()
+ * waits on the same IPC channel.
+ */
+function sampleMemory(child: Child, start: Readings, everyS: number) {
+  const samples = [memorySample(0, start.server, null)];
+  let prev = { at: start.at, transactions: start.server.recorder.transactions };
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  /** Resolves true at the k-th tick, false once stop() was called. */
+  const tick = (k: number) =>
+    new Promise<boolean>((resolve) => {
+      if (stopped) {
+        resolve(false);
+        return;
+      }
+      wake = () => {
+        resolve(false);
+      };
+      const due = start.at + k * everyS * 1000;
+      timer = setTimeout(
+        () => {
+          resolve(true);
+        },
+        Math.max(0, due - performance.now()),
+      );
+    });
+  const loop = (async () => {
+    for (let k = 1; await tick(k); k++) {
+      const server = await child.snapshot(true);
+      const at = performance.now();
+      const txPerS = ((server.recorder.transactions - prev.transactions) * 1000) / (at - prev.at);
+      samples.push(memorySample((at - start.at) / 1000, server, txPerS));
+      prev = { at, transactions: server.recorder.transactions };
+    }
+  })();
+  // A failed snapshot (the child died) surfaces from stop(), not as an unhandled rejection that
+  // would end the benchmark before it cleans up.
+  loop.catch(() => undefined);
+  return {
+    async stop(): Promise<MemorySample[]> {
+      stopped = true;
+      clearTimeout(timer);
+      wake?.();
+      await loop;
+      return samples;
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Guarantees
 
@@ -720,10 +832,15 @@ async function main(): Promise<number> {
     stalls.start();
 
     const results: PhaseResult[] = [];
+    let memorySamples: MemorySample[] = [];
     for (const spec of PHASES) {
       await sleep(1000); // the previous phase's stragglers drain
       const before = await read(child, adminSql, database);
       sampler.take();
+      const memory =
+        spec.kind === 'closed' && spec.sampleEveryS
+          ? sampleMemory(child, before, spec.sampleEveryS)
+          : undefined;
       const log =
         spec.kind === 'open'
           ? await openLoop(
@@ -747,6 +864,7 @@ async function main(): Promise<number> {
               spec.path ? floorTxBody : nextBody,
               onAnswer,
             );
+      if (memory) memorySamples = await memory.stop();
       const activity = sampler.take();
       const after = await read(child, adminSql, database);
       const r = summarize(spec, log, before, after, activity, stalls);
@@ -755,6 +873,12 @@ async function main(): Promise<number> {
           `batch ${r.recorder.avgBatchSize} tx / ${r.recorder.avgBatchMs} ms`,
       );
       if (spec.report) results.push(r);
+      if (memory) {
+        const last = memorySamples[memorySamples.length - 1];
+        console.log(
+          `bench: ${memorySamples.length} memory samples, last RSS ${last?.rssMb ?? '?'} MB`,
+        );
+      }
     }
     await sampler.stop();
     sampler = undefined;
@@ -789,6 +913,17 @@ async function main(): Promise<number> {
 
     const report = tables(results);
     console.log(`\n${report}\n`);
+    const memory =
+      SOAK_S === null
+        ? null
+        : {
+            samples: memorySamples,
+            verdict: memoryVerdict(memorySamples),
+            /** The same rule over each interval's lowest RSS: the GC's saw mostly left out. */
+            verdictOfLows: memoryVerdict(memorySamples, 'rssMinMb'),
+          };
+    if (memory)
+      console.log(`${memoryTable(memory.samples, [memory.verdict, memory.verdictOfLows])}\n`);
     console.log(
       `Guarantees: ${verification.ok ? 'intact' : 'BROKEN'} — ${verification.transactionRows} rows = ` +
         `${verification.answered2xx} 2xx + ${verification.answered403} 403 + ` +
@@ -826,9 +961,12 @@ async function main(): Promise<number> {
           REINS_RATE_LIMIT_RPS: 0,
           ...pick(process.env, ['REINS_BATCH_MAX', 'REINS_DB_POOL', 'REINS_KEY_CACHE_MS']),
         },
+        soakSeconds: SOAK_S,
         phases: PHASES,
       },
       phases: results,
+      /** --soak: the child's memory every SAMPLE_EVERY_S seconds of the soak, and the verdict. */
+      memory,
       recorderTotals: final.recorder,
       pgStatDatabase: dbStats ?? null,
       storage: storage ?? null,

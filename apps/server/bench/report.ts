@@ -144,6 +144,154 @@ export function againstFloor(phases: PhaseRow[]): string {
   ].join('\n');
 }
 
+/** One of the soak's samples of the server child (`--soak`): `t` s into the phase. */
+export interface MemorySample {
+  t: number;
+  /** Transactions recorded in the interval that ends at `t`, per second; null at t = 0. */
+  txPerS: number | null;
+  /** RSS when sampled, and its low and high point over the interval (read every 100 ms). */
+  rssMb: number;
+  rssMinMb: number;
+  rssMaxMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+  arrayBuffersMb: number;
+}
+
+/** The soak's rule for "flat" (docs/benchmarks.md, "Memory under saturation (soak)"). */
+export const FLAT_RULE = {
+  /** The first and last windows: a minute, or a third of a run shorter than three minutes. */
+  windowS: 60,
+  maxSlopeMbPerMin: 2,
+  maxDrift: 0.1,
+} as const;
+
+/** Which RSS figure of each sample the verdict reads. */
+export type RssSeries = 'rssMb' | 'rssMinMb';
+
+export interface MemoryVerdict {
+  series: RssSeries;
+  windowS: number;
+  firstMedianMb: number;
+  lastMedianMb: number;
+  /** (last − first) / first. */
+  drift: number;
+  maxMb: number;
+  /** Least-squares slope of RSS over the samples after the first window. */
+  slopeMbPerMin: number;
+  /** The slope's standard error: how far the GC's saw alone moves the fitted slope. */
+  slopeStdErrMbPerMin: number;
+  samplesAfterFirstWindow: number;
+  /** null: too few samples after the first window to fit a slope. */
+  flat: boolean | null;
+  rule: string;
+}
+
+/**
+ * Least-squares slope of y over x and its standard error; NaN without two distinct x (the error
+ * also without a third point).
+ */
+export function slope(points: readonly { x: number; y: number }[]): {
+  slope: number;
+  stdErr: number;
+} {
+  const n = points.length;
+  if (n < 2) return { slope: NaN, stdErr: NaN };
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my);
+    sxx += (p.x - mx) ** 2;
+  }
+  if (sxx === 0) return { slope: NaN, stdErr: NaN };
+  const b = sxy / sxx;
+  const residuals = points.reduce((a, p) => a + (p.y - my - b * (p.x - mx)) ** 2, 0);
+  return { slope: b, stdErr: n > 2 ? Math.sqrt(residuals / (n - 2) / sxx) : NaN };
+}
+
+/**
+ * Does the server's RSS stay flat under saturation (issue 17)? The first window is left out of
+ * the slope: the heap and the pools grow to their working size there, which is not a leak.
+ * Samples at t = 0 (before the load) count for the maximum only. `series`: the RSS when sampled
+ * (the rule's figure), or its low point in each interval (the level after the collections).
+ */
+export function memoryVerdict(
+  samples: readonly MemorySample[],
+  series: RssSeries = 'rssMb',
+): MemoryVerdict {
+  const loaded = samples.filter((s) => s.t > 0);
+  const end = loaded.reduce((a, s) => Math.max(a, s.t), 0);
+  const windowS = Math.min(FLAT_RULE.windowS, end / 3);
+  const first = loaded.filter((s) => s.t <= windowS).map((s) => s[series]);
+  const last = loaded.filter((s) => s.t > end - windowS).map((s) => s[series]);
+  const after = loaded.filter((s) => s.t > windowS);
+  const firstMedianMb = medianOf(first);
+  const lastMedianMb = medianOf(last);
+  const drift = (lastMedianMb - firstMedianMb) / firstMedianMb;
+  const fit = slope(after.map((s) => ({ x: s.t / 60, y: s[series] })));
+  const slopeMbPerMin = fit.slope;
+  const flat =
+    after.length < 3 || !Number.isFinite(slopeMbPerMin) || !Number.isFinite(drift)
+      ? null
+      : slopeMbPerMin < FLAT_RULE.maxSlopeMbPerMin && Math.abs(drift) <= FLAT_RULE.maxDrift;
+  const w = `${round(windowS, 0)} s`;
+  return {
+    series,
+    windowS: round(windowS, 1),
+    firstMedianMb: round(firstMedianMb, 1),
+    lastMedianMb: round(lastMedianMb, 1),
+    drift: round(drift, 3),
+    maxMb: round(
+      samples.reduce((a, s) => Math.max(a, s.rssMaxMb, s.rssMb), -Infinity),
+      1,
+    ),
+    slopeMbPerMin: round(slopeMbPerMin, 2),
+    slopeStdErrMbPerMin: round(fit.stdErr, 2),
+    samplesAfterFirstWindow: after.length,
+    flat,
+    rule:
+      `flat = least-squares slope of RSS after the first ${w} < ${FLAT_RULE.maxSlopeMbPerMin} MB/min ` +
+      `and the median of the last ${w} within ${FLAT_RULE.maxDrift * 100} % of the first ${w}'s ` +
+      `(windows of ${FLAT_RULE.windowS} s, a third of the run if shorter than ${3 * FLAT_RULE.windowS} s)`,
+  };
+}
+
+/** The soak's samples as a markdown table, then a verdict line each. */
+export function memoryTable(
+  samples: readonly MemorySample[],
+  verdicts: readonly MemoryVerdict[],
+): string {
+  const lines = [
+    '| s | recorded tx/s | RSS MB | RSS low–high in the interval | heap used MB | heap total MB | external MB (array buffers) |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...samples.map(
+      (s) =>
+        `| ${round(s.t, 0)} | ${s.txPerS === null ? '–' : round(s.txPerS, 0)} | ${round(s.rssMb, 1)} | ` +
+        `${round(s.rssMinMb, 1)}–${round(s.rssMaxMb, 1)} | ` +
+        `${round(s.heapUsedMb, 1)} | ${round(s.heapTotalMb, 1)} | ${round(s.externalMb, 1)} ` +
+        `(${round(s.arrayBuffersMb, 1)}) |`,
+    ),
+  ];
+  lines.push('');
+  for (const v of verdicts) {
+    const sign = v.drift >= 0 ? '+' : '';
+    const verdict =
+      v.flat === null ? 'INCONCLUSIVE (too few samples)' : v.flat ? 'flat' : 'NOT FLAT';
+    const what = v.series === 'rssMb' ? 'RSS' : "RSS's low point per interval";
+    lines.push(
+      `Memory: ${what} ${verdict} — median ${v.firstMedianMb} MB over the first ${v.windowS} s, ` +
+        `${v.lastMedianMb} MB over the last ${v.windowS} s (${sign}${round(v.drift * 100, 1)} %), ` +
+        `max RSS ${v.maxMb} MB, slope after the first ${v.windowS} s ${v.slopeMbPerMin} ` +
+        `± ${v.slopeStdErrMbPerMin} MB/min (${v.samplesAfterFirstWindow} samples).`,
+    );
+  }
+  if (verdicts[0]) lines.push(`Rule: ${verdicts[0].rule}.`);
+  return lines.join('\n');
+}
+
 function medianOf(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);

@@ -1,8 +1,9 @@
 /**
  * The benchmark's server process: exactly what `src/main.ts` starts (`startServer(readEnv())`),
  * plus an IPC channel to the benchmark that reports this process's own figures on request — the
- * recorder's batch stats, CPU time and event-loop utilization. Nothing is added to the HTTP
- * surface; the channel is idle except between load phases.
+ * recorder's batch stats, CPU time, event-loop utilization and memory. Nothing is added to the HTTP
+ * surface; the channel is idle except between load phases and, in a soak (`--soak`), one memory
+ * sample every 5 s.
  *
  * Run by `http.bench.ts` with an IPC stdio slot, built like src/main.ts (dist/serve.js, see
  * tsup.config.ts) or, with `--tsx`, as `node --import tsx bench/serve.ts`.
@@ -45,8 +46,27 @@ new PerformanceObserver((list) => {
   }
 }).observe({ entryTypes: ['gc'] });
 
-function snapshot(): ServerSnapshot {
+const MB = 2 ** 20;
+// RSS saws up and down by tens of MB with the old generation's collections; one reading every 5 s
+// lands anywhere on the saw. Its low point over the interval is the level after the collections,
+// the figure a leak raises. rss() alone is a read of /proc/self/stat, no heap walk.
+const rssRange = { min: Infinity, max: 0 };
+const readRss = () => {
+  const rss = process.memoryUsage.rss();
+  rssRange.min = Math.min(rssRange.min, rss);
+  rssRange.max = Math.max(rssRange.max, rss);
+};
+readRss();
+setInterval(readRss, 100).unref();
+
+/**
+ * `reset`: start the next interval of the loop-lag histogram and the longest GC pause. The soak's
+ * 5-s memory samples do not, so that the phase's own figures still cover the whole phase.
+ */
+function snapshot(reset: boolean): ServerSnapshot {
   const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
+  readRss();
   const elu = performance.eventLoopUtilization();
   const snap: ServerSnapshot = {
     recorder: { ...server.core.recorder.stats },
@@ -57,20 +77,31 @@ function snapshot(): ServerSnapshot {
     // The histogram holds the time between its timer's runs: the resolution plus the lag.
     loopLagP99Ms: Math.max(0, delay.percentile(99) / 1e6 - RESOLUTION_MS),
     loopLagMaxMs: Math.max(0, delay.max / 1e6 - RESOLUTION_MS),
-    heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20,
+    rssMb: mem.rss / MB,
+    rssMinMb: rssRange.min / MB,
+    rssMaxMb: rssRange.max / MB,
+    heapUsedMb: mem.heapUsed / MB,
+    heapTotalMb: mem.heapTotal / MB,
+    externalMb: mem.external / MB,
+    arrayBuffersMb: mem.arrayBuffers / MB,
     gcMs: gc.ms,
     gcCount: gc.count,
     gcMaxMs: gc.maxMs,
     gcMaxKind: gc.maxKind,
   };
-  delay.reset();
-  gc.maxMs = 0;
-  gc.maxKind = '';
+  rssRange.min = Infinity;
+  rssRange.max = 0;
+  if (reset) {
+    delay.reset();
+    gc.maxMs = 0;
+    gc.maxKind = '';
+  }
   return snap;
 }
 
 process.on('message', (msg) => {
-  if (msg === 'snapshot') send({ type: 'snapshot', snapshot: snapshot() });
+  if (msg === 'snapshot' || msg === 'peek')
+    send({ type: 'snapshot', snapshot: snapshot(msg === 'snapshot') });
 });
 
 let stopping = false;

@@ -17,7 +17,16 @@ export interface ServerSnapshot {
   /** How late the event loop ran a 10 ms timer, since the previous snapshot. */
   loopLagP99Ms: number;
   loopLagMaxMs: number;
+  /** `process.memoryUsage()`, in MiB: the soak's samples (`--soak`). */
+  rssMb: number;
+  /** RSS's lowest and highest reading (every 100 ms) since the previous snapshot or peek. */
+  rssMinMb: number;
+  rssMaxMb: number;
   heapUsedMb: number;
+  heapTotalMb: number;
+  /** C++ objects bound to JS ones; `arrayBuffersMb` (Buffers included) is part of it. */
+  externalMb: number;
+  arrayBuffersMb: number;
   /** Garbage-collection pauses since start (cumulative), and the longest since the last snapshot. */
   gcMs: number;
   gcCount: number;
