@@ -122,18 +122,20 @@ export function benchRules(): DocsRuleInput[] {
       action: 'block',
       actionConfig: { message: 'Exceeds $50 limit' },
     },
-    monthlyBudget('Support bots monthly budget', ['support-bot-1', 'support-bot-2'], 5_000_000),
+    // Budgets sized so that a saturated run of two hours exhausts none (a `--soak 600` ran the
+    // finance analyst's $10,000 out, and every later call of it was — rightly — blocked).
+    monthlyBudget('Support bots monthly budget', ['support-bot-1', 'support-bot-2'], 100_000_000),
     monthlyBudget(
       'Internal tools monthly budget',
       ['data-enrichment', 'code-review', 'doc-summarizer', 'search-agent'],
-      2_000_000,
+      40_000_000,
     ),
     monthlyBudget(
       'Customer-facing agents monthly budget',
       ['sales-assistant', 'triage-bot', 'onboarding-guide'],
-      3_000_000,
+      60_000_000,
     ),
-    monthlyBudget('Finance analyst monthly budget', ['finance-analyst'], 1_000_000),
+    monthlyBudget('Finance analyst monthly budget', ['finance-analyst'], 20_000_000),
     {
       name: 'Per-user daily budget',
       priority: 800,

@@ -128,8 +128,8 @@ export class ChainBroken extends Error {
 }
 
 /**
- * Seals one batch of `orgId`'s next events in one transaction, on one pooled connection with
- * literal SQL (two round trips). Returns how many it sealed, or null when `wait` is false and
+ * Seals one batch of `orgId`'s next events in one transaction, on one pooled connection (three
+ * round trips: the reads, the links as a bind parameter, COMMIT). Returns how many it sealed, or null when `wait` is false and
  * another sealer holds the org's chain head. Throws ChainBroken when the head does not end the
  * chain's links.
  */

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
-import { dollarQuote, jsonValue, queryRows, type Params, type RawConnection } from './sql.js';
+import { dollarQuote, queryRows, type RawConnection } from './sql.js';
 
 /** A stored answer: the HTTP status and the exact JSON body that was sent. */
 export interface StoredResponse {
@@ -141,16 +141,15 @@ export interface NewAnswer {
 }
 
 /**
- * One statement storing `answers` of `orgId` at `at` (usable as the body of a CTE; the answers a
- * bind parameter of `params` if given). A key stored meanwhile by another process is a unique
- * violation: the caller's transaction fails and its retry finds that answer — unless `claim`,
- * which leaves the row that is there.
+ * One statement storing `answers` of `orgId` at `at`. A key stored meanwhile by another process
+ * is a unique violation: the caller's transaction fails and its retry finds that answer — unless
+ * `claim`, which leaves the row that is there.
  */
 export function storeAnswersSql(
   orgId: string,
   answers: readonly NewAnswer[],
   at: string,
-  { claim = false, params }: { claim?: boolean; params?: Params } = {},
+  claim = false,
 ): string {
   const rows = answers.map((a) => ({
     key: a.key,
@@ -164,7 +163,7 @@ export function storeAnswersSql(
        select ${dollarQuote(orgId)}, x.key, x.route, x.request_hash, x.status_code, x.response_body,
           ${dollarQuote(at)}::timestamptz,
           case when x.status_code is null then null else ${dollarQuote(at)}::timestamptz end
-         from jsonb_to_recordset(${jsonValue(rows, params)}) as x(key text,
+         from jsonb_to_recordset(${dollarQuote(JSON.stringify(rows))}::jsonb) as x(key text,
           route text, request_hash text, status_code int, response_body text)${
             claim ? '\n       on conflict (org_id, key) do nothing' : ''
           }`;
@@ -192,7 +191,7 @@ export async function claimKey(
 ): Promise<boolean> {
   const rows = await queryRows(
     conn,
-    `${storeAnswersSql(orgId, [{ ...answer, response: null }], at, { claim: true })};
+    `${storeAnswersSql(orgId, [{ ...answer, response: null }], at, true)};
      ${lookupAnswersSql(orgId, [answer.key])}`,
   );
   return parseAnswers(rows).get(answer.key)?.hash === answer.hash;

@@ -8,8 +8,9 @@
  *   dollar-quoted literals (`dollarQuote`) — on a pooled connection (`withConnection`) or inside an
  *   EntityManager's transaction (`connectionOf`). MikroORM's `execute` pastes escaped values into
  *   the SQL text, which for a batch of a few hundred KB of JSON cost more CPU than everything
- *   else together; the ledger's statements are literal SQL, so that the hot path's batch is two
- *   round trips and the same statement text serves every caller.
+ *   else together; the ledger's statements are literal SQL, so that several go in one round trip.
+ * - `PooledConnection.query(text, values)` (a pooled connection only) runs one statement with
+ *   bind parameters (`Params`): how the hot path and the sealer send their large JSON rows.
  */
 import type { EntityManager, Knex } from '@mikro-orm/postgresql';
 import type { Orm } from '@reins/db';

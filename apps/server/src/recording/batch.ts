@@ -3,7 +3,8 @@
  *
  * 1. lock and read — BEGIN, the organization's policy lock (shared: see the ledger's seed.ts), its
  *    settings and policy version, its window counters created-and-locked in key order, the
- *    expired holds on them, the answers stored under the batch's idempotency keys;
+ *    expired holds on them, what is kept under the batch's idempotency keys (stored answers and
+ *    the transactions recorded under them);
  * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
  * 3. write — the transactions (a keyed one with its request's hash: its replays are answered from
  *    its row), the counters' new totals, the audit events and the alerts in one statement, with
