@@ -4,11 +4,12 @@
  * fresh clone gets a build and a warm one starts without waiting. The check alone reads no more
  * than file times; tsup is loaded only to build.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Options } from 'tsup';
 import { appSources } from './app-build.js';
+import { newest } from './newest.js';
 
 const appDir = process.cwd();
 const config = (
@@ -16,15 +17,6 @@ const config = (
 ).default;
 const entry = config.entry as Record<string, string>;
 const label = relative(join(import.meta.dirname, '..'), join(appDir, 'dist'));
-
-function newest(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let max = st.mtimeMs;
-  for (const name of readdirSync(path)) max = Math.max(max, newest(join(path, name)));
-  return max;
-}
 
 const outputs = Object.keys(entry).map((name) => join(appDir, 'dist', `${name}.js`));
 const builtAt = outputs.every((f) => existsSync(f))

@@ -1,4 +1,5 @@
 /** The benchmark's tables, for one run (`http.bench.ts`) or the medians of several (`summarize.ts`). */
+import type { ServerSnapshot } from './types.js';
 import {
   COMMIT,
   RECORDER_LOCK,
@@ -145,19 +146,14 @@ export function againstFloor(phases: PhaseRow[]): string {
 }
 
 /** One of the soak's samples of the server child (`--soak`): `t` s into the phase. */
-export interface MemorySample {
+export type MemorySample = {
   t: number;
   /** Transactions recorded in the interval that ends at `t`, per second; null at t = 0. */
   txPerS: number | null;
-  /** RSS when sampled, and its low and high point over the interval (read every 100 ms). */
-  rssMb: number;
-  rssMinMb: number;
-  rssMaxMb: number;
-  heapUsedMb: number;
-  heapTotalMb: number;
-  externalMb: number;
-  arrayBuffersMb: number;
-}
+} & Pick<
+  ServerSnapshot,
+  'rssMb' | 'rssMinMb' | 'rssMaxMb' | 'heapUsedMb' | 'heapTotalMb' | 'externalMb' | 'arrayBuffersMb'
+>;
 
 /** The soak's rule for "flat" (docs/benchmarks.md, "Memory under saturation (soak)"). */
 export const FLAT_RULE = {
