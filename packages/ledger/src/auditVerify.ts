@@ -28,7 +28,7 @@
 import type { Orm } from '@reins/db';
 import { chainHash, EVENT_COLUMNS, GENESIS } from './auditChain.js';
 import { auditRow, insertAuditSql } from './audit.js';
-import { dollarQuote, inTransaction, plainSql, queryRows, type Sql } from './sql.js';
+import { dollarQuote, inTransaction, isoMs, plainSql, queryRows, type Sql } from './sql.js';
 
 /** Links read per query when verifying. */
 export const VERIFY_CHUNK = 2000;
@@ -474,7 +474,7 @@ const checkpointOf = (r: CheckpointRow): Checkpoint => ({
 });
 
 const CHECKPOINT_COLUMNS = `seq, hash, last_xid::text as last_xid, last_pos, event_id,
-  to_char(verified_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as verified_at`;
+  ${isoMs('verified_at')} as verified_at`;
 
 /** The organization's last checkpoint (not yet checked against the chain: `beginVerify` does). */
 export async function readCheckpoint(sql: Sql, orgId: string): Promise<Checkpoint | null> {

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
-import { dollarQuote, queryRows, type RawConnection } from './sql.js';
+import { dollarQuote, isoMs, queryRows, type RawConnection } from './sql.js';
 
 /** A stored answer: the HTTP status and the exact JSON body that was sent. */
 export interface StoredResponse {
@@ -80,10 +80,6 @@ interface AnswerRow {
   recorded: RecordedAnswer | null;
 }
 
-/** An instant as `Date.toISOString()` writes it (what the server stored). */
-const ISO_MS = (column: string) =>
-  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
 /**
  * What is kept under `keys` (one statement): stored answers, then transactions recorded under
  * them — last, so that a key found in both (a claim that lost to a transaction's key) reads as
@@ -99,8 +95,8 @@ export function lookupAnswersSql(orgId: string, keys: readonly string[]): string
       union all
       select idempotency_key, request_hash, null, null,
              jsonb_build_object('id', id, 'policyResult', policy_result, 'admitted', admitted,
-               'createdAt', ${ISO_MS('created_at')}, 'countedWindows', counted_windows,
-               'expiresAt', ${ISO_MS('expires_at')},
+               'createdAt', ${isoMs('created_at')}, 'countedWindows', counted_windows,
+               'expiresAt', ${isoMs('expires_at')},
                'amountMicros', coalesce((hold->>'amountMicros')::bigint, amount_micros)), 1
         from transaction_record
        where org_id = ${org} and idempotency_key = ${wanted} and request_hash is not null

@@ -141,6 +141,13 @@ export function dollarQuote(text: string): string {
   return `${tag}${text}${tag}`;
 }
 
+/**
+ * A timestamptz column as the API and the server write instants (`Date.toISOString()`: UTC,
+ * milliseconds), formatted by PostgreSQL.
+ */
+export const isoMs = (column: string): string =>
+  `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 /** Runs `fn` inside BEGIN … COMMIT on one pooled connection (ROLLBACK if it throws). */
 export function inTransaction<T>(orm: Orm, fn: (conn: RawConnection) => Promise<T>): Promise<T> {
   return withConnection(orm, async (conn) => {

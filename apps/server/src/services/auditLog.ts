@@ -15,7 +15,7 @@ import { ACTIONS } from '@reins/engine';
 import type { Ctx } from '../core.js';
 import type { StreamResult } from '../lib/stream.js';
 import { ValidationError } from '../errors.js';
-import { sqlOf, type Sql } from '@reins/ledger';
+import { isoMs, sqlOf, type Sql } from '@reins/ledger';
 import { parseInput } from '../schemas/common.js';
 import {
   auditCsvInput,
@@ -112,7 +112,7 @@ function pageQuery(
 }
 
 /** `occurredAt` as the API shows instants: ISO 8601 UTC with milliseconds. */
-const SHOWN_AT = `to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const SHOWN_AT = isoMs('occurred_at');
 
 interface ListRow {
   id: string;
