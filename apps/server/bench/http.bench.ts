@@ -80,6 +80,11 @@ const { values: args } = parseArgs({
     tsx: { type: 'boolean', default: false },
     'no-source-maps': { type: 'boolean', default: false },
     soak: { type: 'string' },
+    /**
+     * Only the load phases whose names contain one of these comma-separated strings (after the
+     * warm-up), e.g. `--only floor:,500` for the floor and the 500 tx/s phase.
+     */
+    only: { type: 'string' },
   },
 });
 
@@ -151,9 +156,16 @@ const LOAD_PHASES: PhaseSpec[] = [
     path: '/api/v1/bench/floor',
   },
 ];
+const ONLY = args.only?.split(',').filter((s) => s !== '');
+const CHOSEN = ONLY ? LOAD_PHASES.filter((p) => ONLY.some((s) => p.name.includes(s))) : LOAD_PHASES;
+if (CHOSEN.length === 0) {
+  throw new Error(
+    `--only ${args.only}: no phase matches (${LOAD_PHASES.map((p) => p.name).join('; ')})`,
+  );
+}
 const PHASES: PhaseSpec[] =
   SOAK_S === null
-    ? [WARM_UP, ...LOAD_PHASES]
+    ? [WARM_UP, ...CHOSEN]
     : [
         WARM_UP,
         {

@@ -1,5 +1,6 @@
 /**
- * One batch of one organization's transactions, in ONE database transaction and three round trips:
+ * One batch of one organization's transactions, in ONE database transaction and two round trips
+ * (and a COMMIT queued behind the second):
  *
  * 1. lock and read — BEGIN, the organization's policy lock (shared: see the ledger's seed.ts), its
  *    settings and policy version, its window counters created-and-locked in key order, the
@@ -8,7 +9,8 @@
  * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
  * 3. write — the transactions (a keyed one with its request's hash: its replays are answered from
  *    its row), the counters' new totals, the audit events and the alerts in one statement, with
- *    them as bind parameters; then COMMIT.
+ *    them as bind parameters; then COMMIT, queued behind it (a message of its own, sent the
+ *    moment the write is done).
  *
  * Because totals are read under the row locks and every writer takes the locks in the same key
  * order, concurrent batches — in this or any other server process — serialize on the counters
@@ -135,7 +137,7 @@ async function lockAndRead(
 
 /**
  * Round trip 2: every write of the batch in one statement (data-modifying CTEs), its rows as bind
- * parameters; then COMMIT (a statement with parameters is a message of its own).
+ * parameters; then COMMIT (a statement with parameters cannot share a message with it).
  */
 async function write(conn: PooledConnection, orgId: string, plan: BatchPlan, at: string) {
   if (plan.transactions.length === 0 && plan.counters.length === 0) {
@@ -149,8 +151,14 @@ async function write(conn: PooledConnection, orgId: string, plan: BatchPlan, at:
     `audit as (${insertAuditSql(plan.audit, params)})`,
   ];
   if (plan.alerts.length > 0) ctes.push(...alertCtes(orgId, plan.alerts, params));
-  await conn.query(`with ${ctes.join(',\n')}\n select 1`, params.values);
-  await conn.query('commit');
+  // COMMIT is queued behind the write, not sent after it: the driver sends it from the write's
+  // ReadyForQuery, with no turn of the event loop between — the batch's locks are not held while
+  // the process serves other requests. If the write fails, the transaction is aborted and the
+  // COMMIT ends it as a ROLLBACK: nothing of the batch is written, and the write's error is thrown.
+  await Promise.all([
+    conn.query(`with ${ctes.join(',\n')}\n select 1`, params.values),
+    conn.query('commit'),
+  ]);
 }
 
 function insertTransactionsSql(orgId: string, plan: BatchPlan, params: Params): string {
