@@ -219,12 +219,21 @@ export function writeCountersSql(
     tokens_out: w.totals.tokensOut,
     requests: w.totals.requests,
   }));
+  // The keys again, as the index condition: joined on `x.key` alone (the planner guesses 100 rows
+  // from the function), the plan may read every counter of the organization, its past windows
+  // included, into a hash — with 430 counters it did — where the batch's own are index lookups.
+  const keys = jsonValue(
+    rows.map((r) => r.key),
+    params,
+  );
   return `update window_counter c
           set cost_micros = x.cost_micros, tokens_in = x.tokens_in, tokens_out = x.tokens_out,
               requests = x.requests, updated_at = ${lit(at)}::timestamptz
          from jsonb_to_recordset(${jsonValue(rows, params)}) as x(key text,
           cost_micros bigint, tokens_in bigint, tokens_out bigint, requests bigint)
-        where c.org_id = ${lit(orgId)} and c.key = x.key`;
+        where c.org_id = ${lit(orgId)}
+          and c.key = any (array(select jsonb_array_elements_text(${keys})))
+          and c.key = x.key`;
 }
 
 /**
