@@ -22,6 +22,7 @@ import { Migration20261203150500_agent_rollup_grains } from './Migration20261203
 import { Migration20261203152545_rule_hits_index } from './Migration20261203152545_rule_hits_index.js';
 import { Migration20261203152928_channel_deliveries_index } from './Migration20261203152928_channel_deliveries_index.js';
 import { Migration20261203200200_idempotent_transactions } from './Migration20261203200200_idempotent_transactions.js';
+import { Migration20261203224000_batch_lookup_functions } from './Migration20261203224000_batch_lookup_functions.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -82,5 +83,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261203200200_idempotent_transactions',
     class: Migration20261203200200_idempotent_transactions,
+  },
+  {
+    name: 'Migration20261203224000_batch_lookup_functions',
+    class: Migration20261203224000_batch_lookup_functions,
   },
 ];
