@@ -24,7 +24,8 @@
  * semi-space size; default 16, as `pnpm start`), --tsx (the child runs bench/serve.ts through
  * tsx, as `pnpm start` did before the server was built; default: the build, dist/serve.js, which
  * `pnpm bench` brings up to date first), --no-source-maps (the build without
- * --enable-source-maps).
+ * --enable-source-maps), --only <a,b> (after the warm-up, only the phases whose names contain
+ * one of the comma-separated strings: `--only floor:,500` runs the floor and 500 tx/s).
  * --soak <seconds>: memory under saturation (issue 17). After the warm-up, ONE closed-loop phase
  * at 256 connections for that long instead of the other phases; every 5 s the child reports its
  * process.memoryUsage() (peeked over IPC, without restarting the phase's loop-lag and GC figures)
