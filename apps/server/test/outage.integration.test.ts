@@ -3,44 +3,12 @@
  * quickly, the outage is noted once, and everything works again when the database is back. The
  * server reaches the database through a TCP relay the test can take down.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, initOrm, migrateUp, type Orm, type TestDatabase } from '@reins/db';
 import { defaultEnv } from '../src/env.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { ADMIN_KEY, request } from './harness.js';
-
-/** A TCP relay to `target` that can be taken down (every connection cut) and brought back. */
-class Relay {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly target: { host: string; port: number }) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.target.port, this.target.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    for (const s of this.sockets) s.destroy();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
+import { Relay } from './relay.js';
 
 describe('a database outage', () => {
   let db: TestDatabase;
