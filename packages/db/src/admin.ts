@@ -48,16 +48,23 @@ export async function dropDatabase(serverUrl: string, database: string): Promise
 const MIGRATION_LOCK = 72_625_370_001;
 
 /**
- * Runs `fn` while holding a session advisory lock on the database of `url`, so that several
- * processes starting at once on one database migrate one after the other.
+ * Runs `fn` while holding an advisory lock on the database of `url`, so that several processes
+ * starting at once on one database migrate one after the other. The lock is a transaction's
+ * (`pg_advisory_xact_lock` on a connection of its own, whose transaction stays open while `fn`
+ * runs on others): a session lock would outlive its client behind a pooler in transaction mode,
+ * which hands the server connection — and the lock — to whoever comes next (docs/operations.md).
  */
 export async function withMigrationLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
   return withClient(url, async (client) => {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query('begin');
     try {
-      return await fn();
-    } finally {
-      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      const out = await fn();
+      await client.query('commit');
+      return out;
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw err;
     }
   });
 }
