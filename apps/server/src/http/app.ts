@@ -161,6 +161,19 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     logController: new LogController({
       disableRequestLogging: env.LOG_LEVEL !== 'debug' && env.LOG_LEVEL !== 'trace',
     }),
+    // A path Fastify's router cannot take (a malformed %-escape, a segment past 100 characters)
+    // gets the docs' error body too, not Fastify's own.
+    frameworkErrors: (err, _req, reply) => {
+      const res = toErrorResponse(
+        ValidationError.of(
+          'path',
+          err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'has a segment longer than 100 characters'
+            : 'is not a valid URL path (a malformed %-escape)',
+        ),
+      );
+      void (reply as FastifyReply).status(res.status).headers(SECURITY_HEADERS).send(res.body);
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true },
@@ -292,6 +305,12 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     );
     // The same checks before the body, except for calls of public procedures only (health).
     trpc.addHook('onRequest', async (req, reply) => {
+      // JSON only, as on REST: tRPC would take multipart/form-data as FormData, which no
+      // procedure reads (a mutation then failed with a 500).
+      const type = req.headers['content-type'];
+      if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+        throw new UnsupportedMediaType(type);
+      }
       if (trpcProcedures(req.url).every((p) => p === 'health')) return;
       await authenticateRequest(req, reply);
     });
