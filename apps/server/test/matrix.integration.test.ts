@@ -6,9 +6,6 @@
  * and procedures are read from the server, and the table (surface.ts) must name exactly those: a
  * new route fails here until the table says how to call it.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, type Permission } from '../src/lib/apiKeys.js';
 import { routes } from '../src/http/routes/index.js';
@@ -17,6 +14,7 @@ import { useTestServer } from './harness.js';
 import type { ErrorBody } from './helpers.js';
 import {
   ADAPTER_ROUTES,
+  dashboardBuild,
   REST,
   TRPC,
   makers,
@@ -30,15 +28,13 @@ import {
   type Org,
 } from './surface.js';
 
-/** A dashboard build of one page, so that its routes answer as they do in production. */
-const webDir = mkdtempSync(join(tmpdir(), 'reins-matrix-web-'));
-writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Reins</title>');
+const web = dashboardBuild();
 afterAll(() => {
-  rmSync(webDir, { recursive: true, force: true });
+  web.remove();
 });
 
 const t = useTestServer('matrix', {
-  REINS_WEB_DIR: webDir,
+  REINS_WEB_DIR: web.dir,
   // The matrix sends hundreds of calls without credentials, and a few hundred a second.
   REINS_AUTH_FAILURES_PER_SECOND: 0,
   REINS_RATE_LIMIT_RPS: 0,

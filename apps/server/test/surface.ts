@@ -5,6 +5,9 @@
  * matrix and fuzz tests cover a new route or procedure as soon as it is added, and fail until the
  * table says how to call it.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTRPCUntypedClient, httpBatchStreamLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import type { FastifyInstance } from 'fastify';
@@ -108,6 +111,18 @@ export interface TrpcReply {
   text: string;
 }
 
+/**
+ * superjson's envelope of `input`; for input superjson refuses to send (a `__proto__` key), the
+ * envelope a client without that check would send.
+ */
+function serialize(input: unknown): unknown {
+  try {
+    return superjson.serialize(input);
+  } catch {
+    return { json: input };
+  }
+}
+
 /** One tRPC call over HTTP, as `httpLink` sends it (superjson, no batching). */
 export async function sendTrpc(
   t: TestServer,
@@ -118,7 +133,7 @@ export async function sendTrpc(
   extraHeaders: Record<string, string> = {},
 ): Promise<TrpcReply> {
   const headers = { ...authHeaders(creds), ...extraHeaders };
-  const encoded = input === undefined ? undefined : JSON.stringify(superjson.serialize(input));
+  const encoded = input === undefined ? undefined : JSON.stringify(serialize(input));
   const res =
     type === 'mutation'
       ? await t.call('POST', `/trpc/${path}`, undefined, { key: null, headers, raw: encoded })
@@ -181,6 +196,21 @@ export function trpcReply(res: Reply): TrpcReply {
         : superjson.deserialize(data as Parameters<typeof superjson.deserialize>[0]),
     error: body?.error?.json?.data ?? null,
     text: res.text,
+  };
+}
+
+/**
+ * A dashboard build of one page, so that the dashboard's routes answer as in production (an
+ * unbuilt dashboard answers 503 with a page saying so).
+ */
+export function dashboardBuild(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'reins-test-web-'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Reins</title>');
+  return {
+    dir,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
