@@ -223,6 +223,33 @@ describe('every tRPC procedure', () => {
   }
 });
 
+describe('names that are not records', () => {
+  it("an upsert of another organization's budget name writes the caller's own, not the owner's", async () => {
+    const team = await m.budget(owner);
+    const read = (org: Org) =>
+      t().call<{ budget?: { dailyBudgetCents: number | null } }>(
+        'GET',
+        `/api/budgets/teams/${team}`,
+        undefined,
+        { key: org.key },
+      );
+    const ownerBefore = await read(owner);
+    expect(ownerBefore.status).toBe(200);
+    expect((await read(other)).status).toBe(404);
+    const put = await t().call(
+      'PUT',
+      `/api/budgets/teams/${team}`,
+      { dailyBudgetCents: 1 },
+      {
+        key: other.key,
+      },
+    );
+    expect(put.status).toBe(200);
+    expect((await read(owner)).body).toEqual(ownerBefore.body);
+    expect((await read(other)).status).toBe(200);
+  });
+});
+
 function describeAccess(access: Access): string {
   if ('public' in access) return `public (${access.public})`;
   if ('caller' in access) return 'any caller';
