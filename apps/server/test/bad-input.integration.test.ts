@@ -434,7 +434,58 @@ describe('query strings and path ids', () => {
   });
 });
 
+describe('paths the router cannot take', () => {
+  it('answers a malformed %-escape and an overlong segment with 422 naming the path', async () => {
+    for (const [path, message] of [
+      ['/api/agents/%zz', 'path: is not a valid URL path (a malformed %-escape)'],
+      ['/api/v1/transactions/txn_%E0%A4%A', 'path: is not a valid URL path (a malformed %-escape)'],
+      [`/api/agents/${'k'.repeat(101)}`, 'path: has a segment longer than 100 characters'],
+    ] as const) {
+      await expectRefused('GET', path, [
+        { name: path, status: 422, code: 'VALIDATION_ERROR', field: 'path' },
+      ]);
+      const res = await t().call<ErrorBody>('GET', path);
+      expect(res.body.message).toBe(message);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+});
+
 describe('tRPC', () => {
+  it('refuses a body that is not JSON with 415 before tRPC reads it (multipart was a 500)', async () => {
+    const before = await rowCounts(t());
+    const res = await t().call<{
+      error: { json: { data: { httpStatus: number; reins: ErrorBody } } };
+    }>('POST', '/trpc/rules.delete', undefined, {
+      raw: JSON.stringify({ json: { id: 'rule_x' } }),
+      headers: { 'content-type': 'multipart/form-data; boundary=x' },
+    });
+    expect(res.status).toBe(415);
+    expect(res.body.error.json.data.reins).toMatchObject({
+      success: false,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+    expect(await rowCounts(t())).toEqual(before);
+  });
+
+  it("gives tRPC's own refusals a docs code and message, not INTERNAL_ERROR", async () => {
+    type TrpcError = { error: { json: { data: { httpStatus: number; reins: ErrorBody } } } };
+    const mutationByGet = await t().call<TrpcError>('GET', '/trpc/keys.create');
+    expect(mutationByGet.status).toBe(405);
+    expect(mutationByGet.body.error.json.data.reins).toMatchObject({
+      success: false,
+      code: 'NOT_FOUND',
+    });
+    expect(mutationByGet.body.error.json.data.reins.message).not.toBe('Internal server error');
+    const badInput = await t().call<TrpcError>('GET', '/trpc/transactions.get?input=%7Bnot-json');
+    expect(badInput.status).toBe(400);
+    expect(badInput.body.error.json.data.reins).toMatchObject({
+      success: false,
+      code: 'VALIDATION_ERROR',
+      field: 'input',
+    });
+  });
+
   it('refuses what no service could store with the same 422, writing nothing', async () => {
     const before = await rowCounts(t());
     const res = await t().call<{

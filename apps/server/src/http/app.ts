@@ -23,6 +23,7 @@ import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { trpcErrorBody } from '../trpc/trpc.js';
 import { registerDashboard } from './dashboard.js';
 import { openApiDocument } from './openapi.js';
+import { redactApiKeys } from '../lib/apiKeys.js';
 import type { StreamResult } from '../lib/stream.js';
 import { routes } from './routes/index.js';
 import { benchFloorRoute } from './routes/transactions.js';
@@ -122,10 +123,32 @@ function trpcProcedures(url: string): string[] {
   return path.split(',').map((p) => decodeURIComponent(p));
 }
 
+/**
+ * What a log line shows of a request (Fastify's fields): its URL with any API key masked, since a
+ * client may send its key in a query string. Headers are never logged.
+ */
+function requestForLog(req: {
+  method?: string;
+  url?: string;
+  headers: { host?: string };
+  socket?: { remoteAddress?: string; remotePort?: number };
+}) {
+  return {
+    method: req.method,
+    url: redactApiKeys(req.url ?? ''),
+    host: req.headers.host,
+    remoteAddress: req.socket?.remoteAddress,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export async function buildApp(core: Core): Promise<FastifyInstance> {
   const env = core.env;
   const app = Fastify({
-    logger: env.LOG_LEVEL === 'silent' ? false : { level: env.LOG_LEVEL },
+    logger:
+      env.LOG_LEVEL === 'silent'
+        ? false
+        : { level: env.LOG_LEVEL, serializers: { req: requestForLog } },
     bodyLimit: env.REINS_BODY_LIMIT_BYTES,
     // A request must arrive in full within seconds: a body that trickles or never comes does not
     // hold a connection (and a file descriptor) for minutes. Node checks every second.
@@ -138,6 +161,19 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     logController: new LogController({
       disableRequestLogging: env.LOG_LEVEL !== 'debug' && env.LOG_LEVEL !== 'trace',
     }),
+    // A path Fastify's router cannot take (a malformed %-escape, a segment past 100 characters)
+    // gets the docs' error body too, not Fastify's own.
+    frameworkErrors: (err, _req, reply) => {
+      const res = toErrorResponse(
+        ValidationError.of(
+          'path',
+          err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? 'has a segment longer than 100 characters'
+            : 'is not a valid URL path (a malformed %-escape)',
+        ),
+      );
+      void (reply as FastifyReply).status(res.status).headers(SECURITY_HEADERS).send(res.body);
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { ignoreTrailingSlash: true },
@@ -269,6 +305,12 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     );
     // The same checks before the body, except for calls of public procedures only (health).
     trpc.addHook('onRequest', async (req, reply) => {
+      // JSON only, as on REST: tRPC would take multipart/form-data as FormData, which no
+      // procedure reads (a mutation then failed with a 500).
+      const type = req.headers['content-type'];
+      if (type !== undefined && !/^application\/json\s*(;|$)/i.test(type)) {
+        throw new UnsupportedMediaType(type);
+      }
       if (trpcProcedures(req.url).every((p) => p === 'health')) return;
       await authenticateRequest(req, reply);
     });

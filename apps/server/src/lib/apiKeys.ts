@@ -18,6 +18,17 @@ export function maskApiKey(key: string): string {
   return `rk_${env}_****${key.slice(-4)}`;
 }
 
+/** Anything shaped like a key (`rk_<env>_<secret>`) inside a longer text. */
+const KEY_IN_TEXT = /rk_[a-z0-9]{1,12}_[A-Za-z0-9]{16,128}/g;
+
+/**
+ * `text` with every key in it masked: for what is logged of a request (a client that sends its
+ * key in a query string must not find it in the server's logs).
+ */
+export function redactApiKeys(text: string): string {
+  return text.replace(KEY_IN_TEXT, (key) => maskApiKey(key));
+}
+
 export function isWellFormedKey(key: string): boolean {
   return KEY_PATTERN.test(key);
 }

@@ -6,7 +6,13 @@ import type { z } from 'zod';
 import type { Core } from '../core.js';
 import { createContextInner } from '../context.js';
 import type { Caller } from '../machinery/authenticator.js';
-import { Unauthorized, ValidationError, toErrorResponse, type ErrorResponse } from '../errors.js';
+import {
+  DomainError,
+  Unauthorized,
+  ValidationError,
+  toErrorResponse,
+  type ErrorResponse,
+} from '../errors.js';
 import { checkStorable } from '../schemas/common.js';
 
 /**
@@ -20,9 +26,11 @@ export interface OuterContext {
 }
 
 const TRPC_CODES: Record<number, TRPC_ERROR_CODE_KEY> = {
+  400: 'BAD_REQUEST',
   401: 'UNAUTHORIZED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
+  405: 'METHOD_NOT_SUPPORTED',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
@@ -83,13 +91,46 @@ const transformer = {
   output: superjson,
 };
 
+/**
+ * The errors tRPC itself raises before a procedure runs — an unknown procedure, a query called
+ * with POST, `?input=` that is not JSON — as the docs' errors: their own status, code and
+ * message, never a 500 "Internal server error".
+ */
+const OWN_ERRORS: Partial<
+  Record<TRPC_ERROR_CODE_KEY, { status: number; code: ErrorResponse['body']['code'] }>
+> = {
+  PARSE_ERROR: { status: 400, code: 'VALIDATION_ERROR' },
+  BAD_REQUEST: { status: 400, code: 'VALIDATION_ERROR' },
+  NOT_FOUND: { status: 404, code: 'NOT_FOUND' },
+  METHOD_NOT_SUPPORTED: { status: 405, code: 'NOT_FOUND' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  PAYLOAD_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE' },
+};
+
+/** The docs' error of any error a call ends with. */
+function responseOf(error: TRPCError): ErrorResponse {
+  if (error instanceof ReinsTRPCError) return error.response;
+  const own = error.cause instanceof DomainError ? undefined : OWN_ERRORS[error.code];
+  if (own === undefined) return toErrorResponse(error.cause ?? error);
+  const message = error.code === 'PARSE_ERROR' ? 'input: is not valid JSON' : error.message;
+  return {
+    status: own.status,
+    headers: {},
+    body: {
+      success: false,
+      code: own.code,
+      message,
+      ...(own.code === 'VALIDATION_ERROR' ? { field: 'input' } : {}),
+    },
+  };
+}
+
 const t = initTRPC.context<OuterContext>().create({
   transformer,
   // Never a stack trace in an answer, whatever NODE_ENV says.
   isDev: false,
   errorFormatter({ shape, error }) {
-    const reins =
-      error instanceof ReinsTRPCError ? error.response.body : toErrorResponse(error.cause).body;
+    const reins = responseOf(error).body;
     const { stack: _stack, ...data } = shape.data as typeof shape.data & { stack?: unknown };
     return { ...shape, data: { ...data, reins } };
   },
@@ -99,7 +140,7 @@ const t = initTRPC.context<OuterContext>().create({
 const mapErrors = t.middleware(async ({ next }) => {
   const res = await next();
   if (!res.ok && !(res.error instanceof ReinsTRPCError)) {
-    throw new ReinsTRPCError(toErrorResponse(res.error.cause ?? res.error));
+    throw new ReinsTRPCError(responseOf(res.error));
   }
   return res;
 });
