@@ -174,11 +174,14 @@ describe.skipIf(!testServerUrl())('crashes under load', () => {
   }
 
   it('a server killed with SIGKILL mid-load and started again: nothing lost, nothing twice', async () => {
-    let servers = await Promise.all([spawnServer(env(db.url)), spawnServer(env(db.url))]);
+    let servers: ServerProcess[] = await Promise.all([
+      spawnServer(env(db.url)),
+      spawnServer(env(db.url)),
+    ]);
     try {
       const running = load('kill', 40, 15, () => servers);
       await sleep(1500);
-      const [doomed, survivor] = servers;
+      const [doomed, survivor] = servers as [ServerProcess, ServerProcess];
       doomed.child.kill('SIGKILL');
       await doomed.stop();
       servers = [survivor];
