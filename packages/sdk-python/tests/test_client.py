@@ -115,9 +115,11 @@ class TransactionsTest(unittest.TestCase):
         self.assertEqual(len(first["transactions"]), 2)
         self.assertIsNotNone(first["nextCursor"])
         self.assertEqual(c.list_transactions({"agentId": "a-0"})["total"], 3)
-        self.assertEqual(
-            [t["id"] for t in c.iter_transactions(limit=2)], list(reversed(ids))
-        )
+        # Page by page (2 a request), every transaction once, newest first.
+        walked = list(c.iter_transactions(limit=2))
+        self.assertEqual(sorted(t["id"] for t in walked), sorted(ids))
+        stamps = [t["timestamp"] for t in walked]
+        self.assertEqual(stamps, sorted(stamps, reverse=True))
         tomorrow = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 86400))
         self.assertEqual(c.list_transactions(startDate=tomorrow)["total"], 0)
 
