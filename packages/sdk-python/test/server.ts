@@ -63,11 +63,11 @@ async function main(): Promise<void> {
 
   const ops: Record<string, (r: Request) => Promise<unknown>> = {
     newOrg: async (r) => s.newOrg(typeof r.name === 'string' ? r.name : 'Python SDK'),
-    clock: async (r) => {
+    clock: (r) => {
       s.clock.set(typeof r.at === 'number' || typeof r.at === 'string' ? r.at : null);
-      return s.clock.pinned;
+      return Promise.resolve(s.clock.pinned);
     },
-    vectorCount: async () => ({ runnable: runnable.length, all: vectors.length }),
+    vectorCount: () => Promise.resolve({ runnable: runnable.length, all: vectors.length }),
     seedVector: async (r) => {
       const index = Number(r.index);
       const v = runnable[index];
