@@ -114,3 +114,25 @@ def responses_stream(texts: List[str], inp: int, out: int) -> Stream:
         Model(type="response.completed", response=Model(usage=Model(input_tokens=inp, output_tokens=out)))
     )
     return Stream(events)
+
+
+class AsyncStream:
+    """Like ``openai.AsyncStream`` / ``anthropic.AsyncStream``: an async iterator, ``await close()``."""
+
+    def __init__(self, events: List[Any]) -> None:
+        self._events = iter(events)
+        self.closed = False
+
+    def __aiter__(self) -> "AsyncStream":
+        return self
+
+    async def __anext__(self) -> Any:
+        if self.closed:
+            raise StopAsyncIteration
+        try:
+            return next(self._events)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def close(self) -> None:
+        self.closed = True

@@ -228,3 +228,39 @@ class SlowOrFailingTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ExitTest(unittest.TestCase):
+    def test_what_is_still_queued_is_sent_when_the_process_exits(self) -> None:
+        import os
+        import subprocess
+        import sys
+
+        from tests.harness import SRC_DIR
+
+        key = server().new_org("exit")
+        script = (
+            "import sys\n"
+            "from reins import Reins\n"
+            "c = Reins(sys.argv[1], sys.argv[2], retry_interval=600)\n"
+            "res = c.submit_transaction({'amount': 55, 'vendor': 'openai'})\n"
+            "print(res['failedOpen'], c.stats()['pending'], flush=True)\n"
+            "sys.stdin.readline()\n"  # Reins is back; exit without flush() or close()
+        )
+        with reins_down():
+            child = subprocess.Popen(
+                [sys.executable, "-c", script, key, server().url],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                env=dict(os.environ, PYTHONPATH=SRC_DIR),
+            )
+            assert child.stdout is not None and child.stdin is not None
+            self.assertEqual(child.stdout.readline().split(), ["True", "1"])
+        child.stdin.write("\n")
+        child.stdin.close()
+        self.assertEqual(child.wait(60), 0)
+        child.stdout.close()
+        c = Reins(key, server().url)
+        self.assertEqual([(t["amount"], t["phase"]) for t in transactions(c)], [(55, "observed")])

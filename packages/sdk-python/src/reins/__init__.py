@@ -6,7 +6,7 @@ Anthropic calls; ``verify_webhook()`` checks Reins notifications. Standard libra
 
 from ._client import Reins
 from ._errors import ReinsBlocked, ReinsError
-from ._guard import Guard, GuardedCall, GuardedStream
+from ._guard import AsyncGuardedStream, Guard, GuardedCall, GuardedStream
 from .webhooks import sign_webhook, verify_webhook
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ __all__ = [
     "Guard",
     "GuardedCall",
     "GuardedStream",
+    "AsyncGuardedStream",
     "verify_webhook",
     "sign_webhook",
     "__version__",

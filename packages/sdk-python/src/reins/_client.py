@@ -195,20 +195,24 @@ class Reins:
         ``action: "block"``, returned. Reins unreachable or failing (not strict): a pass with
         ``failedOpen: True``, the transaction queued as ``observed``. Retried with the same
         ``idempotency_key`` (generated when not given), it is recorded once."""
-        key = idempotency_key or new_key()
+        return self._submit(tx, idempotency_key or new_key(), timeout, observe=True)
+
+    def _submit(
+        self, tx: Mapping[str, Any], key: str, timeout: Optional[float], observe: bool
+    ) -> Body:
         try:
             res = self._http.request("POST", TX_PATH, dict(tx), idempotency_key=key, timeout=timeout)
         except ReinsError as e:
-            self._fail_open(e)
-            self._observe(tx, key)
-            return self._failed_open_result(e, key)
-        if res.ok:
-            return res.body  # type: ignore[no-any-return]
-        if _is_violation(res.status, res.body):
-            return _blocked(res.body)
-        err = to_error("POST", TX_PATH, res.status, res.body, res.headers)
+            err = e
+        else:
+            if res.ok:
+                return res.body  # type: ignore[no-any-return]
+            if _is_violation(res.status, res.body):
+                return _blocked(res.body)
+            err = to_error("POST", TX_PATH, res.status, res.body, res.headers)
         self._fail_open(err)
-        self._observe(tx, key)
+        if observe:
+            self._observe(tx, key)
         return self._failed_open_result(err, key)
 
     def submit_bulk(
@@ -258,17 +262,11 @@ class Reins:
         block. Failing open, ``id`` is None and ``settle`` queues the call as ``observed``."""
         body = dict(tx)
         body["phase"] = "reserve"
-        result = self.submit_transaction(body, idempotency_key=idempotency_key, timeout=timeout)
+        # Failing open, nothing is queued yet: what settle() reports is, as an observed call.
+        result = self._submit(body, idempotency_key or new_key(), timeout, observe=False)
         if result.get("failedOpen"):
-            # Not recorded as a reservation: what settle() reports is queued instead.
-            self._queue_discard_last(result["idempotencyKey"])
             result["transaction"] = {k: v for k, v in body.items() if k != "phase"}
         return result
-
-    def _queue_discard_last(self, key: str) -> None:
-        with self._queue._lock:
-            if self._queue._items and self._queue._items[-1].key == key:
-                self._queue._items.pop()
 
     def settle(
         self,

@@ -3,14 +3,29 @@
 it, the reservation is settled from the response's usage (OpenAI chat / responses, Anthropic
 messages, their streams included, duck-typed); an exception voids it.
 
-As a decorator, the estimate comes from the call's own keyword arguments (``model``,
+As a decorator (of a function or a coroutine function), the estimate comes from the call's own keyword arguments (``model``,
 ``messages``, ``max_tokens`` ...), so ``reins.guard("openai")(client.chat.completions.create)``
 is a governed ``create``. As a context manager, give the model (and optionally ``tokens_in``,
-``max_tokens`` or ``amount``) and pass the response to ``call.record(response)``."""
+``max_tokens`` or ``amount``) and pass the response to ``call.record(response)``; ``async with``
+reserves on entry and settles or voids on exit in a worker thread, off the event loop."""
 
+import asyncio
 import functools
+import inspect
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Callable,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    TypeVar,
+)
 
 from ._errors import ReinsBlocked, ReinsError
 from ._queue import Outgoing
@@ -31,6 +46,11 @@ def _is_stream(obj: Any) -> bool:
     if field(obj, "usage") is not None:
         return False
     return hasattr(obj, "__next__") or (hasattr(obj, "__iter__") and not hasattr(obj, "model_dump"))
+
+
+def _is_async_stream(obj: Any) -> bool:
+    """An async provider stream (``openai.AsyncStream``, ``anthropic.AsyncStream``)."""
+    return hasattr(obj, "__aiter__") and field(obj, "usage") is None
 
 
 def _unpriced(e: ReinsError) -> bool:
@@ -104,6 +124,9 @@ class GuardedCall:
     def record(self, response: Any) -> Any:
         """Settles from ``response``'s usage and returns it; a stream is returned wrapped, and
         settled when it ends, fails or is closed (for what it delivered)."""
+        if _is_async_stream(response):
+            self.streaming = True
+            return AsyncGuardedStream(response, self)
         if _is_stream(response):
             self.streaming = True
             return GuardedStream(response, self)
@@ -193,6 +216,64 @@ class GuardedStream:
         return getattr(self._stream, name)
 
 
+class AsyncGuardedStream:
+    """An async provider stream, observed as ``GuardedStream`` observes a sync one."""
+
+    def __init__(self, stream: Any, call: GuardedCall, hide_usage_chunk: bool = False) -> None:
+        self._stream = stream
+        self._call = call
+        self._seen = StreamUsage(call.vendor, call.tokens_in)
+        self._iter: Optional[AsyncIterator[Any]] = None
+        self._hide = hide_usage_chunk
+
+    def __aiter__(self) -> "AsyncGuardedStream":
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._iter is None:
+            self._iter = self._stream.__aiter__()
+        while True:
+            try:
+                item = await self._iter.__anext__()
+            except BaseException:  # StopAsyncIteration included: ended, failed or cancelled
+                await self._done()
+                raise
+            self._seen.see(item)
+            if self._hide and field(item, "usage") is not None and not field(item, "choices"):
+                continue
+            return item
+
+    async def _done(self) -> None:
+        if not self._call.settled:
+            await asyncio.get_running_loop().run_in_executor(
+                None, self._call.settle, self._seen.usage()
+            )
+
+    async def close(self) -> None:
+        try:
+            closer = getattr(self._stream, "close", None)
+            if callable(closer):
+                result = closer()
+                if inspect.isawaitable(result):
+                    await result
+        finally:
+            await self._done()
+
+    async def __aenter__(self) -> "AsyncGuardedStream":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Reins's own (blocking) requests, off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+
+
 class Guard:
     """What ``Reins.guard()`` returns: a context manager (``with ... as call``) and a decorator."""
 
@@ -236,23 +317,54 @@ class Guard:
             # No response recorded: what was reserved is what is owed.
             call.settle(call.estimated())
 
+    async def __aenter__(self) -> GuardedCall:
+        call = GuardedCall(self, {})
+        await _in_thread(call.begin)
+        self._active.append(call)
+        return call
+
+    async def __aexit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        call = self._active.pop()
+        if exc is not None:
+            await _in_thread(call.void, exc)
+        elif not call.settled and not call.streaming:
+            await _in_thread(call.settle, call.estimated())
+
+    def _prepare(self, kwargs: Dict[str, Any]) -> Tuple[GuardedCall, Dict[str, Any], bool]:
+        call = GuardedCall(self, kwargs)
+        hide = False
+        if call.vendor == "openai" and kwargs.get("stream") is True and "messages" in kwargs:
+            so = kwargs.get("stream_options") or {}
+            if not (isinstance(so, Mapping) and so.get("include_usage") is True):
+                # Usage in a chat stream comes only when asked for; the chunk that carries it
+                # is hidden from a caller who did not ask.
+                kwargs = dict(kwargs)
+                kwargs["stream_options"] = dict(so, include_usage=True)
+                hide = True
+        return call, kwargs, hide
+
     def __call__(self, fn: F) -> F:
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def governed_async(*args: Any, **kwargs: Any) -> Any:
+                call, kwargs, hide = self._prepare(kwargs)
+                await _in_thread(call.begin)
+                try:
+                    response = await fn(*args, **kwargs)
+                except BaseException as e:
+                    await _in_thread(call.void, e)
+                    raise
+                if _is_async_stream(response):
+                    call.streaming = True
+                    return AsyncGuardedStream(response, call, hide)
+                return await _in_thread(call.record, response)
+
+            return governed_async  # type: ignore[return-value]
+
         @functools.wraps(fn)
         def governed(*args: Any, **kwargs: Any) -> Any:
-            call = GuardedCall(self, kwargs)
-            hide = False
-            if (
-                call.vendor == "openai"
-                and kwargs.get("stream") is True
-                and "messages" in kwargs
-            ):
-                so = kwargs.get("stream_options") or {}
-                if not (isinstance(so, Mapping) and so.get("include_usage") is True):
-                    # Usage in a chat stream comes only when asked for; the chunk that carries
-                    # it is hidden from a caller who did not ask.
-                    kwargs = dict(kwargs)
-                    kwargs["stream_options"] = dict(so, include_usage=True)
-                    hide = True
+            call, kwargs, hide = self._prepare(kwargs)
             call.begin()
             try:
                 response = fn(*args, **kwargs)
@@ -260,6 +372,7 @@ class Guard:
                 call.void(e)
                 raise
             if _is_stream(response):
+                call.streaming = True
                 return GuardedStream(response, call, hide)
             return call.record(response)
 

@@ -2,9 +2,11 @@
 later in order by a background thread. When full, the oldest are dropped and counted, so memory
 stays bounded through any outage (the TypeScript SDK's queue, in Python)."""
 
+import atexit
 import collections
 import logging
 import threading
+import weakref
 from typing import Any, Callable, Deque, Dict, List, Optional
 
 from ._errors import ReinsError
@@ -75,6 +77,8 @@ class ReplayQueue:
                     target=self._run, name="reins-replay", daemon=True
                 )
                 self._thread.start()
+                # On a normal exit, one last attempt to deliver what is still queued.
+                atexit.register(_deliver_at_exit, weakref.ref(self))
         self._wake.set()
 
     def _run(self) -> None:
@@ -172,3 +176,9 @@ class ReplayQueue:
         self._wake.set()
         if thread is not None:
             thread.join(timeout=5)
+
+
+def _deliver_at_exit(ref: "weakref.ReferenceType[ReplayQueue]") -> None:
+    queue = ref()
+    if queue is not None and not queue._closed and queue.pending:
+        queue.deliver()
