@@ -124,6 +124,17 @@ class GuardDecoratorTest(unittest.TestCase):
         self.assertEqual([(t["tokensIn"], t["tokensOut"], t["status"]) for t in txs],
                          [(300, 80, "settled"), (310, 90, "settled")])
 
+    def test_the_vendors_rate_limit_blocks_like_a_rule(self) -> None:
+        c = client()
+        c.update_vendor("openai", {"rateLimitRpm": 1})
+        create = c.guard("openai")(lambda **p: fakes.openai_chat(10, 5))
+        create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
+        with self.assertRaises(ReinsBlocked) as ctx:
+            create(model="gpt-4o", messages=[{"role": "user", "content": "again"}])
+        self.assertEqual(ctx.exception.details["vendor"], "openai")
+        self.assertGreater(ctx.exception.details["retryAfter"], 0)
+        self.assertEqual(c.stats()["blocked"], 1)
+
     def test_a_model_without_a_price_is_reserved_and_settled_at_zero(self) -> None:
         c = client()
         create = c.guard("openai")(lambda **p: fakes.openai_chat(10, 5))

@@ -26,6 +26,7 @@ from typing import (
     Sequence,
     TypeVar,
     Union,
+    cast,
     overload,
 )
 
@@ -35,6 +36,8 @@ from ._http import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Transport, to_error
 from ._queue import TX_PATH, Outgoing, ReplayQueue
 
 Body = Dict[str, Any]
+#: Query parameters as the API names them (``agentId``, ``limit``, ``cursor`` ...).
+Filters = Optional[Mapping[str, Any]]
 F = TypeVar("F", bound=Callable[..., Any])
 
 SDK_TAG = "reins-sdk-python"
@@ -131,8 +134,10 @@ class Reins:
 
     # --- plumbing ---------------------------------------------------------------------------
 
-    def _get(self, path: str, query: Optional[Mapping[str, Any]] = None, timeout: Optional[float] = None) -> Any:
-        return self._http.ok("GET", path, query=query, timeout=timeout)
+    def _get(
+        self, path: str, query: Optional[Mapping[str, Any]] = None, timeout: Optional[float] = None
+    ) -> Body:
+        return cast(Body, self._http.ok("GET", path, query=query, timeout=timeout))
 
     def _send(
         self,
@@ -141,8 +146,9 @@ class Reins:
         body: Any = None,
         idempotency_key: Optional[str] = None,
         timeout: Optional[float] = None,
-    ) -> Any:
-        return self._http.ok(method, path, body, idempotency_key=idempotency_key, timeout=timeout)
+    ) -> Body:
+        res = self._http.ok(method, path, body, idempotency_key=idempotency_key, timeout=timeout)
+        return cast(Body, res)
 
     def _fail_open(self, err: ReinsError) -> None:
         """Raises unless ``err`` is an outage and the client is not strict."""
@@ -150,7 +156,8 @@ class Reins:
             raise err
         self.failed_open += 1
         self._log.warning(
-            "Reins: %s; the call goes through unchecked and will be recorded when Reins answers again",
+            "Reins: %s; the call goes through unchecked and will be recorded when Reins answers "
+            "again",
             err.message,
         )
 
@@ -201,12 +208,14 @@ class Reins:
         self, tx: Mapping[str, Any], key: str, timeout: Optional[float], observe: bool
     ) -> Body:
         try:
-            res = self._http.request("POST", TX_PATH, dict(tx), idempotency_key=key, timeout=timeout)
+            res = self._http.request(
+                "POST", TX_PATH, dict(tx), idempotency_key=key, timeout=timeout
+            )
         except ReinsError as e:
             err = e
         else:
             if res.ok:
-                return res.body  # type: ignore[no-any-return]
+                return cast(Body, res.body)
             if _is_violation(res.status, res.body):
                 return _blocked(res.body)
             err = to_error("POST", TX_PATH, res.status, res.body, res.headers)
@@ -228,14 +237,16 @@ class Reins:
         path = TX_PATH + "/bulk"
         items = [dict(t) for t in transactions]
         try:
-            res = self._http.request("POST", path, {"transactions": items}, idempotency_key=key, timeout=timeout)
+            res = self._http.request(
+                "POST", path, {"transactions": items}, idempotency_key=key, timeout=timeout
+            )
         except ReinsError as e:
             err = e
         else:
             if res.ok:
                 body = dict(res.body)
                 body["results"] = [
-                    _blocked(r) if not r.get("success") and r.get("code") == "POLICY_VIOLATION" else r
+                    _blocked(r) if _is_violation(403, r) and not r.get("success") else r
                     for r in body.get("results", [])
                 ]
                 return body
@@ -295,7 +306,7 @@ class Reins:
             reservation = str(reservation["id"])
         key = idempotency_key or new_key()
         path = "%s/%s/settle" % (TX_PATH, seg(reservation, "id"))
-        return self._post_or_queue(path, body, key, timeout)  # type: ignore[no-any-return]
+        return self._post_or_queue(path, body, key, timeout)
 
     def void(
         self,
@@ -314,9 +325,9 @@ class Reins:
         body: Body = {} if reason is None else {"reason": reason}
         key = idempotency_key or new_key()
         path = "%s/%s/void" % (TX_PATH, seg(reservation, "id"))
-        return self._post_or_queue(path, body, key, timeout)  # type: ignore[no-any-return]
+        return self._post_or_queue(path, body, key, timeout)
 
-    def _post_or_queue(self, path: str, body: Body, key: str, timeout: Optional[float]) -> Any:
+    def _post_or_queue(self, path: str, body: Body, key: str, timeout: Optional[float]) -> Body:
         """A settle or void: sent now; when Reins cannot take it (not strict), queued and
         replayed with the same key, so that it applies once."""
         try:
@@ -332,14 +343,14 @@ class Reins:
     def evaluate_policy(self, tx: Mapping[str, Any], *, timeout: Optional[float] = None) -> Body:
         """``POST /api/policy-rules/evaluate``: the decision ``tx`` would get now (``result``,
         ``shadow``, ``evaluatedRules``); records nothing."""
-        return self._send("POST", "/api/policy-rules/evaluate", dict(tx), timeout=timeout)  # type: ignore[no-any-return]
+        return self._send("POST", "/api/policy-rules/evaluate", dict(tx), timeout=timeout)
 
-    def list_transactions(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
+    def list_transactions(self, filters: Filters = None, **more: Any) -> Body:
         """``GET /api/v1/transactions``: newest first; filters as the docs name them
         (``agentId``, ``vendor``, ``startDate``, ``limit``, ``cursor`` ...)."""
-        return self._get(TX_PATH, _filters(filters, more))  # type: ignore[no-any-return]
+        return self._get(TX_PATH, _filters(filters, more))
 
-    def iter_transactions(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Iterator[Body]:
+    def iter_transactions(self, filters: Filters = None, **more: Any) -> Iterator[Body]:
         """Every matching transaction, newest first, page by page with the cursor."""
         q = _filters(filters, more)
         while True:
@@ -352,202 +363,209 @@ class Reins:
 
     def get_transaction(self, id: str) -> Body:
         """``GET /api/v1/transactions/:id``."""
-        return self._get("%s/%s" % (TX_PATH, seg(id, "id")))  # type: ignore[no-any-return]
+        return self._get("%s/%s" % (TX_PATH, seg(id, "id")))
 
     def get_trace(self, id: str) -> Body:
         """``GET /api/v1/transactions/:id/trace``: every rule's verdict, replayed."""
-        return self._get("%s/%s/trace" % (TX_PATH, seg(id, "id")))  # type: ignore[no-any-return]
+        return self._get("%s/%s/trace" % (TX_PATH, seg(id, "id")))
 
     def review_transaction(self, id: str, decision: str, note: Optional[str] = None) -> Body:
-        """``POST /api/v1/transactions/:id/review``: ``approved`` or ``rejected`` (a flagged one)."""
+        """``POST /api/v1/transactions/:id/review``: a flagged one ``approved`` or ``rejected``."""
         body: Body = {"decision": decision}
         if note is not None:
             body["note"] = note
-        return self._send("POST", "%s/%s/review" % (TX_PATH, seg(id, "id")), body)  # type: ignore[no-any-return]
+        return self._send("POST", "%s/%s/review" % (TX_PATH, seg(id, "id")), body)
 
     # --- policy rules, docs dialect ---------------------------------------------------------
 
-    def list_rules(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
+    def list_rules(self, filters: Filters = None, **more: Any) -> Body:
         """``GET /api/policy-rules``, in evaluation order."""
-        return self._get("/api/policy-rules", _filters(filters, more))  # type: ignore[no-any-return]
+        return self._get("/api/policy-rules", _filters(filters, more))
 
     def get_rule(self, id: str) -> Body:
-        return self._get("/api/policy-rules/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._get("/api/policy-rules/" + seg(id, "id"))
 
     def create_rule(self, rule: Mapping[str, Any]) -> Body:
         """``POST /api/policy-rules`` (the docs' dialect: ``conditions``, ``action``, ...)."""
-        return self._send("POST", "/api/policy-rules", dict(rule))  # type: ignore[no-any-return]
+        return self._send("POST", "/api/policy-rules", dict(rule))
 
     def update_rule(self, id: str, patch: Mapping[str, Any]) -> Body:
         """``PUT /api/policy-rules/:id``: a merge patch (``None`` removes a field)."""
-        return self._send("PUT", "/api/policy-rules/" + seg(id, "id"), dict(patch))  # type: ignore[no-any-return]
+        return self._send("PUT", "/api/policy-rules/" + seg(id, "id"), dict(patch))
 
     def delete_rule(self, id: str) -> Body:
-        return self._send("DELETE", "/api/policy-rules/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._send("DELETE", "/api/policy-rules/" + seg(id, "id"))
 
-    def get_rule_hits(self, id: str, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
+    def get_rule_hits(self, id: str, filters: Filters = None, **more: Any) -> Body:
         """``GET /api/policy-rules/:id/hits``: per day, how often the rule decided (blocked,
         flagged, warned) and the amount it concerned."""
-        return self._get("/api/policy-rules/%s/hits" % seg(id, "id"), _filters(filters, more))  # type: ignore[no-any-return]
+        return self._get("/api/policy-rules/%s/hits" % seg(id, "id"), _filters(filters, more))
 
     def start_backtest(self, body: Mapping[str, Any]) -> Body:
-        """``POST /api/policy-rules/backtest``: queues a replay of draft rules over a past period."""
-        return self._send("POST", "/api/policy-rules/backtest", dict(body))  # type: ignore[no-any-return]
+        """``POST /api/policy-rules/backtest``: queues a replay of draft rules over the past."""
+        return self._send("POST", "/api/policy-rules/backtest", dict(body))
 
     def get_backtest(self, id: str) -> Body:
-        return self._get("/api/policy-rules/backtest/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._get("/api/policy-rules/backtest/" + seg(id, "id"))
 
     # --- policy rules, typed dialect --------------------------------------------------------
 
-    def list_typed_rules(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
+    def list_typed_rules(self, filters: Filters = None, **more: Any) -> Body:
         """``GET /api/v1/rules`` (the typed dialect: ``type``, ``scope``, ``limit`` ...)."""
-        return self._get("/api/v1/rules", _filters(filters, more))  # type: ignore[no-any-return]
+        return self._get("/api/v1/rules", _filters(filters, more))
 
     def get_typed_rule(self, id: str) -> Body:
-        return self._get("/api/v1/rules/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._get("/api/v1/rules/" + seg(id, "id"))
 
     def create_typed_rule(self, rule: Mapping[str, Any]) -> Body:
-        return self._send("POST", "/api/v1/rules", dict(rule))  # type: ignore[no-any-return]
+        return self._send("POST", "/api/v1/rules", dict(rule))
 
     def update_typed_rule(self, id: str, patch: Mapping[str, Any]) -> Body:
-        return self._send("PUT", "/api/v1/rules/" + seg(id, "id"), dict(patch))  # type: ignore[no-any-return]
+        return self._send("PUT", "/api/v1/rules/" + seg(id, "id"), dict(patch))
 
     def delete_typed_rule(self, id: str) -> Body:
-        return self._send("DELETE", "/api/v1/rules/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._send("DELETE", "/api/v1/rules/" + seg(id, "id"))
 
     # --- organization and budgets -----------------------------------------------------------
 
     def get_org(self) -> Body:
         """``GET /api/org``: name, time zone, default action, budgets per period."""
-        return self._get("/api/org")  # type: ignore[no-any-return]
+        return self._get("/api/org")
 
     def update_org(self, patch: Mapping[str, Any]) -> Body:
         """``PUT /api/org`` (permission ``org:admin``)."""
-        return self._send("PUT", "/api/org", dict(patch))  # type: ignore[no-any-return]
+        return self._send("PUT", "/api/org", dict(patch))
 
     def list_budgets(self, kind: Optional[str] = None) -> Body:
         """``GET /api/budgets``: the budgets of roles, teams and projects."""
-        return self._get("/api/budgets", {"kind": kind})  # type: ignore[no-any-return]
+        return self._get("/api/budgets", {"kind": kind})
 
     def get_budget_usage(self) -> Body:
         """``GET /api/budgets/usage``: what the organization, each team, project and agent has
         spent in the current hourly, daily, weekly and monthly windows."""
-        return self._get("/api/budgets/usage")  # type: ignore[no-any-return]
+        return self._get("/api/budgets/usage")
 
     def get_budget(self, kind: str, id: str) -> Body:
         """``GET /api/budgets/:kind/:id`` (kind ``roles``, ``teams`` or ``projects``)."""
-        return self._get("/api/budgets/%s/%s" % (seg(kind, "kind"), seg(id, "id")))  # type: ignore[no-any-return]
+        return self._get("/api/budgets/%s/%s" % (seg(kind, "kind"), seg(id, "id")))
 
     def set_budget(self, kind: str, id: str, budgets: Mapping[str, Any]) -> Body:
-        """``PUT /api/budgets/:kind/:id``, e.g. ``set_budget("roles", "free", {"dailyBudgetCents": 500})``."""
-        return self._send("PUT", "/api/budgets/%s/%s" % (seg(kind, "kind"), seg(id, "id")), dict(budgets))  # type: ignore[no-any-return]
+        """``PUT /api/budgets/:kind/:id``, e.g.
+        ``set_budget("roles", "free", {"dailyBudgetCents": 500})``."""
+        path = "/api/budgets/%s/%s" % (seg(kind, "kind"), seg(id, "id"))
+        return self._send("PUT", path, dict(budgets))
 
     def delete_budget(self, kind: str, id: str) -> Body:
-        return self._send("DELETE", "/api/budgets/%s/%s" % (seg(kind, "kind"), seg(id, "id")))  # type: ignore[no-any-return]
+        return self._send("DELETE", "/api/budgets/%s/%s" % (seg(kind, "kind"), seg(id, "id")))
 
     # --- agents -----------------------------------------------------------------------------
 
     def register_agent(self, agent: Mapping[str, Any]) -> Body:
         """``POST /api/agents``."""
-        return self._send("POST", "/api/agents", dict(agent))  # type: ignore[no-any-return]
+        return self._send("POST", "/api/agents", dict(agent))
 
     create_agent = register_agent
 
-    def list_agents(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
-        return self._get("/api/agents", _filters(filters, more))  # type: ignore[no-any-return]
+    def list_agents(self, filters: Filters = None, **more: Any) -> Body:
+        return self._get("/api/agents", _filters(filters, more))
 
     def get_agent(self, agent_id: str) -> Body:
-        return self._get("/api/agents/" + seg(agent_id, "agent_id"))  # type: ignore[no-any-return]
+        return self._get("/api/agents/" + seg(agent_id, "agent_id"))
 
     def update_agent(self, agent_id: str, patch: Mapping[str, Any]) -> Body:
-        return self._send("PUT", "/api/agents/" + seg(agent_id, "agent_id"), dict(patch))  # type: ignore[no-any-return]
+        return self._send("PUT", "/api/agents/" + seg(agent_id, "agent_id"), dict(patch))
 
     def delete_agent(self, agent_id: str) -> Body:
         """``DELETE /api/agents/:agentId``: its past transactions stay recorded."""
-        return self._send("DELETE", "/api/agents/" + seg(agent_id, "agent_id"))  # type: ignore[no-any-return]
+        return self._send("DELETE", "/api/agents/" + seg(agent_id, "agent_id"))
 
     # --- vendors and prices -----------------------------------------------------------------
 
     def list_vendors(self) -> Body:
-        return self._get("/api/vendors")  # type: ignore[no-any-return]
+        return self._get("/api/vendors")
 
     def get_vendor(self, vendor: str) -> Body:
-        return self._get("/api/vendors/" + seg(vendor, "vendor"))  # type: ignore[no-any-return]
+        return self._get("/api/vendors/" + seg(vendor, "vendor"))
 
     def update_vendor(self, vendor: str, settings: Mapping[str, Any]) -> Body:
         """``PUT /api/vendors/:vendor``: enable or disable it, set its requests-per-minute limit."""
-        return self._send("PUT", "/api/vendors/" + seg(vendor, "vendor"), dict(settings))  # type: ignore[no-any-return]
+        return self._send("PUT", "/api/vendors/" + seg(vendor, "vendor"), dict(settings))
 
     def list_prices(self, vendor: str, at: Union[str, datetime.datetime, None] = None) -> Body:
         """``GET /api/vendors/:vendor/prices``: the price table at ``at`` (default now)."""
-        return self._get("/api/vendors/%s/prices" % seg(vendor, "vendor"), {"at": at})  # type: ignore[no-any-return]
+        return self._get("/api/vendors/%s/prices" % seg(vendor, "vendor"), {"at": at})
 
     def list_price_overrides(self, vendor: str) -> Body:
-        return self._get("/api/vendors/%s/price-overrides" % seg(vendor, "vendor"))  # type: ignore[no-any-return]
+        return self._get("/api/vendors/%s/price-overrides" % seg(vendor, "vendor"))
 
     def create_price_override(self, vendor: str, override: Mapping[str, Any]) -> Body:
-        return self._send("POST", "/api/vendors/%s/price-overrides" % seg(vendor, "vendor"), dict(override))  # type: ignore[no-any-return]
+        path = "/api/vendors/%s/price-overrides" % seg(vendor, "vendor")
+        return self._send("POST", path, dict(override))
 
     def delete_price_override(self, vendor: str, id: str) -> Body:
-        return self._send("DELETE", "/api/vendors/%s/price-overrides/%s" % (seg(vendor, "vendor"), seg(id, "id")))  # type: ignore[no-any-return]
+        path = "/api/vendors/%s/price-overrides/%s" % (seg(vendor, "vendor"), seg(id, "id"))
+        return self._send("DELETE", path)
 
     # --- alerts and notification channels ---------------------------------------------------
 
-    def list_alerts(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
+    def list_alerts(self, filters: Filters = None, **more: Any) -> Body:
         """``GET /api/policy-alerts``, newest first."""
-        return self._get("/api/policy-alerts", _filters(filters, more))  # type: ignore[no-any-return]
+        return self._get("/api/policy-alerts", _filters(filters, more))
 
     def get_alert(self, id: str) -> Body:
-        return self._get("/api/policy-alerts/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._get("/api/policy-alerts/" + seg(id, "id"))
 
     def mark_alert_read(self, id: str) -> Body:
         """``PUT /api/policy-alerts/:id/read`` (idempotent)."""
-        return self._send("PUT", "/api/policy-alerts/%s/read" % seg(id, "id"))  # type: ignore[no-any-return]
+        return self._send("PUT", "/api/policy-alerts/%s/read" % seg(id, "id"))
 
     def create_channel(self, channel: Mapping[str, Any]) -> Body:
-        """``POST /api/notification-channels``: a webhook's signing ``secret`` is in this answer only."""
-        return self._send("POST", "/api/notification-channels", dict(channel))  # type: ignore[no-any-return]
+        """``POST /api/notification-channels``: a webhook's signing ``secret`` is shown in this
+        answer only."""
+        return self._send("POST", "/api/notification-channels", dict(channel))
 
     def list_channels(self) -> Body:
-        return self._get("/api/notification-channels")  # type: ignore[no-any-return]
+        return self._get("/api/notification-channels")
 
     def get_channel(self, id: str) -> Body:
-        return self._get("/api/notification-channels/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._get("/api/notification-channels/" + seg(id, "id"))
 
     def update_channel(self, id: str, patch: Mapping[str, Any]) -> Body:
-        return self._send("PUT", "/api/notification-channels/" + seg(id, "id"), dict(patch))  # type: ignore[no-any-return]
+        return self._send("PUT", "/api/notification-channels/" + seg(id, "id"), dict(patch))
 
     def delete_channel(self, id: str) -> Body:
-        return self._send("DELETE", "/api/notification-channels/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._send("DELETE", "/api/notification-channels/" + seg(id, "id"))
 
     def test_channel(self, id: str) -> Body:
         """``POST /api/notification-channels/:id/test``: queues a test delivery."""
-        return self._send("POST", "/api/notification-channels/%s/test" % seg(id, "id"), {})  # type: ignore[no-any-return]
+        return self._send("POST", "/api/notification-channels/%s/test" % seg(id, "id"), {})
 
-    def list_channel_deliveries(self, id: str, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
-        return self._get("/api/notification-channels/%s/deliveries" % seg(id, "id"), _filters(filters, more))  # type: ignore[no-any-return]
+    def list_channel_deliveries(self, id: str, filters: Filters = None, **more: Any) -> Body:
+        path = "/api/notification-channels/%s/deliveries" % seg(id, "id")
+        return self._get(path, _filters(filters, more))
 
     # --- analytics --------------------------------------------------------------------------
 
-    def get_analytics_summary(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
-        """``GET /api/analytics/summary`` (``period`` or ``startDate``/``endDate``, ``agentId``, ``groupBy``)."""
-        return self._get("/api/analytics/summary", _filters(filters, more))  # type: ignore[no-any-return]
+    def get_analytics_summary(self, filters: Filters = None, **more: Any) -> Body:
+        """``GET /api/analytics/summary`` (``period`` or ``startDate``/``endDate``, ``agentId``,
+        ``groupBy``)."""
+        return self._get("/api/analytics/summary", _filters(filters, more))
 
-    def get_forecast(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
+    def get_forecast(self, filters: Filters = None, **more: Any) -> Body:
         """``GET /api/analytics/forecast`` (``period``, ``agentId``)."""
-        return self._get("/api/analytics/forecast", _filters(filters, more))  # type: ignore[no-any-return]
+        return self._get("/api/analytics/forecast", _filters(filters, more))
 
-    def get_anomalies(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
+    def get_anomalies(self, filters: Filters = None, **more: Any) -> Body:
         """``GET /api/analytics/anomalies`` (``agentId``, ``hours``)."""
-        return self._get("/api/analytics/anomalies", _filters(filters, more))  # type: ignore[no-any-return]
+        return self._get("/api/analytics/anomalies", _filters(filters, more))
 
     # --- audit log --------------------------------------------------------------------------
 
-    def list_audit_events(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Body:
+    def list_audit_events(self, filters: Filters = None, **more: Any) -> Body:
         """``GET /api/v1/audit-log``, newest first."""
-        return self._get("/api/v1/audit-log", _filters(filters, more))  # type: ignore[no-any-return]
+        return self._get("/api/v1/audit-log", _filters(filters, more))
 
-    def iter_audit_events(self, filters: Optional[Mapping[str, Any]] = None, **more: Any) -> Iterator[Body]:
+    def iter_audit_events(self, filters: Filters = None, **more: Any) -> Iterator[Body]:
         q = _filters(filters, more)
         while True:
             page = self._get("/api/v1/audit-log", q)
@@ -558,12 +576,17 @@ class Reins:
             q["cursor"] = page["nextCursor"]
 
     @overload
-    def download_audit_csv(self, dest: str, filters: Optional[Mapping[str, Any]] = ..., **more: Any) -> int: ...
+    def download_audit_csv(
+        self, dest: "Union[str, os.PathLike[str]]", filters: Filters = ..., **more: Any
+    ) -> int: ...
     @overload
-    def download_audit_csv(self, dest: BinaryIO, filters: Optional[Mapping[str, Any]] = ..., **more: Any) -> int: ...
+    def download_audit_csv(self, dest: BinaryIO, filters: Filters = ..., **more: Any) -> int: ...
 
     def download_audit_csv(
-        self, dest: Union[str, "os.PathLike[str]", BinaryIO], filters: Optional[Mapping[str, Any]] = None, **more: Any
+        self,
+        dest: "Union[str, os.PathLike[str], BinaryIO]",
+        filters: Filters = None,
+        **more: Any,
     ) -> int:
         """``GET /api/v1/audit-log/csv`` streamed to ``dest`` (a path, or a binary file object)
         without holding the export in memory; returns the bytes written. The timeout bounds each
@@ -586,32 +609,32 @@ class Reins:
     def verify_audit_log(self) -> Body:
         """``GET /api/v1/audit-log/verify``: seals pending events, verifies the hash chain from
         the last verified checkpoint."""
-        return self._get("/api/v1/audit-log/verify")  # type: ignore[no-any-return]
+        return self._get("/api/v1/audit-log/verify")
 
     def start_audit_verification(self) -> Body:
         """``POST /api/v1/audit-log/verifications``: a full verification from the chain's start,
         in the background; poll it with ``get_audit_verification``."""
-        return self._send("POST", "/api/v1/audit-log/verifications", {})  # type: ignore[no-any-return]
+        return self._send("POST", "/api/v1/audit-log/verifications", {})
 
     def get_audit_verification(self, id: str) -> Body:
-        return self._get("/api/v1/audit-log/verifications/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._get("/api/v1/audit-log/verifications/" + seg(id, "id"))
 
     # --- API keys ---------------------------------------------------------------------------
 
     def list_keys(self) -> Body:
         """``GET /api/keys`` (masked)."""
-        return self._get("/api/keys")  # type: ignore[no-any-return]
+        return self._get("/api/keys")
 
     def create_key(self, key: Mapping[str, Any]) -> Body:
         """``POST /api/keys``: the full key is in this answer only."""
-        return self._send("POST", "/api/keys", dict(key))  # type: ignore[no-any-return]
+        return self._send("POST", "/api/keys", dict(key))
 
     def revoke_key(self, id: str) -> Body:
-        return self._send("DELETE", "/api/keys/" + seg(id, "id"))  # type: ignore[no-any-return]
+        return self._send("DELETE", "/api/keys/" + seg(id, "id"))
 
     def health(self) -> Body:
         """``GET /health``: 200 when the server and its database answer; a 503 raises."""
-        return self._get("/health")  # type: ignore[no-any-return]
+        return self._get("/health")
 
     # --- guard ------------------------------------------------------------------------------
 

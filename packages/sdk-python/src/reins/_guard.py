@@ -3,7 +3,8 @@
 it, the reservation is settled from the response's usage (OpenAI chat / responses, Anthropic
 messages, their streams included, duck-typed); an exception voids it.
 
-As a decorator (of a function or a coroutine function), the estimate comes from the call's own keyword arguments (``model``,
+As a decorator (of a function or a coroutine function), the estimate comes from the call's own
+keyword arguments (``model``,
 ``messages``, ``max_tokens`` ...), so ``reins.guard("openai")(client.chat.completions.create)``
 is a governed ``create``. As a context manager, give the model (and optionally ``tokens_in``,
 ``max_tokens`` or ``amount``) and pass the response to ``call.record(response)``; ``async with``
@@ -64,7 +65,10 @@ class GuardedCall:
     def __init__(self, guard: "Guard", params: Mapping[str, Any]) -> None:
         self._guard = guard
         self._client = guard.client
-        vendor = guard.vendor or ("anthropic" if "system" in params and "messages" in params and "max_tokens" in params else "openai")
+        # Not given: a request with a system prompt and max_tokens beside its messages is
+        # Anthropic's shape; anything else is read as OpenAI's.
+        anthropic_shaped = all(k in params for k in ("system", "messages", "max_tokens"))
+        vendor = guard.vendor or ("anthropic" if anthropic_shaped else "openai")
         self.vendor = vendor
         model, est_in, est_out = estimate_request(vendor, params, DEFAULT_MAX_OUTPUT_TOKENS)
         self.model = guard.model or model
@@ -108,11 +112,12 @@ class GuardedCall:
                 body["amount"] = 0
                 res = client.reserve(body)
         except ReinsError as e:
-            if e.status == 429 and isinstance(e.body, dict) and isinstance(e.body.get("vendor"), str):
+            vendor = e.body.get("vendor") if isinstance(e.body, dict) else None
+            if e.status == 429 and isinstance(vendor, str):
                 client.blocked += 1
                 raise ReinsBlocked(
                     {"action": "block", "ruleId": None, "ruleName": None, "message": e.message},
-                    {"retryAfter": e.retry_after, "vendor": e.body["vendor"]},
+                    {"retryAfter": e.retry_after, "vendor": vendor},
                     None,
                 ) from e
             raise
@@ -135,7 +140,12 @@ class GuardedCall:
         return response
 
     def estimated(self) -> Usage:
-        return {"tokensIn": self.tokens_in, "tokensOut": self.tokens_out, "cacheReadTokens": 0, "cacheWriteTokens": 0}
+        return {
+            "tokensIn": self.tokens_in,
+            "tokensOut": self.tokens_out,
+            "cacheReadTokens": 0,
+            "cacheWriteTokens": 0,
+        }
 
     def settle(self, usage: Usage) -> None:
         if self.settled:

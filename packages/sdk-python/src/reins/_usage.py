@@ -95,7 +95,7 @@ def estimate_request(
 def usage_of(vendor: str, usage: Any) -> Optional[Usage]:
     """A response's usage normalized (input tokens include cached ones); None when absent.
 
-    OpenAI chat: ``prompt_tokens`` / ``completion_tokens`` (+ ``prompt_tokens_details.cached_tokens``);
+    OpenAI chat: ``prompt_tokens`` / ``completion_tokens`` (+ ``prompt_tokens_details``);
     OpenAI responses: ``input_tokens`` / ``output_tokens`` (+ ``input_tokens_details``); Anthropic:
     ``input_tokens`` / ``output_tokens`` with cache reads and writes reported beside the input."""
     if usage is None:

@@ -17,7 +17,8 @@ _TIMESTAMP = re.compile(r"^\d{1,12}$")
 def sign_webhook(secret: str, timestamp: int, body: Union[str, bytes]) -> str:
     """The ``X-Reins-Signature`` value Reins sends for ``body`` at ``timestamp``."""
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    mac = hmac.new(secret.encode("utf-8"), str(timestamp).encode("ascii") + b"." + raw, hashlib.sha256)
+    signed = str(timestamp).encode("ascii") + b"." + raw
+    mac = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256)
     return "%s=%s" % (SIGNATURE_VERSION, mac.hexdigest())
 
 
