@@ -702,7 +702,9 @@ class Reins:
         return self.stats()
 
     def close(self) -> Dict[str, int]:
-        """A last flush, then the background thread stops."""
+        """A last flush, then the background thread stops. Records that could still not be
+        delivered are dropped with the client; a closed client refuses to queue new ones
+        (``RuntimeError``)."""
         self._queue.close(self._queue.deliver)
         return self.stats()
 
