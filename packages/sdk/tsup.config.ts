@@ -28,11 +28,15 @@ function typesEntry(name: string): string {
   return resolve(dir, pkg.types);
 }
 
-// One self-contained package: the engine and its price table are bundled in (the SDK decides
-// locally with the same code as the server); only what a typed tRPC client needs stays external.
-// `scripts/check-dist.js` then fails the build if dist imports anything else.
+// Three entries. The root (`reins-sdk`: `reins()`, remote `ReinsSDK`) has no dependency at all;
+// `reins-sdk/trpc` leaves its packages (@trpc/client, @trpc/server, superjson: optional peer
+// dependencies) external; `reins-sdk/local` bundles the engine and its price table (the SDK
+// decides locally with the same code as the server). What the entries share (errors, transport,
+// the remote SDK that the local one extends) is one chunk, in CommonJS as in ESM, so that
+// `instanceof ReinsError` holds across entries. `scripts/check-dist.js` then fails the build if
+// dist imports anything else, or the root entry anything at all.
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', trpc: 'src/trpc.ts', local: 'src/local.ts' },
   format: ['esm', 'cjs'],
   platform: 'node',
   target: 'node20',
@@ -45,6 +49,7 @@ export default defineConfig({
   },
   noExternal: [/^@reins\//, '@pydantic/genai-prices'],
   external: ['@trpc/client', '@trpc/server', 'superjson'],
+  splitting: true,
   clean: true,
   sourcemap: true,
   treeshake: true,

@@ -101,6 +101,14 @@ const schema = z.object({
     .string()
     .min(1)
     .default(fileURLToPath(new URL('../../web/dist', import.meta.url))),
+  /**
+   * reins-sdk's build (packages/sdk/dist), whose standalone reins.js and reins.mjs are served at
+   * /sdk/. Relative to this module, as REINS_WEB_DIR.
+   */
+  REINS_SDK_DIR: z
+    .string()
+    .min(1)
+    .default(fileURLToPath(new URL('../../../packages/sdk/dist', import.meta.url))),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

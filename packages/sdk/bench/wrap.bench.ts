@@ -52,7 +52,7 @@ import { Bench } from 'tinybench';
 import { dropDatabase } from '@reins/db';
 import { estimateCost } from '@reins/engine';
 import { estimateRequest, DEFAULT_MAX_OUTPUT_TOKENS } from '../src/estimate.js';
-import { ReinsSDK, type SDKStats } from '../src/sdk.js';
+import { ReinsSDK, type SDKStats } from '../src/local.js';
 import { startFakeProvider, type FakeProvider } from '../test/fakeProvider.js';
 import {
   AGENT_ID,

@@ -1,6 +1,8 @@
 /**
- * reins-sdk: the docs' REST client (`reins()`), a typed tRPC client for TypeScript services, and
- * `ReinsSDK.wrap()` for OpenAI and Anthropic clients.
+ * reins-sdk: the docs' REST client (`reins()`) and `ReinsSDK.wrap()` for OpenAI and Anthropic
+ * clients (remote mode). No dependencies and no Node built-ins: `fetch`, `AbortSignal` and
+ * `globalThis.crypto` only, for Node ≥ 20, Deno, Bun and edge runtimes. The typed tRPC client is
+ * `reins-sdk/trpc`; local evaluation (`mode: 'local'`) is `reins-sdk/local`.
  */
 export { ReinsError, ReinsBlockedError, type ErrorBody, type PolicyResult } from './errors.js';
 export {
@@ -18,14 +20,5 @@ export {
   type PolicyEvent,
   type SDKStats,
 } from './sdk.js';
-export type { SdkState } from './local.js';
-export {
-  createReinsTRPCClient,
-  TRPCClientError,
-  type AppRouter,
-  type ReinsTRPCClient,
-  type ReinsTRPCClientOptions,
-  type RouterInputs,
-  type RouterOutputs,
-} from './trpc.js';
+export type { SdkState } from './localPolicy.js';
 export type { Decision } from '@reins/engine';

@@ -1,262 +1,205 @@
 /**
- * Local evaluation (`mode: 'local'`): the org's rules, settings and current window totals, synced
- * from `GET /api/v1/sdk/state`, decided in-process by the same engine as the server. Spend this
- * process admitted since the last sync is added on top of the synced totals until a sync that
- * started after Reins acknowledged it — so a process sees its own spend at once, and every
- * process sees the others' within one sync interval.
+ * reins-sdk/local: everything the root entry has, and a `ReinsSDK` that also decides in-process
+ * (`mode: 'local'`) with the same engine and price table as the server, bundled here (~0.8 MB)
+ * so that the root entry stays small and dependency-free. Remote mode works as from the root.
+ *
+ * ```ts
+ * import { ReinsSDK } from 'reins-sdk/local';
+ * const sdk = new ReinsSDK({ mode: 'local' });
+ * ```
  */
+import { estimateCost, MICROS_PER_CENT, type Decision, type TransactionInput } from '@reins/engine';
+import { ReinsBlockedError, type PolicyResult } from './errors.js';
+import type { Estimate } from './estimate.js';
+import { LocalPolicy } from './localPolicy.js';
 import {
-  compile,
-  decide,
-  isModelKnown,
-  requiredWindows,
-  type Decision,
-  type EvaluationContext,
-  type Period,
-  type Policy,
-  type PriceOverride,
-  type Rule,
-  type TransactionInput,
-  type WindowRef,
-  type WindowTotals,
-} from '@reins/engine';
-import type { Transport } from './http.js';
+  keyRefused,
+  message,
+  ReinsSDK as RemoteSDK,
+  uuid,
+  type CallContext,
+  type Pre,
+  type ReinsSDKOptions,
+  type SDKStats,
+  type UsageFigures,
+  type Vendor,
+} from './sdk.js';
 
-export interface SdkStateWindow extends WindowTotals {
-  key: string;
-}
+export * from './index.js';
+export { LocalPolicy, type LocalDecision, type SdkStateWindow } from './localPolicy.js';
+export type { TransactionInput } from '@reins/engine';
 
-/** The body of `GET /api/v1/sdk/state`. */
-export interface SdkState {
-  success: true;
-  version: number;
-  serverTime: string;
-  org: {
-    timeZone: string;
-    defaultAction: 'pass' | 'block';
-    budgets: Partial<Record<Period, number>>;
-  };
-  rules: Rule[];
-  agentBudgets: Record<string, number>;
-  /** The budgets of user roles, teams and projects, by id. */
-  budgets: {
-    roles: Record<string, Partial<Record<Period, number>> | undefined>;
-    teams: Record<string, Partial<Record<Period, number>> | undefined>;
-    projects: Record<string, Partial<Record<Period, number>> | undefined>;
-  };
-  vendors: Record<string, { enabled: boolean; rateLimitRpm: number | null }>;
-  overrides: PriceOverride[];
-  windows: SdkStateWindow[];
-  /** More current windows than the server sends (10,000): the rest count as empty here. */
-  truncated: boolean;
-  /** This minute's requests per vendor that has a per-minute limit. */
-  rateLimits: { vendor: string; start: string; end: string; requests: number }[];
-  priceDataVersion: string;
-}
+/**
+ * The root entry's `ReinsSDK` with `mode: 'local'`: the org's rules and totals are synced from
+ * `GET /api/v1/sdk/state` in the background, each call is decided in-process, and what calls
+ * cost is reported in bulk. Without `mode: 'local'` it is the remote SDK.
+ */
+export class ReinsSDK extends RemoteSDK {
+  private readonly policy: LocalPolicy | null;
 
-interface Held {
-  keys: string[];
-  totals: WindowTotals;
-  /** Local clock when Reins acknowledged the record; null while not yet. */
-  ackedAt: number | null;
-}
-
-const ZERO: WindowTotals = { costMicros: 0, tokensIn: 0, tokensOut: 0, requests: 0 };
-
-function add(a: WindowTotals | undefined, b: WindowTotals | undefined): WindowTotals | undefined {
-  if (!b) return a;
-  const x = a ?? ZERO;
-  return {
-    costMicros: x.costMicros + b.costMicros,
-    tokensIn: x.tokensIn + b.tokensIn,
-    tokensOut: x.tokensOut + b.tokensOut,
-    requests: x.requests + b.requests,
-  };
-}
-
-export interface LocalDecision {
-  decision: Decision;
-  /** The windows the transaction counts in (for the local hold). */
-  refs: WindowRef[];
-  modelKnown: boolean;
-}
-
-export class LocalPolicy {
-  private state: SdkState | null = null;
-  private policy: Policy | null = null;
-  private synced = new Map<string, WindowTotals>();
-  private readonly held = new Map<string, Held>();
-  /** The sum of what `held` holds, by key: a decision reads it in O(1) per window. */
-  private readonly pending = new Map<string, WindowTotals>();
-  private inflight: Promise<void> | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  /** Local clock when the last successful sync started. */
-  lastSyncAt: number | null = null;
-  /** The last sync's failure and when it happened; cleared by a successful sync. */
-  lastFailure: { at: number; error: unknown } | null = null;
-
-  constructor(
-    private readonly transport: Transport,
-    private readonly clock: () => number,
-    private readonly timeoutMs: number,
-  ) {}
-
-  get ready(): boolean {
-    return this.state !== null;
-  }
-
-  get version(): number | null {
-    return this.state?.version ?? null;
-  }
-
-  /** Fetches the state now (one fetch at a time; concurrent callers share it). */
-  sync(): Promise<void> {
-    this.inflight ??= this.fetchState()
-      .then(
-        () => {
-          this.lastFailure = null;
-        },
-        (error: unknown) => {
-          this.lastFailure = { at: this.clock(), error };
-          throw error;
-        },
-      )
-      .finally(() => {
-        this.inflight = null;
-      });
-    return this.inflight;
-  }
-
-  private async fetchState(): Promise<void> {
-    const startedAt = this.clock();
-    const state = await this.transport.ok<SdkState>('GET', '/api/v1/sdk/state', {
-      timeoutMs: this.timeoutMs,
+  constructor(options: ReinsSDKOptions = {}) {
+    super(options);
+    this.policy =
+      options.mode === 'local' ? new LocalPolicy(this.transport, this.clock, this.timeoutMs) : null;
+    this.policy?.start(options.syncIntervalMs ?? 2000, (err) => {
+      this.warn(
+        `Reins: could not refresh the local policy (${message(err)}); deciding on the last one`,
+      );
     });
-    if (!this.state || this.state.version !== state.version) this.policy = compile(state.rules);
-    this.state = state;
-    const synced = new Map<string, WindowTotals>();
-    for (const w of state.windows) synced.set(w.key, w);
-    for (const r of state.rateLimits) {
-      synced.set(rateKey(r.vendor, Date.parse(r.start)), { ...ZERO, requests: r.requests });
-    }
-    this.synced = synced;
-    // What Reins acknowledged before this fetch started is in the totals just read.
-    for (const [id, h] of this.held)
-      if (h.ackedAt !== null && h.ackedAt < startedAt) this.release(id);
-    this.lastSyncAt = startedAt;
   }
 
-  /** Syncs every `intervalMs` in the background (the timer does not keep the process alive). */
-  start(intervalMs: number, onError: (err: unknown) => void): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      this.sync().catch(onError);
-    }, intervalMs);
-    this.timer.unref();
+  /** Stops background timers (and the local policy's sync) after a last flush. */
+  override async close(): Promise<SDKStats> {
+    const stats = await super.close();
+    this.policy?.stop();
+    return stats;
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  /** The decision the server would reach now, from the synced state and this process's spend. */
-  decide(input: TransactionInput, trace = false): LocalDecision {
-    const state = this.state;
-    const policy = this.policy;
-    if (!state || !policy) throw new Error('local policy not synced yet');
-    const nowMs = this.clock();
-    const modelKnown = isModelKnown(input.vendor, input.model, nowMs, state.overrides);
-    const tx: TransactionInput = { ...input, modelKnown };
-    const agentBudget = state.agentBudgets[input.agentId ?? ''];
-    const ctx: EvaluationContext = {
-      now: nowMs,
-      timeZone: state.org.timeZone,
-      defaultAction: state.org.defaultAction,
-      budgets: {
-        org: state.org.budgets,
-        agents:
-          agentBudget === undefined ? {} : { [input.agentId ?? '']: { monthly: agentBudget } },
-        roles: state.budgets.roles,
-        teams: state.budgets.teams,
-        projects: state.budgets.projects,
-      },
-      trace,
-    };
-    const refs = requiredWindows(policy, tx, ctx);
-    const totals: Record<string, WindowTotals> = {};
-    for (const ref of refs) {
-      let t = this.synced.get(ref.key);
-      t = add(t, this.pending.get(ref.key));
-      if (t) totals[ref.key] = t;
-    }
-    const decision = decide(policy, state.vendors, tx, totals, ctx);
-    return { decision, refs, modelKnown };
+  /** Local mode: reads the org's rules and totals now (also done in the background). */
+  async sync(): Promise<void> {
+    if (!this.policy) throw new Error('sync() is for mode: "local"');
+    await this.policy.sync();
   }
 
   /**
-   * Whether the org's per-minute limit for this vendor is reached (this minute's requests, with
-   * this process's own): the server would answer 429. Seconds until the minute ends, or null.
+   * Local mode: the decision for a transaction, in-process (nothing recorded), with the trace
+   * when asked. Amounts in cents or microcents as for the REST API.
    */
-  rateLimited(vendor: string): number | null {
-    const limit = this.state?.vendors[vendor]?.rateLimitRpm;
-    if (limit === null || limit === undefined) return null;
-    const nowMs = this.clock();
-    const key = rateKey(vendor, nowMs);
-    let used = this.synced.get(key)?.requests ?? 0;
-    used += this.pending.get(key)?.requests ?? 0;
-    if (used < limit) return null;
-    return Math.max(1, Math.ceil((minuteStart(nowMs) + 60_000 - nowMs) / 1000));
+  evaluateLocally(
+    tx: Omit<TransactionInput, 'amountMicros'> & { amount?: number; amountMicros?: number },
+    options: { trace?: boolean } = {},
+  ): Decision {
+    if (!this.policy?.ready)
+      throw new Error('evaluateLocally() needs mode: "local" and a first sync()');
+    const { amount, amountMicros, ...rest } = tx;
+    return this.policy.decide(
+      { ...rest, amountMicros: amountMicros ?? (amount ?? 0) * MICROS_PER_CENT },
+      options.trace ?? false,
+    ).decision;
   }
 
-  /** Counts `totals` in `refs` (and this minute's vendor requests) for this process until Reins has acknowledged it. */
-  hold(id: string, vendor: string, refs: readonly WindowRef[], totals: WindowTotals): void {
-    const keys = refs.map((r) => r.key);
-    keys.push(rateKey(vendor, this.clock()));
-    this.held.set(id, { keys, totals, ackedAt: null });
-    this.count(keys, totals, 1);
+  protected override localSupported(): boolean {
+    return true;
   }
 
-  /** The actual figures replace the estimate held. */
-  update(id: string, totals: WindowTotals): void {
-    const h = this.held.get(id);
-    if (!h) return;
-    this.count(h.keys, h.totals, -1);
-    h.totals = totals;
-    this.count(h.keys, totals, 1);
+  protected override precheck(vendor: Vendor, est: Estimate, ctx: CallContext): Promise<Pre> {
+    return this.policy
+      ? this.precheckLocal(this.policy, vendor, est, ctx)
+      : super.precheck(vendor, est, ctx);
   }
 
-  release(id: string): void {
-    const h = this.held.get(id);
-    if (!h) return;
-    this.count(h.keys, h.totals, -1);
-    this.held.delete(id);
-  }
-
-  private count(keys: readonly string[], t: WindowTotals, sign: 1 | -1): void {
-    for (const key of keys) {
-      const p = this.pending.get(key) ?? { ...ZERO };
-      p.costMicros += sign * t.costMicros;
-      p.tokensIn += sign * t.tokensIn;
-      p.tokensOut += sign * t.tokensOut;
-      p.requests += sign * t.requests;
-      // Every hold counts one request: none left means nothing is held under this key.
-      if (p.requests <= 0) this.pending.delete(key);
-      else this.pending.set(key, p);
+  /** Local mode prices what it reports (with the synced overrides) and holds it until acknowledged. */
+  protected override observedCostMicros(
+    pre: Pre,
+    vendor: Vendor,
+    model: string,
+    u: UsageFigures,
+  ): number | null {
+    const policy = this.policy;
+    if (!policy) return null;
+    const cost = estimateCost(vendor, model, u, {
+      at: this.clock(),
+      overrides: policy.priceOverrides(),
+    });
+    const costMicros = cost.costMicros ?? 0;
+    if (pre.kind === 'local') {
+      policy.update(pre.id, {
+        costMicros,
+        tokensIn: u.inputTokens,
+        tokensOut: u.outputTokens,
+        requests: 1,
+      });
     }
+    return costMicros;
   }
 
-  /** Reins recorded it: the next sync that starts from now on includes it. */
-  ack(id: string): void {
-    const h = this.held.get(id);
-    if (h) h.ackedAt = this.clock();
+  protected override acknowledged(localId: string): void {
+    this.policy?.ack(localId);
   }
 
-  priceOverrides(): readonly PriceOverride[] {
-    return this.state?.overrides ?? [];
+  protected override released(localId: string): void {
+    this.policy?.release(localId);
+  }
+
+  protected override reportDelayMs(): number {
+    return this.policy ? (this.options.reportIntervalMs ?? 500) : 0;
+  }
+
+  private async precheckLocal(
+    local: LocalPolicy,
+    vendor: Vendor,
+    est: Estimate,
+    ctx: CallContext,
+  ): Promise<Pre> {
+    // A key revoked after the last good sync: the synced rules must not keep deciding for it.
+    const refused = local.lastFailure?.error;
+    if (keyRefused(refused)) return this.failOpen(refused);
+    if (!local.ready) {
+      // Never synced and the last attempt failed recently: no round trip per call until the
+      // background sync succeeds.
+      const failure = local.lastFailure;
+      if (failure && this.clock() - failure.at < (this.options.syncIntervalMs ?? 2000)) {
+        return this.failOpen(failure.error);
+      }
+      try {
+        await local.sync();
+      } catch (err) {
+        return this.failOpen(err);
+      }
+    }
+    const nowMs = this.clock();
+    const cost = estimateCost(
+      vendor,
+      est.model,
+      { inputTokens: est.tokensIn, outputTokens: est.tokensOut },
+      { at: nowMs, overrides: local.priceOverrides() },
+    );
+    const input: TransactionInput = {
+      vendor,
+      model: est.model,
+      agentId: ctx.agentId ?? null,
+      userId: ctx.userId ?? null,
+      userRoles: ctx.userRoles,
+      teamId: ctx.teamId ?? null,
+      projectId: ctx.projectId ?? null,
+      amountMicros: cost.costMicros ?? 0,
+      tokensIn: est.tokensIn,
+      tokensOut: est.tokensOut,
+      metadata: ctx.metadata,
+    };
+    const { decision, refs } = local.decide(input);
+    const policyResult: PolicyResult = {
+      action: decision.action,
+      ruleId: decision.ruleId,
+      ruleName: decision.ruleName,
+      message: decision.message,
+    };
+    if (!decision.admitted) {
+      this.counts.blocked++;
+      throw new ReinsBlockedError(policyResult, { ...decision.details }, null);
+    }
+    const retryAfter = local.rateLimited(vendor);
+    if (retryAfter !== null) {
+      this.counts.blocked++;
+      throw new ReinsBlockedError(
+        {
+          action: 'block',
+          ruleId: null,
+          ruleName: null,
+          message: `Rate limit for ${vendor} reached; retry in ${String(retryAfter)} s`,
+        },
+        { retryAfter, vendor },
+        null,
+      );
+    }
+    this.notify(policyResult, null, vendor, est.model, cost.costMicros);
+    const id = uuid();
+    local.hold(id, vendor, refs, {
+      costMicros: cost.costMicros ?? 0,
+      tokensIn: est.tokensIn,
+      tokensOut: est.tokensOut,
+      requests: 1,
+    });
+    return { kind: 'local', id, priced: cost.known };
   }
 }
-
-const minuteStart = (ms: number): number => Math.floor(ms / 60_000) * 60_000;
-const rateKey = (vendor: string, ms: number): string =>
-  `ratelimit|${new Date(minuteStart(ms)).toISOString()}|${vendor}`;

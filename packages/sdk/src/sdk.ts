@@ -2,18 +2,14 @@
  * `new ReinsSDK(options).wrap(client)`: every `chat.completions.create` / `responses.create`
  * (OpenAI) and `messages.create` (Anthropic) is checked against the org's policy before the
  * provider is called, and its actual cost recorded after. Remote mode reserves the estimate on
- * the server (two-phase: reserve → settle/void); local mode decides in-process with synced rules
- * and totals and reports in the background. Reins being down never stops a call unless
- * `strictMode` is set.
+ * the server (two-phase: reserve → settle/void), and the server prices the tokens. Local mode
+ * (reins-sdk/local, src/local.ts) decides in-process with synced rules and totals and reports in
+ * the background. Reins being down never stops a call unless `strictMode` is set.
+ *
+ * This module is the root entry's: no dependency, no Node built-in (`fetch`, `AbortSignal`,
+ * `globalThis.crypto`; `process` only when it exists), so that it runs on Node, Deno, Bun and
+ * edge runtimes.
  */
-import { randomUUID } from 'node:crypto';
-import {
-  estimateCost,
-  isModelKnown,
-  MICROS_PER_CENT,
-  type Decision,
-  type TransactionInput,
-} from '@reins/engine';
 import { ReinsBlockedError, ReinsError, type PolicyResult } from './errors.js';
 import {
   DEFAULT_MAX_OUTPUT_TOKENS,
@@ -24,7 +20,6 @@ import {
   type Estimate,
 } from './estimate.js';
 import { createTransport, type Transport } from './http.js';
-import { LocalPolicy } from './local.js';
 import { BoundedQueue, type QueueStats } from './queue.js';
 
 /** Who a call is made for: the fields policy rules scope on. */
@@ -39,7 +34,7 @@ export interface CallContext {
 }
 
 /** Reins refused the key itself (401, or 403 for a missing permission): not an outage. */
-function keyRefused(err: unknown): err is ReinsError {
+export function keyRefused(err: unknown): err is ReinsError {
   return (
     err instanceof ReinsError &&
     (err.status === 401 || (err.status === 403 && err.code !== 'POLICY_VIOLATION'))
@@ -74,7 +69,10 @@ export interface ReinsSDKOptions extends CallContext {
   failOpenOnKeyError?: boolean | undefined;
   onWarn?: ((event: PolicyEvent) => void) | undefined;
   onFlag?: ((event: PolicyEvent) => void) | undefined;
-  /** `remote` (default): a reservation on the server per call. `local`: decide in-process. */
+  /**
+   * `remote` (default): a reservation on the server per call. `local`: decide in-process, with
+   * the `ReinsSDK` of `reins-sdk/local` (the root entry's throws: it has no engine).
+   */
   mode?: 'remote' | 'local' | undefined;
   /** Local mode: how often the rules and totals are re-read; default 2,000 ms. */
   syncIntervalMs?: number | undefined;
@@ -102,16 +100,16 @@ export interface SDKStats extends QueueStats {
   blocked: number;
 }
 
-type Vendor = 'openai' | 'anthropic';
+export type Vendor = 'openai' | 'anthropic';
 
 /** A call's pre-check outcome. */
-type Pre =
+export type Pre =
   | { kind: 'reserved'; id: string; key: string; priced: boolean }
   | { kind: 'local'; id: string; priced: boolean }
   | { kind: 'open'; deliver: boolean };
 
 /** What is sent later: a transaction (bulk), or a settle/void of a reservation. */
-interface Outgoing {
+export interface Outgoing {
   path: string;
   body: Record<string, unknown>;
   key: string;
@@ -134,15 +132,14 @@ interface APIPromiseLike {
 }
 
 export class ReinsSDK {
-  private readonly transport: Transport;
-  private readonly options: ReinsSDKOptions;
-  private readonly timeoutMs: number;
-  private readonly clock: () => number;
+  protected readonly transport: Transport;
+  protected readonly options: ReinsSDKOptions;
+  protected readonly timeoutMs: number;
+  protected readonly clock: () => number;
   private readonly logger: { warn(message: string): void };
   private readonly queue: BoundedQueue<Outgoing>;
-  private readonly local: LocalPolicy | null;
   private readonly background = new Set<Promise<unknown>>();
-  private readonly counts = { sent: 0, rejected: 0, failedOpen: 0, blocked: 0 };
+  protected readonly counts = { sent: 0, rejected: 0, failedOpen: 0, blocked: 0 };
   private retryMs: number;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private flushing: Promise<void> | null = null;
@@ -150,6 +147,12 @@ export class ReinsSDK {
   private exitHook = false;
 
   constructor(options: ReinsSDKOptions = {}) {
+    if (options.mode === 'local' && !this.localSupported()) {
+      throw new Error(
+        "reins-sdk: mode: 'local' decides in-process with the policy engine and the price table, " +
+          "which the root entry leaves out to stay dependency-free and small: import { ReinsSDK } from 'reins-sdk/local'",
+      );
+    }
     this.options = options;
     this.timeoutMs = options.timeoutMs ?? 1000;
     this.clock = options.clock ?? Date.now;
@@ -162,15 +165,6 @@ export class ReinsSDK {
     });
     this.queue = new BoundedQueue(options.maxQueueSize ?? 10_000);
     this.retryMs = options.retryIntervalMs ?? 2000;
-    this.local =
-      options.mode === 'local' ? new LocalPolicy(this.transport, this.clock, this.timeoutMs) : null;
-    if (this.local) {
-      this.local.start(options.syncIntervalMs ?? 2000, (err) => {
-        this.warn(
-          `Reins: could not refresh the local policy (${message(err)}); deciding on the last one`,
-        );
-      });
-    }
   }
 
   /**
@@ -248,7 +242,6 @@ export class ReinsSDK {
   async close(): Promise<SDKStats> {
     const stats = await this.flush();
     this.closed = true;
-    this.local?.stop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     return stats;
@@ -265,27 +258,39 @@ export class ReinsSDK {
     };
   }
 
-  /** Local mode: reads the org's rules and totals now (also done in the background). */
-  async sync(): Promise<void> {
-    if (!this.local) throw new Error('sync() is for mode: "local"');
-    await this.local.sync();
+  // --- what local mode (reins-sdk/local) overrides ---------------------------------------
+
+  /** Whether this class can decide in-process (`mode: 'local'`); the root entry's cannot. */
+  protected localSupported(): boolean {
+    return false;
   }
 
   /**
-   * Local mode: the decision for a transaction, in-process (nothing recorded), with the trace
-   * when asked. Amounts in cents or microcents as for the REST API.
+   * The cost of an observed call in microcents, when this process prices it; null lets Reins
+   * price the tokens with the org's overrides (remote mode: the price table is the server's).
    */
-  evaluateLocally(
-    tx: Omit<TransactionInput, 'amountMicros'> & { amount?: number; amountMicros?: number },
-    options: { trace?: boolean } = {},
-  ): Decision {
-    if (!this.local?.ready)
-      throw new Error('evaluateLocally() needs mode: "local" and a first sync()');
-    const { amount, amountMicros, ...rest } = tx;
-    return this.local.decide(
-      { ...rest, amountMicros: amountMicros ?? (amount ?? 0) * MICROS_PER_CENT },
-      options.trace ?? false,
-    ).decision;
+  protected observedCostMicros(
+    _pre: Pre,
+    _vendor: Vendor,
+    _model: string,
+    _usage: UsageFigures,
+  ): number | null {
+    return null;
+  }
+
+  /** Reins recorded what a local hold counts. */
+  protected acknowledged(_localId: string): void {
+    // Remote mode holds nothing locally.
+  }
+
+  /** What a local hold counts will never reach Reins, or the call did not happen. */
+  protected released(_localId: string): void {
+    // Remote mode holds nothing locally.
+  }
+
+  /** How long recorded calls wait to be sent together. */
+  protected reportDelayMs(): number {
+    return 0;
   }
 
   // --- one governed call -------------------------------------------------------------------
@@ -353,9 +358,8 @@ export class ReinsSDK {
     });
   }
 
-  /** Reserve (remote) or decide (local); resolves when the provider may be called. */
-  private async precheck(vendor: Vendor, est: Estimate, ctx: CallContext): Promise<Pre> {
-    if (this.local) return this.precheckLocal(vendor, est, ctx);
+  /** Reserves on Reins; resolves when the provider may be called. */
+  protected async precheck(vendor: Vendor, est: Estimate, ctx: CallContext): Promise<Pre> {
     const body: Record<string, unknown> = {
       ...this.txFields(vendor, est.model, ctx),
       tokensIn: est.tokensIn,
@@ -366,22 +370,19 @@ export class ReinsSDK {
         : {}),
     };
     // Reins costs the tokens with the org's price overrides first. A model neither the price
-    // table nor an override knows is reserved at $0, so that unknownModel rules still see it.
+    // table nor an override knows (Reins answers 422, "no price") is reserved at $0, so that
+    // unknownModel rules still see it.
     let priced = true;
-    let key = randomUUID();
+    let key = uuid();
     let res;
     try {
       res = await this.transport.request<Record<string, unknown>>('POST', TX_PATH, {
         body,
         idempotencyKey: key,
       });
-      if (
-        res.status === 422 &&
-        unpricedAnswer(res.body) &&
-        !isModelKnown(vendor, est.model, this.clock())
-      ) {
+      if (res.status === 422 && unpricedAnswer(res.body)) {
         priced = false;
-        key = randomUUID();
+        key = uuid();
         res = await this.transport.request<Record<string, unknown>>('POST', TX_PATH, {
           body: { ...body, amount: 0 },
           idempotencyKey: key,
@@ -426,81 +427,7 @@ export class ReinsSDK {
     );
   }
 
-  private async precheckLocal(vendor: Vendor, est: Estimate, ctx: CallContext): Promise<Pre> {
-    const local = this.local as LocalPolicy;
-    // A key revoked after the last good sync: the synced rules must not keep deciding for it.
-    const refused = local.lastFailure?.error;
-    if (keyRefused(refused)) return this.failOpen(refused);
-    if (!local.ready) {
-      // Never synced and the last attempt failed recently: no round trip per call until the
-      // background sync succeeds.
-      const failure = local.lastFailure;
-      if (failure && this.clock() - failure.at < (this.options.syncIntervalMs ?? 2000)) {
-        return this.failOpen(failure.error);
-      }
-      try {
-        await local.sync();
-      } catch (err) {
-        return this.failOpen(err);
-      }
-    }
-    const nowMs = this.clock();
-    const cost = estimateCost(
-      vendor,
-      est.model,
-      { inputTokens: est.tokensIn, outputTokens: est.tokensOut },
-      { at: nowMs, overrides: local.priceOverrides() },
-    );
-    const input: TransactionInput = {
-      vendor,
-      model: est.model,
-      agentId: ctx.agentId ?? null,
-      userId: ctx.userId ?? null,
-      userRoles: ctx.userRoles,
-      teamId: ctx.teamId ?? null,
-      projectId: ctx.projectId ?? null,
-      amountMicros: cost.costMicros ?? 0,
-      tokensIn: est.tokensIn,
-      tokensOut: est.tokensOut,
-      metadata: ctx.metadata,
-    };
-    const { decision, refs } = local.decide(input);
-    const policyResult: PolicyResult = {
-      action: decision.action,
-      ruleId: decision.ruleId,
-      ruleName: decision.ruleName,
-      message: decision.message,
-    };
-    if (!decision.admitted) {
-      this.counts.blocked++;
-      throw new ReinsBlockedError(policyResult, { ...decision.details }, null);
-    }
-    const retryAfter = local.rateLimited(vendor);
-    if (retryAfter !== null) {
-      this.counts.blocked++;
-      throw new ReinsBlockedError(
-        {
-          action: 'block',
-          ruleId: null,
-          ruleName: null,
-          message: `Rate limit for ${vendor} reached; retry in ${String(retryAfter)} s`,
-        },
-        { retryAfter, vendor },
-        null,
-      );
-    }
-    this.notify(policyResult, null, vendor, est.model, cost.costMicros);
-    const id = randomUUID();
-    local.hold(id, vendor, refs, {
-      costMicros: cost.costMicros ?? 0,
-      tokensIn: est.tokensIn,
-      tokensOut: est.tokensOut,
-      requests: 1,
-    });
-    return { kind: 'local', id, priced: cost.known };
-  }
-
-  private failOpen(err: unknown): Pre {
+  protected failOpen(err: unknown): Pre {
     if (keyRefused(err) && !this.options.failOpenOnKeyError) {
       throw new ReinsError(
         `Reins refused this API key (${err.code}: ${err.message}); calls are refused until the ` +
@@ -540,7 +467,7 @@ export class ReinsSDK {
           key: `${pre.key}:void`,
         });
       } else if (pre.kind === 'local') {
-        this.local?.release(pre.id);
+        this.released(pre.id);
       }
       return;
     }
@@ -556,26 +483,20 @@ export class ReinsSDK {
       return;
     }
     if (pre.kind === 'open' && !pre.deliver) return;
-    const overrides = this.local?.priceOverrides();
-    const cost = estimateCost(vendor, est.model, u, { at: this.clock(), overrides });
-    const requestId = randomUUID();
+    // Without an amount Reins prices the tokens itself (org overrides first); a model it has no
+    // price for is re-sent at $0 (postBulk).
+    const costMicros = this.observedCostMicros(pre, vendor, est.model, u);
+    const requestId = uuid();
     const body: Record<string, unknown> = {
       ...this.txFields(vendor, est.model, ctx),
       ...tokens,
-      amountMicros: cost.costMicros ?? 0,
-      amount: Math.ceil((cost.costMicros ?? 0) / MICROS_PER_CENT),
+      ...(costMicros === null
+        ? {}
+        : { amountMicros: costMicros, amount: Math.ceil(costMicros / MICROS_PER_CENT) }),
       phase: 'observed',
       timestamp: new Date(this.clock()).toISOString(),
     };
     (body.metadata as Record<string, unknown>).requestId = requestId;
-    if (pre.kind === 'local') {
-      this.local?.update(pre.id, {
-        costMicros: cost.costMicros ?? 0,
-        tokensIn: u.inputTokens,
-        tokensOut: u.outputTokens,
-        requests: 1,
-      });
-    }
     this.enqueue({
       path: TX_PATH,
       body,
@@ -595,7 +516,7 @@ export class ReinsSDK {
     return f;
   }
 
-  private notify(
+  protected notify(
     result: PolicyResult | undefined,
     transactionId: string | null,
     vendor: Vendor,
@@ -640,9 +561,9 @@ export class ReinsSDK {
   private enqueue(item: Outgoing): void {
     const dropped = this.queue.push(item);
     // A record that will never reach Reins must not be held against the budget forever.
-    if (dropped?.localId) this.local?.release(dropped.localId);
+    if (dropped?.localId) this.released(dropped.localId);
     this.installExitHook();
-    this.schedule(this.local ? (this.options.reportIntervalMs ?? 500) : 0);
+    this.schedule(this.reportDelayMs());
   }
 
   private schedule(delayMs: number): void {
@@ -651,7 +572,7 @@ export class ReinsSDK {
       this.timer = null;
       this.track(this.deliver());
     }, delayMs);
-    this.timer.unref();
+    unref(this.timer);
   }
 
   private track(p: Promise<unknown>): void {
@@ -704,12 +625,12 @@ export class ReinsSDK {
         timeoutMs: Math.max(this.timeoutMs, BACKGROUND_TIMEOUT_MS),
       });
       this.counts.sent++;
-      if (item.localId) this.local?.ack(item.localId);
+      if (item.localId) this.acknowledged(item.localId);
       return 'ok';
     } catch (err) {
       if (err instanceof ReinsError && !err.unavailable && err.code !== 'RATE_LIMITED') {
         this.counts.rejected++;
-        if (item.localId) this.local?.release(item.localId);
+        if (item.localId) this.released(item.localId);
         this.warn(`Reins refused ${item.path} (${err.code}: ${err.message}); not retried`);
         return 'rejected';
       }
@@ -734,7 +655,7 @@ export class ReinsSDK {
     const results = res.body.results;
     if (res.status !== 200 || !results) {
       this.counts.rejected += batch.length;
-      for (const item of batch) if (item.localId) this.local?.release(item.localId);
+      for (const item of batch) if (item.localId) this.released(item.localId);
       this.warn(`Reins refused ${batch.length} recorded calls (${res.status}); not retried`);
       return true;
     }
@@ -742,10 +663,15 @@ export class ReinsSDK {
       const item = batch[i];
       if (r.success) {
         this.counts.sent++;
-        if (item?.localId) this.local?.ack(item.localId);
+        if (item?.localId) this.acknowledged(item.localId);
+      } else if (item && unpricedAnswer(r) && !('amount' in item.body)) {
+        // Reins has no price for the model: recorded at $0 (as a reservation would be), so that
+        // the call is counted and unknownModel rules see it. Refused before anything was
+        // written, it keeps its requestId.
+        this.queue.push({ ...item, body: { ...item.body, amount: 0 } });
       } else {
         this.counts.rejected++;
-        if (item?.localId) this.local?.release(item.localId);
+        if (item?.localId) this.released(item.localId);
         this.warn(
           `Reins refused a recorded call (${r.code ?? '?'}: ${r.message ?? ''}); not retried`,
         );
@@ -756,7 +682,8 @@ export class ReinsSDK {
 
   /** On a natural exit, one last attempt to deliver what is queued. */
   private installExitHook(): void {
-    if (this.exitHook || typeof process === 'undefined') return;
+    if (this.exitHook || typeof process === 'undefined' || typeof process.once !== 'function')
+      return;
     this.exitHook = true;
     let attempted = false;
     process.once('beforeExit', () => {
@@ -766,7 +693,7 @@ export class ReinsSDK {
     });
   }
 
-  private warn(text: string): void {
+  protected warn(text: string): void {
     try {
       this.logger.warn(text);
     } catch {
@@ -777,7 +704,7 @@ export class ReinsSDK {
 
 // --- helpers ---------------------------------------------------------------------------------
 
-interface UsageFigures {
+export interface UsageFigures {
   inputTokens: number;
   outputTokens: number;
   cacheReadTokens: number;
@@ -959,6 +886,19 @@ function wrapStream(
   return new Ctor(() => observed(), stream.controller);
 }
 
+/** 1 cent = 1,000,000 microcents (the engine's unit; not imported: the root entry has no engine). */
+export const MICROS_PER_CENT = 1_000_000;
+
+/** A v4 UUID from the Web Crypto API (Node ≥ 19, Deno, Bun, browsers, edge runtimes). */
+export function uuid(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+/** Lets Node exit while a timer is pending; other runtimes' timers are numbers. */
+export function unref(timer: unknown): void {
+  (timer as { unref?: () => void } | null)?.unref?.();
+}
+
 function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
   let called = false;
   return (...args: A) => {
@@ -968,6 +908,6 @@ function once<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => vo
   };
 }
 
-function message(err: unknown): string {
+export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -11,7 +11,7 @@ import { checkDecision, loadVectors, vectorInput } from '@reins/engine/vectors';
 import { startTestServer, type TestServer } from '@reins/server/testing';
 import { seedVector, unsupportedOverHttp, vectorBody } from '@reins/server/testing/vectors';
 import { ReinsBlockedError, ReinsError } from '../src/errors.js';
-import { ReinsSDK } from '../src/sdk.js';
+import { ReinsSDK } from '../src/local.js';
 import { startFakeProvider, type FakeProvider } from './fakeProvider.js';
 import { createRule, priceOf, rejectionOf, transactionsOf } from './support.js';
 

@@ -1,21 +1,19 @@
 /**
  * reins-sdk as its users get it: built, packed (`pnpm pack`, which writes the catalog's versions
  * into package.json as `pnpm publish` does), installed from the tarball with npm into a fresh
- * project outside the monorepo, then loaded with require() and with import against a real Reins
+ * project outside the monorepo — first alone (offline: it has no dependency to fetch), then with
+ * the tRPC peers and TypeScript — and loaded with require() and with import against a real Reins
  * server, and typechecked by a consumer's own tsc without skipLibCheck.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '@reins/server/testing';
+import { BUILT, ensureBuilt, repoDir, sdkDir } from './build.js';
 
-const sdkDir = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const repoDir = resolve(sdkDir, '../..');
-const RUNTIME_DEPENDENCIES = ['@trpc/client', '@trpc/server', 'superjson'];
-const BUILT = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts'];
+const PEERS = ['@trpc/client', '@trpc/server', 'superjson'];
 
 interface Run {
   code: number;
@@ -61,39 +59,6 @@ async function must(command: string, args: string[], opts: Parameters<typeof run
   return res;
 }
 
-/** The newest modification time under `path` (files only), skipping node_modules. */
-async function newest(path: string): Promise<number> {
-  const s = await stat(path).catch(() => null);
-  if (!s) return 0;
-  if (!s.isDirectory()) return s.mtimeMs;
-  let max = 0;
-  for (const entry of await readdir(path)) {
-    if (entry === 'node_modules' || entry === 'dist') continue;
-    max = Math.max(max, await newest(join(path, entry)));
-  }
-  return max;
-}
-
-/** dist/ is newer than everything it is built from: the SDK, the engine, the server's router. */
-async function distIsFresh(): Promise<boolean> {
-  const built = await Promise.all(
-    BUILT.map((f) => stat(join(sdkDir, 'dist', f)).catch(() => null)),
-  );
-  if (built.some((s) => s === null)) return false;
-  const oldest = Math.min(...built.map((s) => s?.mtimeMs ?? 0));
-  const sources = await Promise.all(
-    [
-      join(sdkDir, 'src'),
-      join(sdkDir, 'package.json'),
-      join(sdkDir, 'tsup.config.ts'),
-      join(repoDir, 'packages/engine/src'),
-      join(repoDir, 'packages/engine/package.json'),
-      join(repoDir, 'apps/server/src'),
-    ].map(newest),
-  );
-  return Math.max(...sources) < oldest;
-}
-
 /** The environment for npm and the consumer: none of pnpm's own npm_* settings. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const keep =
@@ -101,6 +66,8 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (/^(npm_|pnpm_)/i.test(k) && !keep.test(k)) continue;
+    // pnpm's bin shims point NODE_PATH at the workspace's packages: a consumer has none of them.
+    if (k === 'NODE_PATH') continue;
     env[k] = v;
   }
   return { ...env, ...extra };
@@ -113,7 +80,7 @@ let tarball = '';
 let consumerEnv: NodeJS.ProcessEnv = {};
 
 beforeAll(async () => {
-  if (!(await distIsFresh())) await must('pnpm', ['run', 'build'], { cwd: sdkDir });
+  await ensureBuilt();
   packDir = await mkdtemp(join(tmpdir(), 'reins-sdk-pack-'));
   await must('pnpm', ['pack', '--pack-destination', packDir], { cwd: sdkDir });
   const packed = (await readdir(packDir)).filter((f) => f.endsWith('.tgz'));
@@ -126,7 +93,8 @@ beforeAll(async () => {
     join(consumerDir, 'package.json'),
     JSON.stringify({ name: 'reins-sdk-consumer', version: '1.0.0', private: true }, null, 2),
   );
-  await must('npm', ['install', '--no-audit', '--no-fund', tarball, 'typescript@6.0.3'], {
+  // Offline: the tarball is all there is to install.
+  await must('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball], {
     cwd: consumerDir,
     env: cleanEnv(),
     timeoutMs: 600_000,
@@ -147,16 +115,8 @@ afterAll(async () => {
 
 const installed = () => join(consumerDir, 'node_modules', 'reins-sdk');
 
-interface Submitted {
-  rest: { success: boolean; id: string; action: string };
-  trpc: { id: string; action: string };
-}
-
-/** The child's REST and tRPC answers passed, and Reins recorded exactly those transactions. */
-async function expectRecorded(stdout: string, agentId: string): Promise<void> {
-  const out = JSON.parse(stdout) as Submitted;
-  expect(out.rest).toMatchObject({ success: true, action: 'pass' });
-  expect(out.trpc).toMatchObject({ action: 'pass' });
+/** Transactions of the org with this agent, by id. */
+async function recordedIds(agentId: string): Promise<string[]> {
   if (!server) throw new Error('no Reins server');
   const res = await server.call<{ transactions: { id: string }[] }>(
     'GET',
@@ -165,104 +125,220 @@ async function expectRecorded(stdout: string, agentId: string): Promise<void> {
     { key: consumerEnv.REINS_API_KEY ?? null },
   );
   expect(res.status).toBe(200);
-  expect(res.body.transactions.map((t) => t.id).sort()).toEqual([out.rest.id, out.trpc.id].sort());
+  return res.body.transactions.map((t) => t.id).sort();
 }
 
+/** The child's answers all passed, and Reins recorded exactly those transactions. */
+async function expectRecorded(stdout: string, agentId: string): Promise<void> {
+  const out = JSON.parse(stdout) as Record<string, { id: string; action: string }>;
+  for (const answer of Object.values(out)) expect(answer).toMatchObject({ action: 'pass' });
+  expect(await recordedIds(agentId)).toEqual(
+    Object.values(out)
+      .map((a) => a.id)
+      .sort(),
+  );
+}
+
+const node = (args: string[]) =>
+  must(process.execPath, args, { cwd: consumerDir, env: consumerEnv });
+
 describe('the published package', () => {
-  it('holds only dist, README.md and package.json, with real dependency versions', async () => {
+  it('holds only dist, README.md and package.json; no dependencies, the tRPC packages as optional peers', async () => {
     const list = await must('tar', ['-tzf', tarball], { cwd: packDir });
     const files = list.stdout.split('\n').filter(Boolean);
     for (const f of files) expect(f).toMatch(/^package\/(dist\/.+|README\.md|package\.json)$/);
     for (const f of BUILT) expect(files).toContain(`package/dist/${f}`);
 
     const pkg = JSON.parse(await readFile(join(installed(), 'package.json'), 'utf8')) as {
-      dependencies: Record<string, string>;
+      dependencies?: Record<string, string>;
+      peerDependencies: Record<string, string>;
+      peerDependenciesMeta: Record<string, { optional?: boolean }>;
     };
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(RUNTIME_DEPENDENCIES);
-    for (const version of Object.values(pkg.dependencies)) expect(version).toMatch(/^\^?\d/);
+    expect(pkg.dependencies).toBeUndefined();
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(PEERS);
+    for (const version of Object.values(pkg.peerDependencies)) expect(version).toMatch(/^\^\d/);
+    for (const peer of PEERS) expect(pkg.peerDependenciesMeta[peer]).toEqual({ optional: true });
   });
 
-  it('imports nothing but @trpc/client, @trpc/server, superjson and Node built-ins', async () => {
+  it('installs alone: npm ls lists no dependency, node_modules holds reins-sdk only', async () => {
+    // `npm ls --prod`, spelt as npm 11 wants it; --parseable prints the installed packages only
+    // (the JSON tree also lists the optional peers, as not installed).
+    const ls = await must('npm', ['ls', '--omit=dev', '--all', '--parseable', '--offline'], {
+      cwd: consumerDir,
+      env: cleanEnv(),
+    });
+    expect(ls.stdout.trim().split('\n')).toEqual([
+      consumerDir,
+      join(consumerDir, 'node_modules', 'reins-sdk'),
+    ]);
+    const modules = (await readdir(join(consumerDir, 'node_modules'))).filter(
+      (f) => !f.startsWith('.'),
+    );
+    expect(modules).toEqual(['reins-sdk']);
+  });
+
+  it('passes the build check as installed: the root imports nothing, the subpaths only their peers', async () => {
     // The build's own check (scripts/check-dist.js), run on what a consumer installed.
     const checkDist = join(sdkDir, 'scripts/check-dist.js');
     const check = await must('node', [checkDist, join(installed(), 'dist')], { cwd: sdkDir });
-    expect(check.stdout.trim()).toBe(
-      `check-dist: ${BUILT.join(', ')} import only ${RUNTIME_DEPENDENCIES.join(', ')}`,
+    expect(check.stdout).toMatch(
+      /^check-dist: root entry \(reins-sdk\): \d+ files import nothing$/m,
     );
-    // …which refuses a build that names a server package or a built-in in its declarations.
+    expect(check.stdout).toContain(`files import ${PEERS.join(', ')}\n`);
+    expect(check.stdout).toMatch(
+      /^check-dist: standalone files \(reins.js, reins.mjs\): 2 files import nothing$/m,
+    );
+    const size = /root entry minified ([\d.]+) KB \(\d+ B\), gzipped ([\d.]+) KB/.exec(
+      check.stdout,
+    );
+    expect(Number(size?.[1])).toBeLessThanOrEqual(40);
+    expect(Number(size?.[2])).toBeGreaterThan(0);
+
+    // …which refuses a root entry that imports a Node built-in or even a peer, and a subpath
+    // that imports anything else.
     const bad = await mkdtemp(join(tmpdir(), 'reins-sdk-bad-dist-'));
     try {
-      await writeFile(join(bad, 'index.js'), "import pg from 'pg';\nexport default pg;\n");
-      await writeFile(join(bad, 'index.cjs'), "const { trpc } = require('@trpc/client/links');\n");
-      await writeFile(join(bad, 'index.d.ts'), "import type { Server } from 'node:http';\n");
-      await writeFile(join(bad, 'index.d.cts'), "export type { X } from './types';\n");
+      await cp(join(installed(), 'dist'), bad, { recursive: true });
+      const chunk = /from '\.\/(chunk-[\w-]+\.js)'/.exec(
+        await readFile(join(bad, 'index.js'), 'utf8'),
+      )?.[1];
+      if (!chunk) throw new Error('index.js imports no chunk');
+      const append = async (file: string, text: string) =>
+        writeFile(join(bad, file), (await readFile(join(bad, file), 'utf8')) + text);
+      await append(chunk, "\nimport { randomUUID } from 'node:crypto';\n");
+      await append('index.cjs', "\nconst superjson = require('superjson');\n");
+      await append('trpc.d.ts', "\nimport type { Server } from 'node:http';\n");
+      await append('local.js', "\nimport pg from 'pg';\n");
       const refused = await run('node', [checkDist, bad], { cwd: sdkDir });
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain('index.js imports pg');
-      expect(refused.stderr).toContain('index.d.ts imports node:http');
-      expect(refused.stderr).not.toContain('index.cjs');
-      expect(refused.stderr).not.toContain('index.d.cts');
+      expect(refused.stderr).toContain(`root entry (reins-sdk): ${chunk} imports node:crypto`);
+      expect(refused.stderr).toContain('root entry (reins-sdk): index.cjs imports superjson');
+      expect(refused.stderr).toContain('trpc.d.ts imports node:http');
+      expect(refused.stderr).toContain('local.js imports pg');
+      expect(refused.stderr).not.toContain('trpc.js imports');
     } finally {
       await rm(bad, { recursive: true, force: true });
     }
   });
 });
 
-describe('the installed package', () => {
+describe('the installed package, alone', () => {
   it('loads with require() and submits transactions to Reins', async () => {
-    const script = `
-      const { reins, ReinsSDK, createReinsTRPCClient } = require('reins-sdk');
+    const res = await node([
+      '-e',
+      `const { reins, ReinsSDK } = require('reins-sdk');
       (async () => {
         const rest = await reins().submitTransaction({ amount: 125, vendor: 'openai', model: 'gpt-4o', agentId: 'pack-cjs' });
-        const trpc = await createReinsTRPCClient().transactions.submit.mutate({ amount: 75, vendor: 'anthropic', agentId: 'pack-cjs' });
         await new ReinsSDK().close();
-        console.log(JSON.stringify({ rest, trpc }));
-      })().catch((err) => { console.error(err); process.exit(1); });
-    `;
-    const res = await must(process.execPath, ['-e', script], {
-      cwd: consumerDir,
-      env: consumerEnv,
-    });
+        console.log(JSON.stringify({ rest }));
+      })().catch((err) => { console.error(err); process.exit(1); });`,
+    ]);
     await expectRecorded(res.stdout, 'pack-cjs');
   });
 
   it('loads with import and submits transactions to Reins', async () => {
     await writeFile(
       join(consumerDir, 'esm-check.mjs'),
-      `import { reins, ReinsSDK, createReinsTRPCClient } from 'reins-sdk';
+      `import { reins, ReinsSDK } from 'reins-sdk';
       const rest = await reins().submitTransaction({ amount: 240, vendor: 'openai', model: 'gpt-4o', agentId: 'pack-esm' });
-      const trpc = await createReinsTRPCClient().transactions.submit.mutate({ amount: 60, vendor: 'anthropic', agentId: 'pack-esm' });
       await new ReinsSDK().close();
-      console.log(JSON.stringify({ rest, trpc }));
+      console.log(JSON.stringify({ rest }));
       `,
     );
-    const res = await must(process.execPath, ['esm-check.mjs'], {
-      cwd: consumerDir,
-      env: consumerEnv,
-    });
+    const res = await node(['esm-check.mjs']);
     await expectRecorded(res.stdout, 'pack-esm');
   });
 
-  it('exposes the same named exports to require() and import', async () => {
-    const cjs = await must(
-      process.execPath,
-      ['-e', `console.log(JSON.stringify(Object.keys(require('reins-sdk')).sort()))`],
-      { cwd: consumerDir, env: consumerEnv },
-    );
-    const esm = await must(
-      process.execPath,
-      [
+  it('exposes the same named exports to require() and import, reins-sdk/local a superset', async () => {
+    const names = async (spec: string) => {
+      const cjs = await node([
+        '-e',
+        `console.log(JSON.stringify(Object.keys(require('${spec}')).sort()))`,
+      ]);
+      const esm = await node([
         '--input-type=module',
         '-e',
-        `console.log(JSON.stringify(Object.keys(await import('reins-sdk')).sort()))`,
+        `console.log(JSON.stringify(Object.keys(await import('${spec}')).sort()))`,
+      ]);
+      expect(JSON.parse(esm.stdout)).toEqual(JSON.parse(cjs.stdout));
+      return JSON.parse(cjs.stdout) as string[];
+    };
+    const root = await names('reins-sdk');
+    expect(root).toEqual(['ReinsBlockedError', 'ReinsError', 'ReinsSDK', 'reins']);
+    expect(await names('reins-sdk/local')).toEqual([...root, 'LocalPolicy'].sort());
+  });
+
+  it("mode: 'local' names reins-sdk/local from the root, and decides in-process from there", async () => {
+    const res = await node([
+      '-e',
+      `const root = require('reins-sdk');
+      const local = require('reins-sdk/local');
+      (async () => {
+        let refused = null;
+        try { new root.ReinsSDK({ mode: 'local' }); } catch (err) { refused = err.message; }
+        const sdk = new local.ReinsSDK({ mode: 'local' });
+        await sdk.sync();
+        const decision = sdk.evaluateLocally({ vendor: 'openai', model: 'gpt-4o', amount: 100 });
+        await sdk.close();
+        const sameError = new local.ReinsError('x', { code: 'X', status: 0 }) instanceof root.ReinsError;
+        console.log(JSON.stringify({ refused, action: decision.action, sameError }));
+      })().catch((err) => { console.error(err); process.exit(1); });`,
+    ]);
+    const out = JSON.parse(res.stdout) as { refused: string; action: string; sameError: boolean };
+    expect(out.refused).toContain("import { ReinsSDK } from 'reins-sdk/local'");
+    expect(out.action).toBe('pass');
+    expect(out.sameError).toBe(true);
+  });
+
+  it('reins-sdk/trpc without its peers fails to load, naming the missing package', async () => {
+    const res = await run(process.execPath, ['-e', `require('reins-sdk/trpc')`], {
+      cwd: consumerDir,
+      env: consumerEnv,
+    });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toContain("Cannot find module '@trpc/client'");
+  });
+});
+
+describe('the installed package, with the tRPC peers and TypeScript', () => {
+  beforeAll(async () => {
+    await must(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        'typescript@6.0.3',
+        '@trpc/client@11.25.2',
+        '@trpc/server@11.25.2',
+        'superjson@2.2.6',
       ],
-      { cwd: consumerDir, env: consumerEnv },
+      { cwd: consumerDir, env: cleanEnv(), timeoutMs: 600_000 },
     );
-    const names = JSON.parse(cjs.stdout) as string[];
-    expect(JSON.parse(esm.stdout)).toEqual(names);
-    expect(names).toEqual(
-      expect.arrayContaining(['createReinsTRPCClient', 'reins', 'ReinsSDK', 'ReinsError']),
+  }, 900_000);
+
+  it('reins-sdk/trpc loads with require() and import and submits transactions', async () => {
+    const cjs = await node([
+      '-e',
+      `const { createReinsTRPCClient } = require('reins-sdk/trpc');
+      const { reins } = require('reins-sdk');
+      (async () => {
+        const rest = await reins().submitTransaction({ amount: 75, vendor: 'openai', agentId: 'pack-trpc-cjs' });
+        const trpc = await createReinsTRPCClient().transactions.submit.mutate({ amount: 75, vendor: 'anthropic', agentId: 'pack-trpc-cjs' });
+        console.log(JSON.stringify({ rest, trpc }));
+      })().catch((err) => { console.error(err); process.exit(1); });`,
+    ]);
+    await expectRecorded(cjs.stdout, 'pack-trpc-cjs');
+    await writeFile(
+      join(consumerDir, 'trpc-check.mjs'),
+      `import { createReinsTRPCClient } from 'reins-sdk/trpc';
+      const trpc = await createReinsTRPCClient().transactions.submit.mutate({ amount: 60, vendor: 'anthropic', agentId: 'pack-trpc-esm' });
+      console.log(JSON.stringify({ trpc }));
+      `,
     );
+    const esm = await node(['trpc-check.mjs']);
+    await expectRecorded(esm.stdout, 'pack-trpc-esm');
   });
 
   // @trpc/server's own declarations use Disposable (lib esnext.disposable): `--target esnext`
@@ -285,15 +361,15 @@ describe('the installed package', () => {
       { cwd: consumerDir, env: consumerEnv },
     );
 
-  it('typechecks a consumer without skipLibCheck, from ESM and CommonJS', async () => {
-    const consumer = `import {
+  it('typechecks a consumer of all three entries without skipLibCheck, from ESM and CommonJS', async () => {
+    const consumer = `import { reins, ReinsSDK, ReinsError } from 'reins-sdk';
+import {
   createReinsTRPCClient,
-  reins,
-  ReinsSDK,
   TRPCClientError,
   type AppRouter,
   type RouterOutputs,
-} from 'reins-sdk';
+} from 'reins-sdk/trpc';
+import { ReinsSDK as LocalSDK, type Decision } from 'reins-sdk/local';
 
 const trpc = createReinsTRPCClient({ apiKey: 'rk_test_typed', timeoutMs: 5_000 });
 
@@ -319,6 +395,13 @@ export async function rest(): Promise<string> {
   await sdk.close();
   return result.success ? result.id : result.code;
 }
+
+export async function local(): Promise<Decision['action']> {
+  const sdk: ReinsSDK = new LocalSDK({ apiKey: 'rk_test_typed', mode: 'local' });
+  if (!(sdk instanceof LocalSDK)) throw new ReinsError('not local', { code: 'X', status: 0 });
+  await sdk.sync();
+  return sdk.evaluateLocally({ vendor: 'openai', model: 'gpt-4o', amount: 1 }).action;
+}
 `;
     await writeFile(join(consumerDir, 'good.mts'), consumer);
     await writeFile(join(consumerDir, 'good.cts'), consumer);
@@ -330,7 +413,7 @@ export async function rest(): Promise<string> {
   it('fails a consumer that reads a field the API does not have', async () => {
     await writeFile(
       join(consumerDir, 'bad.mts'),
-      `import { createReinsTRPCClient } from 'reins-sdk';
+      `import { createReinsTRPCClient } from 'reins-sdk/trpc';
 
 const trpc = createReinsTRPCClient({ apiKey: 'rk_test_typed' });
 const tx = await trpc.transactions.submit.mutate({ amount: 320, vendor: 'openai' });

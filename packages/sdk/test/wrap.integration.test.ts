@@ -387,6 +387,40 @@ describe('fail-open', () => {
     }
   });
 
+  it('a model Reins has no price for is reserved at $0, and delivered at $0 after an outage', async () => {
+    const org = await s.newOrg('fail-open-unpriced');
+    const relay = await startRelay(s.url);
+    const log = quiet();
+    const sdk = new ReinsSDK({
+      apiKey: org.key,
+      baseUrl: relay.url,
+      logger: log.logger,
+      retryIntervalMs: 60_000,
+    });
+    try {
+      const client = sdk.wrap(openai());
+      fake.usage = { input: 700, output: 80 };
+      const unpriced = { ...chat, model: 'acme-unpriced-1' };
+      await client.chat.completions.create(unpriced);
+      await sdk.flush();
+      await relay.down();
+      await client.chat.completions.create(unpriced);
+      await relay.up();
+      const stats = await sdk.flush();
+      expect(stats).toMatchObject({ failedOpen: 1, pending: 0, rejected: 0, dropped: 0 });
+      const [reserved, observed, ...rest] = await transactionsOf(s, org.key);
+      expect(rest).toHaveLength(0);
+      const tokens = { model: 'acme-unpriced-1', tokensIn: 700, tokensOut: 80, amountMicros: 0 };
+      expect(reserved).toMatchObject({ ...tokens, status: 'settled' });
+      // Sent with its tokens and no amount, refused as unpriced, re-sent at $0.
+      expect(observed).toMatchObject({ ...tokens, phase: 'observed' });
+      expect(log.lines.filter((l) => l.includes('refused'))).toEqual([]);
+    } finally {
+      await sdk.close();
+      await relay.close();
+    }
+  });
+
   it('a Reins that does not answer within timeoutMs fails open', async () => {
     const { createServer } = await import('node:http');
     const silent = createServer(() => undefined);

@@ -22,6 +22,7 @@ import {
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { trpcErrorBody } from '../trpc/trpc.js';
 import { registerDashboard } from './dashboard.js';
+import { registerSdkFiles } from './sdkFiles.js';
 import { openApiDocument } from './openapi.js';
 import { redactApiKeys } from '../lib/apiKeys.js';
 import type { StreamResult } from '../lib/stream.js';
@@ -240,6 +241,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     }
   });
   app.get('/api/openapi.json', () => openApiDocument());
+  registerSdkFiles(app, env.REINS_SDK_DIR);
 
   /**
    * Before the body is read: refuse an encoding that is not identity (415) and a repeated

@@ -1,0 +1,39 @@
+/**
+ * The one file to copy: dist/reins.js (CommonJS) and dist/reins.mjs (ESM), each the root entry
+ * (`reins()`, `ReinsSDK`) bundled from dist/index.js with its chunks into a single file with no
+ * import at all. The server serves them at GET /sdk/reins.js and /sdk/reins.mjs. Not minified:
+ * a file people copy into their project should be readable.
+ *
+ *   node scripts/standalone.js [distDir]
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const pkgDir = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+const dist = resolve(process.argv[2] ?? join(pkgDir, 'dist'));
+
+const banner =
+  `/*! reins-sdk ${pkg.version} (standalone: reins() and ReinsSDK, no dependencies). ` +
+  'Runs on Node >= 20, Deno, Bun and edge runtimes. */';
+
+for (const [format, file] of [
+  ['cjs', 'reins.js'],
+  ['esm', 'reins.mjs'],
+]) {
+  await build({
+    entryPoints: [join(dist, 'index.js')],
+    outfile: join(dist, file),
+    bundle: true,
+    format,
+    // No Node-only resolution or shims: the code must stand on web APIs alone.
+    platform: 'neutral',
+    target: 'es2022',
+    banner: { js: banner },
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  console.log(`standalone: dist/${file}`);
+}
