@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { Core } from '../core.js';
 import { createContextInner } from '../context.js';
@@ -85,6 +86,54 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 } as const;
 
+/**
+ * Where secrets could appear in a log line, censored by pino before the line is written: the
+ * credentials a request carries (API keys in Authorization, session cookies), a Set-Cookie answer,
+ * and fields of logged objects that name a secret. Nothing logs bodies or headers today; this is
+ * the net under whatever does tomorrow.
+ */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers["proxy-authorization"]',
+  'headers.cookie',
+  'headers["x-api-key"]',
+  'headers["set-cookie"]',
+  'authorization',
+  'cookie',
+  '*.authorization',
+  '*.cookie',
+  'apiKey',
+  '*.apiKey',
+  'password',
+  '*.password',
+  'secret',
+  '*.secret',
+  'token',
+  '*.token',
+];
+
+/** The pino options of the server's logger: JSON lines, `level`, secrets censored. */
+export function loggerOptions(level: string) {
+  return { level, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } };
+}
+
+/**
+ * A request id a client (or proxy) sends in `X-Request-Id` is kept when it is sane — 1 to 128
+ * letters, digits and `._:-` — so that one id follows a call through the proxy's logs and ours;
+ * otherwise the request gets a random UUID. Either way it is on every log line of the request
+ * (`reqId`) and echoed in the answer's `X-Request-Id`.
+ */
+const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+export function requestId(header: string | string[] | undefined): string {
+  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
 /** Bytes of an unread request body discarded after an early answer before the socket is closed. */
 const DRAIN_UNAUTHENTICATED = 64 * 1024;
 
@@ -125,7 +174,9 @@ function trpcProcedures(url: string): string[] {
 export async function buildApp(core: Core): Promise<FastifyInstance> {
   const env = core.env;
   const app = Fastify({
-    logger: env.LOG_LEVEL === 'silent' ? false : { level: env.LOG_LEVEL },
+    logger: env.LOG_LEVEL === 'silent' ? false : loggerOptions(env.LOG_LEVEL),
+    requestIdHeader: false,
+    genReqId: (req) => requestId(req.headers['x-request-id']),
     bodyLimit: env.REINS_BODY_LIMIT_BYTES,
     // A request must arrive in full within seconds: a body that trickles or never comes does not
     // hold a connection (and a file descriptor) for minutes. Node checks every second.
@@ -149,8 +200,17 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
 
   app.decorateRequest('caller', null);
   app.decorateRequest('idempotencyKey', null);
-  app.addHook('onRequest', async (_req, reply) => {
-    void reply.headers(SECURITY_HEADERS);
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.headers(SECURITY_HEADERS).header('x-request-id', req.id);
+  });
+  // Rate and latency per route pattern (a 404's URL is the client's to choose: one label for all).
+  app.addHook('onResponse', async (req, reply) => {
+    core.metrics.request(
+      req.method,
+      req.routeOptions.url ?? '(unmatched)',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
 
   /** The one error answer: mapped, logged with the request id when it is a 500, body drained. */
@@ -163,7 +223,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     const res = toErrorResponse(fastifyError(err as { code?: string; message: string }, req));
     if (res.status === 503) core.outage.unavailable(req.log, err);
     else if (res.status >= 500) {
-      req.log.error({ err, reqId: req.id }, 'request failed');
+      req.log.error({ err }, 'request failed');
       res.body.requestId = req.id;
     }
     if (!req.raw.complete) {
@@ -248,7 +308,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
           reply.raw.once('close', () => {
             if (reply.raw.writableFinished) return;
             out.stream.destroy();
-            req.log.info({ reqId: req.id, url: req.url }, 'download abandoned by the client');
+            req.log.info({ url: req.url }, 'download abandoned by the client');
           });
           void reply.status(def.status).header('content-type', out.contentType);
           if (out.filename) {
@@ -284,7 +344,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
         onError({ error, req, path }) {
           if (error.code === 'SERVICE_UNAVAILABLE') core.outage.unavailable(req.log, error.cause);
           else if (error.code === 'INTERNAL_SERVER_ERROR') {
-            req.log.error({ err: error.cause ?? error, reqId: req.id, path }, 'procedure failed');
+            req.log.error({ err: error.cause ?? error, path }, 'procedure failed');
           }
         },
       } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],
