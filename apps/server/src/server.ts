@@ -155,7 +155,16 @@ export async function startServer(
       closing ??= (async () => {
         // The listener first (no new work), the jobs alongside; then every batch still queued
         // or being written (a request whose client left still has one), then the pool.
-        await Promise.all([app.close(), jobs?.stop()]);
+        // Node closes the connections idle at close() only: one that was busy then and is idle
+        // once its answer has gone would be kept alive (72 s) and hold the close. Reap them.
+        const reaper = setInterval(() => {
+          app.server.closeIdleConnections();
+        }, 50);
+        try {
+          await Promise.all([app.close(), jobs?.stop()]);
+        } finally {
+          clearInterval(reaper);
+        }
         await core.recorder.drain();
         core.outage.stop();
         await metrics?.close();

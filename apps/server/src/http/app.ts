@@ -4,7 +4,6 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { fastifyTRPCPlugin, type FastifyTRPCPluginOptions } from '@trpc/server/adapters/fastify';
 import type { Core } from '../core.js';
 import { createContextInner } from '../context.js';
@@ -23,6 +22,7 @@ import {
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { trpcErrorBody } from '../trpc/trpc.js';
 import { registerDashboard } from './dashboard.js';
+import { loggerOptions, requestId } from './logging.js';
 import { openApiDocument } from './openapi.js';
 import type { StreamResult } from '../lib/stream.js';
 import { routes } from './routes/index.js';
@@ -85,54 +85,6 @@ const SECURITY_HEADERS = {
   'cross-origin-resource-policy': 'same-origin',
   'cache-control': 'no-store',
 } as const;
-
-/**
- * Where secrets could appear in a log line, censored by pino before the line is written: the
- * credentials a request carries (API keys in Authorization, session cookies), a Set-Cookie answer,
- * and fields of logged objects that name a secret. Nothing logs bodies or headers today; this is
- * the net under whatever does tomorrow.
- */
-export const LOG_REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers["proxy-authorization"]',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers["proxy-authorization"]',
-  'headers.cookie',
-  'headers["x-api-key"]',
-  'headers["set-cookie"]',
-  'authorization',
-  'cookie',
-  '*.authorization',
-  '*.cookie',
-  'apiKey',
-  '*.apiKey',
-  'password',
-  '*.password',
-  'secret',
-  '*.secret',
-  'token',
-  '*.token',
-];
-
-/** The pino options of the server's logger: JSON lines, `level`, secrets censored. */
-export function loggerOptions(level: string) {
-  return { level, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } };
-}
-
-/**
- * A request id a client (or proxy) sends in `X-Request-Id` is kept when it is sane — 1 to 128
- * letters, digits and `._:-` — so that one id follows a call through the proxy's logs and ours;
- * otherwise the request gets a random UUID. Either way it is on every log line of the request
- * (`reqId`) and echoed in the answer's `X-Request-Id`.
- */
-const SANE_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-export function requestId(header: string | string[] | undefined): string {
-  return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
-}
 
 /** Bytes of an unread request body discarded after an early answer before the socket is closed. */
 const DRAIN_UNAUTHENTICATED = 64 * 1024;
