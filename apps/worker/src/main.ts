@@ -7,6 +7,7 @@
  */
 import {
   jobMetrics,
+  loggerOptions,
   newRegistry,
   registerBacklogMetrics,
   registerPoolMetrics,
@@ -16,7 +17,7 @@ import {
 } from '@reins/jobs';
 import { openDatabase } from '@reins/ledger';
 import { readEnv, type WorkerEnv } from './env.js';
-import { jsonLog } from './log.js';
+import { pino } from 'pino';
 
 let env: WorkerEnv;
 try {
@@ -25,7 +26,8 @@ try {
   console.error(`Reins worker: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(2);
 }
-const log = jsonLog(env.LOG_LEVEL);
+// JSON lines (pino, like the server's), secrets censored by the same paths.
+const log = pino(loggerOptions(env.LOG_LEVEL));
 const db = await openDatabase(
   { url: env.DATABASE_URL, dataDir: '', pool: env.REINS_DB_POOL },
   'worker',
