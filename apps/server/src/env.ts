@@ -112,6 +112,9 @@ const schema = z.object({
 
 export type ServerEnv = z.infer<typeof schema>;
 
+/** Every variable the server reads (docs/operations.md lists each; env.test.ts checks it). */
+export const SERVER_ENV_VARS = Object.keys(schema.shape);
+
 export function readEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
   return parseEnv(schema, source);
 }

@@ -15,6 +15,9 @@ const schema = z.object({
 
 export type WorkerEnv = z.infer<typeof schema>;
 
+/** Every variable the worker reads (docs/operations.md lists each; env.test.ts checks it). */
+export const WORKER_ENV_VARS = Object.keys(schema.shape);
+
 export function readEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
   return parseEnv(schema, source);
 }
