@@ -8,6 +8,7 @@ import type { ServerEnv } from './env.js';
 import type { Authenticator } from './machinery/authenticator.js';
 import type { PolicyCache } from './machinery/policyCache.js';
 import type { Recorder } from './machinery/recorder.js';
+import type { ServerMetrics } from './machinery/metrics.js';
 import type { ExportSlots } from './machinery/exportSlots.js';
 import type { OutageLog } from './machinery/outage.js';
 import type { RateLimiter } from './machinery/rateLimiter.js';
@@ -31,6 +32,8 @@ export interface Core {
   outage: OutageLog;
   /** Streamed exports running, bounded per key, per org and in all. */
   exports: ExportSlots;
+  /** Prometheus metrics (served on REINS_METRICS_PORT when set). */
+  metrics: ServerMetrics;
 }
 
 /** The caller of one request: its organization and key, and a fresh EntityManager. */

@@ -1,7 +1,7 @@
 /**
  * The one place the server reads environment variables. Everything else receives a `ServerEnv`.
  */
-import { jobsEnvShape, parseEnv } from '@reins/jobs';
+import { jobsEnvShape, metricsEnvShape, parseEnv } from '@reins/jobs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
@@ -93,6 +93,12 @@ const schema = z.object({
    */
   REINS_TRUST_PROXY: z.enum(['on', 'off']).default('off'),
   ...jobsEnvShape,
+  ...metricsEnvShape,
+  /**
+   * Shutdown (SIGTERM, SIGINT) waits this long at most for in-flight requests, hot-path batches
+   * and job runs to finish before the pool closes; past it, the process exits with status 1.
+   */
+  REINS_SHUTDOWN_TIMEOUT_MS: intFrom(20_000, 100),
   /**
    * The dashboard's build (apps/web/dist), served at `/`. Relative to this module, which runs from
    * src/ under tsx and from a chunk in dist/ when built: both one level below apps/server.
@@ -113,6 +119,9 @@ const schema = z.object({
 });
 
 export type ServerEnv = z.infer<typeof schema>;
+
+/** Every variable the server reads (docs/operations.md lists each; env.test.ts checks it). */
+export const SERVER_ENV_VARS = Object.keys(schema.shape);
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
   return parseEnv(schema, source);

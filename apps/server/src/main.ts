@@ -10,6 +10,7 @@ const server = await startServer(env);
 console.log(
   `Reins listening on ${server.url} (${server.db.mode === 'embedded' ? 'embedded PGlite' : 'PostgreSQL'})`,
 );
+if (server.metrics) console.log(`Reins metrics on ${server.metrics.url}/metrics`);
 if (server.bootstrapKey) {
   console.log('');
   console.log('  First start: created an organization and its admin API key (shown once):');
@@ -27,16 +28,31 @@ if (server.bootstrapAdmin) {
   console.log('');
 }
 
+// SIGTERM/SIGINT: stop taking requests, let those in flight, the hot path's batches and the job
+// runs finish, close the pool, exit 0; past REINS_SHUTDOWN_TIMEOUT_MS, exit 1 (server.ts: close).
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
+    const log = server.app.log;
     console.log(`Reins: ${signal}, shutting down …`);
+    log.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    const timer = setTimeout(() => {
+      log.error(
+        { timeoutMs: env.REINS_SHUTDOWN_TIMEOUT_MS },
+        'shutdown timed out: exiting with work unfinished',
+      );
+      process.exit(1);
+    }, env.REINS_SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
     server.close().then(
-      () => process.exit(0),
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
-        console.error(err);
+        log.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );

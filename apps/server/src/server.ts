@@ -3,7 +3,13 @@
  * PGlite under REINS_DATA_DIR), migrations, first-start bootstrap, the HTTP listener.
  */
 import type { Orm } from '@reins/db';
-import { standardJobs, startScheduler, type Scheduler } from '@reins/jobs';
+import {
+  standardJobs,
+  startMetricsListener,
+  startScheduler,
+  type MetricsListener,
+  type Scheduler,
+} from '@reins/jobs';
 import { openDatabase, type Database } from '@reins/ledger';
 import type { FastifyInstance } from 'fastify';
 import type { Core } from './core.js';
@@ -17,6 +23,7 @@ import { SessionStore } from './machinery/sessions.js';
 import { ExportSlots } from './machinery/exportSlots.js';
 import { OutageLog } from './machinery/outage.js';
 import { Recorder } from './machinery/recorder.js';
+import { ServerMetrics } from './machinery/metrics.js';
 import { bootstrap } from './services/orgs.js';
 import { signInLinkPath } from './services/users.js';
 import { isDatabaseUnavailable } from './errors.js';
@@ -25,12 +32,15 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
   const policies = new PolicyCache();
   // One failure bucket per client address for both ways in: bad keys and bad session cookies.
   const authFailures = new RateLimiter(env.REINS_AUTH_FAILURES_PER_SECOND);
+  const metrics = new ServerMetrics();
+  metrics.watchPool(orm);
   return {
     orm,
     env,
     clock,
     policies,
-    recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX),
+    metrics,
+    recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX, metrics),
     auth: new Authenticator(orm, env.REINS_KEY_CACHE_MS, clock, authFailures),
     sessions: new SessionStore(
       orm,
@@ -80,6 +90,13 @@ export interface RunningServer {
   bootstrapAdmin: { email: string; signInPath: string } | null;
   /** The worker's jobs when this process runs them (REINS_WORKER, embedded database). */
   jobs: Scheduler | undefined;
+  /** `GET /metrics` on REINS_METRICS_HOST:REINS_METRICS_PORT, when that port is set. */
+  metrics: MetricsListener | undefined;
+  /**
+   * Stops taking requests (new connections are refused, new requests on open ones get 503),
+   * lets the requests in flight, the hot path's batches and the job runs in progress finish,
+   * then closes the database pool.
+   */
   close(): Promise<void>;
 }
 
@@ -106,6 +123,7 @@ export async function startServer(
     ? startScheduler(db.orm, standardJobs(env), {
         clock,
         log: app.log,
+        observer: core.metrics.watchJobs(db.orm),
         onError: (_job, err) => {
           if (!isDatabaseUnavailable(err)) return false;
           core.outage.unavailable(app.log, err);
@@ -113,6 +131,14 @@ export async function startServer(
         },
       })
     : undefined;
+  const metrics =
+    env.REINS_METRICS_PORT === undefined
+      ? undefined
+      : await startMetricsListener(
+          core.metrics.registry,
+          env.REINS_METRICS_HOST,
+          env.REINS_METRICS_PORT,
+        );
   let closing: Promise<void> | undefined;
   return {
     app,
@@ -124,11 +150,24 @@ export async function startServer(
       ? { email: boot.admin.email, signInPath: signInLinkPath(boot.admin.token) }
       : null,
     jobs,
+    metrics,
     close() {
       closing ??= (async () => {
-        await jobs?.stop();
+        // The listener first (no new work), the jobs alongside; then every batch still queued
+        // or being written (a request whose client left still has one), then the pool.
+        // Node closes the connections idle at close() only: one that was busy then and is idle
+        // once its answer has gone would be kept alive (72 s) and hold the close. Reap them.
+        const reaper = setInterval(() => {
+          app.server.closeIdleConnections();
+        }, 50);
+        try {
+          await Promise.all([app.close(), jobs?.stop()]);
+        } finally {
+          clearInterval(reaper);
+        }
+        await core.recorder.drain();
         core.outage.stop();
-        await app.close();
+        await metrics?.close();
         if (!opts.db) await db.close();
       })();
       return closing;

@@ -308,7 +308,11 @@ describe('internal errors', () => {
       const res = await t().call<ErrorBody & { requestId?: string }>('GET', '/api/policy-rules');
       expect(res.status).toBe(500);
       expect(res.body).toMatchObject({ code: 'INTERNAL_ERROR', message: 'Internal server error' });
-      expect(res.body.requestId).toMatch(/^req-/);
+      // A UUID (no X-Request-Id was sent), the one the answer's header and the log line carry.
+      expect(res.body.requestId).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      expect(res.headers.get('x-request-id')).toBe(res.body.requestId);
     } finally {
       await t().sql('alter table policy_rule_moved rename to policy_rule');
     }

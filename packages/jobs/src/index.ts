@@ -27,3 +27,5 @@ export {
 export { standardJobs } from './jobs.js';
 export { rollupJob } from './rollups.js';
 export { anomalyJob, anomalyMessage } from './anomalies.js';
+export * from './metrics.js';
+export * from './logging.js';

@@ -39,8 +39,15 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** Told of each job and of every run's duration and outcome (metrics). */
+export interface JobObserver {
+  register(job: string): void;
+  ran(job: string, ms: number, ok: boolean): void;
+}
+
 export interface SchedulerOptions {
   clock?: () => number;
+  observer?: JobObserver;
   log: JobLog;
   /**
    * Told of every failed run first; answering true means the host reported it (a database outage
@@ -75,12 +82,17 @@ export function startScheduler(orm: Orm, jobs: Job[], opts: SchedulerOptions): S
 
   const runOnce = (loop: Loop): Promise<boolean> => {
     const previous = loop.running ?? Promise.resolve();
+    let started = 0;
     const run = previous
       .catch(() => undefined)
-      .then(() => loop.job.run(ctx))
+      .then(() => {
+        started = performance.now();
+        return loop.job.run(ctx);
+      })
       .then((more) => more === true)
       .then(
         (more) => {
+          opts.observer?.ran(loop.job.name, performance.now() - started, true);
           if (loop.failures > 0) {
             opts.log.info({ job: loop.job.name }, 'job recovered');
           }
@@ -88,6 +100,7 @@ export function startScheduler(orm: Orm, jobs: Job[], opts: SchedulerOptions): S
           return more;
         },
         (err: unknown) => {
+          opts.observer?.ran(loop.job.name, performance.now() - started, false);
           if (abort.signal.aborted) return false;
           loop.failures++;
           const reported = opts.onError?.(loop.job.name, err) === true;
@@ -129,6 +142,7 @@ export function startScheduler(orm: Orm, jobs: Job[], opts: SchedulerOptions): S
   for (const job of jobs) {
     const loop: Loop = { job, failures: 0 };
     loops.set(job.name, loop);
+    opts.observer?.register(job.name);
     schedule(loop, job.everyMs);
   }
 

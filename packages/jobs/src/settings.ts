@@ -38,6 +38,16 @@ export const jobsEnvShape = {
 };
 
 export const jobsEnvSchema = z.object(jobsEnvShape);
+
+/**
+ * Where a process serves its Prometheus metrics (`GET /metrics`): a port of its own, never the
+ * API's. Unset = no metrics listener. Spread into the server's and the worker's env schemas.
+ */
+export const metricsEnvShape = {
+  REINS_METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** The metrics listener's address: loopback unless the operator opens it (`0.0.0.0`). */
+  REINS_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+};
 export type JobsSettings = z.infer<typeof jobsEnvSchema>;
 
 /**

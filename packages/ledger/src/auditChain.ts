@@ -302,6 +302,37 @@ export async function orgsWithUnsealed(sql: Sql): Promise<string[]> {
   return rows.map((r) => r.org_id);
 }
 
+/**
+ * What the sealer has yet to do, for monitoring: events committed but not in their chain (counted
+ * up to `cap` per organization, so that a scrape stays cheap under a large backlog) and the age
+ * of the oldest of them in seconds (null when there are none). The same skip scan over the
+ * organizations as ORGS_WITH_UNSEALED, each probed in (xid, pos) order after its head.
+ */
+export async function unsealedBacklog(
+  sql: Sql,
+  cap = 10_000,
+): Promise<{ events: number; oldestSeconds: number | null }> {
+  const rows = await sql<{ events: number; oldest: number | null }>(
+    `with recursive o(org_id) as (
+       (select org_id from audit_event order by org_id limit 1)
+       union all
+       select (select a.org_id from audit_event a where a.org_id > o.org_id
+                order by a.org_id limit 1)
+         from o where o.org_id is not null
+     )
+     select count(*)::int as events,
+            extract(epoch from now() - min(x.occurred_at))::float8 as oldest
+       from o
+      cross join lateral (select e.occurred_at from audit_event e
+                           where e.org_id = o.org_id and ${AFTER_HEAD('o.org_id')}
+                           order by e.xid, e.pos
+                           limit ${String(Math.max(1, Math.trunc(cap)))}) as x
+      where o.org_id is not null`,
+  );
+  const row = rows[0];
+  return { events: row?.events ?? 0, oldestSeconds: row?.oldest ?? null };
+}
+
 /** Batches one org gets per round of `sealAll` before the next org's turn. */
 const BATCHES_PER_TURN = 10;
 

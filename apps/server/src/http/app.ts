@@ -22,6 +22,7 @@ import {
 import { appRouter, type AppRouter } from '../trpc/routers/_app.js';
 import { trpcErrorBody } from '../trpc/trpc.js';
 import { registerDashboard } from './dashboard.js';
+import { loggerOptions, requestId } from './logging.js';
 import { registerSdkFiles } from './sdkFiles.js';
 import { openApiDocument } from './openapi.js';
 import { redactApiKeys } from '../lib/apiKeys.js';
@@ -149,7 +150,9 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     logger:
       env.LOG_LEVEL === 'silent'
         ? false
-        : { level: env.LOG_LEVEL, serializers: { req: requestForLog } },
+        : { ...loggerOptions(env.LOG_LEVEL), serializers: { req: requestForLog } },
+    requestIdHeader: false,
+    genReqId: (req) => requestId(req.headers['x-request-id']),
     bodyLimit: env.REINS_BODY_LIMIT_BYTES,
     // A request must arrive in full within seconds: a body that trickles or never comes does not
     // hold a connection (and a file descriptor) for minutes. Node checks every second.
@@ -186,8 +189,19 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
 
   app.decorateRequest('caller', null);
   app.decorateRequest('idempotencyKey', null);
-  app.addHook('onRequest', async (_req, reply) => {
-    void reply.headers(SECURITY_HEADERS);
+  app.addHook('onRequest', async (req, reply) => {
+    void reply.headers(SECURITY_HEADERS).header('x-request-id', req.id);
+  });
+  // Rate and latency per route pattern (a 404's URL is the client's to choose: one label for all).
+  // A callback hook, not an async one: no promise per request on the hot path.
+  app.addHook('onResponse', (req, reply, done) => {
+    core.metrics.request(
+      req.method,
+      req.routeOptions.url ?? '(unmatched)',
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
   });
 
   /** The one error answer: mapped, logged with the request id when it is a 500, body drained. */
@@ -200,7 +214,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     const res = toErrorResponse(fastifyError(err as { code?: string; message: string }, req));
     if (res.status === 503) core.outage.unavailable(req.log, err);
     else if (res.status >= 500) {
-      req.log.error({ err, reqId: req.id }, 'request failed');
+      req.log.error({ err }, 'request failed');
       res.body.requestId = req.id;
     }
     if (!req.raw.complete) {
@@ -286,7 +300,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
           reply.raw.once('close', () => {
             if (reply.raw.writableFinished) return;
             out.stream.destroy();
-            req.log.info({ reqId: req.id, url: req.url }, 'download abandoned by the client');
+            req.log.info({ url: req.url }, 'download abandoned by the client');
           });
           void reply.status(def.status).header('content-type', out.contentType);
           if (out.filename) {
@@ -328,7 +342,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
         onError({ error, req, path }) {
           if (error.code === 'SERVICE_UNAVAILABLE') core.outage.unavailable(req.log, error.cause);
           else if (error.code === 'INTERNAL_SERVER_ERROR') {
-            req.log.error({ err: error.cause ?? error, reqId: req.id, path }, 'procedure failed');
+            req.log.error({ err: error.cause ?? error, path }, 'procedure failed');
           }
         },
       } satisfies FastifyTRPCPluginOptions<AppRouter>['trpcOptions'],

@@ -7,11 +7,13 @@
  * policy went stale under it is evaluated again with what the database has now.
  */
 import type { Orm } from '@reins/db';
+import type { Action } from '@reins/engine';
 import { plainSql, withConnection } from '@reins/ledger';
 import { NotFound } from '../errors.js';
 import { recordBatch } from '../recording/batch.js';
 import { evaluationContext, policyBudgets } from '../recording/evaluation.js';
 import type { TxRequest, TxResult } from '../recording/types.js';
+import type { BatchObserver } from './metrics.js';
 import type { OrgSettings, PolicyCache } from './policyCache.js';
 
 interface Pending {
@@ -47,6 +49,22 @@ const PIPELINE_MIN_WAITING = 8;
  */
 const RETRYABLE = new Set(['40001', '40P01', '23505']);
 
+const NO_ACTIONS: Record<Action, number> = {
+  pass: 0,
+  warn: 0,
+  flag: 0,
+  block: 0,
+  log: 0,
+  notify: 0,
+};
+
+/** The batch's recorded decisions per action (replays and refusals decided nothing new). */
+function tally(outcomes: readonly TxResult[]): Record<Action, number> {
+  const counts = { ...NO_ACTIONS };
+  for (const o of outcomes) if (o.kind === 'recorded') counts[o.outcome.decision.action] += 1;
+  return counts;
+}
+
 export class Recorder {
   private readonly queues = new Map<string, OrgQueue>();
   /** Batches written, and transactions in them (for the benchmark's report). */
@@ -57,7 +75,21 @@ export class Recorder {
     private readonly policies: PolicyCache,
     private readonly clock: () => number,
     private readonly batchMax: number,
+    private readonly observer?: BatchObserver,
   ) {}
+
+  /** Batches started and not finished yet, in every organization's queue. */
+  private running = 0;
+  private idle: (() => void)[] = [];
+
+  /**
+   * Resolves once no batch is queued or being written (shutdown: after the listener stopped
+   * taking requests, before the pool closes). Nothing new is refused by it.
+   */
+  drain(): Promise<void> {
+    if (this.running === 0 && this.queues.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
 
   submit(req: TxRequest): Promise<TxResult> {
     return new Promise<TxResult>((resolve, reject) => {
@@ -78,6 +110,7 @@ export class Recorder {
     }
     const batch = q.items.splice(0, this.batchMax);
     q.inFlight += 1;
+    this.running += 1;
     q.starting = true;
     let locked = false;
     const onLocked = () => {
@@ -88,8 +121,12 @@ export class Recorder {
     };
     void this.runBatch(orgId, batch, onLocked).finally(() => {
       q.inFlight -= 1;
+      this.running -= 1;
       onLocked();
       this.pump(orgId, q);
+      if (this.running === 0 && this.queues.size === 0 && this.idle.length > 0) {
+        for (const resolve of this.idle.splice(0)) resolve();
+      }
     });
   }
 
@@ -163,9 +200,11 @@ export class Recorder {
         if (attempt < 5) continue;
         throw new Error(`organization ${orgId}: settings kept changing under the batch`);
       }
+      const ms = performance.now() - started;
       this.stats.batches += 1;
       this.stats.transactions += batch.length;
-      this.stats.dbMs += performance.now() - started;
+      this.stats.dbMs += ms;
+      if (this.observer) this.observer.batch(batch.length, ms / 1000, tally(result.outcomes));
       return result.outcomes;
     }
   }

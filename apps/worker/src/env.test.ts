@@ -1,0 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { WORKER_ENV_VARS } from './env.js';
+
+const doc = readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8');
+
+describe('docs/operations.md', () => {
+  it('names every variable the worker reads', () => {
+    expect(WORKER_ENV_VARS.length).toBeGreaterThan(10);
+    expect(WORKER_ENV_VARS.filter((name) => !doc.includes(`\`${name}\``))).toEqual([]);
+  });
+});
