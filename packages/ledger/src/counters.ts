@@ -82,7 +82,7 @@ export function lockCountersSql(orgId: string, refs: readonly WindowRef[]): stri
  * counters, summed by counter key (`CounterRow`s).
  */
 export function expiredHoldsSql(orgId: string, at: string): string {
-  // A function (migration 20261203224000) so that each session plans the query once.
+  // A function (migrations 20261203224000, …234500): its text is not sent and parsed per batch.
   return `select key, cost_micros, tokens_in, tokens_out, requests
        from reins_expired_holds(${lit(orgId)}, ${lit(at)}::timestamptz)`;
 }

@@ -83,8 +83,8 @@ interface AnswerRow {
 /**
  * What is kept under `keys` (one statement): stored answers, then transactions recorded under
  * them — last, so that a key found in both (a claim that lost to a transaction's key) reads as
- * the transaction's. A function (migration 20261203224000), so that each session plans its two
- * index lookups once.
+ * the transaction's. A function (migrations 20261203224000, …234500): its text is not sent and
+ * parsed per batch; each call is planned for its keys.
  */
 export function lookupAnswersSql(orgId: string, keys: readonly string[]): string {
   return `select key, request_hash, status_code, response_body, recorded

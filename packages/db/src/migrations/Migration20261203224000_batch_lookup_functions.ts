@@ -1,13 +1,10 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The hot path's two lookups as PL/pgSQL functions, so that each session plans them once (issue
- * 17): sent as SQL text, each was parsed, analysed and planned again for every batch — about
- * 250 µs of backend CPU per batch for the two, against 25–50 µs for one call of each function
- * with its plans cached (docs/benchmarks.md). Both are index lookups at any table size: the
- * expired holds by the partial index of open reservations, the answers by the primary key of
- * `idempotency_record` and the unique `(org_id, idempotency_key)` of `transaction_record`; a
- * plan cached on an empty table is replaced when autovacuum's ANALYZE invalidates it.
+ * The hot path's two lookups as PL/pgSQL functions (issue 17): sent as SQL text, each was sent,
+ * parsed and analysed again for every batch. Migration 20261203234500 makes both plan every call
+ * for its arguments: the generic plan PL/pgSQL settles on after five calls, made on an empty
+ * table, filtered every keyed transaction of the organization instead of looking the keys up.
  *
  * Session state stays out: plans are a cache, not something a connection must have been given
  * (a pooler in transaction mode can hand any connection to any batch).

@@ -23,6 +23,7 @@ import { Migration20261203152545_rule_hits_index } from './Migration202612031525
 import { Migration20261203152928_channel_deliveries_index } from './Migration20261203152928_channel_deliveries_index.js';
 import { Migration20261203200200_idempotent_transactions } from './Migration20261203200200_idempotent_transactions.js';
 import { Migration20261203224000_batch_lookup_functions } from './Migration20261203224000_batch_lookup_functions.js';
+import { Migration20261203234500_batch_lookups_custom_plans } from './Migration20261203234500_batch_lookups_custom_plans.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -87,5 +88,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261203224000_batch_lookup_functions',
     class: Migration20261203224000_batch_lookup_functions,
+  },
+  {
+    name: 'Migration20261203234500_batch_lookups_custom_plans',
+    class: Migration20261203234500_batch_lookups_custom_plans,
   },
 ];
