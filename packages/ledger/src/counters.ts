@@ -82,9 +82,14 @@ export function lockCountersSql(orgId: string, refs: readonly WindowRef[]): stri
  * counters, summed by counter key (`CounterRow`s).
  */
 export function expiredHoldsSql(orgId: string, at: string): string {
-  // A function (migrations 20261203224000, …234500): its text is not sent and parsed per batch.
-  return `select key, cost_micros, tokens_in, tokens_out, requests
-       from reins_expired_holds(${lit(orgId)}, ${lit(at)}::timestamptz)`;
+  return `select k.key, sum((t.hold->>'amountMicros')::bigint) as cost_micros,
+            sum((t.hold->>'tokensIn')::bigint) as tokens_in,
+            sum((t.hold->>'tokensOut')::bigint) as tokens_out, count(*) as requests
+       from transaction_record t
+            cross join lateral jsonb_array_elements_text(t.counted_windows) as k(key)
+      where t.org_id = ${lit(orgId)} and t.status = 'reserved'
+        and t.expires_at <= ${lit(at)}::timestamptz
+      group by k.key`;
 }
 
 export interface EvaluatedTotals {

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
-import { dollarQuote, queryRows, type RawConnection } from './sql.js';
+import { dollarQuote, isoMs, queryRows, type RawConnection } from './sql.js';
 
 /** A stored answer: the HTTP status and the exact JSON body that was sent. */
 export interface StoredResponse {
@@ -83,13 +83,24 @@ interface AnswerRow {
 /**
  * What is kept under `keys` (one statement): stored answers, then transactions recorded under
  * them — last, so that a key found in both (a claim that lost to a transaction's key) reads as
- * the transaction's. A function (migrations 20261203224000, …234500): its text is not sent and
- * parsed per batch; each call is planned for its keys.
+ * the transaction's. `= any (array(…))`, not `in (select …)`: the semi-join form scanned every
+ * key of the organization.
  */
 export function lookupAnswersSql(orgId: string, keys: readonly string[]): string {
-  return `select key, request_hash, status_code, response_body, recorded
-        from reins_idempotent_answers(${dollarQuote(orgId)},
-          array(select jsonb_array_elements_text(${dollarQuote(JSON.stringify(keys))}::jsonb)))`;
+  const org = dollarQuote(orgId);
+  const wanted = `any (array(select jsonb_array_elements_text(${dollarQuote(JSON.stringify(keys))}::jsonb)))`;
+  return `select key, request_hash, status_code, response_body, null::jsonb as recorded, 0 as pass
+        from idempotency_record
+       where org_id = ${org} and key = ${wanted}
+      union all
+      select idempotency_key, request_hash, null, null,
+             jsonb_build_object('id', id, 'policyResult', policy_result, 'admitted', admitted,
+               'createdAt', ${isoMs('created_at')}, 'countedWindows', counted_windows,
+               'expiresAt', ${isoMs('expires_at')},
+               'amountMicros', coalesce((hold->>'amountMicros')::bigint, amount_micros)), 1
+        from transaction_record
+       where org_id = ${org} and idempotency_key = ${wanted} and request_hash is not null
+      order by pass`;
 }
 
 /** Rows of `lookupAnswersSql`, by key. */

@@ -1,19 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
-/**
- * The hot path's two lookups as PL/pgSQL functions (issue 17): sent as SQL text, each was sent,
- * parsed and analysed again for every batch. Migration 20261203234500 makes both plan every call
- * for its arguments: the generic plan PL/pgSQL settles on after five calls, made on an empty
- * table, filtered every keyed transaction of the organization instead of looking the keys up.
- *
- * Session state stays out: plans are a cache, not something a connection must have been given
- * (a pooler in transaction mode can hand any connection to any batch).
- */
-export class Migration20261203224000_batch_lookup_functions extends Migration {
-  override up(): void {
-    // The holds of the organization's reservations that expired unsettled at `p_at` and are
-    // still in the counters, summed by counter key.
-    this.addSql(`create function reins_expired_holds(p_org text, p_at timestamptz)
+/** Exported for migration 20261203235500's `down`, which creates them again. */
+export const EXPIRED_HOLDS_FN = `create function reins_expired_holds(p_org text, p_at timestamptz)
   returns table (key text, cost_micros numeric, tokens_in numeric, tokens_out numeric,
                  requests bigint)
   language plpgsql stable as $fn$
@@ -26,11 +14,9 @@ begin
      where t.org_id = p_org and t.status = 'reserved' and t.expires_at <= p_at
      group by k.key;
 end
-$fn$;`);
-    // What is kept under the keys: stored answers first, then the transactions recorded under
-    // them — last, so that a key found in both (a claim that lost to a transaction's key) reads
-    // as the transaction's. Instants as the API writes them (UTC, milliseconds).
-    this.addSql(`create function reins_idempotent_answers(p_org text, p_keys text[])
+$fn$;`;
+
+export const IDEMPOTENT_ANSWERS_FN = `create function reins_idempotent_answers(p_org text, p_keys text[])
   returns table (key text, request_hash text, status_code integer, response_body text,
                  recorded jsonb)
   language plpgsql stable as $fn$
@@ -50,7 +36,27 @@ begin
       from transaction_record t
      where t.org_id = p_org and t.idempotency_key = any (p_keys) and t.request_hash is not null;
 end
-$fn$;`);
+$fn$;`;
+
+/**
+ * The hot path's two lookups as PL/pgSQL functions (issue 17): sent as SQL text, each was sent,
+ * parsed and analysed again for every batch. Migration 20261203234500 makes both plan every call
+ * for its arguments: the generic plan PL/pgSQL settles on after five calls, made on an empty
+ * table, filtered every keyed transaction of the organization instead of looking the keys up.
+ * Migration 20261203235500 drops both: custom plans cost more planning than the text's parse.
+ *
+ * Session state stays out: plans are a cache, not something a connection must have been given
+ * (a pooler in transaction mode can hand any connection to any batch).
+ */
+export class Migration20261203224000_batch_lookup_functions extends Migration {
+  override up(): void {
+    // The holds of the organization's reservations that expired unsettled at `p_at` and are
+    // still in the counters, summed by counter key.
+    this.addSql(EXPIRED_HOLDS_FN);
+    // What is kept under the keys: stored answers first, then the transactions recorded under
+    // them — last, so that a key found in both (a claim that lost to a transaction's key) reads
+    // as the transaction's. Instants as the API writes them (UTC, milliseconds).
+    this.addSql(IDEMPOTENT_ANSWERS_FN);
   }
 
   override down(): void {

@@ -24,6 +24,7 @@ import { Migration20261203152928_channel_deliveries_index } from './Migration202
 import { Migration20261203200200_idempotent_transactions } from './Migration20261203200200_idempotent_transactions.js';
 import { Migration20261203224000_batch_lookup_functions } from './Migration20261203224000_batch_lookup_functions.js';
 import { Migration20261203234500_batch_lookups_custom_plans } from './Migration20261203234500_batch_lookups_custom_plans.js';
+import { Migration20261203235500_drop_batch_lookup_functions } from './Migration20261203235500_drop_batch_lookup_functions.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -92,5 +93,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261203234500_batch_lookups_custom_plans',
     class: Migration20261203234500_batch_lookups_custom_plans,
+  },
+  {
+    name: 'Migration20261203235500_drop_batch_lookup_functions',
+    class: Migration20261203235500_drop_batch_lookup_functions,
   },
 ];
