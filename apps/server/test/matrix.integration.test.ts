@@ -6,6 +6,9 @@
  * and procedures are read from the server, and the table (surface.ts) must name exactly those: a
  * new route fails here until the table says how to call it.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSIONS, type Permission } from '../src/lib/apiKeys.js';
 import { routes } from '../src/http/routes/index.js';
@@ -29,12 +32,17 @@ import {
 } from './surface.js';
 
 const web = dashboardBuild();
+// A stand-in for packages/sdk/dist (the one-file SDK served at /sdk/), built or not.
+const sdkDir = mkdtempSync(join(tmpdir(), 'reins-matrix-sdk-'));
+writeFileSync(join(sdkDir, 'reins.js'), 'module.exports = {};\n');
 afterAll(() => {
   web.remove();
+  rmSync(sdkDir, { recursive: true, force: true });
 });
 
 const t = useTestServer('matrix', {
   REINS_WEB_DIR: web.dir,
+  REINS_SDK_DIR: sdkDir,
   // The matrix sends hundreds of calls without credentials, and a few hundred a second.
   REINS_AUTH_FAILURES_PER_SECOND: 0,
   REINS_RATE_LIMIT_RPS: 0,

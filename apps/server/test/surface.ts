@@ -511,6 +511,12 @@ export const REST: Record<string, RestEntry> = {
     build: () => r('/index.html'),
   },
   'GET /health': { access: { public: 'health checks' }, ok: 200, build: () => r('/health') },
+  'GET /sdk/:file': {
+    access: { public: 'the one-file SDK, copied by users' },
+    names: { notARecord: 'a file of the SDK build, the same for every organization' },
+    ok: 200,
+    build: () => r('/sdk/reins.js'),
+  },
   'GET /api/openapi.json': {
     access: { public: 'the API reference' },
     ok: 200,
