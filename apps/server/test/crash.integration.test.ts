@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, initOrm, testServerUrl, type Orm, type TestDatabase } from '@reins/db';
 import { countersAndLedger } from './counts.js';
 import { ADMIN_KEY, request } from './harness.js';
-import { spawnServer, type ServerProcess } from './processes.js';
+import { postWithRetries, spawnServer, sqlOn, type ServerProcess } from './processes.js';
 import { Relay } from './relay.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -64,9 +64,8 @@ describe.skipIf(!testServerUrl())('crashes under load', () => {
     await db.drop();
   }, 300_000);
 
-  async function sql<T = Record<string, string>>(q: string, p: unknown[] = []): Promise<T[]> {
-    const res: unknown = await orm.em.fork().getConnection().execute(q, p, 'all');
-    return res as T[];
+  function sql<T = Record<string, string>>(q: string, p: unknown[] = []): Promise<T[]> {
+    return sqlOn(orm)<T>(q, p);
   }
 
   /**
@@ -82,23 +81,13 @@ describe.skipIf(!testServerUrl())('crashes under load', () => {
   ): Promise<{ answers: Answer[]; retried: number }> {
     const answers: Answer[] = [];
     let retried = 0;
-    const send = async (path: string, body: unknown, key: string, start: number) => {
-      for (let attempt = 0; ; attempt++) {
-        const servers = targets();
-        const server = servers[(start + attempt) % servers.length] as ServerProcess;
-        try {
-          const res = await request<Record<string, unknown>>(server.url, 'POST', path, body, {
-            headers: { 'idempotency-key': key },
-          });
-          if (res.status < 500) return res;
-        } catch {
-          // No answer: the server is gone, or the connection was cut.
-        }
-        if (attempt >= 200) throw new Error(`${key}: no answer after ${String(attempt)} tries`);
-        retried += 1;
-        await sleep(100);
-      }
-    };
+    const send = (path: string, body: unknown, key: string, start: number) =>
+      postWithRetries(targets, path, body, key, {
+        attempts: 200,
+        delayMs: () => 100,
+        start,
+        onRetry: () => (retried += 1),
+      });
     await Promise.all(
       Array.from({ length: clients }, async (_, c) => {
         for (let i = 0; i < perClient; i++) {

@@ -7,6 +7,7 @@ import { createTestDatabase, initOrm, migrateUp, TEST_DB_TIMEOUT_MS } from '@rei
 import { defaultEnv, type ServerEnv } from '../src/env.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { createOrganization, type NewOrg } from '../src/services/orgs.js';
+import { sqlOn } from './processes.js';
 
 export const ADMIN_KEY = 'rk_test_AdminKeyForTests0000000001';
 
@@ -141,10 +142,7 @@ export async function startTestServer(
       );
       return { orgId: created.orgId, key: created.key.key };
     },
-    async sql<T>(query: string, params: unknown[] = []) {
-      const rows: unknown = await orm.em.fork().getConnection().execute(query, params, 'all');
-      return rows as T[];
-    },
+    sql: sqlOn(orm),
     async close() {
       await server.close();
       await orm.close();

@@ -2,6 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Orm } from '@reins/db';
+import { request, type Reply } from './harness.js';
 
 const serverDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,4 +54,51 @@ export function spawnServer(
       reject(new Error(`server exited with ${String(code)} before listening:\n${out}`));
     });
   });
+}
+
+/** `sql` in the shape of `TestServer['sql']`, on an ORM of the test's own. */
+export function sqlOn(
+  orm: Orm,
+): <T = Record<string, string>>(q: string, p?: unknown[]) => Promise<T[]> {
+  return async <T>(q: string, p: unknown[] = []) => {
+    const rows: unknown = await orm.em.fork().getConnection().execute(q, p, 'all');
+    return rows as T[];
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * POSTs as a client with an idempotency key does: a request that gets no answer, or a 5xx, is
+ * sent again under the same key — to `servers()[(start + attempt) % n]`, so a retry may go to
+ * another server — after `delayMs(attempt)`. After `attempts` tries the last 5xx is returned (or
+ * the last error thrown).
+ */
+export async function postWithRetries(
+  servers: () => ServerProcess[],
+  path: string,
+  body: unknown,
+  key: string,
+  opts: {
+    attempts: number;
+    delayMs: (attempt: number) => number;
+    start?: number;
+    onRetry?: () => void;
+  },
+): Promise<Reply> {
+  for (let attempt = 1; ; attempt++) {
+    const targets = servers();
+    const server = targets[((opts.start ?? 0) + attempt - 1) % targets.length] as ServerProcess;
+    try {
+      const res = await request<Record<string, unknown>>(server.url, 'POST', path, body, {
+        headers: { 'idempotency-key': key },
+      });
+      if (res.status < 500 || attempt >= opts.attempts) return res;
+    } catch (err) {
+      // No answer: the server is gone, or the connection was cut.
+      if (attempt >= opts.attempts) throw err;
+    }
+    opts.onRetry?.();
+    await sleep(opts.delayMs(attempt));
+  }
 }

@@ -17,15 +17,13 @@
  * database to look at). Needs a PostgreSQL server (TEST_DATABASE_URL): the embedded database
  * admits one process.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, initOrm, testServerUrl, type Orm, type TestDatabase } from '@reins/db';
 import { countersAndLedger } from './counts.js';
 import { ADMIN_KEY, request } from './harness.js';
 import { pgbouncerInstalled, startPgBouncer, type PgBouncer } from './pgbouncer.js';
-import { spawnServer, type ServerProcess } from './processes.js';
+import { spawnWorker, type WorkerProcess } from '../../worker/test/processes.js';
+import { postWithRetries, spawnServer, sqlOn, type ServerProcess } from './processes.js';
 
 const SECONDS = Number(process.env.REINS_PROOF_SECONDS ?? 8);
 const CLIENTS = Number(process.env.REINS_PROOF_CLIENTS ?? 200);
@@ -36,33 +34,6 @@ const MICROS = 1_000_000;
 
 const AGENT_CAP_CENTS = 2_500;
 const BURST_PER_HOUR = 5;
-
-const workerDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'worker');
-
-interface WorkerProcess {
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<number | null>;
-}
-
-function spawnWorker(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: workerDir,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', resolve);
-  });
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const stop = async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    return exited;
-  };
-  return Promise.resolve({ child, output: () => out, stop });
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -154,30 +125,14 @@ describe.skipIf(!testServerUrl()).each(MODES)(
       else await db.drop();
     }, 300_000);
 
-    const sql = async <T = Record<string, string>>(q: string, p: unknown[] = []) => {
-      const res: unknown = await orm.em.fork().getConnection().execute(q, p, 'all');
-      return res as T[];
-    };
+    const sql = <T = Record<string, string>>(q: string, p: unknown[] = []) => sqlOn(orm)<T>(q, p);
 
     /** POST with retries under the same idempotency key when no answer (or a 5xx) comes back. */
-    async function post(
-      server: ServerProcess,
-      path: string,
-      body: unknown,
-      key: string,
-    ): Promise<{ status: number; body: Record<string, unknown> }> {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const res = await request<Record<string, unknown>>(server.url, 'POST', path, body, {
-            headers: { 'idempotency-key': key },
-          });
-          if (res.status < 500 || attempt >= 5) return res;
-        } catch (err) {
-          if (attempt >= 5) throw err;
-        }
-        await sleep(50 * attempt);
-      }
-    }
+    const post = (server: ServerProcess, path: string, body: unknown, key: string) =>
+      postWithRetries(() => [server], path, body, key, {
+        attempts: 5,
+        delayMs: (attempt) => 50 * attempt,
+      });
 
     it(
       'never overshoots a cap, keeps counters equal to the ledger and rollups equal to raw sums',
