@@ -150,6 +150,15 @@ class Reins:
         res = self._http.ok(method, path, body, idempotency_key=idempotency_key, timeout=timeout)
         return cast(Body, res)
 
+    def _pages(self, path: str, items: str, query: Dict[str, Any]) -> Iterator[Body]:
+        """The ``items`` of every page of a cursor-paged list, following ``nextCursor``."""
+        while True:
+            page = self._get(path, query)
+            yield from page[items]
+            if not page.get("nextCursor"):
+                return
+            query["cursor"] = page["nextCursor"]
+
     def _fail_open(self, err: ReinsError) -> None:
         """Raises unless ``err`` is an outage and the client is not strict."""
         if not err.unavailable or self.strict:
@@ -352,14 +361,7 @@ class Reins:
 
     def iter_transactions(self, filters: Filters = None, **more: Any) -> Iterator[Body]:
         """Every matching transaction, newest first, page by page with the cursor."""
-        q = _filters(filters, more)
-        while True:
-            page = self._get(TX_PATH, q)
-            for t in page["transactions"]:
-                yield t
-            if not page.get("nextCursor"):
-                return
-            q["cursor"] = page["nextCursor"]
+        return self._pages(TX_PATH, "transactions", _filters(filters, more))
 
     def get_transaction(self, id: str) -> Body:
         """``GET /api/v1/transactions/:id``."""
@@ -566,14 +568,8 @@ class Reins:
         return self._get("/api/v1/audit-log", _filters(filters, more))
 
     def iter_audit_events(self, filters: Filters = None, **more: Any) -> Iterator[Body]:
-        q = _filters(filters, more)
-        while True:
-            page = self._get("/api/v1/audit-log", q)
-            for e in page["events"]:
-                yield e
-            if not page.get("nextCursor"):
-                return
-            q["cursor"] = page["nextCursor"]
+        """Every matching audit event, newest first, page by page with the cursor."""
+        return self._pages("/api/v1/audit-log", "events", _filters(filters, more))
 
     @overload
     def download_audit_csv(

@@ -163,21 +163,9 @@ class Transport:
             method, path, body, query, idempotency_key, timeout, "application/json"
         )
         try:
-            raw = res.read()
-        except (OSError, ValueError) as e:
-            raise ReinsError(
-                "NETWORK_ERROR", 0, "Reins's answer to %s %s was cut off: %s" % (method, path, e)
-            ) from e
+            return Response(status, headers, _read_json(res, method, path, status))
         finally:
             res.close()
-        parsed: Any = None
-        if raw:
-            text = raw.decode("utf-8", "replace")
-            try:
-                parsed = json.loads(text)
-            except ValueError:
-                parsed = {"success": False, "code": code_for(status), "message": text[:500]}
-        return Response(status, headers, parsed)
 
     def ok(
         self,
@@ -207,12 +195,7 @@ class Transport:
         status, headers, res = self._open("GET", path, None, query, None, timeout, "text/csv")
         try:
             if not (200 <= status < 300):
-                raw = res.read()
-                try:
-                    parsed = json.loads(raw.decode("utf-8", "replace")) if raw else None
-                except ValueError:
-                    parsed = None
-                raise to_error("GET", path, status, parsed, headers)
+                raise to_error("GET", path, status, _read_json(res, "GET", path, status), headers)
             written = 0
             while True:
                 try:
@@ -229,6 +212,24 @@ class Transport:
                 written += len(chunk)
         finally:
             res.close()
+
+
+def _read_json(res: Any, method: str, path: str, status: int) -> Any:
+    """A whole answer's body as JSON; one that is not JSON (a proxy's HTML page) becomes an error
+    body in the docs' shape, so callers see one kind of answer."""
+    try:
+        raw = res.read()
+    except (OSError, ValueError) as e:
+        raise ReinsError(
+            "NETWORK_ERROR", 0, "Reins's answer to %s %s was cut off: %s" % (method, path, e)
+        ) from e
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {"success": False, "code": code_for(status), "message": text[:500]}
 
 
 def _json_default(v: Any) -> Any:
