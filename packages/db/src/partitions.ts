@@ -22,8 +22,12 @@ export type PartitionedTable = keyof typeof PARTITIONED_TABLES;
 /** The advisory lock (single bigint key) that serializes partition changes. */
 export const PARTITION_LOCK = 7_262_538;
 
-/** How long partition changes wait for a table lock before giving up until the next run. */
-export const PARTITION_LOCK_TIMEOUT_MS = 5000;
+/**
+ * How long partition changes wait for a table lock before giving up until the next run. Short:
+ * while ATTACH (or DROP) waits for its ACCESS EXCLUSIVE lock on the default partition (or the
+ * table), every query of the table queues behind it — a stall of the hot path of at most this.
+ */
+export const PARTITION_LOCK_TIMEOUT_MS = 500;
 
 /** Months kept created ahead of the current one. */
 export const PARTITION_MONTHS_AHEAD = 3;
@@ -64,7 +68,7 @@ export function ensureMonthSql(table: PartitionedTable, month: Date): string {
 begin
   perform pg_advisory_xact_lock(${String(PARTITION_LOCK)});
   -- Behind a long transaction, give up (the next run tries again) rather than queue every
-  -- reader of the default partition behind this.
+  -- reader of the table behind this.
   perform set_config('lock_timeout', '${String(PARTITION_LOCK_TIMEOUT_MS)}ms', true);
   if to_regclass('${name}') is not null then
     return;

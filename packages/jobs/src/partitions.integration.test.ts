@@ -4,8 +4,8 @@
  * whole month of transactions while newer months, and every audit event with its chain, stay.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { partitionName, useTestOrm } from '@reins/db';
-import { plainSql, sealCurrent, verifyChain } from '@reins/ledger';
+import { partitionName, testServerUrl, useTestOrm } from '@reins/db';
+import { plainSql, sealCurrent, verifyChain, withConnection } from '@reins/ledger';
 import { dropExpiredTransactions, ensurePartitions, partitionsJob } from './partitions.js';
 import type { JobContext } from './scheduler.js';
 
@@ -91,6 +91,32 @@ describe('ensurePartitions', () => {
       `select id from transaction_record where org_id = 'org_default' order by id`,
     );
     expect(rows.map((r) => r.id)).toEqual(['txn_early', 'txn_later']);
+  });
+});
+
+// Two connections at once: a real server (embedded PGlite is one connection).
+describe.skipIf(testServerUrl() === undefined)('ensurePartitions behind a long reader', () => {
+  it('gives up a month after its lock timeout instead of stalling the table, and makes it next run', async () => {
+    const now = new Date('2034-06-01T00:00:00Z');
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    // A reader of the default partition (a long export, say) in a transaction that stays open.
+    const reader = withConnection(db.orm, async (conn) => {
+      await conn.query('begin; select count(*) from transaction_record_default');
+      holding();
+      await released;
+      await conn.query('commit');
+    });
+    await held;
+    const started = Date.now();
+    const missing = await ensurePartitions(db.orm, now, 0);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(missing).toContain('transaction_record_p203406');
+    release();
+    await reader;
+    expect(await ensurePartitions(db.orm, now, 0)).toEqual([]);
   });
 });
 

@@ -21,10 +21,15 @@ import { dollarQuote, queryRows, withConnection } from '@reins/ledger';
 import { PRUNE_BATCH } from './maintenance.js';
 import type { Job } from './scheduler.js';
 
+/** PostgreSQL's lock_not_available: a partition change gave up waiting for its lock. */
+const LOCK_TIMEOUT = '55P03';
+
+const isLockTimeout = (err: unknown) => (err as { code?: unknown }).code === LOCK_TIMEOUT;
+
 /**
  * Creates the month of `now` and `ahead` months after it, for both tables, where missing.
- * Answers the months that could not be created because the default partition holds rows of them
- * already (they stay there: readable and counted, never dropped by retention).
+ * Answers the months still missing: those whose rows the default partition holds already (they
+ * stay there: readable and counted) and those whose lock timed out (the next run tries again).
  */
 export async function ensurePartitions(
   orm: Orm,
@@ -32,7 +37,11 @@ export async function ensurePartitions(
   ahead = PARTITION_MONTHS_AHEAD,
 ): Promise<string[]> {
   return withConnection(orm, async (conn) => {
-    for (const sql of ensurePartitionsSql(now, ahead)) await conn.query(sql);
+    for (const sql of ensurePartitionsSql(now, ahead)) {
+      await conn.query(sql).catch((err: unknown) => {
+        if (!isLockTimeout(err)) throw err;
+      });
+    }
     const wanted = (['transaction_record', 'audit_event'] as const).flatMap((table) =>
       Array.from({ length: ahead + 1 }, (_, i) => partitionName(table, monthStart(now, i))),
     );
@@ -70,8 +79,15 @@ export async function dropExpiredTransactions(
     for (const { name } of names) {
       const month = partitionMonth('transaction_record', name);
       if (!month || month >= cutoff) continue;
-      await conn.query(dropPartitionSql(name));
-      partitions.push(name);
+      // A lock timeout leaves the month for the next run.
+      const dropped = await conn.query(dropPartitionSql(name)).then(
+        () => true,
+        (err: unknown) => {
+          if (!isLockTimeout(err)) throw err;
+          return false;
+        },
+      );
+      if (dropped) partitions.push(name);
     }
     const rows = await queryRows<{ n: string }>(
       conn,
@@ -100,7 +116,7 @@ export function partitionsJob(everyMs: number, retentionMonths: number): Job {
       if (stuck.length > 0) {
         ctx.log.warn(
           { partitions: stuck },
-          'month partitions not created: the default partition holds rows of those months',
+          'month partitions missing: the default partition holds rows of those months, or their lock timed out',
         );
       }
       if (retentionMonths <= 0) return false;
