@@ -153,4 +153,32 @@ describe(PARTITIONING, () => {
     await expect(sql(`delete from audit_event where id = 'org_a_evt_1'`)).rejects.toThrow();
     await expect(sql('truncate audit_event_p202611')).rejects.toThrow();
   });
+
+  it('goes back down to one table each, with every row, and up again', async () => {
+    const orm = db.orm;
+    const sql = plainSql(orm);
+    const count = async () =>
+      (
+        await sql<{ tx: number; ev: number }>(
+          `select (select count(*)::int from transaction_record) as tx,
+                  (select count(*)::int from audit_event) as ev`,
+        )
+      )[0];
+    const before = await count();
+    await orm.migrator.down();
+    const kinds = await sql<{ relkind: string }>(
+      `select relkind::text from pg_class where relname in ('transaction_record', 'audit_event')`,
+    );
+    expect(kinds).toEqual([{ relkind: 'r' }, { relkind: 'r' }]);
+    expect(await count()).toEqual(before);
+    const [idx] = await sql<{ indexdef: string }>(
+      `select indexdef from pg_indexes
+        where indexname = 'transaction_record_org_idempotency_key_unique'`,
+    );
+    expect(idx?.indexdef).toMatch(/^CREATE UNIQUE INDEX/);
+    expect(await verifyChain(sql, 'org_a')).toMatchObject({ valid: true, checked: 201 });
+    await orm.migrator.up();
+    expect(await count()).toEqual(before);
+    expect(await verifyChain(sql, 'org_a')).toMatchObject({ valid: true, checked: 201 });
+  });
 });
