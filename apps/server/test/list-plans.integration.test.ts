@@ -9,6 +9,7 @@ import { encodeCursor, keyOf } from '../src/lib/keyset.js';
 import { parseInput } from '../src/schemas/common.js';
 import { listAuditInput } from '../src/schemas/audit.js';
 import { listTransactionsInput } from '../src/schemas/transactions.js';
+import { ensurePartitionsSql } from '@reins/db';
 import { countAuditEventsSql, countTransactionsSql, type Cursor } from '@reins/ledger';
 import { auditCountFilterOf, listAuditQueries } from '../src/services/auditLog.js';
 import { countFilterOf, listTransactionsQueries } from '../src/services/transactions.js';
@@ -22,11 +23,41 @@ const END = '2026-06-01T00:00:00.000000Z';
 
 let orgId = '';
 
-/** The plan's text, one node a line. */
+/** Each month partition's index → the table's index it belongs to (`…_p202604_org_id_…_idx`). */
+let parentIndex = new Map<string, string>();
+/** Partitions of at most one page (the months ahead, this month's few events). */
+let tinyPartitions = new Set<string>();
+
+/**
+ * The plan's text, one node a line, as if the tables were not partitioned: partitions' indexes
+ * named by the table's index they belong to, and the scans of partitions of at most one page (a
+ * month ahead, the default one: a scan reads what an index would) left out.
+ */
 async function plan(sql: string, params: unknown[]): Promise<string> {
   const rows = await t().sql<{ 'QUERY PLAN': string }>(`explain ${sql}`, params);
-  return rows.map((r) => r['QUERY PLAN']).join('\n');
+  const out: string[] = [];
+  let skipping = -1;
+  for (const line of rows.map((r) => r['QUERY PLAN'])) {
+    const indent = line.search(/\S/);
+    if (skipping >= 0 && indent > skipping) continue;
+    skipping = -1;
+    const seq = /Seq Scan on (\w+)/.exec(line);
+    if (seq && tinyPartitions.has(seq[1] ?? '')) {
+      skipping = indent;
+      continue;
+    }
+    out.push(line.replace(/\b(\w+_p\d{6}_\w+|\w+_default_\w+)\b/g, (m) => parentIndex.get(m) ?? m));
+  }
+  return out.join('\n');
 }
+
+/**
+ * A sort of more than a few rows. Across month partitions the planner sorts what a selective
+ * filter's index ranges return (tens of rows, each partition read by its index) rather than
+ * merge them in order; a sort of a wide range — the history read to be ordered — is what must
+ * not happen. (A Merge Append's `Sort Key` is the merge of ordered index scans: no sort node.)
+ */
+const BIG_SORT = /(^|->\s+)(Incremental )?Sort\s+\(cost=[\d.]+ rows=(\d{4,})/m;
 
 /** Every subset of `entries`, as objects. */
 function subsets(entries: [string, unknown][]): Record<string, unknown>[] {
@@ -41,22 +72,26 @@ function subsets(entries: [string, unknown][]): Record<string, unknown>[] {
 const MIDDLE = encodeCursor({ at: '2026-04-20T12:00:00.123456Z', id: 'zzz' });
 
 beforeAll(async () => {
+  // The history's months exist (as the partitions job would have made them), so that its rows
+  // are spread over their months like a real history's.
+  for (const sql of ensurePartitionsSql(new Date('2026-03-01T00:00:00Z'), 3)) await t().sql(sql);
   ({ orgId } = await t().newOrg('Plans'));
   // Distributions like a governed org's: most calls pass; a few vendors, 50 agents, 500 users.
   await t().sql(
     `insert into transaction_record
        (id, org_id, vendor, model, agent_id, user_id, amount_micros, amount_cents, occurred_at,
-        action, admitted, policy_result, evaluation, review_state)
+        created_at, action, admitted, policy_result, evaluation, review_state)
      select 'txn_plan' || lpad(i::text, 8, '0'), ?,
             (array['openai','anthropic','google','cohere','mistral','perplexity'])[1 + i % 6],
             'gpt-4', 'agent-' || (i % 50), 'user-' || (i % 500), 1000000, 1,
+            ?::timestamptz - (i * interval '90 seconds'),
             ?::timestamptz - (i * interval '90 seconds'),
             a.action, a.action <> 'block', '{}', '{}',
             case when a.action = 'flag' then (case when i % 3 = 0 then 'open' else 'approved' end) end
        from generate_series(1, ?) as i,
             lateral (select case when i % 50 = 0 then 'block' when i % 33 = 0 then 'flag'
                                  when i % 20 = 0 then 'warn' else 'pass' end as action) a`,
-    [orgId, END, ROWS],
+    [orgId, END, END, ROWS],
   );
   await t().sql(
     `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id, metadata)
@@ -79,6 +114,23 @@ beforeAll(async () => {
   );
   await t().sql('analyze transaction_record');
   await t().sql('analyze audit_event');
+  const indexes = await t().sql<{ child: string; parent: string }>(
+    `select c.relname as child, p.relname as parent
+       from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+      where c.relkind = 'i' and p.relname like any (array['transaction_record%', 'audit_event%'])`,
+  );
+  parentIndex = new Map(indexes.map((r) => [r.child, r.parent]));
+  const tiny = await t().sql<{ name: string }>(
+    `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent in ('transaction_record'::regclass, 'audit_event'::regclass)
+        and c.relpages <= 1`,
+  );
+  tinyPartitions = new Set(tiny.map((r) => r.name));
+  // The history is in its months: what the plans below read is more than one partition.
+  for (const m of ['202603', '202604', '202605']) {
+    expect(tinyPartitions.has(`transaction_record_p${m}`)).toBe(false);
+    expect(tinyPartitions.has(`audit_event_p${m}`)).toBe(false);
+  }
 }, 120_000);
 
 const TX_FILTERS: [string, unknown][] = [
@@ -128,7 +180,8 @@ describe('GET /api/v1/transactions plans', () => {
           const { page } = listTransactionsQueries(orgId, q);
           const text = await plan(page.sql, page.params);
           expect(text).toContain(`Index Scan using ${TX_INDEX[name] ?? ''} on transaction_record`);
-          expect(text).not.toMatch(/Sort|Seq Scan/);
+          expect(text).not.toMatch(BIG_SORT);
+          expect(text).not.toContain('Seq Scan');
         }
       }
     },
@@ -141,7 +194,8 @@ describe('GET /api/v1/transactions plans', () => {
     );
     const text = await plan(page.sql, page.params);
     expect(text).toContain('Index Scan using transaction_record_org_occurred_index');
-    expect(text).not.toMatch(/Sort|Seq Scan/);
+    expect(text).not.toMatch(BIG_SORT);
+    expect(text).not.toContain('Seq Scan');
   });
 });
 
@@ -195,7 +249,8 @@ describe('GET /api/v1/audit-log plans', () => {
       const { page } = listAuditQueries(orgId, parseInput(listAuditInput, { ...filters, cursor }));
       const text = await plan(page.sql, page.params);
       expect(text).toContain(`Index Scan using ${index} on audit_event`);
-      expect(text).not.toMatch(/Sort|Seq Scan/);
+      expect(text).not.toMatch(BIG_SORT);
+      expect(text).not.toContain('Seq Scan');
     }
   });
 

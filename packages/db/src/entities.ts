@@ -99,8 +99,11 @@ export const TransactionRecord = defineEntity({
   name: 'TransactionRecord',
   tableName: 'transaction_record',
   properties: {
-    ...idProperty,
-    orgId: orgId('no action'),
+    // Primary key (org_id, id, created_at): partitioned by month on created_at (docs/operations.md,
+    // "Data volume"), and org_id leads every key and index, so that the table could be distributed
+    // by organization.
+    orgId: () => orgId('no action')().primary(),
+    id: p.text().primary(),
     vendor: p.text(),
     model: p.text().nullable(),
     agentId: p.text(),
@@ -116,7 +119,11 @@ export const TransactionRecord = defineEntity({
     response: p.text().nullable(),
     metadata: p.json<Record<string, unknown>>().defaultRaw(`'{}'`),
     occurredAt: timestamptz(),
-    createdAt: timestamps.createdAt,
+    /** When the server recorded it: the partition key. */
+    createdAt: timestamptz()
+      .defaultRaw('now()')
+      .onCreate(() => new Date())
+      .primary(),
     action: p.text(),
     admitted: p.boolean(),
     ruleId: p.text().nullable(),
@@ -211,9 +218,11 @@ export const TransactionRecord = defineEntity({
         'create index "transaction_record_org_created_index" on "transaction_record" ("org_id", "created_at")',
     },
     {
-      name: 'transaction_record_org_idempotency_key_unique',
+      // Not unique: a unique index of a partitioned table must hold the partition key. That a key
+      // is recorded once per org is the batch's advisory lock on it (ledger's idempotency.ts).
+      name: 'transaction_record_org_idempotency_key_index',
       expression:
-        'create unique index "transaction_record_org_idempotency_key_unique" on "transaction_record" ("org_id", "idempotency_key") where "idempotency_key" is not null',
+        'create index "transaction_record_org_idempotency_key_index" on "transaction_record" ("org_id", "idempotency_key") where "idempotency_key" is not null',
     },
     {
       name: 'transaction_record_open_reservations_index',
@@ -227,6 +236,7 @@ export const TransactionRecord = defineEntity({
         'create index "transaction_record_open_review_index" on "transaction_record" ("org_id", "created_at") where "review_state" = \'open\'',
     },
   ],
+  primaryKeys: ['orgId', 'id', 'createdAt'],
 });
 export type TransactionRecord = InferEntity<typeof TransactionRecord>;
 
@@ -272,10 +282,12 @@ export const AuditEvent = defineEntity({
   name: 'AuditEvent',
   tableName: 'audit_event',
   properties: {
-    ...idProperty,
-    orgId: orgId('no action'),
+    // Primary key (org_id, id, occurred_at): partitioned by month on occurred_at, which the
+    // server sets (docs/operations.md, "Data volume").
+    orgId: () => orgId('no action')().primary(),
+    id: p.text().primary(),
     eventType: p.text(),
-    occurredAt: timestamptz(),
+    occurredAt: timestamptz().primary(),
     actor: p.text(),
     entityType: p.text(),
     entityId: p.text(),
@@ -323,6 +335,7 @@ export const AuditEvent = defineEntity({
         'create index "audit_event_org_xid_pos_index" on "audit_event" ("org_id", "xid", "pos")',
     },
   ],
+  primaryKeys: ['orgId', 'id', 'occurredAt'],
 });
 export type AuditEvent = InferEntity<typeof AuditEvent>;
 

@@ -2,6 +2,7 @@ export * from './entities.js';
 export * from './orm.js';
 export * from './embedded.js';
 export * from './testing.js';
+export * from './partitions.js';
 export {
   createDatabase,
   dropDatabase,

@@ -1,11 +1,12 @@
 /**
  * Reins' background jobs (`apps/worker`, or in-process in the server): the audit sealer, hold
- * expiry, idempotency pruning, analytics rollups, notification delivery, backtests,
- * full verifications of the audit chain.
+ * expiry, idempotency pruning, monthly partitions (created ahead; retention), analytics rollups,
+ * notification delivery, backtests, full verifications of the audit chain.
  */
 export * from './scheduler.js';
 export * from './settings.js';
 export * from './maintenance.js';
+export * from './partitions.js';
 export * from './notifications/index.js';
 export * from './backtestReplay.js';
 export {

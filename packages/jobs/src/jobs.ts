@@ -3,6 +3,7 @@ import { auditVerifyJob } from './auditVerify.js';
 import { backtestJob } from './backtest.js';
 import { expireHoldsJob, pruneIdempotencyJob, pruneSessionsJob, sealJob } from './maintenance.js';
 import { anomalyJob } from './anomalies.js';
+import { partitionsJob } from './partitions.js';
 import { rollupJob } from './rollups.js';
 import { notifyJob } from './notifications/job.js';
 import type { Job } from './scheduler.js';
@@ -12,6 +13,9 @@ export function standardJobs(s: JobsSettings): Job[] {
   const jobs: Job[] = [];
   if (s.REINS_AUDIT_SEAL_MS > 0) jobs.push(sealJob(s.REINS_AUDIT_SEAL_MS));
   if (s.REINS_EXPIRE_HOLDS_MS > 0) jobs.push(expireHoldsJob(s.REINS_EXPIRE_HOLDS_MS));
+  if (s.REINS_PARTITIONS_MS > 0) {
+    jobs.push(partitionsJob(s.REINS_PARTITIONS_MS, s.REINS_TRANSACTION_RETENTION_MONTHS));
+  }
   if (s.REINS_PRUNE_MS > 0) {
     jobs.push(pruneIdempotencyJob(s.REINS_PRUNE_MS, s.REINS_IDEMPOTENCY_RETENTION_HOURS));
     jobs.push(pruneSessionsJob(s.REINS_PRUNE_MS));

@@ -13,6 +13,19 @@ export const jobsEnvShape = {
   REINS_EXPIRE_HOLDS_MS: intFrom(5000),
   /** Idempotency records are kept this long (hours; at least the 24 the API promises). */
   REINS_IDEMPOTENCY_RETENTION_HOURS: intFrom(168, 24),
+  /**
+   * How often the monthly partitions of transactions and audit events are created ahead (and,
+   * with a retention, expired months dropped) (ms); 0 = never (the migration created three
+   * months ahead; later rows wait in the default partition).
+   */
+  REINS_PARTITIONS_MS: intFrom(3_600_000),
+  /**
+   * Transactions are kept this many whole months besides the current one, then dropped a month
+   * partition at a time; 0 = for ever (the default). At least 2. Audit events are kept for ever.
+   */
+  REINS_TRANSACTION_RETENTION_MONTHS: intFrom(0).refine((n) => n === 0 || n >= 2, {
+    message: 'must be 0 (keep for ever) or at least 2',
+  }),
   /** How often old idempotency records are pruned (ms); 0 = never. */
   REINS_PRUNE_MS: intFrom(60_000),
   /** How often new transactions are rolled up for analytics (ms); 0 = never (reads stay exact). */

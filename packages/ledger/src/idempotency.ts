@@ -6,7 +6,7 @@
  * by the hot path's batches, reservations and bulk uploads alike.
  *
  * Where an answer is kept: a transaction recorded under a key keeps the request's hash on its own
- * row (`transaction_record.request_hash`, unique per key), and its answer is derived from the
+ * row (`transaction_record.request_hash`, one per key: see `lockKeysSql`), and its answer is derived from the
  * stored decision when replayed — no second row, no stored body, for every keyed transaction.
  * Every other keyed request (settling, voiding, a bulk upload's claim), and transactions recorded
  * before that, store the answer's exact body in `idempotency_record`.
@@ -101,6 +101,27 @@ export function lookupAnswersSql(orgId: string, keys: readonly string[]): string
         from transaction_record
        where org_id = ${org} and idempotency_key = ${wanted} and request_hash is not null
       order by pass`;
+}
+
+/** The advisory lock class of idempotency keys (two-int form: apart from every other lock). */
+export const KEY_LOCK_CLASS = 0x5265694b; // "ReiK"
+
+/**
+ * The statement a batch runs before it looks its keys up: each (org, key) locked until the
+ * transaction ends, in one order (so two batches never deadlock on them). A second batch under
+ * the same key waits here until the first commits, and its lookup (a later statement: a later
+ * snapshot) then finds the transaction recorded under it — so a key is recorded once per org
+ * although `transaction_record`, partitioned by month, can hold no unique index of
+ * (org_id, idempotency_key): two rows of one key could be in two months' partitions.
+ * Transaction-scoped, so safe through PgBouncer in transaction mode; a hash collision of two keys
+ * only makes their batches wait for each other.
+ */
+export function lockKeysSql(orgId: string, keys: readonly string[]): string {
+  const org = dollarQuote(orgId);
+  return `select count(pg_advisory_xact_lock(${String(KEY_LOCK_CLASS)}, h))
+        from (select distinct hashtext(${org} || '/' || k) as h
+                from jsonb_array_elements_text(${dollarQuote(JSON.stringify(keys))}::jsonb) as k
+               order by h) as keys`;
 }
 
 /** Rows of `lookupAnswersSql`, by key. */

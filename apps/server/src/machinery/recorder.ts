@@ -44,8 +44,10 @@ const PIPELINE_DEPTH = 2;
 const PIPELINE_MIN_WAITING = 8;
 
 /**
- * Serialization failures and deadlocks, and unique violations: another process recorded the
- * same idempotency key between this batch's lookup and its insert — the retry finds it.
+ * Serialization failures and deadlocks, and unique violations. A second transaction under one
+ * idempotency key no longer reaches its insert (the batch locks its keys before it looks them
+ * up, and waits for the other process's commit), but a violation would still be one the retry
+ * resolves by finding what the other process wrote.
  */
 const RETRYABLE = new Set(['40001', '40P01', '23505']);
 

@@ -4,8 +4,8 @@
  *
  * 1. lock and read — BEGIN, the organization's policy lock (shared: see the ledger's seed.ts), its
  *    settings and policy version, its window counters created-and-locked in key order, the
- *    expired holds on them, what is kept under the batch's idempotency keys (stored answers and
- *    the transactions recorded under them);
+ *    expired holds on them, what is kept under the batch's idempotency keys (locked first:
+ *    ledger's `lockKeysSql`; stored answers and the transactions recorded under them);
  * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
  * 3. write — the transactions (a keyed one with its request's hash: its replays are answered from
  *    its row), the counters' new totals, the audit events and the alerts in one statement, with
@@ -24,6 +24,7 @@ import {
   expiredHoldsSql,
   insertAuditSql,
   lockCountersSql,
+  lockKeysSql,
   lookupAnswersSql,
   parseAnswers,
   policyLockSharedSql,
@@ -110,6 +111,9 @@ async function lockAndRead(
   let countersAt = -1;
   let holdsAt = -1;
   let answersAt = -1;
+  // The keys before the counters: every batch takes them in that order (and nothing else takes
+  // key locks), so no two batches wait for each other in a cycle.
+  if (needs.idempotencyKeys.length > 0) statements.push(lockKeysSql(orgId, needs.idempotencyKeys));
   if (needs.counters.length > 0) {
     countersAt = statements.length;
     statements.push(lockCountersSql(orgId, needs.counters));
