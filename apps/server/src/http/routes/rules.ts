@@ -14,12 +14,26 @@ import {
 import { dryRunEvaluate } from '../../services/transactions.js';
 import { transactionInput } from '../../schemas/transactions.js';
 import { id, type RouteDef } from '../routeTypes.js';
+import { Deleted } from '../responses/common.js';
+import {
+  BacktestBody,
+  CreatedPolicyRule,
+  OnePolicyRule,
+  PolicyRuleList,
+  RuleHitsBody,
+  TypedRule,
+  TypedRuleList,
+  UpdatedPolicyRule,
+} from '../responses/rules.js';
+import { DryRun } from '../responses/transactions.js';
 
 /** Policy rules in both dialects (SPEC §3): `/api/policy-rules` (docs) and `/api/v1/rules` (typed). */
 export const rulesRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/policy-rules/evaluate',
+    operationId: 'evaluatePolicy',
+    response: DryRun,
     summary: 'Dry run: the decision a transaction would get now; records nothing',
     tag: 'Policy rules',
     permission: 'policies:read',
@@ -33,6 +47,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/policy-rules/backtest',
+    operationId: 'startBacktest',
+    response: BacktestBody,
     summary:
       'Start a backtest: replay a draft rule set (either dialect) over a past period of recorded transactions',
     tag: 'Policy rules',
@@ -45,6 +61,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/policy-rules/backtest/:id',
+    operationId: 'getBacktest',
+    response: BacktestBody,
     summary: 'A backtest: status, progress and, when done, what the draft rules would have done',
     tag: 'Policy rules',
     permission: 'policies:read',
@@ -55,6 +73,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/policy-rules',
+    operationId: 'createPolicyRule',
+    response: CreatedPolicyRule,
     summary: 'Create a policy rule (docs dialect)',
     tag: 'Policy rules',
     permission: 'policies:write',
@@ -77,6 +97,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/policy-rules',
+    operationId: 'listPolicyRules',
+    response: PolicyRuleList,
     summary:
       'List policy rules (filters enabled, action, vendor, waiting), in evaluation order, with the budgets each waits for',
     tag: 'Policy rules',
@@ -92,6 +114,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/policy-rules/:id',
+    operationId: 'getPolicyRule',
+    response: OnePolicyRule,
     summary: 'Get a policy rule (docs dialect)',
     tag: 'Policy rules',
     permission: 'policies:read',
@@ -102,6 +126,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/policy-rules/:id/hits',
+    operationId: 'getPolicyRuleHits',
+    response: RuleHitsBody,
     summary:
       "A rule's hits over time: the transactions it decided per day (the org's time zone), with their amounts",
     tag: 'Policy rules',
@@ -114,6 +140,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/policy-rules/:id',
+    operationId: 'updatePolicyRule',
+    response: UpdatedPolicyRule,
     summary: 'Partially update a policy rule (docs dialect)',
     tag: 'Policy rules',
     permission: 'policies:write',
@@ -128,6 +156,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     url: '/api/policy-rules/:id',
+    operationId: 'deletePolicyRule',
+    response: Deleted,
     summary: 'Delete a policy rule',
     tag: 'Policy rules',
     permission: 'policies:write',
@@ -142,6 +172,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/rules',
+    operationId: 'listRules',
+    response: TypedRuleList,
     summary: 'List rules (typed dialect)',
     tag: 'Rules (typed)',
     permission: 'policies:read',
@@ -155,6 +187,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/rules/:id',
+    operationId: 'getRule',
+    response: TypedRule,
     summary: 'Get a rule (typed dialect)',
     tag: 'Rules (typed)',
     permission: 'policies:read',
@@ -165,6 +199,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/v1/rules',
+    operationId: 'createRule',
+    response: TypedRule,
     summary: 'Create a rule (typed dialect)',
     tag: 'Rules (typed)',
     permission: 'policies:write',
@@ -176,6 +212,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/v1/rules/:id',
+    operationId: 'updateRule',
+    response: TypedRule,
     summary: 'Partially update a rule (typed dialect)',
     tag: 'Rules (typed)',
     permission: 'policies:write',
@@ -186,6 +224,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     url: '/api/v1/rules/:id',
+    operationId: 'deleteRule',
+    response: null,
     summary: 'Delete a rule (typed dialect): 204',
     tag: 'Rules (typed)',
     permission: 'policies:write',
