@@ -69,7 +69,8 @@ function load(): Contract {
  * position by position (`/api/policy-rules/backtest` is not `/api/policy-rules/{id}`).
  */
 function operationOf(c: Contract, method: string, path: string): Operation | undefined {
-  let p = path.split('?')[0] ?? '';
+  // What fetch sends: no fragment, dot segments resolved.
+  let p = new URL(path, 'http://reins.invalid').pathname;
   if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
   const parts = p.split('/').slice(1);
   let best: { op: Operation; rank: string } | undefined;

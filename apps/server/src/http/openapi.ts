@@ -249,6 +249,20 @@ function publicPaths(c: Components): Record<string, Json> {
         },
       },
     },
+    '/api/docs': {
+      get: {
+        operationId: 'getApiDocs',
+        summary: 'The API reference as a web page, rendered from this document',
+        tags: ['Service'],
+        security: [],
+        responses: {
+          '200': {
+            description: 'An HTML page',
+            content: { 'text/html': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
     '/sdk/{file}': {
       get: {
         operationId: 'getSdkFile',
@@ -289,7 +303,7 @@ const TAGS: Record<string, string> = {
   Analytics: 'Spend summaries, forecasts and anomalies',
   'Notification channels': 'Webhook, Slack and email channels that notify rules send to',
   SDK: "What the SDK's local evaluation mode syncs",
-  Service: 'Health, this document and the one-file SDK (public)',
+  Service: 'Health, this document, the API reference page and the one-file SDK (public)',
 };
 
 let cached: Json | undefined;
