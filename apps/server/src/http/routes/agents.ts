@@ -23,6 +23,16 @@ export const agentsRoutes: RouteDef[] = [
     method: 'POST',
     url: '/api/agents',
     operationId: 'createAgent',
+    examples: {
+      body: {
+        agentId: 'support-bot-v2',
+        name: 'Customer Support Bot v2',
+        description: 'Handles Tier 1 customer support across email and chat',
+        vendor: 'openai',
+        monthlyBudgetCents: 50000,
+        metadata: { team: 'support', tier: 'tier1', region: 'us-east' },
+      },
+    },
     response: CreatedAgent,
     conflicts: ['ALREADY_EXISTS'],
     summary: 'Register an agent with its monthly budget and metadata',

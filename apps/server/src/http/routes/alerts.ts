@@ -34,6 +34,7 @@ export const alertsRoutes: RouteDef[] = [
     method: 'PUT',
     url: '/api/policy-alerts/:id/read',
     operationId: 'markPolicyAlertRead',
+    examples: { response: { success: true, id: 'alert_8x2k9p', read: true } },
     response: AlertRead,
     summary: 'Mark a policy alert read (idempotent)',
     tag: 'Alerts',

@@ -21,6 +21,9 @@ export const keysRoutes: RouteDef[] = [
     method: 'POST',
     url: '/api/keys',
     operationId: 'createApiKey',
+    examples: {
+      body: { name: 'production', permissions: ['transactions:write', 'policies:read'] },
+    },
     response: CreatedKey,
     summary: 'Create an API key: the key is shown once',
     tag: 'API keys',

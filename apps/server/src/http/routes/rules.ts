@@ -33,6 +33,7 @@ export const rulesRoutes: RouteDef[] = [
     method: 'POST',
     url: '/api/policy-rules/evaluate',
     operationId: 'evaluatePolicy',
+    examples: { body: { agentId: 'support-bot-v2', vendor: 'openai', amount: 320 } },
     response: DryRun,
     summary: 'Dry run: the decision a transaction would get now; records nothing',
     tag: 'Policy rules',
@@ -74,6 +75,21 @@ export const rulesRoutes: RouteDef[] = [
     method: 'POST',
     url: '/api/policy-rules',
     operationId: 'createPolicyRule',
+    examples: {
+      body: {
+        name: 'Daily $20 cap for free-tier agents',
+        priority: 5,
+        enabled: true,
+        conditions: {
+          agentIds: ['free-tier-*'],
+          vendors: ['openai', 'anthropic'],
+          amountCents: { min: 1 },
+          timeWindow: 'daily',
+        },
+        action: 'block',
+        actionConfig: { message: 'Daily spend limit reached. Upgrade to Pro.', thresholdPct: 100 },
+      },
+    },
     response: CreatedPolicyRule,
     summary: 'Create a policy rule (docs dialect)',
     tag: 'Policy rules',
@@ -141,6 +157,10 @@ export const rulesRoutes: RouteDef[] = [
     method: 'PUT',
     url: '/api/policy-rules/:id',
     operationId: 'updatePolicyRule',
+    body: ruleSchemas.docs
+      .partial()
+      .describe('A JSON merge patch of the rule: only the fields to change'),
+    examples: { body: { enabled: false, priority: 10 } },
     response: UpdatedPolicyRule,
     summary: 'Partially update a policy rule (docs dialect)',
     tag: 'Policy rules',
@@ -200,6 +220,17 @@ export const rulesRoutes: RouteDef[] = [
     method: 'POST',
     url: '/api/v1/rules',
     operationId: 'createRule',
+    examples: {
+      body: {
+        name: 'Monthly $500 org budget',
+        type: 'budget',
+        scope: 'org',
+        scope_id: 'org_abc123',
+        priority: 1,
+        condition: { window: 'monthly', metric: 'cost_usd', threshold: 500 },
+        action: 'block',
+      },
+    },
     response: TypedRule,
     summary: 'Create a rule (typed dialect)',
     tag: 'Rules (typed)',
@@ -213,6 +244,10 @@ export const rulesRoutes: RouteDef[] = [
     method: 'PUT',
     url: '/api/v1/rules/:id',
     operationId: 'updateRule',
+    body: ruleSchemas.typed
+      .partial()
+      .describe('A JSON merge patch of the rule: only the fields to change'),
+    examples: { body: { enabled: false } },
     response: TypedRule,
     summary: 'Partially update a rule (typed dialect)',
     tag: 'Rules (typed)',

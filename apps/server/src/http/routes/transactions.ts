@@ -33,6 +33,17 @@ export const transactionsRoutes: RouteDef[] = [
     method: 'POST',
     url: '/api/v1/transactions',
     operationId: 'createTransaction',
+    examples: {
+      body: {
+        amount: 320,
+        vendor: 'openai',
+        model: 'gpt-4',
+        agentId: 'support-bot-v2',
+        userId: 'user-789',
+        prompt: 'Summarize the Q4 earnings report...',
+        metadata: { requestId: 'req_xyz', channel: 'slack' },
+      },
+    },
     response: SubmittedTransaction,
     conflicts: ['IDEMPOTENCY_CONFLICT', 'IDEMPOTENCY_IN_PROGRESS'],
     policyViolation: true,
