@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { routes } from './routes/index.js';
 import type { RouteDef } from './routeTypes.js';
+import { MAX_KEY_LENGTH } from '../services/idempotency.js';
 import {
   ForbiddenError,
   InternalError,
@@ -123,7 +124,8 @@ function operation(r: RouteDef, c: Components): Json {
       });
     }
   }
-  const idempotent = r.method === 'POST' && r.url.startsWith('/api/v1/transactions');
+  // The routes that take a key say so by answering its conflict.
+  const idempotent = r.conflicts?.includes('IDEMPOTENCY_CONFLICT') ?? false;
   const headers = idempotent
     ? [
         {
@@ -132,7 +134,7 @@ function operation(r: RouteDef, c: Components): Json {
           required: false,
           description:
             'A replay with the same key answers the first response and records nothing twice; the same key with another body is a 409',
-          schema: { type: 'string', maxLength: 255 },
+          schema: { type: 'string', minLength: 1, maxLength: MAX_KEY_LENGTH },
         },
       ]
     : [];

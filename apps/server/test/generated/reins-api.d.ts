@@ -1835,7 +1835,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description Conflict: NOT_A_RESERVATION, RESERVATION_SETTLED, RESERVATION_VOIDED, RESERVATION_BLOCKED */
+            /** @description Conflict: NOT_A_RESERVATION, RESERVATION_SETTLED, RESERVATION_VOIDED, RESERVATION_BLOCKED, IDEMPOTENCY_CONFLICT, IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1847,7 +1847,7 @@ export interface operations {
                         message: string;
                         requestId?: string;
                         /** @enum {string} */
-                        code: "NOT_A_RESERVATION" | "RESERVATION_SETTLED" | "RESERVATION_VOIDED" | "RESERVATION_BLOCKED";
+                        code: "NOT_A_RESERVATION" | "RESERVATION_SETTLED" | "RESERVATION_VOIDED" | "RESERVATION_BLOCKED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS";
                     } & {
                         [key: string]: unknown;
                     };
@@ -1902,7 +1902,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description Conflict: NOT_A_RESERVATION, RESERVATION_SETTLED, RESERVATION_VOIDED, RESERVATION_BLOCKED */
+            /** @description Conflict: NOT_A_RESERVATION, RESERVATION_SETTLED, RESERVATION_VOIDED, RESERVATION_BLOCKED, IDEMPOTENCY_CONFLICT, IDEMPOTENCY_IN_PROGRESS */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1914,7 +1914,7 @@ export interface operations {
                         message: string;
                         requestId?: string;
                         /** @enum {string} */
-                        code: "NOT_A_RESERVATION" | "RESERVATION_SETTLED" | "RESERVATION_VOIDED" | "RESERVATION_BLOCKED";
+                        code: "NOT_A_RESERVATION" | "RESERVATION_SETTLED" | "RESERVATION_VOIDED" | "RESERVATION_BLOCKED" | "IDEMPOTENCY_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS";
                     } & {
                         [key: string]: unknown;
                     };
@@ -1931,10 +1931,7 @@ export interface operations {
     reviewTransaction: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description A replay with the same key answers the first response and records nothing twice; the same key with another body is a 409 */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 id: string;
             };
