@@ -286,6 +286,7 @@ function publicPaths(c: Components): Record<string, Json> {
           },
           '304': { description: 'Not modified (If-None-Match matched the ETag)' },
           '404': ref('NotFound'),
+          '422': ref('ValidationError'),
         },
       },
     },
