@@ -34,6 +34,11 @@ describe('the OpenAPI document', () => {
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     expect(doc.paths['/health']?.get?.security).toEqual([]);
     expect(doc.paths['/sdk/{file}']?.get?.security).toEqual([]);
+    expect(doc.paths['/api/auth/login']?.post?.security).toEqual([]);
+    expect(doc.paths['/api/auth/session']?.get?.security).toEqual([
+      { bearer: [] },
+      { session: [] },
+    ]);
   });
 
   it('declares 401, 403, 422 and 429 on every API route, and 404 where the path names an object', () => {

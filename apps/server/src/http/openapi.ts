@@ -23,6 +23,14 @@ import {
   conflictError,
 } from './responses/common.js';
 import { Health } from './responses/health.js';
+import { SessionBody } from './responses/auth.js';
+import { SESSION_COOKIE } from '../lib/cookies.js';
+import {
+  changePasswordInput,
+  keyLoginInput,
+  passwordLoginInput,
+  redeemLinkInput,
+} from '../schemas/users.js';
 
 type Json = Record<string, unknown>;
 
@@ -293,6 +301,136 @@ function publicPaths(c: Components): Record<string, Json> {
   };
 }
 
+/** The dashboard's session routes (http/auth.ts): sign in with a password, a link or a key. */
+function authPaths(c: Components): Record<string, Json> {
+  const session = {
+    '200': {
+      description: 'Signed in: the session cookie is set',
+      headers: {
+        'Set-Cookie': {
+          description: `The \`${SESSION_COOKIE}\` cookie (HttpOnly, SameSite=Strict)`,
+          schema: { type: 'string' },
+        },
+      },
+      content: json(c.convert(SessionBody, 'output')),
+    },
+  };
+  const body = (schema: z.ZodType) => ({
+    requestBody: { required: true, content: json(c.convert(schema, 'input')) },
+  });
+  const errors = (...names: SharedError[]) =>
+    Object.fromEntries(names.map((n) => [SHARED_ERRORS[n][0], ref(n)]));
+  const signedIn = [{ bearer: [] }, { session: [] }];
+  return {
+    '/api/auth/login': {
+      post: {
+        operationId: 'signIn',
+        summary: 'Sign in to the dashboard with an email and password, or with an API key',
+        tags: ['Sessions'],
+        security: [],
+        ...body(z.union([passwordLoginInput, keyLoginInput])),
+        responses: {
+          ...session,
+          ...errors(
+            'Unauthorized',
+            'Forbidden',
+            'PayloadTooLarge',
+            'UnsupportedMediaType',
+            'ValidationError',
+            'RateLimited',
+            'InternalError',
+            'ServiceUnavailable',
+          ),
+        },
+      },
+    },
+    '/api/auth/link': {
+      post: {
+        operationId: 'redeemSignInLink',
+        summary:
+          'Redeem a one-time sign-in link (first admin, invitation, reset) and set a password',
+        tags: ['Sessions'],
+        security: [],
+        ...body(redeemLinkInput),
+        responses: {
+          ...session,
+          ...errors(
+            'Unauthorized',
+            'Forbidden',
+            'PayloadTooLarge',
+            'UnsupportedMediaType',
+            'ValidationError',
+            'RateLimited',
+            'InternalError',
+            'ServiceUnavailable',
+          ),
+        },
+      },
+    },
+    '/api/auth/session': {
+      get: {
+        operationId: 'getSession',
+        summary: "The caller's session: user, organization, permissions, CSRF token",
+        tags: ['Sessions'],
+        security: signedIn,
+        responses: {
+          '200': { description: 'The session', content: json(c.convert(SessionBody, 'output')) },
+          ...errors(
+            'Unauthorized',
+            'Forbidden',
+            'UnsupportedMediaType',
+            'ValidationError',
+            'RateLimited',
+            'InternalError',
+            'ServiceUnavailable',
+          ),
+        },
+      },
+    },
+    '/api/auth/logout': {
+      post: {
+        operationId: 'signOut',
+        summary: 'Sign out: ends the session and clears its cookie (done even when it has ended)',
+        tags: ['Sessions'],
+        security: [],
+        responses: {
+          '204': { description: 'Signed out' },
+          ...errors(
+            'Forbidden',
+            'UnsupportedMediaType',
+            'ValidationError',
+            'RateLimited',
+            'InternalError',
+            'ServiceUnavailable',
+          ),
+        },
+      },
+    },
+    '/api/auth/password': {
+      post: {
+        operationId: 'changePassword',
+        summary: "Change the signed-in user's password",
+        tags: ['Sessions'],
+        security: signedIn,
+        ...body(changePasswordInput),
+        responses: {
+          '204': { description: 'Changed' },
+          ...errors(
+            'Unauthorized',
+            'Forbidden',
+            'PayloadTooLarge',
+            'UnsupportedMediaType',
+            'ValidationError',
+            'RateLimited',
+            'InternalError',
+            'ServiceUnavailable',
+          ),
+        },
+      },
+    },
+  };
+}
+
 const TAGS: Record<string, string> = {
   Transactions: 'Record transactions (the hot path), reservations, reviews, reads and traces',
   'Policy rules': 'Policy rules in the docs dialect, dry runs, backtests and rule hits',
@@ -306,6 +444,7 @@ const TAGS: Record<string, string> = {
   Analytics: 'Spend summaries, forecasts and anomalies',
   'Notification channels': 'Webhook, Slack and email channels that notify rules send to',
   SDK: "What the SDK's local evaluation mode syncs",
+  Sessions: "The dashboard's sign-in: a session cookie, with a CSRF token for changes",
   Service: 'Health, this document, the API reference page and the one-file SDK (public)',
 };
 
@@ -322,7 +461,7 @@ export function openApiDocument(): Json {
     seen.add(r.operationId);
     (paths[openApiPath(r.url)] ??= {})[r.method.toLowerCase()] = operation(r, c);
   }
-  Object.assign(paths, publicPaths(c));
+  Object.assign(paths, publicPaths(c), authPaths(c));
   const responses: Record<string, Json> = {};
   for (const [name, [, schema, description]] of Object.entries(SHARED_ERRORS)) {
     responses[name] = { description, content: json(c.convert(schema, 'output')) };
@@ -347,6 +486,13 @@ export function openApiDocument(): Json {
           type: 'http',
           scheme: 'bearer',
           description: 'An API key: `Authorization: Bearer rk_<env>_<random>`',
+        },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description:
+            'The dashboard session (POST /api/auth/login); state-changing requests also send its CSRF token as x-reins-csrf',
         },
       },
     },
