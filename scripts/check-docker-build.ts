@@ -10,8 +10,9 @@
  *    No source or development dependency may be in it.
  * 4. The runtime CMD, with the runtime ENV, on 127.0.0.1 against a fresh database of
  *    CHECK_DATABASE_URL's server (else TEST_DATABASE_URL, else the local PostgreSQL): /health
- *    answers 200 and the dashboard is served; the worker (apps/worker/dist/main.js) starts and
- *    serves its metrics; both exit 0 on SIGTERM. The database and the directories are removed.
+ *    answers 200, the dashboard and the API reference's renderer (/api/docs/scalar.js) are
+ *    served; the worker (apps/worker/dist/main.js) starts and serves its metrics; both exit 0 on
+ *    SIGTERM. The database and the directories are removed.
  *
  * Exit status 0 when every check passed, 1 otherwise.
  */
@@ -222,6 +223,15 @@ async function main(): Promise<void> {
       check(
         page.status === 200 && (page.headers.get('content-type') ?? '').startsWith('text/html'),
         'GET / serves the dashboard',
+      );
+      // The API reference's renderer is served from the image's production node_modules.
+      const renderer = await fetch(`${base}/api/docs/scalar.js`);
+      const rendererSize = (await renderer.arrayBuffer()).byteLength;
+      check(
+        renderer.status === 200 &&
+          (renderer.headers.get('content-type') ?? '').startsWith('text/javascript') &&
+          rendererSize > 1_000_000,
+        `GET /api/docs/scalar.js serves the API reference's renderer (${String(rendererSize)} bytes)`,
       );
       const worker = await start(
         ['node', '--enable-source-maps', 'apps/worker/dist/main.js'],

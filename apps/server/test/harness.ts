@@ -7,6 +7,7 @@ import { createTestDatabase, initOrm, migrateUp, TEST_DB_TIMEOUT_MS } from '@rei
 import { defaultEnv, type ServerEnv } from '../src/env.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { createOrganization, type NewOrg } from '../src/services/orgs.js';
+import { checkContract } from './contract.js';
 import { sqlOn } from './processes.js';
 
 export const ADMIN_KEY = 'rk_test_AdminKeyForTests0000000001';
@@ -76,6 +77,13 @@ export async function request<T>(
   } catch {
     // Not JSON (an empty 204, a CSV): the test reads `text`.
   }
+  // The OpenAPI document's contract: every answer the suites receive matches its declared schema.
+  checkContract(method, path, {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    body: parsed,
+    text,
+  });
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
 

@@ -522,6 +522,16 @@ export const REST: Record<string, RestEntry> = {
     ok: 200,
     build: () => r('/api/openapi.json'),
   },
+  'GET /api/docs': {
+    access: { public: 'the API reference, rendered' },
+    ok: 200,
+    build: () => r('/api/docs'),
+  },
+  'GET /api/docs/scalar.js': {
+    access: { public: "the API reference's renderer" },
+    ok: 200,
+    build: () => r('/api/docs/scalar.js'),
+  },
   'POST /api/auth/login': {
     access: { public: 'signing in' },
     ok: 200,

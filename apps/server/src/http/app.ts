@@ -25,6 +25,7 @@ import { registerDashboard } from './dashboard.js';
 import { loggerOptions, requestId } from './logging.js';
 import { registerSdkFiles } from './sdkFiles.js';
 import { openApiDocument } from './openapi.js';
+import { registerApiDocs } from './apiDocs.js';
 import { redactApiKeys } from '../lib/apiKeys.js';
 import type { StreamResult } from '../lib/stream.js';
 import { routes } from './routes/index.js';
@@ -255,6 +256,7 @@ export async function buildApp(core: Core): Promise<FastifyInstance> {
     }
   });
   app.get('/api/openapi.json', () => openApiDocument());
+  registerApiDocs(app);
   registerSdkFiles(app, env.REINS_SDK_DIR);
 
   /**

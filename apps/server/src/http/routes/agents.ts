@@ -7,6 +7,13 @@ import {
   updateAgent,
 } from '../../services/agents.js';
 import type { RouteDef, RouteInput } from '../routeTypes.js';
+import {
+  AgentList,
+  CreatedAgent,
+  DeletedAgent,
+  OneAgent,
+  UpdatedAgent,
+} from '../responses/registry.js';
 
 const agentIdOf = (i: RouteInput): string => i.params.agentId ?? '';
 
@@ -15,6 +22,19 @@ export const agentsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/agents',
+    operationId: 'createAgent',
+    examples: {
+      body: {
+        agentId: 'support-bot-v2',
+        name: 'Customer Support Bot v2',
+        description: 'Handles Tier 1 customer support across email and chat',
+        vendor: 'openai',
+        monthlyBudgetCents: 50000,
+        metadata: { team: 'support', tier: 'tier1', region: 'us-east' },
+      },
+    },
+    response: CreatedAgent,
+    conflicts: ['ALREADY_EXISTS'],
     summary: 'Register an agent with its monthly budget and metadata',
     tag: 'Agents',
     permission: 'agents:write',
@@ -26,6 +46,8 @@ export const agentsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/agents',
+    operationId: 'listAgents',
+    response: AgentList,
     summary: 'List agents (filter vendor), oldest first',
     tag: 'Agents',
     permission: 'agents:read',
@@ -37,6 +59,8 @@ export const agentsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/agents/:agentId',
+    operationId: 'getAgent',
+    response: OneAgent,
     summary: 'Get an agent',
     tag: 'Agents',
     permission: 'agents:read',
@@ -47,6 +71,8 @@ export const agentsRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/agents/:agentId',
+    operationId: 'updateAgent',
+    response: UpdatedAgent,
     summary: 'Partially update an agent (name, description, vendor, monthlyBudgetCents, metadata)',
     tag: 'Agents',
     permission: 'agents:write',
@@ -58,6 +84,8 @@ export const agentsRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     url: '/api/agents/:agentId',
+    operationId: 'deleteAgent',
+    response: DeletedAgent,
     summary: 'Delete an agent (its past transactions stay recorded)',
     tag: 'Agents',
     permission: 'agents:write',

@@ -7,12 +7,15 @@ import {
 } from '../../schemas/audit.js';
 import { exportAuditCsv, listAuditLog, verifyAuditLog } from '../../services/auditLog.js';
 import { getAuditVerification, startAuditVerification } from '../../services/auditVerifications.js';
+import { AuditLog, AuditVerificationBody, AuditVerify } from '../responses/oversight.js';
 
 /** The audit log (`/api/v1/audit-log`). */
 export const auditRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/audit-log',
+    operationId: 'listAuditEvents',
+    response: AuditLog,
     summary:
       'List audit events, newest first (filters action, entityType, startDate, endDate; cursor pagination)',
     tag: 'Audit log',
@@ -25,6 +28,8 @@ export const auditRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/audit-log/csv',
+    operationId: 'exportAuditCsv',
+    response: null,
     summary:
       'Export the filtered audit log as CSV (streamed; id,eventType,occurredAt,actor,entityType,entityId,vendor,action)',
     tag: 'Audit log',
@@ -37,6 +42,8 @@ export const auditRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/audit-log/verify',
+    operationId: 'verifyAuditLog',
+    response: AuditVerify,
     summary:
       "Seal pending events, then verify the organization's audit hash chain from the last verified checkpoint",
     tag: 'Audit log',
@@ -49,6 +56,8 @@ export const auditRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/v1/audit-log/verifications',
+    operationId: 'startAuditVerification',
+    response: AuditVerificationBody,
     summary:
       'Start a full verification of the audit hash chain from its start (a background job; poll it)',
     tag: 'Audit log',
@@ -61,6 +70,8 @@ export const auditRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/audit-log/verifications/:id',
+    operationId: 'getAuditVerification',
+    response: AuditVerificationBody,
     summary:
       'A full verification of the audit hash chain: status, progress and, when done, the result',
     tag: 'Audit log',

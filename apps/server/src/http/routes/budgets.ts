@@ -9,6 +9,13 @@ import {
 } from '../../services/budgets.js';
 import { getOrg, updateOrg } from '../../services/orgs.js';
 import type { RouteDef, RouteInput } from '../routeTypes.js';
+import {
+  BudgetList,
+  BudgetUsageBody,
+  DeletedBudget,
+  OneBudget,
+  OrgBody,
+} from '../responses/registry.js';
 
 const kindOf = (i: RouteInput): string => i.params.kind ?? '';
 const subjectOf = (i: RouteInput): string => i.params.id ?? '';
@@ -18,6 +25,8 @@ export const budgetsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/org',
+    operationId: 'getOrganization',
+    response: OrgBody,
     summary: "The caller's organization: name, time zone, default action, budgets per period",
     tag: 'Organization and budgets',
     permission: 'policies:read',
@@ -28,6 +37,8 @@ export const budgetsRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/org',
+    operationId: 'updateOrganization',
+    response: OrgBody,
     summary:
       "Partially update the caller's organization (name, timeZone, defaultAction, <period>BudgetCents; null clears a budget)",
     tag: 'Organization and budgets',
@@ -40,6 +51,8 @@ export const budgetsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/budgets/usage',
+    operationId: 'getBudgetUsage',
+    response: BudgetUsageBody,
     summary:
       'What the organization, each team, project and agent has spent in the current hourly, daily, weekly and monthly windows',
     tag: 'Organization and budgets',
@@ -51,6 +64,8 @@ export const budgetsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/budgets',
+    operationId: 'listBudgets',
+    response: BudgetList,
     summary: 'List the budgets of user roles, teams and projects (filter kind)',
     tag: 'Organization and budgets',
     permission: 'policies:read',
@@ -62,6 +77,8 @@ export const budgetsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/budgets/:kind/:id',
+    operationId: 'getBudget',
+    response: OneBudget,
     summary: 'Get the budget of a role, team or project (kind: roles, teams, projects)',
     tag: 'Organization and budgets',
     permission: 'policies:read',
@@ -72,6 +89,8 @@ export const budgetsRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/budgets/:kind/:id',
+    operationId: 'putBudget',
+    response: OneBudget,
     summary:
       'Set the budget of a role, team or project per period (<period>BudgetCents; null clears one)',
     tag: 'Organization and budgets',
@@ -84,6 +103,8 @@ export const budgetsRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     url: '/api/budgets/:kind/:id',
+    operationId: 'deleteBudget',
+    response: DeletedBudget,
     summary: 'Remove the budget of a role, team or project',
     tag: 'Organization and budgets',
     permission: 'policies:write',

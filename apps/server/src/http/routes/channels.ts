@@ -13,12 +13,16 @@ import {
   testChannel,
   updateChannel,
 } from '../../services/channels.js';
+import { Deleted } from '../responses/common.js';
+import { ChannelDeliveries, ChannelList, ChannelTest, OneChannel } from '../responses/oversight.js';
 
 /** Notification channels (`/api/notification-channels`). */
 export const channelsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/notification-channels',
+    operationId: 'createNotificationChannel',
+    response: OneChannel,
     summary: 'Create a notification channel (a webhook secret is shown once)',
     tag: 'Notification channels',
     permission: 'alerts:write',
@@ -30,6 +34,8 @@ export const channelsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/notification-channels',
+    operationId: 'listNotificationChannels',
+    response: ChannelList,
     summary: 'List notification channels (secrets masked)',
     tag: 'Notification channels',
     permission: 'alerts:read',
@@ -40,6 +46,8 @@ export const channelsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/notification-channels/:id',
+    operationId: 'getNotificationChannel',
+    response: OneChannel,
     summary: 'Get a notification channel (secrets masked)',
     tag: 'Notification channels',
     permission: 'alerts:read',
@@ -50,6 +58,8 @@ export const channelsRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/notification-channels/:id',
+    operationId: 'updateNotificationChannel',
+    response: OneChannel,
     summary: 'Partially update a notification channel; rotateSecret shows the new secret once',
     tag: 'Notification channels',
     permission: 'alerts:write',
@@ -61,6 +71,9 @@ export const channelsRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     url: '/api/notification-channels/:id',
+    operationId: 'deleteNotificationChannel',
+    response: Deleted,
+    conflicts: ['CHANNEL_IN_USE'],
     summary: 'Delete a notification channel that no rule names',
     tag: 'Notification channels',
     permission: 'alerts:write',
@@ -71,6 +84,9 @@ export const channelsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/notification-channels/:id/test',
+    operationId: 'testNotificationChannel',
+    response: ChannelTest,
+    conflicts: ['CHANNEL_DISABLED'],
     summary:
       'Send a test notification through a channel (delivered by the worker; follow it in deliveries)',
     tag: 'Notification channels',
@@ -82,6 +98,8 @@ export const channelsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/notification-channels/:id/deliveries',
+    operationId: 'listChannelDeliveries',
+    response: ChannelDeliveries,
     summary: "A channel's latest deliveries (alerts' and tests'), newest first, with their status",
     tag: 'Notification channels',
     permission: 'alerts:read',

@@ -14,12 +14,27 @@ import {
 import { dryRunEvaluate } from '../../services/transactions.js';
 import { transactionInput } from '../../schemas/transactions.js';
 import { id, type RouteDef } from '../routeTypes.js';
+import { Deleted } from '../responses/common.js';
+import {
+  BacktestBody,
+  CreatedPolicyRule,
+  OnePolicyRule,
+  PolicyRuleList,
+  RuleHitsBody,
+  TypedRule,
+  TypedRuleList,
+  UpdatedPolicyRule,
+} from '../responses/rules.js';
+import { DryRun } from '../responses/transactions.js';
 
 /** Policy rules in both dialects (SPEC §3): `/api/policy-rules` (docs) and `/api/v1/rules` (typed). */
 export const rulesRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/policy-rules/evaluate',
+    operationId: 'evaluatePolicy',
+    examples: { body: { agentId: 'support-bot-v2', vendor: 'openai', amount: 320 } },
+    response: DryRun,
     summary: 'Dry run: the decision a transaction would get now; records nothing',
     tag: 'Policy rules',
     permission: 'policies:read',
@@ -33,6 +48,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/policy-rules/backtest',
+    operationId: 'startBacktest',
+    response: BacktestBody,
     summary:
       'Start a backtest: replay a draft rule set (either dialect) over a past period of recorded transactions',
     tag: 'Policy rules',
@@ -45,6 +62,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/policy-rules/backtest/:id',
+    operationId: 'getBacktest',
+    response: BacktestBody,
     summary: 'A backtest: status, progress and, when done, what the draft rules would have done',
     tag: 'Policy rules',
     permission: 'policies:read',
@@ -55,6 +74,23 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/policy-rules',
+    operationId: 'createPolicyRule',
+    examples: {
+      body: {
+        name: 'Daily $20 cap for free-tier agents',
+        priority: 5,
+        enabled: true,
+        conditions: {
+          agentIds: ['free-tier-*'],
+          vendors: ['openai', 'anthropic'],
+          amountCents: { min: 1 },
+          timeWindow: 'daily',
+        },
+        action: 'block',
+        actionConfig: { message: 'Daily spend limit reached. Upgrade to Pro.', thresholdPct: 100 },
+      },
+    },
+    response: CreatedPolicyRule,
     summary: 'Create a policy rule (docs dialect)',
     tag: 'Policy rules',
     permission: 'policies:write',
@@ -77,6 +113,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/policy-rules',
+    operationId: 'listPolicyRules',
+    response: PolicyRuleList,
     summary:
       'List policy rules (filters enabled, action, vendor, waiting), in evaluation order, with the budgets each waits for',
     tag: 'Policy rules',
@@ -92,6 +130,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/policy-rules/:id',
+    operationId: 'getPolicyRule',
+    response: OnePolicyRule,
     summary: 'Get a policy rule (docs dialect)',
     tag: 'Policy rules',
     permission: 'policies:read',
@@ -102,6 +142,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/policy-rules/:id/hits',
+    operationId: 'getPolicyRuleHits',
+    response: RuleHitsBody,
     summary:
       "A rule's hits over time: the transactions it decided per day (the org's time zone), with their amounts",
     tag: 'Policy rules',
@@ -114,6 +156,12 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/policy-rules/:id',
+    operationId: 'updatePolicyRule',
+    body: ruleSchemas.docs
+      .partial()
+      .describe('A JSON merge patch of the rule: only the fields to change'),
+    examples: { body: { enabled: false, priority: 10 } },
+    response: UpdatedPolicyRule,
     summary: 'Partially update a policy rule (docs dialect)',
     tag: 'Policy rules',
     permission: 'policies:write',
@@ -128,6 +176,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     url: '/api/policy-rules/:id',
+    operationId: 'deletePolicyRule',
+    response: Deleted,
     summary: 'Delete a policy rule',
     tag: 'Policy rules',
     permission: 'policies:write',
@@ -142,6 +192,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/rules',
+    operationId: 'listRules',
+    response: TypedRuleList,
     summary: 'List rules (typed dialect)',
     tag: 'Rules (typed)',
     permission: 'policies:read',
@@ -155,6 +207,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/rules/:id',
+    operationId: 'getRule',
+    response: TypedRule,
     summary: 'Get a rule (typed dialect)',
     tag: 'Rules (typed)',
     permission: 'policies:read',
@@ -165,6 +219,19 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/v1/rules',
+    operationId: 'createRule',
+    examples: {
+      body: {
+        name: 'Monthly $500 org budget',
+        type: 'budget',
+        scope: 'org',
+        scope_id: 'org_abc123',
+        priority: 1,
+        condition: { window: 'monthly', metric: 'cost_usd', threshold: 500 },
+        action: 'block',
+      },
+    },
+    response: TypedRule,
     summary: 'Create a rule (typed dialect)',
     tag: 'Rules (typed)',
     permission: 'policies:write',
@@ -176,6 +243,12 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/v1/rules/:id',
+    operationId: 'updateRule',
+    body: ruleSchemas.typed
+      .partial()
+      .describe('A JSON merge patch of the rule: only the fields to change'),
+    examples: { body: { enabled: false } },
+    response: TypedRule,
     summary: 'Partially update a rule (typed dialect)',
     tag: 'Rules (typed)',
     permission: 'policies:write',
@@ -186,6 +259,8 @@ export const rulesRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     url: '/api/v1/rules/:id',
+    operationId: 'deleteRule',
+    response: null,
     summary: 'Delete a rule (typed dialect): 204',
     tag: 'Rules (typed)',
     permission: 'policies:write',

@@ -17,12 +17,36 @@ import {
   submitTransaction,
 } from '../../services/transactions.js';
 import { id, type RouteDef } from '../routeTypes.js';
+import {
+  BulkResult,
+  OneTransaction,
+  Settled,
+  SubmittedTransaction,
+  Trace,
+  TransactionList,
+  Voided,
+} from '../responses/transactions.js';
 
 /** Transactions (SPEC §4): the hot path, bulk uploads, reservations, reads, the dry run. */
 export const transactionsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/v1/transactions',
+    operationId: 'createTransaction',
+    examples: {
+      body: {
+        amount: 320,
+        vendor: 'openai',
+        model: 'gpt-4',
+        agentId: 'support-bot-v2',
+        userId: 'user-789',
+        prompt: 'Summarize the Q4 earnings report...',
+        metadata: { requestId: 'req_xyz', channel: 'slack' },
+      },
+    },
+    response: SubmittedTransaction,
+    conflicts: ['IDEMPOTENCY_CONFLICT', 'IDEMPOTENCY_IN_PROGRESS'],
+    policyViolation: true,
     summary: 'Record a transaction: evaluate the policy, record it, answer 202 or 403',
     tag: 'Transactions',
     permission: 'transactions:write',
@@ -34,6 +58,9 @@ export const transactionsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/v1/transactions/bulk',
+    operationId: 'createTransactionsBulk',
+    response: BulkResult,
+    conflicts: ['IDEMPOTENCY_CONFLICT'],
     summary:
       'Record up to 1,000 transactions in order (each sees the ones before it); one result per item',
     tag: 'Transactions',
@@ -47,6 +74,16 @@ export const transactionsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/v1/transactions/:id/settle',
+    operationId: 'settleTransaction',
+    response: Settled,
+    conflicts: [
+      'NOT_A_RESERVATION',
+      'RESERVATION_SETTLED',
+      'RESERVATION_VOIDED',
+      'RESERVATION_BLOCKED',
+      'IDEMPOTENCY_CONFLICT',
+      'IDEMPOTENCY_IN_PROGRESS',
+    ],
     summary: 'Settle a reservation: the actual cost replaces the hold in every window',
     tag: 'Transactions',
     permission: 'transactions:write',
@@ -58,6 +95,16 @@ export const transactionsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/v1/transactions/:id/void',
+    operationId: 'voidTransaction',
+    response: Voided,
+    conflicts: [
+      'NOT_A_RESERVATION',
+      'RESERVATION_SETTLED',
+      'RESERVATION_VOIDED',
+      'RESERVATION_BLOCKED',
+      'IDEMPOTENCY_CONFLICT',
+      'IDEMPOTENCY_IN_PROGRESS',
+    ],
     summary: 'Void a reservation: its hold is released',
     tag: 'Transactions',
     permission: 'transactions:write',
@@ -69,6 +116,9 @@ export const transactionsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/v1/transactions/:id/review',
+    operationId: 'reviewTransaction',
+    response: OneTransaction,
+    conflicts: ['NOT_FLAGGED', 'ALREADY_REVIEWED'],
     summary:
       'Approve or reject a flagged transaction (once: 409 NOT_FLAGGED / ALREADY_REVIEWED otherwise)',
     tag: 'Transactions',
@@ -81,6 +131,8 @@ export const transactionsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/transactions',
+    operationId: 'listTransactions',
+    response: TransactionList,
     summary: 'List transactions with filters (review=open: the review queue) and pagination',
     tag: 'Transactions',
     permission: 'transactions:read',
@@ -92,6 +144,8 @@ export const transactionsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/transactions/:id',
+    operationId: 'getTransaction',
+    response: OneTransaction,
     summary: 'Get one transaction',
     tag: 'Transactions',
     permission: 'transactions:read',
@@ -102,6 +156,8 @@ export const transactionsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/v1/transactions/:id/trace',
+    operationId: 'getTransactionTrace',
+    response: Trace,
     summary: 'The evaluation trace of a transaction',
     tag: 'Transactions',
     permission: 'transactions:read',
@@ -115,6 +171,8 @@ export const transactionsRoutes: RouteDef[] = [
 export const benchFloorRoute: RouteDef = {
   method: 'POST',
   url: '/api/v1/bench/floor',
+  operationId: 'benchFloor',
+  response: null,
   summary: 'The HTTP benchmark’s floor: a transaction body authenticated and parsed, not recorded',
   tag: 'Transactions',
   permission: 'transactions:write',

@@ -13,6 +13,14 @@ import {
   updateVendor,
 } from '../../services/vendors.js';
 import type { RouteDef, RouteInput } from '../routeTypes.js';
+import { Deleted } from '../responses/common.js';
+import {
+  CreatedPriceOverride,
+  OneVendor,
+  PriceOverrideList,
+  VendorList,
+  VendorPrices,
+} from '../responses/registry.js';
 
 const vendorOf = (i: RouteInput): string => i.params.vendor ?? '';
 const idOf = (i: RouteInput): string => i.params.id ?? '';
@@ -22,6 +30,8 @@ export const vendorsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/vendors',
+    operationId: 'listVendors',
+    response: VendorList,
     summary: 'The six vendors with this organization’s settings (enabled, requests per minute)',
     tag: 'Vendors',
     permission: 'policies:read',
@@ -32,6 +42,8 @@ export const vendorsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/vendors/:vendor',
+    operationId: 'getVendor',
+    response: OneVendor,
     summary: 'One vendor with this organization’s settings',
     tag: 'Vendors',
     permission: 'policies:read',
@@ -42,6 +54,8 @@ export const vendorsRoutes: RouteDef[] = [
   {
     method: 'PUT',
     url: '/api/vendors/:vendor',
+    operationId: 'updateVendor',
+    response: OneVendor,
     summary: 'Enable or disable a vendor, set its requests-per-minute limit (null = unlimited)',
     tag: 'Vendors',
     permission: 'policies:write',
@@ -53,6 +67,8 @@ export const vendorsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/vendors/:vendor/prices',
+    operationId: 'getVendorPrices',
+    response: VendorPrices,
     summary: 'The vendor’s model price table at an instant, with the overrides in force then',
     tag: 'Vendors',
     permission: 'policies:read',
@@ -64,6 +80,8 @@ export const vendorsRoutes: RouteDef[] = [
   {
     method: 'GET',
     url: '/api/vendors/:vendor/price-overrides',
+    operationId: 'listPriceOverrides',
+    response: PriceOverrideList,
     summary: 'This organization’s price overrides for the vendor, past, current and future',
     tag: 'Vendors',
     permission: 'policies:read',
@@ -74,6 +92,8 @@ export const vendorsRoutes: RouteDef[] = [
   {
     method: 'POST',
     url: '/api/vendors/:vendor/price-overrides',
+    operationId: 'createPriceOverride',
+    response: CreatedPriceOverride,
     summary: 'Override a model’s price (exact id or * glob) from effectiveFrom to effectiveTo',
     tag: 'Vendors',
     permission: 'policies:write',
@@ -85,6 +105,8 @@ export const vendorsRoutes: RouteDef[] = [
   {
     method: 'DELETE',
     url: '/api/vendors/:vendor/price-overrides/:id',
+    operationId: 'deletePriceOverride',
+    response: Deleted,
     summary: 'Delete a price override (transactions already priced by it keep their cost)',
     tag: 'Vendors',
     permission: 'policies:write',
