@@ -356,6 +356,38 @@ async function run(browser: Browser, server: Started): Promise<void> {
   });
 
   await ctx.close();
+  await step(
+    'the API reference at /api/docs renders, asking nothing of any other origin',
+    async () => {
+      const docsCtx = await browser.newContext();
+      const docs = await docsCtx.newPage();
+      docs.setDefaultTimeout(STEP_MS);
+      open.push(docs);
+      // A CSP refusal shows as a console error; a CDN font or script as a request elsewhere.
+      const problems: string[] = [];
+      const elsewhere: string[] = [];
+      docs.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+      docs.on('console', (m) => {
+        // A failed load is reported with its address by the response handler below.
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+          problems.push(`console: ${m.text()}`);
+      });
+      docs.on('response', (r) => {
+        if (r.status() >= 400) problems.push(`${String(r.status())} ${r.url()}`);
+      });
+      docs.on('request', (r) => {
+        const url = r.url();
+        if (!url.startsWith(`${server.url}/`) && !/^(data|blob):/.test(url)) elsewhere.push(url);
+      });
+      await docs.goto(`${server.url}/api/docs`);
+      await docs.getByText('Record a transaction: evaluate the policy').first().waitFor();
+      await docs.getByText('Get one transaction').first().waitFor();
+      check(problems.length === 0, `no page errors or CSP refusals: ${problems.join(' | ')}`);
+      check(elsewhere.length === 0, `only same-origin requests: ${elsewhere.join(', ')}`);
+      open.splice(open.indexOf(docs), 1);
+      await docsCtx.close();
+    },
+  );
   await step('no serious or critical accessibility violations', () => {
     reportA11y();
     return Promise.resolve();
