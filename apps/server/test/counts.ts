@@ -48,7 +48,9 @@ export interface CounterTotals {
 /**
  * Every window counter of `orgId` (vendor rate-limit counters apart) beside what the ledger says
  * it must hold: the counted transactions recorded in its window by its group — admitted and
- * observed ones at their amount, open reservations at their hold, released ones not at all.
+ * observed ones at their amount, open reservations at their hold, released ones not at all —
+ * plus, for each open budget lease on it, what the lease has not used (`granted − used`: a lease
+ * is a hold, and its spend is in the ledger but not yet in the counter).
  */
 export async function countersAndLedger(
   sql: TestServer['sql'],
@@ -57,7 +59,9 @@ export async function countersAndLedger(
   const rows = await sql<Record<string, string>>(
     `select c.key, c.cost_micros, c.tokens_in, c.tokens_out, c.requests,
             coalesce(l.cost_micros, 0) as l_cost, coalesce(l.tokens_in, 0) as l_in,
-            coalesce(l.tokens_out, 0) as l_out, coalesce(l.requests, 0) as l_requests
+            coalesce(l.tokens_out, 0) as l_out, coalesce(l.requests, 0) as l_requests,
+            coalesce(b.cost_micros, 0) as b_cost, coalesce(b.tokens_in, 0) as b_in,
+            coalesce(b.tokens_out, 0) as b_out, coalesce(b.requests, 0) as b_requests
        from window_counter c
        left join lateral (
          select sum(case when t.status = 'reserved' then (t.hold->>'amountMicros')::bigint
@@ -81,6 +85,13 @@ export async function countersAndLedger(
                   when 'model' then coalesce(lower(nullif(t.model, '')), '(none)') = c.group_value
                 end
        ) l on true
+       left join lateral (
+         select sum(granted_cost_micros - used_cost_micros) as cost_micros,
+                sum(granted_tokens_in - used_tokens_in) as tokens_in,
+                sum(granted_tokens_out - used_tokens_out) as tokens_out,
+                sum(granted_requests - used_requests) as requests
+           from budget_lease b where b.org_id = c.org_id and b.counter_key = c.key
+       ) b on true
       where c.org_id = ? and not starts_with(c.key, 'ratelimit|')
       order by c.key`,
     [orgId],
@@ -94,10 +105,10 @@ export async function countersAndLedger(
       requests: Number(r.requests),
     },
     ledger: {
-      costMicros: Number(r.l_cost),
-      tokensIn: Number(r.l_in),
-      tokensOut: Number(r.l_out),
-      requests: Number(r.l_requests),
+      costMicros: Number(r.l_cost) + Number(r.b_cost),
+      tokensIn: Number(r.l_in) + Number(r.b_in),
+      tokensOut: Number(r.l_out) + Number(r.b_out),
+      requests: Number(r.l_requests) + Number(r.b_requests),
     },
   }));
 }
