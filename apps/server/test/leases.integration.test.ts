@@ -41,6 +41,8 @@ describe.skipIf(!testServerUrl())('budget leases across server processes', () =>
     REINS_WORKER: 'off',
     REINS_BUDGET_LEASES: 'on',
     REINS_BUDGET_LEASE_TTL_MS: String(TTL_MS),
+    // Big grants, so that batches fit them even with $20 to share among three processes.
+    REINS_BUDGET_LEASE_PERCENT: '50',
   });
 
   beforeAll(async () => {
@@ -97,10 +99,10 @@ describe.skipIf(!testServerUrl())('budget leases across server processes', () =>
         for (const l of await leases()) {
           maxLeasedRequests = Math.max(maxLeasedRequests, Number(l.used_requests));
         }
-        await sleep(50);
+        await sleep(20);
       }
     })();
-    // 60 clients over the three servers, until every server has blocked 20 calls in a row.
+    // 30 clients over the three servers, until every server has blocked 20 calls in a row.
     const blockedInARow = [0, 0, 0];
     let statuses: number[] = [];
     const client = async (c: number) => {
@@ -109,13 +111,13 @@ describe.skipIf(!testServerUrl())('budget leases across server processes', () =>
         const res = await post(servers[s] as ServerProcess, '/api/v1/transactions', {
           vendor: 'openai',
           agentId: `agent-${String(c % 7)}`,
-          amount: 1 + ((c * 31 + i * 17) % 40),
+          amount: 1 + ((c * 31 + i * 17) % 20),
         });
         statuses.push(res.status);
         blockedInARow[s] = res.status === 403 ? (blockedInARow[s] ?? 0) + 1 : 0;
       }
     };
-    await Promise.all(Array.from({ length: 60 }, (_, c) => client(c)));
+    await Promise.all(Array.from({ length: 30 }, (_, c) => client(c)));
     polling.on = false;
     await poll;
 

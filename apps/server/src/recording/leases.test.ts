@@ -188,9 +188,32 @@ describe('LeaseBook', () => {
     const pc = book.plan('org_1', org, c, batchNeeds(org, ctxOf(org), c), NOW);
     expect(pc.leased.size).toBe(0);
     expect(pc.locked.has(DAY_KEY)).toBe(true);
-    // While that batch renews, nothing goes under the old lease.
+    // While that batch renews, nothing goes under the old lease, nor renews it again: the next
+    // batch locks the counter as without leases.
     const d = [tx(1)];
-    expect(book.plan('org_1', org, d, batchNeeds(org, ctxOf(org), d), NOW).locked.size).toBe(1);
+    const pd = book.plan('org_1', org, d, batchNeeds(org, ctxOf(org), d), NOW);
+    expect(pd.leased.size + pd.locked.size).toBe(0);
+    // Once the renewal is done, batches go under the new lease again.
+    book.finish('org_1', pd, [], NOW);
+    book.finish(
+      'org_1',
+      pc,
+      [
+        {
+          key: DAY_KEY,
+          id: 'lease_b',
+          granted: { ...zeroTotals(), costMicros: 150 * MICROS_PER_CENT },
+          base: { ...zeroTotals(), costMicros: 700 * MICROS_PER_CENT },
+          expiresAt: NOW + settings.ttlMs,
+        },
+      ],
+      NOW,
+    );
+    const pe = book.plan('org_1', org, d, batchNeeds(org, ctxOf(org), d), NOW);
+    expect(pe.leased.get(DAY_KEY)).toEqual({
+      id: 'lease_b',
+      estimate: { ...zeroTotals(), costMicros: 700 * MICROS_PER_CENT },
+    });
   });
 
   it('locks once the lease is near its end, and under another policy or budgets', () => {

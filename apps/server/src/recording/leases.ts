@@ -134,7 +134,8 @@ interface Slot {
 export interface LeasePlan {
   /** Decided under this process's lease: the lease, and the total the engine is given. */
   leased: Map<string, { id: string; estimate: WindowTotals }>;
-  /** Locked, its leases taken back and a new one granted: the counter's caps. */
+  /** Locked, its leases taken back and a new one granted: the counter's caps. Counters in
+   * neither map are locked as without leases. */
   locked: Map<string, CounterCaps>;
   /** The policy the batch is decided with (its grants are sized under it). */
   policyKey: string;
@@ -170,8 +171,9 @@ export class LeaseBook {
 
   /**
    * Decides, for each org-wide counter of the batch, whether it goes under this process's lease
-   * (then its possible spend is deducted from the lease now, before any other batch plans) or
-   * locked (then it renews the lease, and other batches lock it too until that is done).
+   * (then its possible spend is deducted from the lease now, before any other batch plans), or
+   * locked renewing the lease, or — while another batch renews it — locked as without leases
+   * (in neither map).
    */
   plan(
     orgId: string,
@@ -188,11 +190,15 @@ export class LeaseBook {
       const caps = counterCaps(org, ref);
       if (!caps) continue;
       const slot = this.slot(orgId, ref.key);
+      // Another batch of this process is renewing the lease: this one locks the counter as
+      // without leases (this process's grant counts as spent), neither spending under the lease
+      // being taken back nor renewing it again — so that under a steady stream, with batches
+      // pipelined, a renewal is followed by batches under the new lease, not by more renewals.
+      if (slot.renewing > 0) continue;
       const h = slot.held;
       const need = possibleSpend(org, reqs, needs, ref.key, nowMs);
       if (
         h &&
-        slot.renewing === 0 &&
         h.policyKey === pk &&
         h.expiresAt - nowMs > this.settings.ttlMs / 3 &&
         fitsLease(h.granted, h.used, need)
