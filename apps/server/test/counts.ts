@@ -24,13 +24,27 @@ export async function rowCounts(t: TestServer): Promise<RowCounts> {
   return row;
 }
 
-/** The window counters of one organization, as `key → totals` (numbers, not bigint strings). */
+/**
+ * The window counters of one organization, as `key → totals` (numbers, not bigint strings): what
+ * each window counts, i.e. the counter less what its open budget leases have not used (with
+ * leases off there are none) — so that a suite run with REINS_TEST_BUDGET_LEASES=on checks
+ * `counter = ledger − Σ used + Σ granted` wherever it checks a counter's value.
+ */
 export async function windowCounters(
   t: TestServer,
   orgId: string,
 ): Promise<Record<string, { costMicros: number; requests: number }>> {
   const rows = await t.sql<{ key: string; cost_micros: string; requests: string }>(
-    'select key, cost_micros, requests from window_counter where org_id = ? order by key',
+    `select c.key,
+            c.cost_micros - coalesce((select sum(granted_cost_micros - used_cost_micros)
+                                        from budget_lease b
+                                       where b.org_id = c.org_id and b.counter_key = c.key), 0)
+              as cost_micros,
+            c.requests - coalesce((select sum(granted_requests - used_requests)
+                                     from budget_lease b
+                                    where b.org_id = c.org_id and b.counter_key = c.key), 0)
+              as requests
+       from window_counter c where c.org_id = ? order by c.key`,
     [orgId],
   );
   return Object.fromEntries(

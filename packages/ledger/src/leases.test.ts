@@ -1,6 +1,15 @@
 /** The lease arithmetic: caps as the engine compares, grant sizes, what fits a lease. */
 import { describe, expect, it } from 'vitest';
-import { capOf, fitsLease, grantSize, noCaps, subTotals, sumByKey, tighten } from './leases.js';
+import {
+  capOf,
+  fitsLease,
+  grantSize,
+  noCaps,
+  overCaps,
+  subTotals,
+  sumByKey,
+  tighten,
+} from './leases.js';
 
 const t = (costMicros: number, requests = 0, tokensIn = 0, tokensOut = 0) => ({
   costMicros,
@@ -93,5 +102,14 @@ describe('sumByKey', () => {
     expect(sums.get('a')).toEqual(t(15, -2));
     expect(sums.get('b')).toEqual(t(1));
     expect(subTotals(t(100, 10), t(15, -2))).toEqual(t(85, 12));
+  });
+});
+
+describe('overCaps', () => {
+  it('is true once a capped metric stands past its cap, never for an uncapped one', () => {
+    const caps = { ...noCaps(), costMicros: 100 };
+    expect(overCaps(caps, t(100, 10 ** 9))).toBe(false);
+    expect(overCaps(caps, t(101))).toBe(true);
+    expect(overCaps(noCaps(), t(10 ** 12, 10 ** 9))).toBe(false);
   });
 });

@@ -78,6 +78,14 @@ export function grantSize(
   return g;
 }
 
+/** Whether `total` stands past `caps` in some capped metric. */
+export function overCaps(caps: CounterCaps, total: WindowTotals): boolean {
+  return METRICS.some((m) => {
+    const cap = caps[m];
+    return cap !== null && total[m] > cap;
+  });
+}
+
 /**
  * Whether spending `need` more fits a lease of `granted` already `used` this far: in every
  * capped metric (granted > 0; a lease is granted only when every capped metric gets something)
@@ -127,6 +135,31 @@ export function takeLeasesSql(
         and counter_key = any (array(select jsonb_array_elements_text(${lit(JSON.stringify(keys))}::jsonb)))
         and (holder = ${lit(holder)} or expires_at <= ${lit(at)}::timestamptz)
       returning ${UNUSED}`;
+}
+
+/**
+ * One statement taking back every lease on `keys` of `orgId`, whoever holds it, and taking what
+ * each left unused out of its counter — run it after the counters are locked (and written, if
+ * the caller writes them: it reads them as they are then). For a counter raised past what its
+ * caps allow by something that is never refused (a settle above its hold, an observed call):
+ * the leases' unused grants must not be spent on top of that.
+ */
+export function revokeLeasesSql(orgId: string, keys: readonly string[]): string {
+  return `with taken as (
+       delete from budget_lease
+        where org_id = ${lit(orgId)}
+          and counter_key = any (array(select jsonb_array_elements_text(${lit(JSON.stringify(keys))}::jsonb)))
+       returning ${UNUSED}
+     ), sums as (
+       select key, sum(cost_micros) as cost_micros, sum(tokens_in) as tokens_in,
+              sum(tokens_out) as tokens_out, sum(requests) as requests
+         from taken group by key
+     )
+     update window_counter c
+        set cost_micros = c.cost_micros - s.cost_micros, tokens_in = c.tokens_in - s.tokens_in,
+            tokens_out = c.tokens_out - s.tokens_out, requests = c.requests - s.requests
+       from sums s
+      where c.org_id = ${lit(orgId)} and c.key = s.key`;
 }
 
 /** Sums `CounterRow`s by key. */

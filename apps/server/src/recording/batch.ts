@@ -27,6 +27,8 @@ import {
   grantSize,
   leaseGuardSql,
   newId,
+  overCaps,
+  revokeLeasesSql,
   subTotals,
   sumByKey,
   takeLeasesSql,
@@ -89,7 +91,13 @@ export async function recordBatch(
   const nowMs = Number(ctx.now);
   const at = new Date(nowMs).toISOString();
   const needs = batchNeeds(org, ctx, reqs);
-  const lplan = leases ? leases.plan(orgId, org, reqs, needs, nowMs) : null;
+  let lplan: LeasePlan | null = null;
+  while (leases && !lplan) {
+    const p = leases.plan(orgId, org, reqs, needs, nowMs);
+    // Another batch of this process is renewing a lease this one reads: after it, plan again.
+    if ('wait' in p) await p.wait;
+    else lplan = p;
+  }
   let granted: Granted[] | null = null;
   let leaseUses = 0;
   try {
@@ -129,6 +137,8 @@ interface LeaseWrites {
   grants: LeaseGrant[];
   uses: LeaseUse[];
   granted: Granted[];
+  /** Counters the batch took past a cap (observed calls): every lease on them is taken back. */
+  revoke: string[];
 }
 
 /**
@@ -142,7 +152,13 @@ function leaseWrites(
   leases: LeaseBook,
   nowMs: number,
 ): LeaseWrites {
-  const out: LeaseWrites = { holder: leases.holder, grants: [], uses: [], granted: [] };
+  const out: LeaseWrites = {
+    holder: leases.holder,
+    grants: [],
+    uses: [],
+    granted: [],
+    revoke: [],
+  };
   const keys = new Set(plan.counters.map((c) => c.key));
   for (const [key, l] of lplan.leased) {
     keys.delete(key);
@@ -155,12 +171,16 @@ function leaseWrites(
   for (const [key, caps] of lplan.locked) {
     keys.add(key);
     const total = evaluated.totals[key] ?? zeroTotals();
+    if (overCaps(caps, total)) out.revoke.push(key);
     const g = grantSize(caps, total, leases.settings.percent);
     evaluated.totals[key] = g ? addTotals(total, g) : total;
     if (!g) continue;
     const id = newId('lease');
     out.grants.push({ id, key, granted: g, expiresAt: new Date(expiresAt).toISOString() });
     out.granted.push({ key, id, granted: g, base: total, expiresAt });
+  }
+  for (const [key, caps] of lplan.plain) {
+    if (overCaps(caps, evaluated.totals[key] ?? zeroTotals())) out.revoke.push(key);
   }
   plan.counters = countersToWrite(evaluated, [...keys].sort());
   return out;
@@ -270,8 +290,12 @@ async function write(
   // ~1 ms a backend sits idle after the write at 500 tx/s: docs/benchmarks.md.) If the write
   // fails, the transaction is aborted and the COMMIT ends it as a ROLLBACK: nothing of the batch
   // is written, and the write's error is thrown.
+  // A counter past a cap after the write: the leases on it go back (after the write, so that the
+  // counter it takes their unused grants out of is the one just written).
+  const revoke = lease?.revoke ?? [];
   await Promise.all([
     conn.query(`with ${ctes.join(',\n')}\n select ${result}`, params.values),
+    ...(revoke.length > 0 ? [conn.query(revokeLeasesSql(orgId, revoke))] : []),
     conn.query('commit'),
   ]);
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MICROS_PER_CENT, compile, parseDocsRule, type Rule } from '@reins/engine';
 import { asEvaluated, grantSize, zeroTotals, type CounterRow } from '@reins/ledger';
 import { evaluationContext } from './evaluation.js';
-import { LeaseBook, counterCaps, type Granted } from './leases.js';
+import { LeaseBook, counterCaps, type Granted, type LeasePlan } from './leases.js';
 import { batchNeeds, planBatch, type BatchPolicy } from './plan.js';
 import type { TxRequest } from './types.js';
 
@@ -151,11 +151,18 @@ describe('counterCaps', () => {
 
 const settings = { enabled: true, percent: 10, ttlMs: 30_000 };
 
+/** `book.plan` for a batch that must not wait. */
+function planned(book: LeaseBook, org: BatchPolicy, reqs: TxRequest[], nowMs: number): LeasePlan {
+  const p = book.plan('org_1', org, reqs, batchNeeds(org, ctxOf(org), reqs), nowMs);
+  if ('wait' in p) throw new Error('the batch waits');
+  return p;
+}
+
 /** A book holding a lease of `grantCents` on the daily counter, granted at `baseCents`. */
 function bookWithLease(org: BatchPolicy, grantCents: number, baseCents: number) {
   const book = new LeaseBook(settings);
   const first = [tx(1)];
-  const p = book.plan('org_1', org, first, batchNeeds(org, ctxOf(org), first), NOW);
+  const p = planned(book, org, first, NOW);
   expect([...p.locked.keys()]).toEqual([DAY_KEY]);
   const granted: Granted = {
     key: DAY_KEY,
@@ -171,10 +178,10 @@ function bookWithLease(org: BatchPolicy, grantCents: number, baseCents: number) 
 describe('LeaseBook', () => {
   const org = policy([cap(2_000)]);
 
-  it('locks without a lease, then decides under the lease while the batch fits it', () => {
+  it('locks without a lease, then decides under the lease while the batch fits it', async () => {
     const book = bookWithLease(org, 100, 500);
     const a = [tx(30), tx(30)];
-    const pa = book.plan('org_1', org, a, batchNeeds(org, ctxOf(org), a), NOW);
+    const pa = planned(book, org, a, NOW);
     expect(pa.locked.size).toBe(0);
     expect(pa.leased.get(DAY_KEY)).toEqual({
       id: 'lease_a',
@@ -182,19 +189,22 @@ describe('LeaseBook', () => {
     });
     // 60 of 100 used by the batch in flight: the next sees them, and 50 more do not fit.
     const b = [tx(20)];
-    const pb = book.plan('org_1', org, b, batchNeeds(org, ctxOf(org), b), NOW);
+    const pb = planned(book, org, b, NOW);
     expect(pb.leased.get(DAY_KEY)?.estimate.costMicros).toBe(560 * MICROS_PER_CENT);
     const c = [tx(50)];
-    const pc = book.plan('org_1', org, c, batchNeeds(org, ctxOf(org), c), NOW);
+    const pc = planned(book, org, c, NOW);
     expect(pc.leased.size).toBe(0);
     expect(pc.locked.has(DAY_KEY)).toBe(true);
-    // While that batch renews, nothing goes under the old lease, nor renews it again: the next
-    // batch locks the counter as without leases.
+    // While that batch renews, the next waits for it: it plans again once it is done.
     const d = [tx(1)];
     const pd = book.plan('org_1', org, d, batchNeeds(org, ctxOf(org), d), NOW);
-    expect(pd.leased.size + pd.locked.size).toBe(0);
-    // Once the renewal is done, batches go under the new lease again.
-    book.finish('org_1', pd, [], NOW);
+    expect('wait' in pd).toBe(true);
+    let waited = false;
+    if ('wait' in pd) {
+      void pd.wait.then(() => {
+        waited = true;
+      });
+    }
     book.finish(
       'org_1',
       pc,
@@ -209,7 +219,10 @@ describe('LeaseBook', () => {
       ],
       NOW,
     );
-    const pe = book.plan('org_1', org, d, batchNeeds(org, ctxOf(org), d), NOW);
+    await Promise.resolve();
+    expect(waited).toBe(true);
+    // Then batches go under the new lease.
+    const pe = planned(book, org, d, NOW);
     expect(pe.leased.get(DAY_KEY)).toEqual({
       id: 'lease_b',
       estimate: { ...zeroTotals(), costMicros: 700 * MICROS_PER_CENT },
@@ -220,30 +233,42 @@ describe('LeaseBook', () => {
     const book = bookWithLease(org, 100, 500);
     const a = [tx(1)];
     const late = NOW + settings.ttlMs - settings.ttlMs / 3;
-    expect(book.plan('org_1', org, a, batchNeeds(org, ctxOf(org), a), late).locked.size).toBe(1);
+    expect(planned(book, org, a, late).locked.size).toBe(1);
     const book2 = bookWithLease(org, 100, 500);
     const changed = policy([cap(2_000)], { version: 4, policyVersion: 4 });
-    const p = book2.plan('org_1', changed, a, batchNeeds(changed, ctxOf(changed), a), NOW);
+    const p = planned(book2, changed, a, NOW);
     expect(p.locked.size).toBe(1);
   });
 
   it('forgets the lease when a batch under it fails', () => {
     const book = bookWithLease(org, 100, 500);
     const a = [tx(1)];
-    const pa = book.plan('org_1', org, a, batchNeeds(org, ctxOf(org), a), NOW);
+    const pa = planned(book, org, a, NOW);
     expect(pa.leased.size).toBe(1);
     book.finish('org_1', pa, null, NOW);
-    expect(book.plan('org_1', org, a, batchNeeds(org, ctxOf(org), a), NOW).locked.size).toBe(1);
+    expect(planned(book, org, a, NOW).locked.size).toBe(1);
+  });
+
+  it('after a renewal that granted nothing, locks as without leases for a third of a TTL', () => {
+    const book = new LeaseBook(settings);
+    const a = [tx(1)];
+    const p = planned(book, org, a, NOW);
+    expect(p.locked.size).toBe(1);
+    book.finish('org_1', p, [], NOW);
+    const q = planned(book, org, a, NOW + 1_000);
+    expect(q.leased.size + q.locked.size).toBe(0);
+    expect([...q.plain.keys()]).toEqual([DAY_KEY]);
+    expect(planned(book, org, a, NOW + settings.ttlMs / 3).locked.size).toBe(1);
   });
 
   it('leases nothing when off, or on a per-agent counter', () => {
     const off = new LeaseBook({ ...settings, enabled: false });
     const a = [tx(1)];
-    const p = off.plan('org_1', org, a, batchNeeds(org, ctxOf(org), a), NOW);
-    expect(p.leased.size + p.locked.size).toBe(0);
+    const p = planned(off, org, a, NOW);
+    expect(p.leased.size + p.locked.size + p.plain.size).toBe(0);
     const agentOnly = policy([cap(2_000, { per: 'agent' })]);
     const on = new LeaseBook(settings);
-    const q = on.plan('org_1', agentOnly, a, batchNeeds(agentOnly, ctxOf(agentOnly), a), NOW);
+    const q = planned(on, agentOnly, a, NOW);
     expect(q.leased.size + q.locked.size).toBe(0);
   });
 });

@@ -126,8 +126,10 @@ interface Held {
 
 interface Slot {
   held: Held | null;
-  /** Batches of this process that lock the counter and will renew the lease. */
-  renewing: number;
+  /** The batch of this process that locks the counter to renew the lease: done when it ends. */
+  renewal: { done: Promise<void>; end: () => void } | null;
+  /** The last renewal granted nothing (too little headroom): until then, lock as without. */
+  noGrantUntil: number;
 }
 
 /** How one batch goes for each leasable counter it reads. */
@@ -137,6 +139,8 @@ export interface LeasePlan {
   /** Locked, its leases taken back and a new one granted: the counter's caps. Counters in
    * neither map are locked as without leases. */
   locked: Map<string, CounterCaps>;
+  /** Locked as without leases (no renewal): the counter's caps. */
+  plain: Map<string, CounterCaps>;
   /** The policy the batch is decided with (its grants are sized under it). */
   policyKey: string;
 }
@@ -165,15 +169,18 @@ export class LeaseBook {
   private slot(orgId: string, key: string): Slot {
     const k = slotKey(orgId, key);
     let s = this.slots.get(k);
-    if (!s) this.slots.set(k, (s = { held: null, renewing: 0 }));
+    if (!s) this.slots.set(k, (s = { held: null, renewal: null, noGrantUntil: 0 }));
     return s;
   }
 
   /**
    * Decides, for each org-wide counter of the batch, whether it goes under this process's lease
    * (then its possible spend is deducted from the lease now, before any other batch plans), or
-   * locked renewing the lease, or — while another batch renews it — locked as without leases
-   * (in neither map).
+   * locked renewing the lease, or locked as without leases (`plain`: the last renewal granted
+   * nothing, a third of a TTL ago at most). Answers `wait` while another batch of this
+   * process renews a lease the batch reads: plan again once it is done — a batch that locked
+   * the counter meanwhile would count this process's unused grant as spent (a false block in
+   * one process), and one that renewed too would make every pipelined batch a renewal.
    */
   plan(
     orgId: string,
@@ -181,20 +188,25 @@ export class LeaseBook {
     reqs: readonly TxRequest[],
     needs: BatchNeeds,
     nowMs: number,
-  ): LeasePlan {
+  ): LeasePlan | { wait: Promise<void> } {
     const pk = policyKey(org);
-    const plan: LeasePlan = { leased: new Map(), locked: new Map(), policyKey: pk };
+    const plan: LeasePlan = {
+      leased: new Map(),
+      locked: new Map(),
+      plain: new Map(),
+      policyKey: pk,
+    };
     if (!this.settings.enabled) return plan;
+    const leasable: { ref: WindowRef; caps: CounterCaps; slot: Slot }[] = [];
     for (const ref of needs.counters) {
       if (ref.per !== 'org') continue;
       const caps = counterCaps(org, ref);
       if (!caps) continue;
       const slot = this.slot(orgId, ref.key);
-      // Another batch of this process is renewing the lease: this one locks the counter as
-      // without leases (this process's grant counts as spent), neither spending under the lease
-      // being taken back nor renewing it again — so that under a steady stream, with batches
-      // pipelined, a renewal is followed by batches under the new lease, not by more renewals.
-      if (slot.renewing > 0) continue;
+      if (slot.renewal) return { wait: slot.renewal.done };
+      leasable.push({ ref, caps, slot });
+    }
+    for (const { ref, caps, slot } of leasable) {
       const h = slot.held;
       const need = possibleSpend(org, reqs, needs, ref.key, nowMs);
       if (
@@ -205,8 +217,14 @@ export class LeaseBook {
       ) {
         plan.leased.set(ref.key, { id: h.id, estimate: addTotals(h.base, h.used) });
         h.used = addTotals(h.used, need);
+      } else if (!h && nowMs < slot.noGrantUntil) {
+        plan.plain.set(ref.key, caps);
       } else {
-        slot.renewing += 1;
+        let end: () => void = () => undefined;
+        const done = new Promise<void>((resolve) => {
+          end = resolve;
+        });
+        slot.renewal = { done, end };
         plan.locked.set(ref.key, caps);
       }
     }
@@ -218,18 +236,13 @@ export class LeaseBook {
    * touched is forgotten here; the database keeps the truth and the next locked batch reads it).
    */
   finish(orgId: string, plan: LeasePlan, granted: readonly Granted[] | null, nowMs: number): void {
-    for (const key of plan.locked.keys()) {
-      const slot = this.slot(orgId, key);
-      slot.renewing -= 1;
-      if (granted === null) slot.held = null;
-    }
     if (granted === null) {
       for (const key of plan.leased.keys()) this.slot(orgId, key).held = null;
-      return;
     }
     for (const key of plan.locked.keys()) {
-      const g = granted.find((x) => x.key === key);
-      this.slot(orgId, key).held =
+      const slot = this.slot(orgId, key);
+      const g = granted?.find((x) => x.key === key);
+      slot.held =
         g && g.expiresAt > nowMs
           ? {
               id: g.id,
@@ -240,6 +253,11 @@ export class LeaseBook {
               policyKey: plan.policyKey,
             }
           : null;
+      // Committed without a grant: too little headroom; try again a third of a TTL later.
+      slot.noGrantUntil = granted !== null && !g ? nowMs + this.settings.ttlMs / 3 : 0;
+      const renewal = slot.renewal;
+      slot.renewal = null;
+      renewal?.end();
     }
   }
 }
