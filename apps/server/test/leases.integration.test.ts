@@ -5,6 +5,8 @@
  *   was admitted is within the cap, batches were decided under leases, every counter equals the
  *   ledger (with the open leases: counts.ts) during the run and after, and once the servers stop
  *   gracefully no lease is left and the counter equals the ledger alone;
+ * - a settle above its hold takes the month past its cap: every lease on the counter is taken
+ *   back, and the other server, which still believes in its lease, blocks the next call;
  * - a server killed with SIGKILL leaves its lease behind, still counted (the invariant holds);
  *   after its TTL the next batch of another server that locks the counter takes it back.
  *
@@ -138,10 +140,56 @@ describe.skipIf(!testServerUrl())('budget leases across server processes', () =>
     servers = [];
   }, 300_000);
 
+  it("a settle above its hold past the cap takes back the other server's lease", async () => {
+    servers = await Promise.all([spawnServer(env()), spawnServer(env())]);
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    // The $20 cap is spent already (the first test): a fresh daily cap on another metric would
+    // change the counter family, so use a monthly org cap of $100 over what the month holds.
+    const spent = Math.ceil((await admitted()) / MICROS);
+    const cap = await post(a, '/api/policy-rules', {
+      name: 'The whole org: a monthly cap',
+      priority: 20,
+      conditions: { timeWindow: 'monthly' },
+      action: 'block',
+      actionConfig: { limitCents: spent + 10_000, per: 'org' },
+    });
+    expect(cap.status).toBe(201);
+    const gone = await request(a.url, 'DELETE', `/api/policy-rules/${smallCapId}`, undefined);
+    expect(gone.status).toBe(200);
+    smallCapId = cap.body.id as string;
+    const tx = (server: ServerProcess, amount: number, extra: Record<string, unknown> = {}) =>
+      post(server, '/api/v1/transactions', {
+        vendor: 'openai',
+        agentId: 'agent-s',
+        amount,
+        ...extra,
+      });
+    // Both servers hold a lease (at 50 % of the headroom: $50, then $25).
+    expect((await tx(b, 1)).status).toBe(202);
+    const reserved = await tx(a, 100, { phase: 'reserve' });
+    expect(reserved.status).toBe(202);
+    expect(new Set((await leases()).map((l) => l.holder)).size).toBe(2);
+    // Settled at $150 against a $1 hold: the month is past its cap.
+    const settled = await post(a, `/api/v1/transactions/${String(reserved.body.id)}/settle`, {
+      amount: 15_000,
+    });
+    expect(settled.status).toBe(200);
+    expect(await leases()).toEqual([]);
+    await expectCountersEqualLedger();
+    // B still believes in its lease: its batch finds it gone, is retried locked, and is blocked.
+    expect((await tx(b, 1)).status).toBe(403);
+    expect((await tx(a, 1)).status).toBe(403);
+    await expectCountersEqualLedger();
+    await Promise.all(servers.map((s) => s.stop()));
+    servers = [];
+    expect(await leases()).toEqual([]);
+    await expectCountersEqualLedger();
+  }, 300_000);
+
   it("takes a killed server's lease back after its TTL", async () => {
     servers = await Promise.all([spawnServer(env()), spawnServer(env())]);
     const [a, b] = servers as [ServerProcess, ServerProcess];
-    // A bigger cap (a policy change: the daily counter is kept, no lease is open).
+    // A bigger cap instead of the last one (policy changes: no lease is open).
     const rule = await post(a, '/api/policy-rules', {
       name: 'The whole org: $1,000 a day',
       priority: 10,
