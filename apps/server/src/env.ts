@@ -31,6 +31,16 @@ const schema = z.object({
   REINS_BULK_BODY_LIMIT_BYTES: intFrom(8 * 1024 * 1024, 1024),
   /** Most transactions of one org written in one database transaction. */
   REINS_BATCH_MAX: intFrom(256, 1),
+  /**
+   * Budget leases (`on`): each process decides an org-wide window counter's spend against a
+   * lease of part of its remaining budget instead of locking the counter in every batch
+   * (docs/operations.md, "Budget leases"). Off by default.
+   */
+  REINS_BUDGET_LEASES: z.enum(['on', 'off']).default('off'),
+  /** Percent of a counter's remaining headroom (under its tightest block limit) one lease takes. */
+  REINS_BUDGET_LEASE_PERCENT: z.coerce.number().int().min(1).max(100).default(10),
+  /** How long a lease lives unless renewed; a crashed process's leases come back after it. */
+  REINS_BUDGET_LEASE_TTL_MS: intFrom(30_000, 1000),
   /** How long a verified API key is trusted without asking the database again. */
   REINS_KEY_CACHE_MS: intFrom(2000),
   /** Database pool size (a real PostgreSQL; PGlite is always one connection). */

@@ -40,7 +40,11 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
     clock,
     policies,
     metrics,
-    recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX, metrics),
+    recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX, metrics, {
+      enabled: env.REINS_BUDGET_LEASES === 'on',
+      percent: env.REINS_BUDGET_LEASE_PERCENT,
+      ttlMs: env.REINS_BUDGET_LEASE_TTL_MS,
+    }),
     auth: new Authenticator(orm, env.REINS_KEY_CACHE_MS, clock, authFailures),
     sessions: new SessionStore(
       orm,
@@ -166,6 +170,11 @@ export async function startServer(
           clearInterval(reaper);
         }
         await core.recorder.drain();
+        // Budget leases go back now: held by a process that is gone, they would count as spent
+        // until they expired.
+        await core.recorder.returnLeases().catch((err: unknown) => {
+          app.log.error({ err }, 'returning budget leases failed; they come back when they expire');
+        });
         core.outage.stop();
         await metrics?.close();
         if (!opts.db) await db.close();

@@ -24,13 +24,27 @@ export async function rowCounts(t: TestServer): Promise<RowCounts> {
   return row;
 }
 
-/** The window counters of one organization, as `key → totals` (numbers, not bigint strings). */
+/**
+ * The window counters of one organization, as `key → totals` (numbers, not bigint strings): what
+ * each window counts, i.e. the counter less what its open budget leases have not used (with
+ * leases off there are none) — so that a suite run with REINS_TEST_BUDGET_LEASES=on checks
+ * `counter = ledger − Σ used + Σ granted` wherever it checks a counter's value.
+ */
 export async function windowCounters(
   t: TestServer,
   orgId: string,
 ): Promise<Record<string, { costMicros: number; requests: number }>> {
   const rows = await t.sql<{ key: string; cost_micros: string; requests: string }>(
-    'select key, cost_micros, requests from window_counter where org_id = ? order by key',
+    `select c.key,
+            c.cost_micros - coalesce((select sum(granted_cost_micros - used_cost_micros)
+                                        from budget_lease b
+                                       where b.org_id = c.org_id and b.counter_key = c.key), 0)
+              as cost_micros,
+            c.requests - coalesce((select sum(granted_requests - used_requests)
+                                     from budget_lease b
+                                    where b.org_id = c.org_id and b.counter_key = c.key), 0)
+              as requests
+       from window_counter c where c.org_id = ? order by c.key`,
     [orgId],
   );
   return Object.fromEntries(
@@ -48,7 +62,9 @@ export interface CounterTotals {
 /**
  * Every window counter of `orgId` (vendor rate-limit counters apart) beside what the ledger says
  * it must hold: the counted transactions recorded in its window by its group — admitted and
- * observed ones at their amount, open reservations at their hold, released ones not at all.
+ * observed ones at their amount, open reservations at their hold, released ones not at all —
+ * plus, for each open budget lease on it, what the lease has not used (`granted − used`: a lease
+ * is a hold, and its spend is in the ledger but not yet in the counter).
  */
 export async function countersAndLedger(
   sql: TestServer['sql'],
@@ -57,7 +73,9 @@ export async function countersAndLedger(
   const rows = await sql<Record<string, string>>(
     `select c.key, c.cost_micros, c.tokens_in, c.tokens_out, c.requests,
             coalesce(l.cost_micros, 0) as l_cost, coalesce(l.tokens_in, 0) as l_in,
-            coalesce(l.tokens_out, 0) as l_out, coalesce(l.requests, 0) as l_requests
+            coalesce(l.tokens_out, 0) as l_out, coalesce(l.requests, 0) as l_requests,
+            coalesce(b.cost_micros, 0) as b_cost, coalesce(b.tokens_in, 0) as b_in,
+            coalesce(b.tokens_out, 0) as b_out, coalesce(b.requests, 0) as b_requests
        from window_counter c
        left join lateral (
          select sum(case when t.status = 'reserved' then (t.hold->>'amountMicros')::bigint
@@ -81,6 +99,13 @@ export async function countersAndLedger(
                   when 'model' then coalesce(lower(nullif(t.model, '')), '(none)') = c.group_value
                 end
        ) l on true
+       left join lateral (
+         select sum(granted_cost_micros - used_cost_micros) as cost_micros,
+                sum(granted_tokens_in - used_tokens_in) as tokens_in,
+                sum(granted_tokens_out - used_tokens_out) as tokens_out,
+                sum(granted_requests - used_requests) as requests
+           from budget_lease b where b.org_id = c.org_id and b.counter_key = c.key
+       ) b on true
       where c.org_id = ? and not starts_with(c.key, 'ratelimit|')
       order by c.key`,
     [orgId],
@@ -94,10 +119,10 @@ export async function countersAndLedger(
       requests: Number(r.requests),
     },
     ledger: {
-      costMicros: Number(r.l_cost),
-      tokensIn: Number(r.l_in),
-      tokensOut: Number(r.l_out),
-      requests: Number(r.l_requests),
+      costMicros: Number(r.l_cost) + Number(r.b_cost),
+      tokensIn: Number(r.l_in) + Number(r.b_in),
+      tokensOut: Number(r.l_out) + Number(r.b_out),
+      requests: Number(r.l_requests) + Number(r.b_requests),
     },
   }));
 }

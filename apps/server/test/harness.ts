@@ -126,6 +126,10 @@ export async function startTestServer(
     // Notifications go out only where a test runs the job itself, to its own local receivers:
     // other tests name channels like https://ops.example.com that must not be called.
     REINS_NOTIFY_MS: 0,
+    // The whole suite can run with budget leases on (issue 18): REINS_TEST_BUDGET_LEASES=on.
+    ...(process.env.REINS_TEST_BUDGET_LEASES === 'on'
+      ? { REINS_BUDGET_LEASES: 'on' as const }
+      : {}),
     ...envOverrides,
   });
   const server = await startServer(env, {

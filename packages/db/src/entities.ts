@@ -278,6 +278,42 @@ export const WindowCounter = defineEntity({
 });
 export type WindowCounter = InferEntity<typeof WindowCounter>;
 
+/**
+ * A budget lease (issue 18, off unless REINS_BUDGET_LEASES=on): a server process's reservation of
+ * part of an org-wide window counter's remaining budget. Granting adds `granted` to the counter
+ * (a lease is a hold); spend admitted under the lease adds to `used` here, not to the counter;
+ * returning it takes `granted − used` back out of the counter. So a counter always equals its
+ * ledger sum − Σ used + Σ granted of its open leases (apps/server/src/recording/leases.ts).
+ */
+export const BudgetLease = defineEntity({
+  name: 'BudgetLease',
+  tableName: 'budget_lease',
+  properties: {
+    orgId: () => orgId('no action')().primary(),
+    /** One id per grant: a renewal is a new row, so a batch never spends another grant's budget. */
+    id: p.text().primary(),
+    counterKey: p.text(),
+    /** The server process holding it (a random id per process). */
+    holder: p.text(),
+    grantedCostMicros: p.bigint('number').default(0),
+    grantedTokensIn: p.bigint('number').default(0),
+    grantedTokensOut: p.bigint('number').default(0),
+    grantedRequests: p.bigint('number').default(0),
+    usedCostMicros: p.bigint('number').default(0),
+    usedTokensIn: p.bigint('number').default(0),
+    usedTokensOut: p.bigint('number').default(0),
+    usedRequests: p.bigint('number').default(0),
+    expiresAt: timestamptz(),
+    createdAt: timestamps.createdAt,
+  },
+  primaryKeys: ['orgId', 'id'],
+  indexes: [
+    { name: 'budget_lease_counter_index', properties: ['orgId', 'counterKey'] },
+    { name: 'budget_lease_holder_index', properties: ['holder'] },
+  ],
+});
+export type BudgetLease = InferEntity<typeof BudgetLease>;
+
 export const AuditEvent = defineEntity({
   name: 'AuditEvent',
   tableName: 'audit_event',
@@ -880,6 +916,7 @@ export const entities = [
   TransactionRecord,
   PolicySnapshot,
   WindowCounter,
+  BudgetLease,
   AuditEvent,
   AuditChain,
   AuditChainHead,

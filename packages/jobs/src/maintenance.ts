@@ -1,14 +1,16 @@
 /**
- * The ledger's upkeep: sealing the audit chain, releasing expired reservation holds, pruning old
- * idempotency records. Each is safe with any number of workers at once: the sealer locks each
+ * The ledger's upkeep: sealing the audit chain, releasing expired reservation holds (and taking
+ * back expired budget leases), pruning old idempotency records. Each is safe with any number of workers at once: the sealer locks each
  * org's chain head, the others claim rows with `FOR UPDATE SKIP LOCKED`.
  */
 import {
   ChainBroken,
+  expiredAt,
   inTransaction,
   plainSql,
   releaseExpiredHolds,
   sealAll,
+  takeBackLeasesEverywhere,
   withConnection,
   queryRows,
   dollarQuote,
@@ -60,6 +62,13 @@ export function expireHoldsJob(everyMs: number): Job {
         }
         if (released.length === HOLDS_BATCH) more = true;
       }
+      // Budget leases expired unrenewed (a killed server's; a window's that is over) go back too:
+      // a batch that locks the counter would take them back, but no batch may come.
+      if (ctx.signal.aborted) return false;
+      const leases = await withConnection(ctx.orm, (conn) =>
+        takeBackLeasesEverywhere(conn, expiredAt(at)),
+      );
+      if (leases > 0) ctx.log.info({ leases }, 'took back expired budget leases');
       return more;
     },
   };

@@ -15,6 +15,7 @@
  * they leave the row only when the worker releases them.
  */
 import type { WindowRef, WindowTotals } from '@reins/engine';
+import { revokeLeasesSql } from './leases.js';
 import {
   dollarQuote,
   jsonValue,
@@ -301,6 +302,12 @@ export async function adjustCountersBy(
                from ${x} group by key) x
       where c.org_id = ${lit(orgId)} and c.key = x.key`,
   );
+  // A counter raised (a settle above its hold, a released reservation settled after all) may now
+  // stand past a block limit: the budget leases on it must not spend their unused grants on top.
+  const raised = [...sums.entries()]
+    .filter(([, t]) => t.costMicros > 0 || t.tokensIn > 0 || t.tokensOut > 0 || t.requests > 0)
+    .map(([key]) => key);
+  if (raised.length > 0) await conn.query(revokeLeasesSql(orgId, raised));
 }
 
 /** Vendor per-minute request counters' keys start with this (`ratelimit|minute|<start>|<vendor>`). */

@@ -41,6 +41,8 @@ export type IdPrefix =
   | 'price'
   | 'bt'
   | 'ver'
+  | 'lease'
+  | 'holder'
   | 'usr';
 
 /** Opaque ids like `txn_4fQ1z...`: 16 base62 chars ≈ 95 bits, unguessable across orgs. */

@@ -15,5 +15,6 @@ export * from './auditChain.js';
 export * from './auditVerify.js';
 export * from './seed.js';
 export * from './holds.js';
+export * from './leases.js';
 export * from './rollups.js';
 export * from './anomalies.js';

@@ -8,10 +8,17 @@
  */
 import type { Orm } from '@reins/db';
 import type { Action } from '@reins/engine';
-import { plainSql, withConnection } from '@reins/ledger';
+import {
+  expiredAt,
+  heldBy,
+  plainSql,
+  takeBackLeasesEverywhere,
+  withConnection,
+} from '@reins/ledger';
 import { NotFound } from '../errors.js';
 import { recordBatch } from '../recording/batch.js';
 import { evaluationContext, policyBudgets } from '../recording/evaluation.js';
+import { LeaseBook, type LeaseSettings } from '../recording/leases.js';
 import type { TxRequest, TxResult } from '../recording/types.js';
 import type { BatchObserver } from './metrics.js';
 import type { OrgSettings, PolicyCache } from './policyCache.js';
@@ -47,9 +54,10 @@ const PIPELINE_MIN_WAITING = 8;
  * Serialization failures and deadlocks, and unique violations. A second transaction under one
  * idempotency key no longer reaches its insert (the batch locks its keys before it looks them
  * up, and waits for the other process's commit), but a violation would still be one the retry
- * resolves by finding what the other process wrote.
+ * resolves by finding what the other process wrote. And a budget lease taken back under the
+ * batch (`LeaseLost`): the retry locks the counter.
  */
-const RETRYABLE = new Set(['40001', '40P01', '23505']);
+const RETRYABLE = new Set(['40001', '40P01', '23505', 'lease_lost']);
 
 const NO_ACTIONS: Record<Action, number> = {
   pass: 0,
@@ -78,7 +86,26 @@ export class Recorder {
     private readonly clock: () => number,
     private readonly batchMax: number,
     private readonly observer?: BatchObserver,
-  ) {}
+    leaseSettings?: LeaseSettings,
+  ) {
+    this.leases = leaseSettings?.enabled ? new LeaseBook(leaseSettings) : null;
+  }
+
+  /** This process's budget leases (null: off). */
+  readonly leases: LeaseBook | null;
+
+  /**
+   * Gives back every budget lease this process holds, and any lease expired meanwhile (a crashed
+   * process's on a counter no batch locks any more): shutdown, after `drain`.
+   */
+  async returnLeases(): Promise<number> {
+    const book = this.leases;
+    if (!book) return 0;
+    const at = new Date(this.clock()).toISOString();
+    return withConnection(this.orm, (conn) =>
+      takeBackLeasesEverywhere(conn, `${heldBy(book.holder)} or ${expiredAt(at)}`),
+    );
+  }
 
   /** Batches started and not finished yet, in every organization's queue. */
   private running = 0;
@@ -192,7 +219,15 @@ export class Recorder {
       const loaded = await this.policies.current(plain, orgId, settings.policyVersion);
       const ctx = evaluationContext(settings, this.clock(), false, policyBudgets(loaded));
       const result = await withConnection(this.orm, (conn) =>
-        recordBatch(conn, orgId, { ...settings, ...loaded }, ctx, reqs, onLocked),
+        recordBatch(
+          conn,
+          orgId,
+          { ...settings, ...loaded },
+          ctx,
+          reqs,
+          onLocked,
+          this.leases ?? undefined,
+        ),
       );
       if ('stale' in result) {
         // Rules or settings changed since this process last looked: the batch was rolled back

@@ -18,8 +18,22 @@
  */
 import type { EvaluationContext } from '@reins/engine';
 import {
+  LEASE_LOST_SQLSTATE,
   Params,
+  addTotals,
   asEvaluated,
+  countersToWrite,
+  grantLeasesSql,
+  grantSize,
+  leaseGuardSql,
+  newId,
+  overCaps,
+  revokeLeasesSql,
+  subTotals,
+  sumByKey,
+  takeLeasesSql,
+  useLeasesSql,
+  zeroTotals,
   dollarQuote,
   expiredHoldsSql,
   insertAuditSql,
@@ -31,6 +45,9 @@ import {
   results,
   writeCountersSql,
   type CounterRow,
+  type EvaluatedTotals,
+  type LeaseGrant,
+  type LeaseUse,
   type PooledConnection,
   type StoredAnswer,
 } from '@reins/ledger';
@@ -49,6 +66,7 @@ import {
   type BatchPlan,
   type BatchPolicy,
 } from './plan.js';
+import { LeaseLost, type Granted, type LeaseBook, type LeasePlan } from './leases.js';
 import type { TxRequest, TxResult } from './types.js';
 
 const q = dollarQuote;
@@ -58,6 +76,9 @@ const q = dollarQuote;
  * called once the batch holds its counter locks. Answers `stale` — with the settings the database
  * has now, or null when the organization is gone — when the organization's settings or policy
  * are not those `org` was loaded with: the batch was rolled back before anything was written.
+ * With `leases` (budget leases on), org-wide counters this process holds a lease on are decided
+ * under the lease, unlocked (recording/leases.ts); a lease lost under the batch throws
+ * `LeaseLost` (nothing was written: retry it).
  */
 export async function recordBatch(
   conn: PooledConnection,
@@ -66,28 +87,104 @@ export async function recordBatch(
   ctx: EvaluationContext,
   reqs: TxRequest[],
   onLocked: () => void = () => undefined,
+  leases?: LeaseBook,
 ): Promise<{ outcomes: TxResult[] } | { stale: OrgSettings | null }> {
+  const nowMs = Number(ctx.now);
+  const at = new Date(nowMs).toISOString();
+  const needs = batchNeeds(org, ctx, reqs);
+  let lplan: LeasePlan | null = null;
+  while (leases && !lplan) {
+    const p = leases.plan(orgId, org, reqs, needs, nowMs);
+    // Another batch of this process is renewing a lease this one reads: after it, plan again.
+    if ('wait' in p) await p.wait;
+    else lplan = p;
+  }
+  let granted: Granted[] | null = null;
+  let leaseUses = 0;
   try {
-    const needs = batchNeeds(org, ctx, reqs);
     const read = await lockAndRead(
       conn,
       orgId,
       org,
       needs,
-      new Date(Number(ctx.now)).toISOString(),
+      at,
+      leases && lplan ? { holder: leases.holder, plan: lplan } : null,
     );
     if ('stale' in read) return read;
     // This batch now holds every counter it reads: the next one may ask for them.
     onLocked();
+    if (lplan) for (const [key, l] of lplan.leased) read.evaluated.totals[key] = { ...l.estimate };
     const plan = planBatch({ orgId, org, ctx, reqs, needs, ...read });
-    await write(conn, orgId, plan, new Date(Number(ctx.now)).toISOString());
+    const lease = leases && lplan ? leaseWrites(read.evaluated, plan, lplan, leases, nowMs) : null;
+    leaseUses = lease?.uses.length ?? 0;
+    await write(conn, orgId, plan, at, lease);
+    granted = lease?.granted ?? [];
     return { outcomes: plan.outcomes };
   } catch (err) {
     // The transaction is aborted (or already over, if COMMIT itself failed): end it, keep the
     // connection clean for the pool, report the original error.
     await conn.query('rollback').catch(() => undefined);
+    if (leaseUses > 0 && (err as { code?: unknown }).code === LEASE_LOST_SQLSTATE) {
+      throw new LeaseLost();
+    }
     throw err;
+  } finally {
+    if (leases && lplan) leases.finish(orgId, lplan, granted, nowMs);
   }
+}
+
+interface LeaseWrites {
+  holder: string;
+  grants: LeaseGrant[];
+  uses: LeaseUse[];
+  granted: Granted[];
+  /** Counters the batch took past a cap (observed calls): every lease on them is taken back. */
+  revoke: string[];
+}
+
+/**
+ * After planning: what the batch spent under each lease (taken out of the counter writes: the
+ * counter is not locked), and the new grant on each counter it locked (added to its write).
+ */
+function leaseWrites(
+  evaluated: EvaluatedTotals,
+  plan: BatchPlan,
+  lplan: LeasePlan,
+  leases: LeaseBook,
+  nowMs: number,
+): LeaseWrites {
+  const out: LeaseWrites = {
+    holder: leases.holder,
+    grants: [],
+    uses: [],
+    granted: [],
+    revoke: [],
+  };
+  const keys = new Set(plan.counters.map((c) => c.key));
+  for (const [key, l] of lplan.leased) {
+    keys.delete(key);
+    const used = subTotals(evaluated.totals[key] ?? zeroTotals(), l.estimate);
+    if (used.costMicros || used.tokensIn || used.tokensOut || used.requests) {
+      out.uses.push({ id: l.id, used });
+    }
+  }
+  const expiresAt = nowMs + leases.settings.ttlMs;
+  for (const [key, caps] of lplan.locked) {
+    keys.add(key);
+    const total = evaluated.totals[key] ?? zeroTotals();
+    if (overCaps(caps, total)) out.revoke.push(key);
+    const g = grantSize(caps, total, leases.settings.percent);
+    evaluated.totals[key] = g ? addTotals(total, g) : total;
+    if (!g) continue;
+    const id = newId('lease');
+    out.grants.push({ id, key, granted: g, expiresAt: new Date(expiresAt).toISOString() });
+    out.granted.push({ key, id, granted: g, base: total, expiresAt });
+  }
+  for (const [key, caps] of lplan.plain) {
+    if (overCaps(caps, evaluated.totals[key] ?? zeroTotals())) out.revoke.push(key);
+  }
+  plan.counters = countersToWrite(evaluated, [...keys].sort());
+  return out;
 }
 
 type Read = Pick<Parameters<typeof planBatch>[0], 'evaluated' | 'answers'>;
@@ -99,6 +196,7 @@ async function lockAndRead(
   org: BatchPolicy,
   needs: BatchNeeds,
   at: string,
+  lease: { holder: string; plan: LeasePlan } | null,
 ): Promise<Read | { stale: OrgSettings | null }> {
   // The policy lock, shared: a policy change waits for this batch, and this batch for a change
   // in progress, so the settings read next are the policy everything in the batch is counted by.
@@ -111,14 +209,24 @@ async function lockAndRead(
   let countersAt = -1;
   let holdsAt = -1;
   let answersAt = -1;
+  let leasesAt = -1;
   // The keys before the counters: every batch takes them in that order (and nothing else takes
   // key locks), so no two batches wait for each other in a cycle.
   if (needs.idempotencyKeys.length > 0) statements.push(lockKeysSql(orgId, needs.idempotencyKeys));
-  if (needs.counters.length > 0) {
+  // Counters decided under a lease are not locked (nor read: the lease says what they hold).
+  const counters = lease
+    ? needs.counters.filter((c) => !lease.plan.leased.has(c.key))
+    : needs.counters;
+  if (counters.length > 0) {
     countersAt = statements.length;
-    statements.push(lockCountersSql(orgId, needs.counters));
+    statements.push(lockCountersSql(orgId, counters));
     holdsAt = statements.length;
     statements.push(expiredHoldsSql(orgId, at));
+  }
+  if (lease && lease.plan.locked.size > 0) {
+    // After the counter locks, as every writer takes lease rows.
+    leasesAt = statements.length;
+    statements.push(takeLeasesSql(orgId, [...lease.plan.locked.keys()], lease.holder, at));
   }
   if (needs.idempotencyKeys.length > 0) {
     answersAt = statements.length;
@@ -132,8 +240,14 @@ async function lockAndRead(
     return { stale: now };
   }
   const rows = (i: number) => (i >= 0 ? (res[i]?.rows ?? []) : []) as unknown as CounterRow[];
+  const evaluated = asEvaluated(rows(countersAt), rows(holdsAt));
+  // The leases taken back leave the counters: what they did not use is spent no more.
+  for (const [key, unused] of sumByKey(rows(leasesAt))) {
+    const t = evaluated.totals[key];
+    if (t) evaluated.totals[key] = subTotals(t, unused);
+  }
   return {
-    evaluated: asEvaluated(rows(countersAt), rows(holdsAt)),
+    evaluated,
     answers:
       answersAt >= 0 ? parseAnswers(res[answersAt]?.rows ?? []) : new Map<string, StoredAnswer>(),
   };
@@ -143,8 +257,21 @@ async function lockAndRead(
  * Round trip 2: every write of the batch in one statement (data-modifying CTEs), its rows as bind
  * parameters; then COMMIT (a statement with parameters cannot share a message with it).
  */
-async function write(conn: PooledConnection, orgId: string, plan: BatchPlan, at: string) {
-  if (plan.transactions.length === 0 && plan.counters.length === 0) {
+async function write(
+  conn: PooledConnection,
+  orgId: string,
+  plan: BatchPlan,
+  at: string,
+  lease: LeaseWrites | null,
+) {
+  const grants = lease?.grants ?? [];
+  const uses = lease?.uses ?? [];
+  if (
+    plan.transactions.length === 0 &&
+    plan.counters.length === 0 &&
+    grants.length === 0 &&
+    uses.length === 0
+  ) {
     await conn.query('commit');
     return;
   }
@@ -155,13 +282,24 @@ async function write(conn: PooledConnection, orgId: string, plan: BatchPlan, at:
     `audit as (${insertAuditSql(plan.audit, params)})`,
   ];
   if (plan.alerts.length > 0) ctes.push(...alertCtes(orgId, plan.alerts, params));
+  if (lease && grants.length > 0) {
+    ctes.push(`lease_grant as (${grantLeasesSql(orgId, lease.holder, grants, params)})`);
+  }
+  // Spend under a lease must find its lease still there and within its grant, or the whole
+  // statement fails (and the COMMIT behind it rolls back).
+  if (uses.length > 0) ctes.push(`lease_use as (${useLeasesSql(orgId, uses, at, params)})`);
+  const result = uses.length > 0 ? leaseGuardSql('lease_use', uses.length) : '1';
   // COMMIT is queued behind the write, not sent after it: the driver sends it from the write's
   // ReadyForQuery, without waiting for this function to resume. (Measured, it did not shorten the
   // ~1 ms a backend sits idle after the write at 500 tx/s: docs/benchmarks.md.) If the write
   // fails, the transaction is aborted and the COMMIT ends it as a ROLLBACK: nothing of the batch
   // is written, and the write's error is thrown.
+  // A counter past a cap after the write: the leases on it go back (after the write, so that the
+  // counter it takes their unused grants out of is the one just written).
+  const revoke = lease?.revoke ?? [];
   await Promise.all([
-    conn.query(`with ${ctes.join(',\n')}\n select 1`, params.values),
+    conn.query(`with ${ctes.join(',\n')}\n select ${result}`, params.values),
+    ...(revoke.length > 0 ? [conn.query(revokeLeasesSql(orgId, revoke))] : []),
     conn.query('commit'),
   ]);
 }

@@ -22,8 +22,10 @@ import {
   dropCounters,
   familyId,
   lockPolicy,
+  onFamilies,
   queryRows,
   seedCounters,
+  takeBackLeases,
   type CounterFamily,
   type RawConnection,
 } from '@reins/ledger';
@@ -87,6 +89,9 @@ export async function beginPolicyChange(
       const added = moved ? after.families : minus(after.families, before.families);
       const unlimited = before.rateLimited.filter((v) => !after.rateLimited.includes(v));
       const limited = after.rateLimited.filter((v) => !before.rateLimited.includes(v));
+      // Budget leases on counters about to be dropped or rebuilt from the ledger go back first
+      // (no batch runs meanwhile: this holds the policy lock).
+      await takeBackLeases(conn, orgId, onFamilies([...dropped, ...added].map(familyId)));
       await dropCounters(conn, orgId, [...dropped, ...rateFamily(unlimited)], nowMs);
       await seedCounters(conn, orgId, [...added, ...rateFamily(limited)], {
         timeZone: after.timeZone,

@@ -26,6 +26,7 @@ import { Migration20261203224000_batch_lookup_functions } from './Migration20261
 import { Migration20261203234500_batch_lookups_custom_plans } from './Migration20261203234500_batch_lookups_custom_plans.js';
 import { Migration20261203235500_drop_batch_lookup_functions } from './Migration20261203235500_drop_batch_lookup_functions.js';
 import { Migration20261204032502_partition_by_month } from './Migration20261204032502_partition_by_month.js';
+import { Migration20261204033645_budget_leases } from './Migration20261204033645_budget_leases.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -102,5 +103,9 @@ export const migrationsList: MigrationObject[] = [
   {
     name: 'Migration20261204032502_partition_by_month',
     class: Migration20261204032502_partition_by_month,
+  },
+  {
+    name: 'Migration20261204033645_budget_leases',
+    class: Migration20261204033645_budget_leases,
   },
 ];
