@@ -12,10 +12,14 @@ export interface RowCounts {
   rules: number;
 }
 
-export async function rowCounts(t: TestServer): Promise<RowCounts> {
+/**
+ * One statement, so one snapshot: `auditEvents` counts only the events `auditWhere` (an SQL
+ * condition) selects — two statements could each see a different moment of a background writer.
+ */
+export async function rowCounts(t: TestServer, auditWhere = 'true'): Promise<RowCounts> {
   const [row] = await t.sql<RowCounts>(
     `select (select count(*)::int from transaction_record) as "transactions",
-            (select count(*)::int from audit_event) as "auditEvents",
+            (select count(*)::int from audit_event where ${auditWhere}) as "auditEvents",
             (select count(*)::int from window_counter) as "windowCounters",
             (select count(*)::int from api_key) as "apiKeys",
             (select count(*)::int from policy_rule) as "rules"`,
