@@ -4,43 +4,20 @@
  * lease's estimate, never blocks what fits the lease.
  */
 import { describe, expect, it } from 'vitest';
-import { MICROS_PER_CENT, compile, parseDocsRule, type Rule } from '@reins/engine';
+import { MICROS_PER_CENT, type Rule } from '@reins/engine';
 import { asEvaluated, grantSize, zeroTotals, type CounterRow } from '@reins/ledger';
 import { evaluationContext } from './evaluation.js';
+import { DAY_KEY, NOW, batchPolicy, docsRule } from './testPolicy.js';
 import { LeaseBook, counterCaps, type Granted, type LeasePlan } from './leases.js';
 import { batchNeeds, planBatch, type BatchPolicy } from './plan.js';
 import type { TxRequest } from './types.js';
 
-const NOW = Date.parse('2026-05-05T10:00:00Z');
-const DAY_KEY = 'daily|org|2026-05-05T00:00:00.000Z|*';
 const DAY = { period: 'daily' } as const;
 
 let ruleSeq = 0;
-function rule(body: Record<string, unknown>): Rule {
-  const r = parseDocsRule(body, {
-    id: `rule_${String(++ruleSeq)}`,
-    createdAt: '2026-05-01T00:00:00Z',
-  });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.value;
-}
+const rule = (body: Record<string, unknown>): Rule => docsRule(body, `rule_${String(++ruleSeq)}`);
 
-function policy(rules: Rule[], extra: Partial<BatchPolicy> = {}): BatchPolicy {
-  return {
-    id: 'org_1',
-    timeZone: 'UTC',
-    defaultAction: 'pass',
-    budgets: {},
-    policyVersion: 3,
-    version: 3,
-    policy: compile(rules),
-    agentBudgets: {},
-    subjectBudgets: { roles: {}, teams: {}, projects: {} },
-    vendors: {},
-    overrides: [],
-    ...extra,
-  };
-}
+const policy = batchPolicy;
 
 const cap = (cents: number, config: Record<string, unknown> = {}, action = 'block') =>
   rule({

@@ -3,7 +3,7 @@
  * its keys in, decisions and rows out.
  */
 import { describe, expect, it } from 'vitest';
-import { MICROS_PER_CENT, compile, parseDocsRule, type Rule } from '@reins/engine';
+import { MICROS_PER_CENT } from '@reins/engine';
 import {
   asEvaluated,
   requestHash,
@@ -12,34 +12,13 @@ import {
   type StoredAnswer,
 } from '@reins/ledger';
 import { evaluationContext } from './evaluation.js';
+import { DAY_KEY, NOW, batchPolicy, docsRule } from './testPolicy.js';
 import { batchNeeds, planBatch, type BatchPolicy, type BatchState } from './plan.js';
 import type { TxOutcome, TxRequest, TxResult } from './types.js';
 
-const NOW = Date.parse('2026-05-05T10:00:00Z');
-const DAY_KEY = 'daily|org|2026-05-05T00:00:00.000Z|*';
+const rule = docsRule;
 
-function rule(body: Record<string, unknown>, id: string): Rule {
-  const r = parseDocsRule(body, { id, createdAt: '2026-05-01T00:00:00Z' });
-  if (!r.ok) throw new Error(JSON.stringify(r.issues));
-  return r.value;
-}
-
-function policy(rules: Rule[], extra: Partial<BatchPolicy> = {}): BatchPolicy {
-  return {
-    id: 'org_1',
-    timeZone: 'UTC',
-    defaultAction: 'pass',
-    budgets: {},
-    policyVersion: 3,
-    version: 3,
-    policy: compile(rules),
-    agentBudgets: {},
-    subjectBudgets: { roles: {}, teams: {}, projects: {} },
-    vendors: {},
-    overrides: [],
-    ...extra,
-  };
-}
+const policy = batchPolicy;
 
 const dailyCap = (cents: number, action = 'block') =>
   rule(
