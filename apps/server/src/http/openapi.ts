@@ -321,6 +321,17 @@ function authPaths(c: Components): Record<string, Json> {
   const errors = (...names: SharedError[]) =>
     Object.fromEntries(names.map((n) => [SHARED_ERRORS[n][0], ref(n)]));
   const signedIn = [{ bearer: [] }, { session: [] }];
+  /** What the session routes that take a body (sign-in, link, password) may answer on failure. */
+  const sessionBodyErrors = errors(
+    'Unauthorized',
+    'Forbidden',
+    'PayloadTooLarge',
+    'UnsupportedMediaType',
+    'ValidationError',
+    'RateLimited',
+    'InternalError',
+    'ServiceUnavailable',
+  );
   return {
     '/api/auth/login': {
       post: {
@@ -331,16 +342,7 @@ function authPaths(c: Components): Record<string, Json> {
         ...body(z.union([passwordLoginInput, keyLoginInput])),
         responses: {
           ...session,
-          ...errors(
-            'Unauthorized',
-            'Forbidden',
-            'PayloadTooLarge',
-            'UnsupportedMediaType',
-            'ValidationError',
-            'RateLimited',
-            'InternalError',
-            'ServiceUnavailable',
-          ),
+          ...sessionBodyErrors,
         },
       },
     },
@@ -354,16 +356,7 @@ function authPaths(c: Components): Record<string, Json> {
         ...body(redeemLinkInput),
         responses: {
           ...session,
-          ...errors(
-            'Unauthorized',
-            'Forbidden',
-            'PayloadTooLarge',
-            'UnsupportedMediaType',
-            'ValidationError',
-            'RateLimited',
-            'InternalError',
-            'ServiceUnavailable',
-          ),
+          ...sessionBodyErrors,
         },
       },
     },
@@ -415,16 +408,7 @@ function authPaths(c: Components): Record<string, Json> {
         ...body(changePasswordInput),
         responses: {
           '204': { description: 'Changed' },
-          ...errors(
-            'Unauthorized',
-            'Forbidden',
-            'PayloadTooLarge',
-            'UnsupportedMediaType',
-            'ValidationError',
-            'RateLimited',
-            'InternalError',
-            'ServiceUnavailable',
-          ),
+          ...sessionBodyErrors,
         },
       },
     },
