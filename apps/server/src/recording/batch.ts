@@ -15,6 +15,11 @@
  * Because totals are read under the row locks and every writer takes the locks in the same key
  * order, concurrent batches — in this or any other server process — serialize on the counters
  * they share, never deadlock, and can never together push a window past a block limit.
+ *
+ * With budget leases on, an org-wide counter this process holds a lease on is neither locked nor
+ * read: the batch decides against the lease and writes what it spent to the lease's row (locked
+ * after every counter), and a counter it does lock gets its lease taken back and renewed in the
+ * same transaction (recording/leases.ts; the ledger's leases.ts says why no window is overshot).
  */
 import type { EvaluationContext } from '@reins/engine';
 import {
