@@ -78,8 +78,8 @@ describe.skipIf(!testServerUrl())('crashes under load', () => {
     clients: number,
     perClient: number,
     targets: () => ServerProcess[],
+    answers: Answer[] = [],
   ): Promise<{ answers: Answer[]; retried: number }> {
-    const answers: Answer[] = [];
     let retried = 0;
     const send = (path: string, body: unknown, key: string, start: number) =>
       postWithRetries(targets, path, body, key, {
@@ -119,6 +119,17 @@ describe.skipIf(!testServerUrl())('crashes under load', () => {
       }),
     );
     return { answers, retried };
+  }
+
+  /**
+   * Until `answers` holds `n` (the load is under way), so that a fault lands mid-load however
+   * fast the machine is — a fixed sleep let a quick run finish before the fault.
+   */
+  async function answered(answers: Answer[], n: number): Promise<void> {
+    for (let waited = 0; answers.length < n; waited += 20) {
+      if (waited > 60_000) throw new Error(`only ${String(answers.length)} answers in 60 s`);
+      await sleep(20);
+    }
   }
 
   /** Every answer has its row, every row its answer and its audit event; counters = ledger. */
@@ -168,8 +179,9 @@ describe.skipIf(!testServerUrl())('crashes under load', () => {
       spawnServer(env(db.url)),
     ]);
     try {
-      const running = load('kill', 40, 15, () => servers);
-      await sleep(1500);
+      const sofar: Answer[] = [];
+      const running = load('kill', 40, 15, () => servers, sofar);
+      await answered(sofar, 100);
       const [doomed, survivor] = servers as [ServerProcess, ServerProcess];
       doomed.child.kill('SIGKILL');
       await doomed.stop();
@@ -189,8 +201,9 @@ describe.skipIf(!testServerUrl())('crashes under load', () => {
   it('the database cut away mid-load and back: nothing lost, nothing twice', async () => {
     const server = await spawnServer(env(relayedUrl));
     try {
-      const running = load('cut', 30, 15, () => [server]);
-      await sleep(1500);
+      const sofar: Answer[] = [];
+      const running = load('cut', 30, 15, () => [server], sofar);
+      await answered(sofar, 60);
       await relay.down();
       await sleep(1500);
       await relay.up();
