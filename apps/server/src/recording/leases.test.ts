@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MICROS_PER_CENT, type Rule } from '@reins/engine';
 import { asEvaluated, grantSize, zeroTotals, type CounterRow } from '@reins/ledger';
 import { evaluationContext } from './evaluation.js';
-import { DAY_KEY, NOW, batchPolicy, docsRule } from './testPolicy.js';
+import { DAY_KEY, NOW, batchPolicy, docsRule, txRequest } from './testPolicy.js';
 import { LeaseBook, counterCaps, type Granted, type LeasePlan } from './leases.js';
 import { batchNeeds, planBatch, type BatchPolicy } from './plan.js';
 import type { TxRequest } from './types.js';
@@ -27,40 +27,7 @@ const cap = (cents: number, config: Record<string, unknown> = {}, action = 'bloc
     actionConfig: { limitCents: cents, per: 'org', ...config },
   });
 
-let seq = 0;
-function tx(cents: number): TxRequest {
-  const amountMicros = cents * MICROS_PER_CENT;
-  return {
-    orgId: 'org_1',
-    phase: 'final',
-    ttlMs: 600_000,
-    priceFromTokens: false,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    idempotency: null,
-    input: { vendor: 'openai', model: 'gpt-4o', agentId: 'bot', amountMicros },
-    record: {
-      id: `txn_${String(++seq)}`,
-      vendor: 'openai',
-      model: 'gpt-4o',
-      agentId: 'bot',
-      userId: null,
-      userRoles: [],
-      teamId: null,
-      projectId: null,
-      amountMicros,
-      amountCents: cents,
-      tokensIn: 0,
-      tokensOut: 0,
-      prompt: null,
-      response: null,
-      metadata: {},
-      occurredAt: new Date(NOW).toISOString(),
-      priceSource: 'caller',
-      priceVersion: null,
-    },
-  };
-}
+const tx = txRequest;
 
 const ctxOf = (org: BatchPolicy) => evaluationContext(org, NOW, false);
 

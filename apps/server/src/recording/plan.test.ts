@@ -12,7 +12,7 @@ import {
   type StoredAnswer,
 } from '@reins/ledger';
 import { evaluationContext } from './evaluation.js';
-import { DAY_KEY, NOW, batchPolicy, docsRule } from './testPolicy.js';
+import { DAY_KEY, NOW, batchPolicy, docsRule, txRequest } from './testPolicy.js';
 import { batchNeeds, planBatch, type BatchPolicy, type BatchState } from './plan.js';
 import type { TxOutcome, TxRequest, TxResult } from './types.js';
 
@@ -31,42 +31,7 @@ const dailyCap = (cents: number, action = 'block') =>
     'rule_cap',
   );
 
-let seq = 0;
-function tx(cents: number, over: Partial<TxRequest> = {}): TxRequest {
-  const amountMicros = cents * MICROS_PER_CENT;
-  const id = `txn_${String(++seq)}`;
-  return {
-    orgId: 'org_1',
-    phase: 'final',
-    ttlMs: 600_000,
-    priceFromTokens: false,
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    idempotency: null,
-    input: { vendor: 'openai', model: 'gpt-4o', agentId: 'bot', amountMicros },
-    record: {
-      id,
-      vendor: 'openai',
-      model: 'gpt-4o',
-      agentId: 'bot',
-      userId: null,
-      userRoles: [],
-      teamId: null,
-      projectId: null,
-      amountMicros,
-      amountCents: cents,
-      tokensIn: 0,
-      tokensOut: 0,
-      prompt: null,
-      response: null,
-      metadata: {},
-      occurredAt: new Date(NOW).toISOString(),
-      priceSource: 'caller',
-      priceVersion: null,
-    },
-    ...over,
-  };
-}
+const tx = txRequest;
 
 const row = (key: string, cents: number, requests: number): CounterRow => ({
   key,

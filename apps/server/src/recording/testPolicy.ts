@@ -1,9 +1,11 @@
 /**
- * Policies for the recording unit tests (plan.test.ts, leases.test.ts): a rule in the docs'
- * dialect and an organization's batch policy around compiled rules, without a database.
+ * Fixtures for the recording unit tests (plan.test.ts, leases.test.ts): a rule in the docs'
+ * dialect, an organization's batch policy around compiled rules, a transaction request — no
+ * database.
  */
-import { compile, parseDocsRule, type Rule } from '@reins/engine';
+import { MICROS_PER_CENT, compile, parseDocsRule, type Rule } from '@reins/engine';
 import type { BatchPolicy } from './plan.js';
+import type { TxRequest } from './types.js';
 
 export const NOW = Date.parse('2026-05-05T10:00:00Z');
 /** The org-wide daily window of NOW. */
@@ -29,5 +31,43 @@ export function batchPolicy(rules: Rule[], extra: Partial<BatchPolicy> = {}): Ba
     vendors: {},
     overrides: [],
     ...extra,
+  };
+}
+
+let seq = 0;
+
+/** A final call of `cents` by agent `bot` to openai gpt-4o at NOW, each with a new id. */
+export function txRequest(cents: number, over: Partial<TxRequest> = {}): TxRequest {
+  const amountMicros = cents * MICROS_PER_CENT;
+  return {
+    orgId: 'org_1',
+    phase: 'final',
+    ttlMs: 600_000,
+    priceFromTokens: false,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    idempotency: null,
+    input: { vendor: 'openai', model: 'gpt-4o', agentId: 'bot', amountMicros },
+    record: {
+      id: `txn_${String(++seq)}`,
+      vendor: 'openai',
+      model: 'gpt-4o',
+      agentId: 'bot',
+      userId: null,
+      userRoles: [],
+      teamId: null,
+      projectId: null,
+      amountMicros,
+      amountCents: cents,
+      tokensIn: 0,
+      tokensOut: 0,
+      prompt: null,
+      response: null,
+      metadata: {},
+      occurredAt: new Date(NOW).toISOString(),
+      priceSource: 'caller',
+      priceVersion: null,
+    },
+    ...over,
   };
 }
