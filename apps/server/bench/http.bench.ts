@@ -56,6 +56,7 @@ import {
   backendCpu,
   backendCpuDelta,
   machineCpu,
+  processCpuMs,
   queryOf,
   type Query,
 } from './probes.js';
@@ -86,8 +87,19 @@ const { values: args } = parseArgs({
      * warm-up), e.g. `--only floor:,500` for the floor and the 500 tx/s phase.
      */
     only: { type: 'string' },
+    /**
+     * Where the worker's jobs (sealer, rollups, hold expiry, deliveries …) run: `process`, a
+     * `pnpm worker` process beside a server with REINS_WORKER=off (the deployment of
+     * docker-compose.yml and docs/operations.md), or `in-process`, in the server (its default).
+     */
+    worker: { type: 'string', default: 'process' },
   },
 });
+if (args.worker !== 'process' && args.worker !== 'in-process') {
+  throw new Error(`--worker is process or in-process, not ${args.worker}`);
+}
+const WORKER_PROCESS = args.worker === 'process';
+const workerDir = join(serverDir, '..', 'worker');
 
 const SOAK_S = args.soak === undefined ? null : Number(args.soak);
 if (SOAK_S !== null && !(Number.isInteger(SOAK_S) && SOAK_S >= 15 && SOAK_S <= 3600)) {
@@ -276,6 +288,7 @@ async function startChild(databaseUrl: string): Promise<Child> {
       LOG_LEVEL: 'warn',
       // POST /api/v1/bench/floor: the saturation floor's route (see PHASES).
       REINS_BENCH_FLOOR: 'on',
+      REINS_WORKER: WORKER_PROCESS ? 'off' : 'on',
       // Server tuning under test, passed through when set (defaults otherwise).
       ...pick(process.env, [
         'REINS_BATCH_MAX',
@@ -366,6 +379,62 @@ function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
   return out;
 }
 
+/**
+ * `pnpm worker` as it runs in production (apps/worker/dist, built first when stale), on the
+ * benchmark's database, once the server has migrated it.
+ */
+async function startWorker(databaseUrl: string): Promise<{ pid: number; stop(): Promise<void> }> {
+  await new Promise<void>((resolve, reject) => {
+    const build = spawn(process.execPath, ['--import', 'tsx', '../../tooling/build-if-stale.ts'], {
+      cwd: workerDir,
+      stdio: 'inherit',
+    });
+    build.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`building apps/worker/dist failed (${code})`));
+    });
+  });
+  const output: string[] = [];
+  const proc = spawn(process.execPath, ['--enable-source-maps', join('dist', 'main.js')], {
+    cwd: workerDir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'production',
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn',
+      ...pick(process.env, ['REINS_AUDIT_SEAL_MS', 'REINS_ROLLUP_MS']),
+    },
+  });
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString());
+    if (output.length > 200) output.splice(0, output.length - 200);
+  };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  const exited = new Promise<void>((r) => {
+    proc.once('exit', () => {
+      r();
+    });
+  });
+  // Started once its scheduler runs: give it a moment, and fail loudly if it died.
+  await sleep(1500);
+  if (proc.exitCode !== null || proc.signalCode !== null || proc.pid === undefined) {
+    throw new Error(`the worker exited:\n${output.join('')}`);
+  }
+  return {
+    pid: proc.pid,
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests and their answers, by sequence number
 
@@ -403,11 +472,19 @@ interface Readings {
   machine: { busyMs: number; totalMs: number };
   selfCpu: NodeJS.CpuUsage;
   processes: ReturnType<typeof allProcessesCpu>;
+  /** The worker process's CPU (ms), when the jobs run in one. */
+  workerCpuMs: number | null;
 }
 
-async function read(child: Child, admin: Query, database: string): Promise<Readings> {
+async function read(
+  child: Child,
+  admin: Query,
+  database: string,
+  workerPid: number | null,
+): Promise<Readings> {
   return {
     at: performance.now(),
+    workerCpuMs: workerPid === null ? null : processCpuMs(workerPid),
     server: await child.snapshot(),
     backends: await backendCpu(admin, database),
     machine: machineCpu(),
@@ -452,6 +529,9 @@ function summarize(
     batches: after.server.recorder.batches - before.server.recorder.batches,
     transactions: after.server.recorder.transactions - before.server.recorder.transactions,
     dbMs: after.server.recorder.dbMs - before.server.recorder.dbMs,
+    readMs: after.server.recorder.readMs - before.server.recorder.readMs,
+    planMs: after.server.recorder.planMs - before.server.recorder.planMs,
+    writeMs: after.server.recorder.writeMs - before.server.recorder.writeMs,
   };
   const wallMs = after.at - before.at;
   const tx = Math.max(1, rec.transactions);
@@ -463,6 +543,10 @@ function summarize(
   const eluActive = after.server.eluActiveMs - before.server.eluActiveMs;
   const eluIdle = after.server.eluIdleMs - before.server.eluIdleMs;
   const pgCpuMs = backendCpuDelta(before.backends, after.backends);
+  const workerCpuMs =
+    before.workerCpuMs === null || after.workerCpuMs === null
+      ? null
+      : after.workerCpuMs - before.workerCpuMs;
   const selfCpuMs =
     (after.selfCpu.user + after.selfCpu.system - before.selfCpu.user - before.selfCpu.system) /
     1000;
@@ -544,11 +628,22 @@ function summarize(
     recorder: {
       ...rec,
       dbMs: round(rec.dbMs, 0),
+      readMs: round(rec.readMs, 0),
+      planMs: round(rec.planMs, 0),
+      writeMs: round(rec.writeMs, 0),
       avgBatchSize: round(rec.transactions / Math.max(1, rec.batches), 1),
       avgBatchMs: round(rec.dbMs / Math.max(1, rec.batches)),
+      avgReadMs: round(rec.readMs / Math.max(1, rec.batches)),
+      avgPlanMs: round(rec.planMs / Math.max(1, rec.batches)),
+      avgWriteMs: round(rec.writeMs / Math.max(1, rec.batches)),
       /** Share of the wall time the org's batch pipeline was inside a batch transaction. */
       busyShare: round(rec.dbMs / wallMs, 3),
     },
+    /** The worker process (`--worker process`); null when the jobs ran in the server. */
+    worker:
+      workerCpuMs === null
+        ? null
+        : { cpuMs: round(workerCpuMs, 0), cpuUsPerTx: perTxUs(workerCpuMs) },
     postgres: {
       backendCpuMs: round(pgCpuMs, 0),
       cpuUsPerTx: perTxUs(pgCpuMs),
@@ -573,7 +668,7 @@ function summarize(
       cores: cpus().length,
       busyPct: round((100 * machineBusyMs) / Math.max(1, machineTotalMs), 1),
       /** CPU used by everything else on the machine (other services) meanwhile. */
-      otherCpuMs: round(machineBusyMs - serverCpuMs - pgCpuMs - selfCpuMs, 0),
+      otherCpuMs: round(machineBusyMs - serverCpuMs - pgCpuMs - selfCpuMs - (workerCpuMs ?? 0), 0),
       /** The processes that used the most CPU meanwhile (server, load generator and the
        * PostgreSQL backends included), by command name. */
       topProcesses: topCpu(before.processes, after.processes, 8),
@@ -767,6 +862,7 @@ async function main(): Promise<number> {
   const database = `reins_bench_${randomBytes(4).toString('hex')}`;
   const started = Date.now();
   let child: Child | undefined;
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   let admin: Orm | undefined;
   let check: Orm | undefined;
   let sampler: ActivitySampler | undefined;
@@ -777,6 +873,7 @@ async function main(): Promise<number> {
     stalls.stop();
     await sampler?.stop().catch(() => undefined);
     await child?.stop().catch(() => undefined);
+    await worker?.stop().catch(() => undefined);
     await check?.close().catch(() => undefined);
     await admin?.close().catch(() => undefined);
     if (created && args.keep) {
@@ -819,6 +916,7 @@ async function main(): Promise<number> {
       if (i > 100) throw new Error('/health never answered 200');
       await sleep(100);
     }
+    if (WORKER_PROCESS) worker = await startWorker(dbUrl);
 
     const keyRes = await api(base, BOOTSTRAP_KEY, 'POST', '/api/keys', {
       name: 'bench-agents',
@@ -848,7 +946,7 @@ async function main(): Promise<number> {
     let memorySamples: MemorySample[] = [];
     for (const spec of PHASES) {
       await sleep(1000); // the previous phase's stragglers drain
-      const before = await read(child, adminSql, database);
+      const before = await read(child, adminSql, database, worker?.pid ?? null);
       sampler.take();
       const memory =
         spec.kind === 'closed' && spec.sampleEveryS
@@ -879,7 +977,7 @@ async function main(): Promise<number> {
             );
       if (memory) memorySamples = await memory.stop();
       const activity = sampler.take();
-      const after = await read(child, adminSql, database);
+      const after = await read(child, adminSql, database, worker?.pid ?? null);
       const r = summarize(spec, log, before, after, activity, stalls);
       console.log(
         `bench: ${spec.name}: ${r.okPerS} 2xx/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ` +
@@ -901,6 +999,7 @@ async function main(): Promise<number> {
     await sleep(500);
     const final = await child.snapshot();
     await child.stop();
+    await worker?.stop();
     const [dbStats] = await adminSql<Record<string, string | number>>(
       `select xact_commit, xact_rollback, tup_inserted, tup_updated, blks_read, blks_hit,
               round(active_time::numeric, 1) as active_time_ms,
@@ -968,6 +1067,8 @@ async function main(): Promise<number> {
         profile: args.profile,
         semiSpaceMb: Number(args['semi-space']),
         child: args.tsx ? 'tsx' : args['no-source-maps'] ? 'built' : 'built, source maps',
+        /** The jobs: a worker process beside the server, or in the server. */
+        worker: args.worker,
         rules: rules.length,
         templates: TEMPLATES.length,
         env: {

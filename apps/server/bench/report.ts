@@ -36,7 +36,16 @@ export interface PhaseRow {
     gcShare?: number;
     gcMaxPauseMs?: number;
   };
-  recorder: { batches: number; avgBatchSize: number; avgBatchMs: number; busyShare: number };
+  recorder: {
+    batches: number;
+    avgBatchSize: number;
+    avgBatchMs: number;
+    busyShare: number;
+    /** The server's side of a batch (ms per batch): recording/batch.ts's BatchTiming. */
+    avgReadMs?: number;
+    avgPlanMs?: number;
+    avgWriteMs?: number;
+  };
   postgres: {
     cpuUsPerTx: number;
     cpuUsPerRequest?: number;
@@ -47,6 +56,8 @@ export interface PhaseRow {
     cpuUsPerTxByStatement?: Record<string, number>;
   };
   loadGenerator: { cpuUsPerTx: number };
+  /** `--worker process`: the worker process's CPU; absent or null when the jobs ran in the server. */
+  worker?: { cpuUsPerTx: number } | null;
   machine: { busyPct: number };
 }
 
@@ -75,13 +86,14 @@ export function tables(phases: PhaseRow[]): string {
   }
   lines.push(
     '',
-    '| load | avg batch (tx) | batch ms | pipeline busy | Reins CPU µs/tx | server event loop busy | server loop lag p99 ms | server GC time (longest pause ms) | PG CPU µs/tx | PG running statements µs/tx | PG idle in transaction µs/tx | load generator CPU µs/tx | machine CPU busy |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| load | avg batch (tx) | batch ms | pipeline busy | server CPU µs/tx | worker CPU µs/tx | server event loop busy | server loop lag p99 ms | server GC time (longest pause ms) | PG CPU µs/tx | PG running statements µs/tx | PG idle in transaction µs/tx | load generator CPU µs/tx | machine CPU busy |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const p of phases) {
     lines.push(
       `| ${p.name} | ${p.recorder.avgBatchSize} | ${p.recorder.avgBatchMs} | ` +
         `${round(p.recorder.busyShare * 100, 0)} % | ${p.server.cpuUsPerTx} | ` +
+        `${p.worker ? p.worker.cpuUsPerTx : '–'} | ` +
         `${round(p.server.eventLoopUtilization * 100, 0)} % | ${p.server.loopLagP99Ms ?? '–'} | ` +
         `${p.server.gcShare === undefined ? '–' : `${round(p.server.gcShare * 100, 1)} % (${p.server.gcMaxPauseMs ?? '–'})`} | ` +
         `${p.postgres.cpuUsPerTx} | ` +
@@ -91,13 +103,15 @@ export function tables(phases: PhaseRow[]): string {
   }
   lines.push(
     '',
-    `| load | batch ms | ${STATEMENTS.map((s) => `PG: ${s}`).join(' | ')} | PG idle in transaction (waiting for Reins) |`,
-    `| --- | ---: | ${STATEMENTS.map(() => '---:').join(' | ')} | ---: |`,
+    `| load | batch ms | Reins: read round trip | Reins: plan | Reins: write and commit | ${STATEMENTS.map((s) => `PG: ${s}`).join(' | ')} | PG idle in transaction (waiting for Reins) |`,
+    `| --- | ---: | ---: | ---: | ---: | ${STATEMENTS.map(() => '---:').join(' | ')} | ---: |`,
   );
   for (const p of phases) {
     const by = p.postgres.activeMsPerBatchByStatement;
+    const r = p.recorder;
     lines.push(
-      `| ${p.name} | ${p.recorder.avgBatchMs} | ${STATEMENTS.map((s) => round(by[s] ?? 0)).join(' | ')} | ` +
+      `| ${p.name} | ${r.avgBatchMs} | ${r.avgReadMs ?? '–'} | ${r.avgPlanMs ?? '–'} | ${r.avgWriteMs ?? '–'} | ` +
+        `${STATEMENTS.map((s) => round(by[s] ?? 0)).join(' | ')} | ` +
         `${p.postgres.idleInTransactionMsPerBatch} |`,
     );
   }

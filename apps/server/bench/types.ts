@@ -3,8 +3,12 @@
 export interface RecorderStats {
   batches: number;
   transactions: number;
-  /** Wall time inside the batch database transactions. */
+  /** Wall time of the batches, from their start (policy reads, the wait for a connection). */
   dbMs: number;
+  /** Its parts from the first round trip on (recording/batch.ts's BatchTiming). */
+  readMs: number;
+  planMs: number;
+  writeMs: number;
 }
 
 export interface ServerSnapshot {

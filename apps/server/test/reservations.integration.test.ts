@@ -534,6 +534,35 @@ describe('expired holds', () => {
     expect(v.body.releasedAmountMicros).toBe(400 * M);
     expect(await counter(orgId)).toEqual({ costMicros: 1000 * M, requests: 1 });
   });
+  it('ignores a hold that expired in an earlier month when the window spans both months', async () => {
+    // A week from Monday 30 June to Sunday 6 July: the batch on 1 July looks for expired holds
+    // among the transactions created since the earliest window it reads starts, not this month.
+    const { orgId, key } = await t().newOrg('expiry-across-months');
+    const rule = await t().call(
+      'POST',
+      '/api/policy-rules',
+      {
+        name: 'Weekly cap of 1,000 cents',
+        conditions: { timeWindow: 'weekly' },
+        action: 'block',
+        actionConfig: { limitCents: 1000, per: 'org' },
+      },
+      { key },
+    );
+    expect(rule.status).toBe(201);
+    t().clock.set('2031-06-30T23:59:00.000Z');
+    const r = await reserved(key, 800, { reservationTtlSeconds: 60 });
+    t().clock.set('2031-07-01T00:05:00.000Z');
+    expect((await post(key, { amount: 300, vendor: 'openai' })).status).toBe(202);
+    const over = await post<ErrorBody & { details: { current: number } }>(key, {
+      amount: 701,
+      vendor: 'openai',
+    });
+    expect(over.status).toBe(403);
+    expect(over.body.details.current).toBe(1001);
+    expect((await getTx(key, r.id)).status).toBe('reserved');
+    expect((await counter(orgId)).costMicros).toBe(1100 * M);
+  });
 });
 
 describe('concurrency', () => {

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
 import { dollarQuote, isoMs, queryRows, type RawConnection } from './sql.js';
+import type { TimeSpan } from './counters.js';
 
 /** A stored answer: the HTTP status and the exact JSON body that was sent. */
 export interface StoredResponse {
@@ -85,9 +86,22 @@ interface AnswerRow {
  * them — last, so that a key found in both (a claim that lost to a transaction's key) reads as
  * the transaction's. `= any (array(…))`, not `in (select …)`: the semi-join form scanned every
  * key of the organization.
+ *
+ * With `recorded` (the hot path), only transactions recorded in that span are looked at: a
+ * transaction's key is honoured for the idempotency retention, and the bound (literals, on the
+ * partition key) lets the planner leave out every other month's partition — planning this
+ * statement over every month kept cost more than running it.
  */
-export function lookupAnswersSql(orgId: string, keys: readonly string[]): string {
+export function lookupAnswersSql(
+  orgId: string,
+  keys: readonly string[],
+  recorded?: TimeSpan,
+): string {
   const org = dollarQuote(orgId);
+  const span = recorded
+    ? ` and created_at >= ${dollarQuote(recorded.from)}::timestamptz
+         and created_at < ${dollarQuote(recorded.to)}::timestamptz`
+    : '';
   const wanted = `any (array(select jsonb_array_elements_text(${dollarQuote(JSON.stringify(keys))}::jsonb)))`;
   return `select key, request_hash, status_code, response_body, null::jsonb as recorded, 0 as pass
         from idempotency_record
@@ -99,7 +113,7 @@ export function lookupAnswersSql(orgId: string, keys: readonly string[]): string
                'expiresAt', ${isoMs('expires_at')},
                'amountMicros', coalesce((hold->>'amountMicros')::bigint, amount_micros)), 1
         from transaction_record
-       where org_id = ${org} and idempotency_key = ${wanted} and request_hash is not null
+       where org_id = ${org} and idempotency_key = ${wanted} and request_hash is not null${span}
       order by pass`;
 }
 

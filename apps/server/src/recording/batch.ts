@@ -41,6 +41,7 @@ import {
   zeroTotals,
   dollarQuote,
   expiredHoldsSql,
+  windowsSpan,
   insertAuditSql,
   lockCountersSql,
   lockKeysSql,
@@ -55,6 +56,7 @@ import {
   type LeaseUse,
   type PooledConnection,
   type StoredAnswer,
+  type TimeSpan,
 } from '@reins/ledger';
 import {
   SETTINGS_SELECT,
@@ -76,6 +78,42 @@ import type { TxRequest, TxResult } from './types.js';
 
 const q = dollarQuote;
 
+export interface BatchOptions {
+  /** Called once the batch holds its counter locks. */
+  onLocked?: () => void;
+  /** Budget leases (on): org-wide counters this process holds a lease on are decided under it. */
+  leases?: LeaseBook | undefined;
+  /**
+   * How long a transaction's idempotency key is honoured (ms): a key is looked up among the
+   * transactions recorded that long before the batch (and after it, for a server whose clock is
+   * ahead). Unset: every transaction ever recorded.
+   */
+  keyWindowMs?: number | undefined;
+  /** Where the batch's time went (ms, added to): the benchmark's report. */
+  timing?: BatchTiming | undefined;
+}
+
+/**
+ * A batch's time from sending its first round trip: `readMs` until its answer is in hand (lock
+ * waits, the statements, the wait for this event loop to take the answer), `planMs` the
+ * decisions (synchronous JavaScript), `writeMs` from sending the write to its COMMIT's answer.
+ */
+export interface BatchTiming {
+  readMs: number;
+  planMs: number;
+  writeMs: number;
+}
+
+/** The transactions a batch at `at` looks its keys up among. */
+export function keySpan(at: string, windowMs: number | undefined): TimeSpan | undefined {
+  if (windowMs === undefined) return undefined;
+  const ms = Date.parse(at);
+  return {
+    from: new Date(ms - windowMs).toISOString(),
+    to: new Date(ms + windowMs).toISOString(),
+  };
+}
+
 /**
  * Records `reqs` of `orgId` on `conn` (a pooled connection in no transaction). `onLocked` is
  * called once the batch holds its counter locks. Answers `stale` — with the settings the database
@@ -91,8 +129,7 @@ export async function recordBatch(
   org: BatchPolicy,
   ctx: EvaluationContext,
   reqs: TxRequest[],
-  onLocked: () => void = () => undefined,
-  leases?: LeaseBook,
+  { onLocked = () => undefined, leases, keyWindowMs, timing }: BatchOptions = {},
 ): Promise<{ outcomes: TxResult[] } | { stale: OrgSettings | null }> {
   const nowMs = Number(ctx.now);
   const at = new Date(nowMs).toISOString();
@@ -107,6 +144,7 @@ export async function recordBatch(
   let granted: Granted[] | null = null;
   let leaseUses = 0;
   try {
+    const t0 = performance.now();
     const read = await lockAndRead(
       conn,
       orgId,
@@ -114,15 +152,23 @@ export async function recordBatch(
       needs,
       at,
       leases && lplan ? { holder: leases.holder, plan: lplan } : null,
+      keySpan(at, keyWindowMs),
     );
     if ('stale' in read) return read;
+    const t1 = performance.now();
     // This batch now holds every counter it reads: the next one may ask for them.
     onLocked();
     if (lplan) for (const [key, l] of lplan.leased) read.evaluated.totals[key] = { ...l.estimate };
     const plan = planBatch({ orgId, org, ctx, reqs, needs, ...read });
     const lease = leases && lplan ? leaseWrites(read.evaluated, plan, lplan, leases, nowMs) : null;
     leaseUses = lease?.uses.length ?? 0;
+    const t2 = performance.now();
     await write(conn, orgId, plan, at, lease);
+    if (timing) {
+      timing.readMs += t1 - t0;
+      timing.planMs += t2 - t1;
+      timing.writeMs += performance.now() - t2;
+    }
     granted = lease?.granted ?? [];
     return { outcomes: plan.outcomes };
   } catch (err) {
@@ -202,6 +248,7 @@ async function lockAndRead(
   needs: BatchNeeds,
   at: string,
   lease: { holder: string; plan: LeasePlan } | null,
+  keysRecorded: TimeSpan | undefined,
 ): Promise<Read | { stale: OrgSettings | null }> {
   // The policy lock, shared: a policy change waits for this batch, and this batch for a change
   // in progress, so the settings read next are the policy everything in the batch is counted by.
@@ -226,7 +273,7 @@ async function lockAndRead(
     countersAt = statements.length;
     statements.push(lockCountersSql(orgId, counters));
     holdsAt = statements.length;
-    statements.push(expiredHoldsSql(orgId, at));
+    statements.push(expiredHoldsSql(orgId, at, windowsSpan(counters)));
   }
   if (lease && lease.plan.locked.size > 0) {
     // After the counter locks, as every writer takes lease rows.
@@ -235,7 +282,7 @@ async function lockAndRead(
   }
   if (needs.idempotencyKeys.length > 0) {
     answersAt = statements.length;
-    statements.push(lookupAnswersSql(orgId, needs.idempotencyKeys));
+    statements.push(lookupAnswersSql(orgId, needs.idempotencyKeys, keysRecorded));
   }
   const res = results(await conn.query(`${statements.join(';\n')};`));
   const settingsRow = res[settingsAt]?.rows[0] as SettingsRow | undefined;
