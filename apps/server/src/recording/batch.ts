@@ -3,9 +3,9 @@
  * (and a COMMIT queued behind the second):
  *
  * 1. lock and read — BEGIN, the organization's policy lock (shared: see the ledger's seed.ts), its
- *    settings and policy version, its window counters created-and-locked in key order, the
- *    expired holds on them, what is kept under the batch's idempotency keys (locked first:
- *    ledger's `lockKeysSql`; stored answers and the transactions recorded under them);
+ *    settings and policy version, what is kept under the batch's idempotency keys (locked first:
+ *    ledger's `lockKeysSql`; stored answers and the transactions recorded under them), its
+ *    window counters created-and-locked in key order, the expired holds on them;
  * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
  * 3. write — the transactions (a keyed one with its request's hash: its replays are answered from
  *    its row), the counters' new totals, the audit events and the alerts in one statement, with
@@ -263,8 +263,14 @@ async function lockAndRead(
   let answersAt = -1;
   let leasesAt = -1;
   // The keys before the counters: every batch takes them in that order (and nothing else takes
-  // key locks), so no two batches wait for each other in a cycle.
-  if (needs.idempotencyKeys.length > 0) statements.push(lockKeysSql(orgId, needs.idempotencyKeys));
+  // key locks), so no two batches wait for each other in a cycle. What the keys hold is read
+  // under their locks and before the counters': not while this batch holds the counters the
+  // next batch of the organization waits for.
+  if (needs.idempotencyKeys.length > 0) {
+    statements.push(lockKeysSql(orgId, needs.idempotencyKeys));
+    answersAt = statements.length;
+    statements.push(lookupAnswersSql(orgId, needs.idempotencyKeys, keysRecorded));
+  }
   // Counters decided under a lease are not locked (nor read: the lease says what they hold).
   const counters = lease
     ? needs.counters.filter((c) => !lease.plan.leased.has(c.key))
@@ -279,10 +285,6 @@ async function lockAndRead(
     // After the counter locks, as every writer takes lease rows.
     leasesAt = statements.length;
     statements.push(takeLeasesSql(orgId, [...lease.plan.locked.keys()], lease.holder, at));
-  }
-  if (needs.idempotencyKeys.length > 0) {
-    answersAt = statements.length;
-    statements.push(lookupAnswersSql(orgId, needs.idempotencyKeys, keysRecorded));
   }
   const res = results(await conn.query(`${statements.join(';\n')};`));
   const settingsRow = res[settingsAt]?.rows[0] as SettingsRow | undefined;

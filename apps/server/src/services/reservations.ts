@@ -230,17 +230,7 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
       actual.tokensIn = body.tokensIn ?? hold.tokensIn;
       actual.tokensOut = body.tokensOut ?? hold.tokensOut;
     }
-    // A live hold is replaced; a hold the worker already released (expired) is not there to
-    // replace, so the whole actual cost is added.
     const held = row.status === 'reserved';
-    await adjustCounters(conn, ctx.orgId, row.counted_windows, {
-      costMicros: actual.amountMicros - (held ? hold.amountMicros : 0),
-      tokensIn: actual.tokensIn - (held ? hold.tokensIn : 0),
-      tokensOut: actual.tokensOut - (held ? hold.tokensOut : 0),
-      requests: held ? 0 : 1,
-    }).catch((err: unknown) => {
-      throw err instanceof TotalOutOfRange ? pastExact() : err;
-    });
     const amountCents = Math.ceil(actual.amountMicros / MICROS_PER_CENT);
     await sql(
       `update transaction_record
@@ -284,6 +274,18 @@ export async function settleReservation(ctx: Ctx, id: string, raw: unknown): Pro
       holdExpired: !held,
     });
     await storeAnswer(conn, ctx.orgId, key, route, hash, result, at);
+    // The counters last, just before COMMIT: every batch of the organization that counts in them
+    // waits for their locks, so they are held for one statement, not for the settle's others. A
+    // live hold is replaced; a hold the worker already released (expired) is not there to
+    // replace, so the whole actual cost is added.
+    await adjustCounters(conn, ctx.orgId, row.counted_windows, {
+      costMicros: actual.amountMicros - (held ? hold.amountMicros : 0),
+      tokensIn: actual.tokensIn - (held ? hold.tokensIn : 0),
+      tokensOut: actual.tokensOut - (held ? hold.tokensOut : 0),
+      requests: held ? 0 : 1,
+    }).catch((err: unknown) => {
+      throw err instanceof TotalOutOfRange ? pastExact() : err;
+    });
     return result;
   });
 }
@@ -312,14 +314,6 @@ export async function voidReservation(ctx: Ctx, id: string, raw: unknown): Promi
     assertOpen(row, 'void');
     const hold = row.hold ?? { amountMicros: 0, tokensIn: 0, tokensOut: 0 };
     const held = row.status === 'reserved';
-    if (held) {
-      await adjustCounters(conn, ctx.orgId, row.counted_windows, {
-        costMicros: -hold.amountMicros,
-        tokensIn: -hold.tokensIn,
-        tokensOut: -hold.tokensOut,
-        requests: -1,
-      });
-    }
     await sql(
       `update transaction_record set status = 'voided', voided_at = ? where org_id = ? and id = ?`,
       [at, ctx.orgId, id],
@@ -338,6 +332,15 @@ export async function voidReservation(ctx: Ctx, id: string, raw: unknown): Promi
       ...(body.reason ? { reason: body.reason } : {}),
     });
     await storeAnswer(conn, ctx.orgId, key, route, hash, result, at);
+    // The counters last, as in a settle: locked for one statement before COMMIT.
+    if (held) {
+      await adjustCounters(conn, ctx.orgId, row.counted_windows, {
+        costMicros: -hold.amountMicros,
+        tokensIn: -hold.tokensIn,
+        tokensOut: -hold.tokensOut,
+        requests: -1,
+      });
+    }
     return result;
   });
 }
