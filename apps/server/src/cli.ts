@@ -585,6 +585,7 @@ const commands: Command[] = [
       const found = await findUserByEmail(em, email);
       if (!found) throw new NotFound('User', email);
       const { user, token } = await resetPasswordById(em, found.id, {
+        orgId: found.orgId,
         actor: CLI_ACTOR,
         now: ctx.now(),
         ttlMs: ctx.io.env.REINS_SIGN_IN_LINK_TTL_MS,

@@ -56,12 +56,23 @@ const orgId = (onDelete: 'cascade' | 'no action') => () =>
     .deleteRule(onDelete)
     .updateRule('no action');
 
+/**
+ * `id` and `org_id`, keyed `(org_id, id)` (`primaryKeys: ['orgId', 'id']`): every table of an
+ * organization's rows leads its key with org_id, so the schema can be distributed by organization
+ * on Citus, which needs the distribution column in every primary key, unique key and foreign key
+ * between distributed tables (docs/operations.md, "Beyond one machine"). Ids stay random, so an id
+ * alone still names one row.
+ */
+const orgScopedId = {
+  orgId: () => orgId('cascade')().primary(),
+  id: p.text().primary(),
+};
+
 export const ApiKey = defineEntity({
   name: 'ApiKey',
   tableName: 'api_key',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     name: p.text(),
     /** Hex SHA-256 of the secret. */
     keyHash: p.text().unique(),
@@ -71,7 +82,7 @@ export const ApiKey = defineEntity({
     lastUsedAt: timestamptz().nullable(),
     revokedAt: timestamptz().nullable(),
   },
-  indexes: [{ name: 'api_key_org_id_index', properties: ['orgId'] }],
+  primaryKeys: ['orgId', 'id'],
 });
 export type ApiKey = InferEntity<typeof ApiKey>;
 
@@ -79,8 +90,7 @@ export const PolicyRule = defineEntity({
   name: 'PolicyRule',
   tableName: 'policy_rule',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     /** The engine's canonical Rule object. */
     definition: p.json<Record<string, unknown>>(),
     enabled: p.boolean(),
@@ -91,7 +101,7 @@ export const PolicyRule = defineEntity({
       .onCreate(() => new Date())
       .onUpdate(() => new Date()),
   },
-  indexes: [{ name: 'policy_rule_org_id_index', properties: ['orgId'] }],
+  primaryKeys: ['orgId', 'id'],
 });
 export type PolicyRule = InferEntity<typeof PolicyRule>;
 
@@ -446,8 +456,7 @@ export const AuditVerification = defineEntity({
   name: 'AuditVerification',
   tableName: 'audit_verification',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     /** queued | running | done | failed */
     status: p.text().default('queued'),
     /** Links walked so far, and the head's seq the walk goes to (null until it starts). */
@@ -475,6 +484,7 @@ export const AuditVerification = defineEntity({
         'create index "audit_verification_claimable_index" on "audit_verification" ("created_at") where "status" in (\'queued\', \'running\')',
     },
   ],
+  primaryKeys: ['orgId', 'id'],
 });
 export type AuditVerification = InferEntity<typeof AuditVerification>;
 
@@ -540,8 +550,7 @@ export const PriceOverride = defineEntity({
   name: 'PriceOverride',
   tableName: 'price_override',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     vendor: p.text(),
     model: p.text(),
     /** Dollars per million tokens / per request, as the engine's PriceOverride names them. */
@@ -550,7 +559,7 @@ export const PriceOverride = defineEntity({
     effectiveTo: timestamptz().nullable(),
     createdAt: timestamps.createdAt,
   },
-  indexes: [{ name: 'price_override_org_id_index', properties: ['orgId'] }],
+  primaryKeys: ['orgId', 'id'],
 });
 export type PriceOverride = InferEntity<typeof PriceOverride>;
 
@@ -583,8 +592,7 @@ export const PolicyAlert = defineEntity({
   name: 'PolicyAlert',
   tableName: 'policy_alert',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     /** Null for alerts no rule raised (spend anomalies: `action` 'anomaly'). */
     ruleId: p.text().nullable(),
     ruleName: p.text(),
@@ -612,6 +620,7 @@ export const PolicyAlert = defineEntity({
         'create index "policy_alert_org_created_index" on "policy_alert" ("org_id", "created_at" desc, "id" desc)',
     },
   ],
+  primaryKeys: ['orgId', 'id'],
 });
 export type PolicyAlert = InferEntity<typeof PolicyAlert>;
 
@@ -620,8 +629,7 @@ export const NotificationChannel = defineEntity({
   name: 'NotificationChannel',
   tableName: 'notification_channel',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     name: p.text(),
     /** webhook | slack | email */
     type: p.text(),
@@ -630,7 +638,7 @@ export const NotificationChannel = defineEntity({
     enabled: p.boolean().default(true),
     ...timestamps,
   },
-  indexes: [{ name: 'notification_channel_org_id_index', properties: ['orgId'] }],
+  primaryKeys: ['orgId', 'id'],
 });
 export type NotificationChannel = InferEntity<typeof NotificationChannel>;
 
@@ -639,8 +647,7 @@ export const NotificationOutbox = defineEntity({
   name: 'NotificationOutbox',
   tableName: 'notification_outbox',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     alertId: p.text().nullable(),
     channelId: p.text(),
     /** pending | delivered | failed */
@@ -667,6 +674,7 @@ export const NotificationOutbox = defineEntity({
         'create index "notification_outbox_channel_created_index" on "notification_outbox" ("channel_id", "created_at" desc, "id" desc)',
     },
   ],
+  primaryKeys: ['orgId', 'id'],
 });
 export type NotificationOutbox = InferEntity<typeof NotificationOutbox>;
 
@@ -766,8 +774,7 @@ export const Backtest = defineEntity({
   name: 'Backtest',
   tableName: 'backtest',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     /** queued | running | done | failed */
     status: p.text().default('queued'),
     /** The draft rules, canonical (engine `Rule`s), in the order they were sent. */
@@ -801,6 +808,7 @@ export const Backtest = defineEntity({
         'create index "backtest_claimable_index" on "backtest" ("created_at") where "status" in (\'queued\', \'running\')',
     },
   ],
+  primaryKeys: ['orgId', 'id'],
 });
 export type Backtest = InferEntity<typeof Backtest>;
 
@@ -814,8 +822,7 @@ export const User = defineEntity({
   name: 'User',
   tableName: 'app_user',
   properties: {
-    ...idProperty,
-    orgId: orgId('cascade'),
+    ...orgScopedId,
     email: p.text(),
     name: p.text().nullable(),
     /** admin | editor | viewer: mapped onto the permissions API keys carry. */
@@ -826,12 +833,12 @@ export const User = defineEntity({
     lastSignInAt: timestamptz().nullable(),
   },
   indexes: [
-    { name: 'app_user_org_id_index', properties: ['orgId'] },
     {
       name: 'app_user_email_unique',
       expression: 'create unique index "app_user_email_unique" on "app_user" (lower("email"))',
     },
   ],
+  primaryKeys: ['orgId', 'id'],
 });
 export type User = InferEntity<typeof User>;
 
@@ -845,22 +852,26 @@ export const Session = defineEntity({
   name: 'Session',
   tableName: 'user_session',
   properties: {
-    id: p.text().primary(),
-    orgId: orgId('cascade'),
-    userId: () =>
+    ...orgScopedId,
+    /**
+     * `[orgId, userId]`: the foreign key is `(org_id, user_id)`, sharing the session's own org_id
+     * column, so that a session and its user are always of one organization (and on one shard).
+     */
+    user: () =>
       p
         .manyToOne(User)
         .mapToPk()
         .nullable()
-        .fieldName('user_id')
+        .joinColumns('org_id', 'user_id')
         .deleteRule('cascade')
         .updateRule('no action'),
-    keyId: () =>
+    /** `[orgId, keyId]`, as `user`. */
+    key: () =>
       p
         .manyToOne(ApiKey)
         .mapToPk()
         .nullable()
-        .fieldName('key_id')
+        .joinColumns('org_id', 'key_id')
         .deleteRule('cascade')
         .updateRule('no action'),
     /** Sent back as `x-reins-csrf` on every state-changing request of the session. */
@@ -869,9 +880,13 @@ export const Session = defineEntity({
     lastSeenAt: timestamptz(),
     expiresAt: timestamptz(),
   },
+  primaryKeys: ['orgId', 'id'],
   indexes: [
-    { name: 'user_session_user_id_index', properties: ['userId'] },
-    { name: 'user_session_key_id_index', properties: ['keyId'] },
+    // A cookie names no organization: authenticating finds its session by id alone (on Citus, a
+    // lookup on every shard).
+    { name: 'user_session_id_index', properties: ['id'] },
+    { name: 'user_session_user_id_index', properties: ['user'] },
+    { name: 'user_session_key_id_index', properties: ['key'] },
   ],
   // Signed in as a user or with a key: exactly one of the two.
   checks: [
@@ -891,12 +906,13 @@ export const SignInToken = defineEntity({
   name: 'SignInToken',
   tableName: 'sign_in_token',
   properties: {
-    id: p.text().primary(),
-    userId: () =>
+    ...orgScopedId,
+    /** `[orgId, userId]`: the foreign key `(org_id, user_id)` shares the token's org_id. */
+    user: () =>
       p
         .manyToOne(User)
         .mapToPk()
-        .fieldName('user_id')
+        .joinColumns('org_id', 'user_id')
         .deleteRule('cascade')
         .updateRule('no action'),
     /** first_admin | invite | reset */
@@ -905,7 +921,12 @@ export const SignInToken = defineEntity({
     expiresAt: timestamptz(),
     usedAt: timestamptz().nullable(),
   },
-  indexes: [{ name: 'sign_in_token_user_id_index', properties: ['userId'] }],
+  primaryKeys: ['orgId', 'id'],
+  indexes: [
+    // A sign-in link names no organization: redeeming finds its token by id alone.
+    { name: 'sign_in_token_id_index', properties: ['id'] },
+    { name: 'sign_in_token_user_id_index', properties: ['user'] },
+  ],
 });
 export type SignInToken = InferEntity<typeof SignInToken>;
 

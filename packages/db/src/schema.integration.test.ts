@@ -66,11 +66,11 @@ describe('entities', () => {
     });
     expect(typeof org.monthlyBudgetCents).toBe('number');
     expect(org.createdAt).toBeInstanceOf(Date);
-    const key = await read.findOneOrFail(ApiKey, 'key_rt');
+    const key = await read.findOneOrFail(ApiKey, { orgId: 'org_rt', id: 'key_rt' });
     expect(key.orgId).toBe('org_rt');
     expect(key.permissions).toEqual(['transactions:write', 'policies:read']);
     expect(key.revokedAt).toBeNull();
-    const rule = await read.findOneOrFail(PolicyRule, { id: 'rule_rt' });
+    const rule = await read.findOneOrFail(PolicyRule, { orgId: 'org_rt', id: 'rule_rt' });
     expect(rule.definition).toEqual(definition);
     expect(rule.priority).toBe(10);
   });

@@ -98,7 +98,7 @@ async function runClaimed(
   me: string,
   o: { leaseMs: number; chunkSize: number },
 ): Promise<void> {
-  const mine = lease.mine(v.id, me);
+  const mine = lease.mine(v, me);
   if (v.attempts > AUDIT_VERIFY_MAX_ATTEMPTS) {
     await lease.finish(ctx, mine, {
       status: 'failed',

@@ -92,7 +92,7 @@ async function runClaimed(
   me: string,
   o: { leaseMs: number; chunkSize: number },
 ): Promise<void> {
-  const mine = lease.mine(b.id, me);
+  const mine = lease.mine(b, me);
   if (b.attempts > BACKTEST_MAX_ATTEMPTS) {
     await lease.finish(ctx, mine, {
       status: 'failed',

@@ -29,8 +29,8 @@ export interface Leased {
     leaseMs: number,
     o: { set?: string; returning: string },
   ): Promise<T | null>;
-  /** The fence of every later statement: this row, still leased to `me`. */
-  mine(id: string, me: string): string;
+  /** The fence of every later statement: this row (by its key), still leased to `me`. */
+  mine(row: { org_id: string; id: string }, me: string): string;
   /** Extends the lease and writes the progress `set`; throws LeaseLost when it is not ours. */
   renew(ctx: JobContext, mine: string, leaseMs: number, set: string): Promise<void>;
   /** Ends the run: done or failed, with its result or error and the progress `set`. */
@@ -60,7 +60,7 @@ export function leased(table: 'backtest' | 'audit_verification'): Leased {
                   locked_until = ${lit(iso(now + leaseMs))}::timestamptz,
                   attempts = r.attempts + 1,${o.set ? ` ${o.set},` : ''}
                   started_at = coalesce(r.started_at, ${lit(iso(now))}::timestamptz)
-            where r.id = (select id from ${table}
+            where (r.org_id, r.id) = (select org_id, id from ${table}
                            where status = 'queued'
                               or (status = 'running' and locked_until < ${lit(iso(now))}::timestamptz)
                            order by created_at, id
@@ -71,7 +71,8 @@ export function leased(table: 'backtest' | 'audit_verification'): Leased {
       );
       return rows[0] ?? null;
     },
-    mine: (id, me) => `id = ${lit(id)} and locked_by = ${lit(me)}`,
+    mine: (row, me) =>
+      `org_id = ${lit(row.org_id)} and id = ${lit(row.id)} and locked_by = ${lit(me)}`,
     async renew(ctx, mine, leaseMs, set) {
       const until = iso(ctx.now().getTime() + leaseMs);
       const rows = await withConnection(ctx.orm, (conn) =>

@@ -127,13 +127,13 @@ export function pruneSessionsJob(everyMs: number, batch = PRUNE_BATCH): Job {
         queryRows<{ n: string }>(
           conn,
           `with s as (
-             delete from user_session where id in (
-               select id from user_session where expires_at <= ${at}::timestamptz
+             delete from user_session where (org_id, id) in (
+               select org_id, id from user_session where expires_at <= ${at}::timestamptz
                 limit ${String(batch)} for update skip locked)
              returning 1),
            t as (
-             delete from sign_in_token where id in (
-               select id from sign_in_token
+             delete from sign_in_token where (org_id, id) in (
+               select org_id, id from sign_in_token
                 where expires_at <= ${kept}::timestamptz or used_at <= ${kept}::timestamptz
                 limit ${String(batch)} for update skip locked)
              returning 1)

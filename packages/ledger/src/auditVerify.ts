@@ -387,8 +387,8 @@ export async function endVerify(
   if (start && !state.metCheckpoint) {
     // The checkpoint's event is sealed (at or before the head's position) but not after its seq.
     const [ev] = await sql<{ xid: string; pos: string }>(
-      'select xid::text as xid, pos from audit_event where id = ?',
-      [start.eventId],
+      'select xid::text as xid, pos from audit_event where org_id = ? and id = ?',
+      [orgId, start.eventId],
     );
     const sealed =
       ev !== undefined &&

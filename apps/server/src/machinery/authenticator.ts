@@ -100,7 +100,7 @@ export class Authenticator {
     }
     if (now - entry.lastUsedWrittenAt >= LAST_USED_EVERY_MS) {
       entry.lastUsedWrittenAt = now;
-      void this.touch(entry.caller.keyId, now);
+      void this.touch(entry.caller.orgId, entry.caller.keyId, now);
     }
     return entry.caller;
   }
@@ -144,14 +144,15 @@ export class Authenticator {
     for (const [hash, e] of this.cache) if (e.caller.keyId === keyId) this.cache.delete(hash);
   }
 
-  private async touch(keyId: string, now: number): Promise<void> {
+  private async touch(orgId: string, keyId: string, now: number): Promise<void> {
     try {
       await this.orm.em
         .fork()
         .getConnection()
         .execute(
-          `update api_key set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)`,
-          [new Date(now), keyId, new Date(now - LAST_USED_EVERY_MS)],
+          `update api_key set last_used_at = ?
+            where org_id = ? and id = ? and (last_used_at is null or last_used_at < ?)`,
+          [new Date(now), orgId, keyId, new Date(now - LAST_USED_EVERY_MS)],
         );
     } catch {
       // Best effort: a missed lastUsedAt update is not worth failing or logging every request.

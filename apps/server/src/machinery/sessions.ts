@@ -124,13 +124,13 @@ export class SessionStore {
     const idleEnd = entry.lastSeenAt + this.opts.idleMs;
     if (now >= idleEnd || now >= entry.endsAt) {
       this.cache.delete(id);
-      void this.remove(id);
+      void this.remove(entry.caller.orgId, id);
       throw new Unauthorized(SESSION_EXPIRED);
     }
     if (now - entry.lastSeenAt >= this.touchEveryMs) {
       entry.lastSeenAt = now;
       // Awaited (once a minute per session at most): another process must see the session alive.
-      await this.touch(id, now);
+      await this.touch(entry.caller.orgId, id, now);
     }
     const expiresAt = Math.min(entry.lastSeenAt + this.opts.idleMs, entry.endsAt);
     return { ...entry.caller, session: { ...entry.caller.session, expiresAt } };
@@ -147,8 +147,8 @@ export class SessionStore {
               k.permissions as key_permissions, k.revoked_at
          from user_session s
          join organization o on o.id = s.org_id
-         left join app_user u on u.id = s.user_id
-         left join api_key k on k.id = s.key_id
+         left join app_user u on u.org_id = s.org_id and u.id = s.user_id
+         left join api_key k on k.org_id = s.org_id and k.id = s.key_id
         where s.id = ?`,
         [id],
         'all',
@@ -160,7 +160,7 @@ export class SessionStore {
         (row.key_id !== null && row.key_permissions !== null && row.revoked_at === null));
     if (!row || !alive) {
       this.cache.delete(id);
-      if (row) void this.remove(id);
+      if (row) void this.remove(row.org_id, id);
       throw new Unauthorized(SESSION_EXPIRED);
     }
     const user =
@@ -216,27 +216,26 @@ export class SessionStore {
     for (const [id, e] of this.cache) if (e.caller.keyId === keyId) this.cache.delete(id);
   }
 
-  private async remove(id: string): Promise<void> {
+  private async remove(orgId: string, id: string): Promise<void> {
     try {
       await this.orm.em
         .fork()
         .getConnection()
-        .execute('delete from user_session where id = ?', [id]);
+        .execute('delete from user_session where org_id = ? and id = ?', [orgId, id]);
     } catch {
       // Best effort: an expired session is refused whether or not its row is gone.
     }
   }
 
-  private async touch(id: string, now: number): Promise<void> {
+  private async touch(orgId: string, id: string, now: number): Promise<void> {
     try {
       await this.orm.em
         .fork()
         .getConnection()
-        .execute('update user_session set last_seen_at = ? where id = ? and last_seen_at < ?', [
-          new Date(now),
-          id,
-          new Date(now),
-        ]);
+        .execute(
+          'update user_session set last_seen_at = ? where org_id = ? and id = ? and last_seen_at < ?',
+          [new Date(now), orgId, id, new Date(now)],
+        );
     } catch {
       // Best effort, as api_key.last_used_at.
     }

@@ -93,8 +93,8 @@ async function startSession(
   em.create(Session, {
     id: hashToken(token),
     orgId: who.orgId,
-    userId: who.userId ?? null,
-    keyId: who.keyId ?? null,
+    user: who.userId === undefined ? null : [who.orgId, who.userId],
+    key: who.keyId === undefined ? null : [who.orgId, who.keyId],
     csrfToken: newToken(),
     createdAt: new Date(now),
     lastSeenAt: new Date(now),
@@ -155,12 +155,11 @@ export async function signIn(core: Core, raw: unknown, client: string): Promise<
   core.logins.succeeded(email);
   user.lastSignInAt = new Date(now);
   // Housekeeping: the user's sessions that have ended.
-  await em
-    .getConnection()
-    .execute(
-      'delete from user_session where user_id = ? and (expires_at <= ? or last_seen_at <= ?)',
-      [user.id, new Date(now), new Date(now - core.env.REINS_SESSION_IDLE_MS)],
-    );
+  await em.getConnection().execute(
+    `delete from user_session
+        where org_id = ? and user_id = ? and (expires_at <= ? or last_seen_at <= ?)`,
+    [user.orgId, user.id, new Date(now), new Date(now - core.env.REINS_SESSION_IDLE_MS)],
+  );
   return startSession(core, em, { orgId: user.orgId, userId: user.id }, now);
 }
 
@@ -174,9 +173,9 @@ export async function redeemLink(core: Core, raw: unknown, client: string): Prom
   const now = core.clock();
   const hash = await hashPassword(input.password);
   const em = core.orm.em.fork();
-  let userId: string;
+  let signedIn: { orgId: string; id: string };
   try {
-    userId = await em.transactional(async (tem) => {
+    signedIn = await em.transactional(async (tem) => {
       if (!isWellFormedToken(input.token)) throw new Unauthorized(BAD_LINK);
       const link = await tem.findOne(
         SignInToken,
@@ -186,13 +185,13 @@ export async function redeemLink(core: Core, raw: unknown, client: string): Prom
       if (!link || link.usedAt || link.expiresAt.getTime() <= now) {
         throw new Unauthorized(BAD_LINK);
       }
-      const user = await tem.findOne(User, { id: link.userId });
+      const user = await tem.findOne(User, { orgId: link.orgId, id: link.user[1] });
       if (!user || user.disabledAt) throw new Unauthorized(BAD_LINK);
       link.usedAt = new Date(now);
       user.passwordHash = hash;
       user.lastSignInAt = new Date(now);
       user.updatedAt = new Date(now);
-      await endUserSessions(tem, user.id);
+      await endUserSessions(tem, user);
       await tem.flush();
       await audit(tem, {
         orgId: user.orgId,
@@ -203,22 +202,24 @@ export async function redeemLink(core: Core, raw: unknown, client: string): Prom
         occurredAt: new Date(now),
         metadata: { email: user.email, link: link.purpose },
       });
-      return user.id;
+      return { orgId: user.orgId, id: user.id };
     });
   } catch (err) {
     if (err instanceof Unauthorized) core.logins.failed(client);
     throw err;
   }
-  core.sessions.forgetUser(userId);
-  const user = await em.findOneOrFail(User, { id: userId });
-  return startSession(core, em, { orgId: user.orgId, userId }, now);
+  core.sessions.forgetUser(signedIn.id);
+  return startSession(core, em, { orgId: signedIn.orgId, userId: signedIn.id }, now);
 }
 
 /** POST /api/auth/logout: deletes the session (if the caller has one). */
 export async function signOut(core: Core, caller: Caller): Promise<void> {
   const s = (caller as Partial<SessionCaller>).session;
   if (!s) return;
-  await core.orm.em.fork().getConnection().execute('delete from user_session where id = ?', [s.id]);
+  await core.orm.em
+    .fork()
+    .getConnection()
+    .execute('delete from user_session where org_id = ? and id = ?', [caller.orgId, s.id]);
   core.sessions.forget(s.id);
 }
 
@@ -236,7 +237,7 @@ export async function changePassword(ctx: Ctx, raw: unknown, client: string): Pr
   if (!ctx.userId) throw new NotAUser('Only a user signed in with a password can change it');
   const input = parseInput(changePasswordInput, raw);
   const core = ctx.core;
-  const user = await ctx.em.findOne(User, { id: ctx.userId });
+  const user = await ctx.em.findOne(User, { orgId: ctx.orgId, id: ctx.userId });
   if (!user) throw new Unauthorized();
   core.logins.check(client, user.email);
   if (!(await verifyPassword(input.currentPassword, user.passwordHash ?? null))) {
@@ -246,10 +247,10 @@ export async function changePassword(ctx: Ctx, raw: unknown, client: string): Pr
   const hash = await hashPassword(input.newPassword);
   const now = new Date(core.clock());
   await ctx.em.transactional(async (tem) => {
-    const u = await tem.findOneOrFail(User, { id: user.id });
+    const u = await tem.findOneOrFail(User, { orgId: user.orgId, id: user.id });
     u.passwordHash = hash;
     u.updatedAt = now;
-    await endUserSessions(tem, u.id, ctx.session?.id);
+    await endUserSessions(tem, u, ctx.session?.id);
     await tem.flush();
     await audit(tem, {
       orgId: u.orgId,

@@ -46,19 +46,20 @@ export function signInLinkPath(token: string): string {
 export type LinkPurpose = 'first_admin' | 'invite' | 'reset';
 
 /**
- * A one-time sign-in link for `userId` (in `em`'s unit of work; the caller flushes): returns the
+ * A one-time sign-in link for `user` (in `em`'s unit of work; the caller flushes): returns the
  * token, of which only the SHA-256 is stored.
  */
 export function issueSignInToken(
   em: EntityManager,
-  userId: string,
+  user: { orgId: string; id: string },
   purpose: LinkPurpose,
   opts: { now: Date; ttlMs: number },
 ): string {
   const token = newToken();
   em.create(SignInToken, {
     id: hashToken(token),
-    userId,
+    orgId: user.orgId,
+    user: [user.orgId, user.id],
     purpose,
     createdAt: opts.now,
     expiresAt: new Date(opts.now.getTime() + opts.ttlMs),
@@ -107,7 +108,7 @@ export function createUserWithLink(
       lastSignInAt: null,
     });
     await tem.flush();
-    const token = issueSignInToken(tem, user.id, opts.purpose ?? 'invite', opts);
+    const token = issueSignInToken(tem, user, opts.purpose ?? 'invite', opts);
     await tem.flush();
     if (!opts.quiet) {
       await audit(tem, {
@@ -132,16 +133,16 @@ export function findUsers(em: EntityManager, orgId: string): Promise<User[]> {
 /** Deletes every session of a user (the caller also forgets them in this process). */
 export async function endUserSessions(
   em: EntityManager,
-  userId: string,
+  user: { orgId: string; id: string },
   keep?: string,
 ): Promise<void> {
   await em
     .getConnection()
     .execute(
       keep === undefined
-        ? 'delete from user_session where user_id = ?'
-        : 'delete from user_session where user_id = ? and id <> ?',
-      keep === undefined ? [userId] : [userId, keep],
+        ? 'delete from user_session where org_id = ? and user_id = ?'
+        : 'delete from user_session where org_id = ? and user_id = ? and id <> ?',
+      keep === undefined ? [user.orgId, user.id] : [user.orgId, user.id, keep],
       'run',
       em.getTransactionContext(),
     );
@@ -164,9 +165,13 @@ export function resetPasswordById(
     if (!user) throw new NotFound('User', id);
     user.passwordHash = null;
     user.updatedAt = opts.now;
-    await tem.nativeUpdate(SignInToken, { userId: id, usedAt: null }, { usedAt: opts.now });
-    await endUserSessions(tem, id);
-    const token = issueSignInToken(tem, id, 'reset', opts);
+    await tem.nativeUpdate(
+      SignInToken,
+      { orgId: user.orgId, user: [user.orgId, id], usedAt: null },
+      { usedAt: opts.now },
+    );
+    await endUserSessions(tem, user);
+    const token = issueSignInToken(tem, user, 'reset', opts);
     await tem.flush();
     await audit(tem, {
       orgId: user.orgId,
@@ -282,7 +287,7 @@ export function updateUserById(
     }
     if (changed.length === 0) return before;
     user.updatedAt = opts.now;
-    if (disabling) await endUserSessions(tem, id);
+    if (disabling) await endUserSessions(tem, user);
     await tem.flush();
     const after = userView(user);
     const pick = (v: UserView) =>

@@ -27,6 +27,7 @@ import { Migration20261203234500_batch_lookups_custom_plans } from './Migration2
 import { Migration20261203235500_drop_batch_lookup_functions } from './Migration20261203235500_drop_batch_lookup_functions.js';
 import { Migration20261204032502_partition_by_month } from './Migration20261204032502_partition_by_month.js';
 import { Migration20261204033645_budget_leases } from './Migration20261204033645_budget_leases.js';
+import { Migration20261204101856_org_led_keys } from './Migration20261204101856_org_led_keys.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -108,4 +109,5 @@ export const migrationsList: MigrationObject[] = [
     name: 'Migration20261204033645_budget_leases',
     class: Migration20261204033645_budget_leases,
   },
+  { name: 'Migration20261204101856_org_led_keys', class: Migration20261204101856_org_led_keys },
 ];

@@ -89,7 +89,7 @@ export function notifyJob(opts: NotifyJobOptions): Job {
             });
     }
     const next = planAfterAttempt(row.attempt, outcome, ctx.now(), policy);
-    const recorded = await record({ id: row.id, attempt: row.attempt, next });
+    const recorded = await record({ orgId: row.orgId, id: row.id, attempt: row.attempt, next });
     const fields = { deliveryId: row.id, channelId: row.channelId, attempt: row.attempt };
     if (!recorded) {
       ctx.log.warn(fields, 'notification outcome not recorded: its lease had expired');

@@ -389,7 +389,7 @@ describe('several workers and crashes', () => {
     expect(await state(id)).toMatchObject({ status: 'delivered', attempts: 2 });
 
     // The dead worker's late outcome (it was attempt 1) cannot overwrite attempt 2's.
-    const late = await recordOutcome(db.orm, id, 1, {
+    const late = await recordOutcome(db.orm, { orgId, id }, 1, {
       status: 'failed',
       lastError: 'late',
     });

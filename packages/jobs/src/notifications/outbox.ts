@@ -41,7 +41,7 @@ export async function claimDue(
 ): Promise<ClaimedRow[]> {
   const rows = await plainSql(orm)<ClaimRecord>(
     `with due as (
-       select id from notification_outbox
+       select org_id, id from notification_outbox
         where status = 'pending' and next_attempt_at <= ?::timestamptz
         order by next_attempt_at
         limit ?
@@ -50,7 +50,7 @@ export async function claimDue(
        update notification_outbox o
           set attempts = o.attempts + 1, next_attempt_at = ?::timestamptz
          from due
-        where o.id = due.id
+        where o.org_id = due.org_id and o.id = due.id
        returning o.id, o.org_id, o.alert_id, o.channel_id, o.payload, o.attempts, o.created_at
      )
      select c.*, ch.type as channel_type, ch.config as channel_config,
@@ -76,6 +76,7 @@ export async function claimDue(
 }
 
 export interface Outcome {
+  orgId: string;
   id: string;
   /** The attempt this outcome is of: written only if the row is still at it. */
   attempt: number;
@@ -89,7 +90,8 @@ export interface Outcome {
  */
 export async function recordOutcomes(orm: Orm, outcomes: readonly Outcome[]): Promise<Set<string>> {
   if (outcomes.length === 0) return new Set();
-  const rows = outcomes.map(({ id, attempt, next }) => ({
+  const rows = outcomes.map(({ orgId, id, attempt, next }) => ({
+    org_id: orgId,
     id,
     attempt,
     status: next.status,
@@ -103,9 +105,10 @@ export async function recordOutcomes(orm: Orm, outcomes: readonly Outcome[]): Pr
             delivered_at = x.delivered_at,
             next_attempt_at = coalesce(x.next_attempt_at, o.next_attempt_at),
             last_error = x.last_error
-       from jsonb_to_recordset(?::jsonb) as x(id text, attempt int, status text,
+       from jsonb_to_recordset(?::jsonb) as x(org_id text, id text, attempt int, status text,
               delivered_at timestamptz, next_attempt_at timestamptz, last_error text)
-      where o.id = x.id and o.status = 'pending' and o.attempts = x.attempt
+      where o.org_id = x.org_id and o.id = x.id and o.status = 'pending'
+        and o.attempts = x.attempt
       returning o.id`,
     [JSON.stringify(rows)],
   );
@@ -115,9 +118,9 @@ export async function recordOutcomes(orm: Orm, outcomes: readonly Outcome[]): Pr
 /** One outcome; false when the row had been claimed again (its lease had expired). */
 export async function recordOutcome(
   orm: Orm,
-  id: string,
+  row: { orgId: string; id: string },
   attempt: number,
   next: NextState,
 ): Promise<boolean> {
-  return (await recordOutcomes(orm, [{ id, attempt, next }])).has(id);
+  return (await recordOutcomes(orm, [{ ...row, attempt, next }])).has(row.id);
 }
