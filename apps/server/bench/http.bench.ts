@@ -255,7 +255,7 @@ async function startChild(databaseUrl: string): Promise<Child> {
   // The same flags as `pnpm start` (package.json). 16 MB semi-spaces keep young-generation
   // pauses at a few ms; 64 MB scavenged less often but paused 5-20 ms, which set the p99 at
   // 1,000 tx/s for no throughput gain once the hot path stopped allocating whole traces; 4 and
-  // 8 MB scavenged more often for no shorter pauses (docs/benchmarks.md).
+  // 8 MB scavenged more often for no shorter pauses (docs/benchmarks/history.md).
   const nodeArgs = [`--max-semi-space-size=${args['semi-space']}`];
   if (args.profile) {
     mkdirSync(resultsDir, { recursive: true });

@@ -57,7 +57,7 @@ export interface PooledConnection extends RawConnection {
  * The bind parameters of one statement. A large JSON document goes to PostgreSQL far cheaper as
  * a parameter than as a literal in the text: a literal is scanned by the lexer and its constant
  * copied through parse analysis and planning — for a batch's few hundred KB, that was half of
- * the batch statement's PostgreSQL CPU (issue 17, docs/benchmarks.md).
+ * the batch statement's PostgreSQL CPU (issue 17, docs/benchmarks/history.md).
  */
 export class Params {
   readonly values: string[] = [];

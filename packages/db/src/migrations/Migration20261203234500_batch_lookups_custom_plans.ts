@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
  * `(org_id, idempotency_key)` index on `org_id` alone and filtered the keys — every keyed
  * transaction of the organization read for every batch. In the benchmark the batch's first
  * round trip went from 28 to 577 µs of PostgreSQL CPU per transaction at saturation
- * (docs/benchmarks.md). A custom plan is what the SQL text had, without sending, parsing and
+ * (docs/benchmarks/history.md). A custom plan is what the SQL text had, without sending, parsing and
  * analysing that text again for every batch.
  */
 export class Migration20261203234500_batch_lookups_custom_plans extends Migration {

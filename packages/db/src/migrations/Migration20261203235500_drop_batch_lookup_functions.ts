@@ -5,7 +5,7 @@ import {
 } from './Migration20261203224000_batch_lookup_functions.js';
 
 /**
- * The hot path's lookups are SQL text again (issue 17, measured in docs/benchmarks.md): as
+ * The hot path's lookups are SQL text again (issue 17, measured in docs/benchmarks/history.md): as
  * PL/pgSQL functions they cost more than they saved. With the default plan cache mode, the
  * answers lookup's generic plan — made on an empty table — filtered every keyed transaction of
  * the organization; with custom plans, planning saw a batch's ~85 keys as constants and estimated
