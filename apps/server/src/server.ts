@@ -40,19 +40,11 @@ export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.
     clock,
     policies,
     metrics,
-    recorder: new Recorder(
-      orm,
-      policies,
-      clock,
-      env.REINS_BATCH_MAX,
-      metrics,
-      {
-        enabled: env.REINS_BUDGET_LEASES === 'on',
-        percent: env.REINS_BUDGET_LEASE_PERCENT,
-        ttlMs: env.REINS_BUDGET_LEASE_TTL_MS,
-      },
-      env.REINS_IDEMPOTENCY_RETENTION_HOURS * 3_600_000,
-    ),
+    recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX, metrics, {
+      enabled: env.REINS_BUDGET_LEASES === 'on',
+      percent: env.REINS_BUDGET_LEASE_PERCENT,
+      ttlMs: env.REINS_BUDGET_LEASE_TTL_MS,
+    }),
     auth: new Authenticator(orm, env.REINS_KEY_CACHE_MS, clock, authFailures),
     sessions: new SessionStore(
       orm,

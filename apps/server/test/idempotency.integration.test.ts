@@ -142,25 +142,6 @@ describe('replays', () => {
     expect(await snapshot(orgId)).toEqual(before);
   });
 
-  it('honours a transaction’s key for the idempotency retention (168 h), then records it anew', async () => {
-    const { orgId, key } = await t().newOrg('replay-retention');
-    const start = Date.parse('2031-03-02T12:00:00.000Z');
-    t().clock.set(start);
-    const first = await post(key, tx(300), 'retained-1');
-    expect(first.status).toBe(202);
-    // Just inside the retention: the replay, nothing written; a different body is still a 409.
-    t().clock.set(start + 168 * 3600_000 - 1);
-    expectSameReply(first, await post(key, tx(300), 'retained-1'));
-    expect((await post(key, tx(301), 'retained-1')).status).toBe(409);
-    expect((await orgRows(orgId))?.tx).toBe(1);
-    // Past it the key is free again: a new transaction, as with any other key.
-    t().clock.set(start + 168 * 3600_000 + 1);
-    const again = await post(key, tx(301), 'retained-1');
-    expect(again.status).toBe(202);
-    expect(again.body.id).not.toBe(first.body.id);
-    expect((await orgRows(orgId))?.tx).toBe(2);
-  });
-
   it('hashes the validated body: key order, vendor case and whitespace do not make a conflict', async () => {
     const { orgId, key } = await t().newOrg('replay-canonical');
     const first = await post(key, { vendor: 'openai', amount: 7, metadata: { a: 1, b: 2 } }, 'c-1');

@@ -14,7 +14,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
 import { dollarQuote, isoMs, queryRows, type RawConnection } from './sql.js';
-import type { TimeSpan } from './counters.js';
 
 /** A stored answer: the HTTP status and the exact JSON body that was sent. */
 export interface StoredResponse {
@@ -87,21 +86,12 @@ interface AnswerRow {
  * the transaction's. `= any (array(…))`, not `in (select …)`: the semi-join form scanned every
  * key of the organization.
  *
- * With `recorded` (the hot path), only transactions recorded in that span are looked at: a
- * transaction's key is honoured for the idempotency retention, and the bound (literals, on the
- * partition key) lets the planner leave out every other month's partition — planning this
- * statement over every month kept cost more than running it.
+ * No bound on `created_at` (the partition key): it would spare the planner the other months'
+ * partitions, but on a partition not analyzed yet the planner then scans the month by the
+ * `(org_id, created_at)` index instead of looking the keys up (docs/operations.md).
  */
-export function lookupAnswersSql(
-  orgId: string,
-  keys: readonly string[],
-  recorded?: TimeSpan,
-): string {
+export function lookupAnswersSql(orgId: string, keys: readonly string[]): string {
   const org = dollarQuote(orgId);
-  const span = recorded
-    ? ` and created_at >= ${dollarQuote(recorded.from)}::timestamptz
-         and created_at < ${dollarQuote(recorded.to)}::timestamptz`
-    : '';
   const wanted = `any (array(select jsonb_array_elements_text(${dollarQuote(JSON.stringify(keys))}::jsonb)))`;
   return `select key, request_hash, status_code, response_body, null::jsonb as recorded, 0 as pass
         from idempotency_record
@@ -113,7 +103,7 @@ export function lookupAnswersSql(
                'expiresAt', ${isoMs('expires_at')},
                'amountMicros', coalesce((hold->>'amountMicros')::bigint, amount_micros)), 1
         from transaction_record
-       where org_id = ${org} and idempotency_key = ${wanted} and request_hash is not null${span}
+       where org_id = ${org} and idempotency_key = ${wanted} and request_hash is not null
       order by pass`;
 }
 

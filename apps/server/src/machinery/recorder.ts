@@ -91,8 +91,6 @@ export class Recorder {
     private readonly batchMax: number,
     private readonly observer?: BatchObserver,
     leaseSettings?: LeaseSettings,
-    /** How long a transaction's idempotency key is honoured (ms; unset: for ever). */
-    private readonly keyWindowMs?: number,
   ) {
     this.leases = leaseSettings?.enabled ? new LeaseBook(leaseSettings) : null;
   }
@@ -228,7 +226,6 @@ export class Recorder {
         recordBatch(conn, orgId, { ...settings, ...loaded }, ctx, reqs, {
           onLocked,
           leases: this.leases ?? undefined,
-          keyWindowMs: this.keyWindowMs,
           timing: this.stats,
         }),
       );

@@ -56,7 +56,6 @@ import {
   type LeaseUse,
   type PooledConnection,
   type StoredAnswer,
-  type TimeSpan,
 } from '@reins/ledger';
 import {
   SETTINGS_SELECT,
@@ -83,12 +82,6 @@ export interface BatchOptions {
   onLocked?: () => void;
   /** Budget leases (on): org-wide counters this process holds a lease on are decided under it. */
   leases?: LeaseBook | undefined;
-  /**
-   * How long a transaction's idempotency key is honoured (ms): a key is looked up among the
-   * transactions recorded that long before the batch (and after it, for a server whose clock is
-   * ahead). Unset: every transaction ever recorded.
-   */
-  keyWindowMs?: number | undefined;
   /** Where the batch's time went (ms, added to): the benchmark's report. */
   timing?: BatchTiming | undefined;
 }
@@ -102,16 +95,6 @@ export interface BatchTiming {
   readMs: number;
   planMs: number;
   writeMs: number;
-}
-
-/** The transactions a batch at `at` looks its keys up among. */
-export function keySpan(at: string, windowMs: number | undefined): TimeSpan | undefined {
-  if (windowMs === undefined) return undefined;
-  const ms = Date.parse(at);
-  return {
-    from: new Date(ms - windowMs).toISOString(),
-    to: new Date(ms + windowMs).toISOString(),
-  };
 }
 
 /**
@@ -129,7 +112,7 @@ export async function recordBatch(
   org: BatchPolicy,
   ctx: EvaluationContext,
   reqs: TxRequest[],
-  { onLocked = () => undefined, leases, keyWindowMs, timing }: BatchOptions = {},
+  { onLocked = () => undefined, leases, timing }: BatchOptions = {},
 ): Promise<{ outcomes: TxResult[] } | { stale: OrgSettings | null }> {
   const nowMs = Number(ctx.now);
   const at = new Date(nowMs).toISOString();
@@ -152,7 +135,6 @@ export async function recordBatch(
       needs,
       at,
       leases && lplan ? { holder: leases.holder, plan: lplan } : null,
-      keySpan(at, keyWindowMs),
     );
     if ('stale' in read) return read;
     const t1 = performance.now();
@@ -248,7 +230,6 @@ async function lockAndRead(
   needs: BatchNeeds,
   at: string,
   lease: { holder: string; plan: LeasePlan } | null,
-  keysRecorded: TimeSpan | undefined,
 ): Promise<Read | { stale: OrgSettings | null }> {
   // The policy lock, shared: a policy change waits for this batch, and this batch for a change
   // in progress, so the settings read next are the policy everything in the batch is counted by.
@@ -269,7 +250,7 @@ async function lockAndRead(
   if (needs.idempotencyKeys.length > 0) {
     statements.push(lockKeysSql(orgId, needs.idempotencyKeys));
     answersAt = statements.length;
-    statements.push(lookupAnswersSql(orgId, needs.idempotencyKeys, keysRecorded));
+    statements.push(lookupAnswersSql(orgId, needs.idempotencyKeys));
   }
   // Counters decided under a lease are not locked (nor read: the lease says what they hold).
   const counters = lease
