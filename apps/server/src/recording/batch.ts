@@ -1,6 +1,6 @@
 /**
  * One batch of one organization's transactions, in ONE database transaction and two round trips
- * (and a COMMIT queued behind the second):
+ * (the second carries the COMMIT):
  *
  * 1. lock and read — BEGIN, the organization's policy lock (shared: see the ledger's seed.ts), its
  *    settings and policy version, what is kept under the batch's idempotency keys (locked first:
@@ -9,8 +9,7 @@
  * 2. plan (plan.ts: pure) — every transaction decided in arrival order against the locked totals;
  * 3. write — the transactions (a keyed one with its request's hash: its replays are answered from
  *    its row), the counters' new totals, the audit events and the alerts in one statement, with
- *    them as bind parameters; then COMMIT, queued behind it (a message of its own, sent the
- *    moment the write is done).
+ *    them as bind parameters, and COMMIT behind it in the same message (commitBehind.ts).
  *
  * Because totals are read under the row locks and every writer takes the locks in the same key
  * order, concurrent batches — in this or any other server process — serialize on the counters
@@ -72,6 +71,7 @@ import {
   type BatchPlan,
   type BatchPolicy,
 } from './plan.js';
+import { statementThenCommit } from './commitBehind.js';
 import { LeaseLost, type Granted, type LeaseBook, type LeasePlan } from './leases.js';
 import type { TxRequest, TxResult } from './types.js';
 
@@ -324,17 +324,20 @@ async function write(
   // statement fails (and the COMMIT behind it rolls back).
   if (uses.length > 0) ctes.push(`lease_use as (${useLeasesSql(orgId, uses, at, params)})`);
   const result = uses.length > 0 ? leaseGuardSql('lease_use', uses.length) : '1';
-  // COMMIT is queued behind the write, not sent after it: the driver sends it from the write's
-  // ReadyForQuery, without waiting for this function to resume. (Measured, it did not shorten the
-  // ~1 ms a backend sits idle after the write at 500 tx/s: docs/benchmarks.md.) If the write
-  // fails, the transaction is aborted and the COMMIT ends it as a ROLLBACK: nothing of the batch
-  // is written, and the write's error is thrown.
+  const text = `with ${ctes.join(',\n')}\n select ${result}`;
   // A counter past a cap after the write: the leases on it go back (after the write, so that the
-  // counter it takes their unused grants out of is the one just written).
+  // counter it takes their unused grants out of is the one just written), then COMMIT, each queued
+  // behind the one before. Otherwise — every batch without leases — the write and its COMMIT go
+  // as one message (commitBehind.ts). Either way, if the write fails nothing of the batch is
+  // written and the write's error is thrown (the caller rolls the aborted transaction back).
   const revoke = lease?.revoke ?? [];
+  if (revoke.length === 0) {
+    await statementThenCommit(conn, text, params.values);
+    return;
+  }
   await Promise.all([
-    conn.query(`with ${ctes.join(',\n')}\n select ${result}`, params.values),
-    ...(revoke.length > 0 ? [conn.query(revokeLeasesSql(orgId, revoke))] : []),
+    conn.query(text, params.values),
+    conn.query(revokeLeasesSql(orgId, revoke)),
     conn.query('commit'),
   ]);
 }
