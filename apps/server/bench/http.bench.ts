@@ -903,9 +903,16 @@ async function main(): Promise<number> {
     created = true;
     admin = await initOrm(serverUrl, { maxConnections: 3 });
     const adminSql = queryOf(admin);
-    const [pgVersion] = await adminSql<{ v: string }>(
-      "select current_setting('server_version') as v",
+    const [pgVersion] = await adminSql<{ v: string; autovacuum: string }>(
+      "select current_setting('server_version') as v, current_setting('autovacuum') as autovacuum",
     );
+    // Without autovacuum the hot counters and the rollups bloat and the month's partitions keep
+    // the statistics of an empty table: a long run measures that, not Reins (docs/benchmarks.md).
+    if (pgVersion?.autovacuum !== 'on') {
+      console.warn(
+        `bench: this PostgreSQL runs with autovacuum = ${String(pgVersion?.autovacuum)}`,
+      );
+    }
     console.log(`bench: database ${database}; starting the server …`);
 
     child = await startChild(dbUrl);
@@ -1061,6 +1068,7 @@ async function main(): Promise<number> {
         loadAverageAtEnd: loadavg().map((x) => round(x)),
         node: process.version,
         postgres: pgVersion?.v ?? null,
+        autovacuum: pgVersion?.autovacuum ?? null,
       },
       config: {
         quick: args.quick,
