@@ -213,7 +213,7 @@ async function waitForHorizon(orgId: string, n: number): Promise<void> {
   for (let i = 0; i < 400; i++) {
     const [settled] = await t().sql<{ n: number }>(
       `select count(*)::int as n from audit_event e where e.org_id = ?
-          and e.xid < pg_snapshot_xmin(pg_current_snapshot())`,
+          and e.xid < reins_xid_horizon()`,
       [orgId],
     );
     if ((settled?.n ?? 0) >= n) return;

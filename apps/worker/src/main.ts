@@ -32,6 +32,12 @@ const db = await openDatabase(
   { url: env.DATABASE_URL, dataDir: '', pool: env.REINS_DB_POOL },
   'worker',
 );
+if (db.xidShift) {
+  log.warn(
+    { from: String(db.xidShift.from), to: String(db.xidShift.to) },
+    'audit event ids are behind the stored ones (a restore into another cluster?): shifted past them',
+  );
+}
 const registry = newRegistry('worker');
 registerPoolMetrics(registry, db.orm);
 registerBacklogMetrics(registry, db.orm);

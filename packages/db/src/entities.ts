@@ -343,9 +343,10 @@ export const AuditEvent = defineEntity({
     /**
      * The inserting transaction (`xid8`). Every event of a transaction older than the oldest
      * running one is committed or gone, so the sealer can take events in (xid, pos) order up
-     * to that horizon and never see an earlier one appear later.
+     * to that horizon and never see an earlier one appear later. Written as `reins_xid_now()`:
+     * the id shifted past a restored history's (packages/db/src/xidShift.ts).
      */
-    xid: p.string().columnType('xid8').defaultRaw('pg_current_xact_id()'),
+    xid: p.string().columnType('xid8').defaultRaw('reins_xid_now()'),
   },
   indexes: [
     {

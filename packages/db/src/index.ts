@@ -3,6 +3,7 @@ export * from './orm.js';
 export * from './embedded.js';
 export * from './testing.js';
 export * from './partitions.js';
+export * from './xidShift.js';
 export {
   createDatabase,
   dropDatabase,

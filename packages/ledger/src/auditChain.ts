@@ -105,8 +105,11 @@ const lit = dollarQuote;
 const HASHES_PER_TURN = 50;
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Events the sealer may take: from transactions that can no longer add or remove any. */
-const SETTLED = 'e.xid < (select pg_snapshot_xmin(pg_current_snapshot()))';
+/**
+ * Events the sealer may take: from transactions that can no longer add or remove any (the
+ * oldest running transaction's id, shifted as events' ids are: @reins/db's xidShift.ts).
+ */
+const SETTLED = 'e.xid < (select reins_xid_horizon())';
 
 /**
  * `e` comes after the org's head. The two scalar subqueries (not a join with the head) keep the

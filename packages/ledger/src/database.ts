@@ -1,10 +1,18 @@
 /**
  * Opening the database every Reins process works on: a PostgreSQL URL, or an embedded PGlite
  * under a data directory (locked to one process: see dataDirLock.ts). Pending migrations are
- * applied on open.
+ * applied on open, and the audit xid shift raised if a restore calls for it (@reins/db xidShift.ts).
  */
 import { resolve } from 'node:path';
-import { initOrm, migrateUp, startEmbeddedPostgres, withMigrationLock, type Orm } from '@reins/db';
+import {
+  alignXidShift,
+  initOrm,
+  migrateUp,
+  startEmbeddedPostgres,
+  withMigrationLock,
+  type Orm,
+  type XidShift,
+} from '@reins/db';
 import { lockDataDir } from './dataDirLock.js';
 
 export interface DatabaseOptions {
@@ -22,6 +30,8 @@ export interface Database {
   mode: 'postgres' | 'embedded';
   /** Names of the migrations this open applied (empty when the schema was current). */
   migrations?: string[];
+  /** The audit xid shift this open raised (after a logical restore into another cluster). */
+  xidShift?: XidShift | null;
   close(): Promise<void>;
 }
 
@@ -34,15 +44,15 @@ export async function openDatabase(opts: DatabaseOptions, holder = 'server'): Pr
   if (opts.url) {
     const url = opts.url;
     const orm = await initOrm(url, { maxConnections: opts.pool });
-    let migrations: string[];
+    let opened: { migrations: string[]; xidShift: XidShift | null };
     try {
       // Several processes may start at once on one database: they migrate one at a time.
-      migrations = await withMigrationLock(url, () => migrateUp(orm));
+      opened = await withMigrationLock(url, () => prepare(orm));
     } catch (error) {
       await orm.close();
       throw error;
     }
-    return { orm, mode: 'postgres', migrations, close: () => orm.close() };
+    return { orm, mode: 'postgres', ...opened, close: () => orm.close() };
   }
   const dataDir = resolve(opts.dataDir, 'pgdata');
   const unlock = await lockDataDir(`${dataDir}.lock`, holder);
@@ -51,9 +61,9 @@ export async function openDatabase(opts: DatabaseOptions, holder = 'server'): Pr
     embedded = await startEmbeddedPostgres({ dataDir });
     const pglite = embedded;
     const orm = await initOrm(pglite.url, { maxConnections: pglite.maxConnections });
-    let migrations: string[];
+    let opened: { migrations: string[]; xidShift: XidShift | null };
     try {
-      migrations = await migrateUp(orm);
+      opened = await prepare(orm);
     } catch (error) {
       await orm.close();
       throw error;
@@ -61,7 +71,7 @@ export async function openDatabase(opts: DatabaseOptions, holder = 'server'): Pr
     return {
       orm,
       mode: 'embedded',
-      migrations,
+      ...opened,
       async close() {
         try {
           await orm.close();
@@ -79,4 +89,10 @@ export async function openDatabase(opts: DatabaseOptions, holder = 'server'): Pr
     }
     throw error;
   }
+}
+
+/** Before the process writes: pending migrations, then the xid shift a restore may call for. */
+async function prepare(orm: Orm): Promise<{ migrations: string[]; xidShift: XidShift | null }> {
+  const migrations = await migrateUp(orm);
+  return { migrations, xidShift: await alignXidShift(orm) };
 }

@@ -152,7 +152,7 @@ export async function orgsToRoll(conn: RawConnection): Promise<string[]> {
        select 1 from audit_event e
         where e.org_id = o.id
           and (e.xid, e.pos) > (coalesce(c.xid, '0'::xid8), coalesce(c.pos, 0))
-          and e.xid < pg_snapshot_xmin(pg_current_snapshot()))`,
+          and e.xid < (select reins_xid_horizon()))`,
   );
   return rows.map((r) => r.id);
 }
@@ -187,7 +187,7 @@ export async function rollOrg(
          from audit_event e
         where e.org_id = ${org}
           and (e.xid, e.pos) > (${lit(at.xid)}::xid8, ${at.pos})
-          and e.xid < pg_snapshot_xmin(pg_current_snapshot())
+          and e.xid < (select reins_xid_horizon())
         order by e.xid, e.pos
         limit ${String(limit)}),
      d as (${deltasSql('ev')}),

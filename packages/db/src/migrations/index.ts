@@ -28,6 +28,7 @@ import { Migration20261203235500_drop_batch_lookup_functions } from './Migration
 import { Migration20261204032502_partition_by_month } from './Migration20261204032502_partition_by_month.js';
 import { Migration20261204033645_budget_leases } from './Migration20261204033645_budget_leases.js';
 import { Migration20261204101856_org_led_keys } from './Migration20261204101856_org_led_keys.js';
+import { Migration20261204130247_xid_shift } from './Migration20261204130247_xid_shift.js';
 
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261125205025_init', class: Migration20261125205025_init },
@@ -110,4 +111,5 @@ export const migrationsList: MigrationObject[] = [
     class: Migration20261204033645_budget_leases,
   },
   { name: 'Migration20261204101856_org_led_keys', class: Migration20261204101856_org_led_keys },
+  { name: 'Migration20261204130247_xid_shift', class: Migration20261204130247_xid_shift },
 ];
