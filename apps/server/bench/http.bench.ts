@@ -360,14 +360,17 @@ async function startChild(databaseUrl: string): Promise<Child> {
       if (got.type !== 'snapshot') throw new Error('unexpected message');
       return got.snapshot;
     },
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killer);
-    },
+    stop: () => stopProcess(proc, exited),
   };
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 15 s. */
+async function stopProcess(proc: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  proc.kill('SIGTERM');
+  const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(killer);
 }
 
 function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
@@ -425,13 +428,7 @@ async function startWorker(databaseUrl: string): Promise<{ pid: number; stop(): 
   }
   return {
     pid: proc.pid,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const killer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(killer);
-    },
+    stop: () => stopProcess(proc, exited),
   };
 }
 
