@@ -235,20 +235,28 @@ const commands: Command[] = [
     options: {},
     args: [],
     async run(ctx) {
-      // Opening the database applies pending migrations (as the server does on start).
-      const applied = (await ctx.db()).migrations ?? [];
+      // Opening the database applies pending migrations (as the server does on start), and
+      // shifts the audit events' ids past a restored history's (@reins/db xidShift.ts).
+      const db = await ctx.db();
+      const applied = db.migrations ?? [];
+      const shift = db.xidShift ?? null;
       if (ctx.json) {
-        ctx.print(json({ applied }));
-        return;
-      }
-      if (applied.length === 0) {
-        ctx.print('The database schema is up to date.\n');
+        const xidShift = shift && { from: String(shift.from), to: String(shift.to) };
+        ctx.print(json({ applied, xidShift }));
         return;
       }
       ctx.print(
-        `Applied ${applied.length} migration${applied.length > 1 ? 's' : ''}:\n` +
-          applied.map((m) => `  ${m}\n`).join(''),
+        applied.length === 0
+          ? 'The database schema is up to date.\n'
+          : `Applied ${applied.length} migration${applied.length > 1 ? 's' : ''}:\n` +
+              applied.map((m) => `  ${m}\n`).join(''),
       );
+      if (shift) {
+        ctx.print(
+          `Audit event ids were behind the stored ones (a restore into another cluster?): ` +
+            `new ids are shifted by ${String(shift.to)} (was ${String(shift.from)}).\n`,
+        );
+      }
     },
   },
   {

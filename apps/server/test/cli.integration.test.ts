@@ -118,10 +118,38 @@ describe('reins migrate', () => {
 
       const again = await reins(['migrate', '--json'], { env: cliEnv(fresh) });
       expect(again.code).toBe(0);
-      expect(JSON.parse(again.stdout)).toEqual({ applied: [] });
+      expect(JSON.parse(again.stdout)).toEqual({ applied: [], xidShift: null });
       expect((await reins(['migrate'], { env: cliEnv(fresh) })).stdout).toBe(
         'The database schema is up to date.\n',
       );
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('shifts the audit ids past those of a history restored from another cluster, and says so', async () => {
+    const fresh = await createTestDatabase('cli_migrate_restored');
+    try {
+      expect((await reins(['migrate'], { env: cliEnv(fresh) })).code).toBe(0);
+      // What a restore leaves: ids (here a rollup cursor's) ahead of this cluster's counter.
+      const restored = await initOrm(fresh.url, { maxConnections: 1 });
+      try {
+        const conn = restored.em.getConnection();
+        await conn.execute(`insert into organization (id, name) values ('org_restored', 'r')`);
+        await conn.execute(
+          `insert into rollup_cursor (org_id, xid, pos)
+           values ('org_restored', (pg_current_xact_id()::text::bigint + 1000000)::text::xid8, 1)`,
+        );
+      } finally {
+        await restored.close();
+      }
+      const run = await reins(['migrate'], { env: cliEnv(fresh) });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(
+        /^The database schema is up to date\.\nAudit event ids were behind the stored ones .*: new ids are shifted by \d{7,} \(was 0\)\.\n$/,
+      );
+      const again = await reins(['migrate', '--json'], { env: cliEnv(fresh) });
+      expect(JSON.parse(again.stdout)).toEqual({ applied: [], xidShift: null });
     } finally {
       await fresh.drop();
     }
