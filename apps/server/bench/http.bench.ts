@@ -36,6 +36,8 @@
  * applies the rule to each interval's lowest RSS (the child reads it every 100 ms), which the
  * collections' saw hardly moves. Reported, not enforced: the exit code still says whether the
  * guarantees held.
+ * --vacuum <seconds>: VACUUM (ANALYZE) the benchmark database that often during the phases, with
+ * autovacuum's throttle — what autovacuum would do, on a PostgreSQL that runs without it.
  * PostgreSQL: TEST_DATABASE_URL or DATABASE_URL if set (its server, not its database), else
  * postgres://postgres@127.0.0.1:5432/postgres.
  */
@@ -93,6 +95,12 @@ const { values: args } = parseArgs({
      * docker-compose.yml and docs/operations.md), or `in-process`, in the server (its default).
      */
     worker: { type: 'string', default: 'process' },
+    /**
+     * VACUUM (ANALYZE) the benchmark's database every this many seconds, throttled as autovacuum
+     * is: for a PostgreSQL that runs without autovacuum (this machine's CI cluster), what a
+     * deployment's autovacuum would do.
+     */
+    vacuum: { type: 'string' },
   },
 });
 if (args.worker !== 'process' && args.worker !== 'in-process') {
@@ -105,6 +113,11 @@ const SOAK_S = args.soak === undefined ? null : Number(args.soak);
 if (SOAK_S !== null && !(Number.isInteger(SOAK_S) && SOAK_S >= 15 && SOAK_S <= 3600)) {
   throw new Error(`--soak takes whole seconds, 15 to 3600, not ${args.soak}`);
 }
+const VACUUM_S = args.vacuum === undefined ? null : Number(args.vacuum);
+if (VACUUM_S !== null && !(Number.isInteger(VACUUM_S) && VACUUM_S >= 5 && VACUUM_S <= 600)) {
+  throw new Error(`--vacuum takes whole seconds, 5 to 600, not ${args.vacuum}`);
+}
+
 /** The soak's memory samples, this often. */
 const SAMPLE_EVERY_S = 5;
 
@@ -361,6 +374,51 @@ async function startChild(databaseUrl: string): Promise<Child> {
       return got.snapshot;
     },
     stop: () => stopProcess(proc, exited),
+  };
+}
+
+/**
+ * --vacuum: `VACUUM (ANALYZE)` of the whole benchmark database every `everyS` seconds on a
+ * connection of its own, with autovacuum's throttle (vacuum_cost_delay 2 ms, cost limit 200),
+ * one run at a time. Counts the runs and their time for the results.
+ */
+function startVacuum(dbUrl: string, everyS: number) {
+  const stats = { runs: 0, totalMs: 0, maxMs: 0, failures: 0 };
+  let orm: Orm | undefined;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const once = async () => {
+    orm ??= await initOrm(dbUrl, { maxConnections: 1 });
+    const conn = orm.em.getConnection();
+    await conn.execute(`set vacuum_cost_delay = '2ms'; set vacuum_cost_limit = 200`);
+    const t0 = performance.now();
+    await conn.execute('vacuum (analyze)');
+    const ms = performance.now() - t0;
+    stats.runs += 1;
+    stats.totalMs += ms;
+    stats.maxMs = Math.max(stats.maxMs, ms);
+  };
+  const tick = () => {
+    running = once()
+      .catch((err: unknown) => {
+        stats.failures += 1;
+        console.warn(`bench: vacuum failed: ${err instanceof Error ? err.message : String(err)}`);
+      })
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, everyS * 1000);
+      });
+  };
+  timer = setTimeout(tick, everyS * 1000);
+  return {
+    stats,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await orm?.close();
+      return { ...stats, totalMs: round(stats.totalMs), maxMs: round(stats.maxMs) };
+    },
   };
 }
 
@@ -863,12 +921,14 @@ async function main(): Promise<number> {
   let admin: Orm | undefined;
   let check: Orm | undefined;
   let sampler: ActivitySampler | undefined;
+  let vacuumer: ReturnType<typeof startVacuum> | undefined;
   let created = false;
   const stalls = new StallDetector();
 
   const cleanup = async () => {
     stalls.stop();
     await sampler?.stop().catch(() => undefined);
+    await vacuumer?.stop().catch(() => undefined);
     await child?.stop().catch(() => undefined);
     await worker?.stop().catch(() => undefined);
     await check?.close().catch(() => undefined);
@@ -944,6 +1004,7 @@ async function main(): Promise<number> {
     };
     sampler = new ActivitySampler(adminSql, database);
     sampler.start();
+    if (VACUUM_S !== null) vacuumer = startVacuum(dbUrl, VACUUM_S);
     stalls.start();
 
     const results: PhaseResult[] = [];
@@ -997,6 +1058,14 @@ async function main(): Promise<number> {
     }
     await sampler.stop();
     sampler = undefined;
+    const vacuum = (await vacuumer?.stop()) ?? null;
+    vacuumer = undefined;
+    if (vacuum) {
+      console.log(
+        `bench: VACUUM (ANALYZE) every ${String(VACUUM_S)} s: ${vacuum.runs} runs, ` +
+          `${vacuum.totalMs} ms in all, longest ${vacuum.maxMs} ms`,
+      );
+    }
     stalls.stop();
 
     // Stop the server (its sessions end, so PostgreSQL flushes their statistics), then check.
@@ -1081,8 +1150,11 @@ async function main(): Promise<number> {
           ...pick(process.env, ['REINS_BATCH_MAX', 'REINS_DB_POOL', 'REINS_KEY_CACHE_MS']),
         },
         soakSeconds: SOAK_S,
+        vacuumEveryS: VACUUM_S,
         phases: PHASES,
       },
+      /** --vacuum: the runs of VACUUM (ANALYZE) during the phases. */
+      vacuum,
       phases: results,
       /** --soak: the child's memory every SAMPLE_EVERY_S seconds of the soak, and the verdict. */
       memory,
