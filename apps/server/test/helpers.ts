@@ -86,3 +86,41 @@ export async function atTime<T>(server: TestServer, iso: string, fn: () => Promi
     server.clock.set(null);
   }
 }
+
+/**
+ * Expects `statement` — a search for the organizations with audit events left to process — not
+ * to read an organization's processed past: the shared pages it reads (EXPLAIN ANALYZE, BUFFERS)
+ * with 100 processed events and with 30,000 more (~700 more pages, which a scan would read)
+ * differ by fewer than 50. Each time the past is processed first (`process`), then one new
+ * event waits. `tag` keeps the events' ids apart from other tests'.
+ */
+export async function expectSearchSkipsThePast(
+  server: TestServer,
+  opts: { orgId: string; tag: string; statement: string; process: () => Promise<unknown> },
+): Promise<void> {
+  const addEvents = (from: number, n: number) =>
+    server.sql(
+      `insert into audit_event (id, org_id, event_type, occurred_at, actor, entity_type, entity_id, metadata)
+       select ? || i, ?, 'alert.read', timestamptz '2026-07-01' + i * interval '1 second',
+              'key:test', 'alert', 'alr_' || i, jsonb_build_object('i', i)
+         from generate_series(?::int, ?::int) as s(i)`,
+      [`evt_${opts.tag}_`, opts.orgId, from, from + n - 1],
+    );
+  type Explained = { 'QUERY PLAN': [{ Plan: Record<string, number> }] };
+  const pagesRead = async (pending: number) => {
+    await opts.process();
+    await server.sql('analyze audit_event');
+    await addEvents(pending, 1);
+    const [explained] = await server.sql<Explained>(
+      `explain (analyze, buffers, format json) ${opts.statement}`,
+    );
+    const plan = explained?.['QUERY PLAN'][0].Plan ?? {};
+    return (plan['Shared Hit Blocks'] ?? 0) + (plan['Shared Read Blocks'] ?? 0);
+  };
+  await addEvents(1, 100);
+  const short = await pagesRead(1_000_000);
+  await addEvents(100_000, 30_000);
+  const long = await pagesRead(1_000_001);
+  expect(short).toBeGreaterThan(0);
+  expect(long - short).toBeLessThan(50);
+}
