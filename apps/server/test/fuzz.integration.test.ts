@@ -280,8 +280,14 @@ function trpcOutcome(what: string, res: TrpcReply): Outcome {
  */
 const BACKGROUND = "(actor = 'worker' or event_type like 'audit_chain.%')";
 
+/**
+ * The one refusal that writes, on purpose: a wrong password for a user who exists is audited
+ * (`user.sign_in_failed`). The login route's fuzz keeps the user's email now and then.
+ */
+const AUDITED_REFUSAL = "(event_type = 'user.sign_in_failed')";
+
 function requestRows(): Promise<RowCounts> {
-  return rowCounts(t(), `not ${BACKGROUND}`);
+  return rowCounts(t(), `not ${BACKGROUND} and not ${AUDITED_REFUSAL}`);
 }
 
 /**
@@ -314,7 +320,8 @@ async function expectClear(what: string, send: () => Promise<Outcome>): Promise<
       after.auditEvents === before.auditEvents
         ? []
         : await t().sql(
-            `select event_type, actor, entity_id from audit_event where not ${BACKGROUND}
+            `select event_type, actor, entity_id from audit_event
+              where not ${BACKGROUND} and not ${AUDITED_REFUSAL}
               order by occurred_at desc limit 2`,
           );
     expect({ what, counts: after, newest }).toEqual({ what, counts: before, newest: [] });
