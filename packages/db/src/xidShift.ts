@@ -18,14 +18,21 @@ function shiftFunctionSql(shift: bigint): string {
      parallel safe as $$ select ${shift.toString()}::bigint $$`;
 }
 
-/** The highest xid the chain knows of: events (per organization, by index), heads, cursors. */
-const TOP_XID_SQL = `with recursive o(org_id) as (
+/**
+ * `o(org_id)`: the organizations that have audit events, one index probe each (a skip scan over
+ * the events' org_id-led indexes), where `select distinct org_id` would read every event.
+ * Rows of `o` end with one null org_id: filter it out.
+ */
+export const AUDIT_ORGS_CTE = `with recursive o(org_id) as (
        (select org_id from audit_event order by org_id limit 1)
        union all
        select (select a.org_id from audit_event a where a.org_id > o.org_id
                 order by a.org_id limit 1)
          from o where o.org_id is not null
-     )
+     )`;
+
+/** The highest xid the chain knows of: events (per organization, by index), heads, cursors. */
+const TOP_XID_SQL = `${AUDIT_ORGS_CTE}
      select greatest(
        (select max((select e.xid::text::bigint from audit_event e where e.org_id = o.org_id
                      order by e.xid desc, e.pos desc limit 1))

@@ -21,7 +21,7 @@
  * metadata; the instant is formatted by PostgreSQL), so that verification recomputes it exactly.
  */
 import { hash } from 'node:crypto';
-import type { Orm } from '@reins/db';
+import { AUDIT_ORGS_CTE, type Orm } from '@reins/db';
 import { canonicalJson } from './canonicalJson.js';
 import { Params, dollarQuote, results, sqlOf, withConnection, type Sql } from './sql.js';
 
@@ -286,13 +286,7 @@ export async function sealCurrent(orm: Orm, orgId: string, timeoutMs = 5000): Pr
  * sequential scan of every event, with the head comparison as a join filter — a read of the whole
  * sealed past on every round of the sealer (17 ms at 6,000 events, growing without bound).
  */
-export const ORGS_WITH_UNSEALED = `with recursive o(org_id) as (
-       (select org_id from audit_event order by org_id limit 1)
-       union all
-       select (select a.org_id from audit_event a where a.org_id > o.org_id
-                order by a.org_id limit 1)
-         from o where o.org_id is not null
-     )
+export const ORGS_WITH_UNSEALED = `${AUDIT_ORGS_CTE}
      select o.org_id from o
       cross join lateral (select 1 from audit_event e
                            where e.org_id = o.org_id and ${AFTER_HEAD('o.org_id')} and ${SETTLED}
@@ -316,13 +310,7 @@ export async function unsealedBacklog(
   cap = 10_000,
 ): Promise<{ events: number; oldestSeconds: number | null }> {
   const rows = await sql<{ events: number; oldest: number | null }>(
-    `with recursive o(org_id) as (
-       (select org_id from audit_event order by org_id limit 1)
-       union all
-       select (select a.org_id from audit_event a where a.org_id > o.org_id
-                order by a.org_id limit 1)
-         from o where o.org_id is not null
-     )
+    `${AUDIT_ORGS_CTE}
      select count(*)::int as events,
             extract(epoch from now() - min(x.occurred_at))::float8 as oldest
        from o
