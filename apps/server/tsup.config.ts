@@ -7,6 +7,4 @@ import { appBuildOptions } from '../../tooling/app-build.js';
 export default appBuildOptions(dirname(fileURLToPath(import.meta.url)), {
   main: 'src/main.ts',
   serve: 'bench/serve.ts',
-  // The hot path's thread (src/machinery/recorderThread.ts starts it from beside the bundle).
-  recorderWorker: 'src/machinery/recorderWorker.ts',
 });

@@ -308,7 +308,6 @@ async function startChild(databaseUrl: string): Promise<Child> {
         'REINS_DB_POOL',
         'REINS_KEY_CACHE_MS',
         'REINS_AUDIT_SEAL_MS',
-        'REINS_RECORDER_THREAD',
       ]),
     },
   });

@@ -7,7 +7,7 @@ import type { Orm } from '@reins/db';
 import type { ServerEnv } from './env.js';
 import type { Authenticator } from './machinery/authenticator.js';
 import type { PolicyCache } from './machinery/policyCache.js';
-import type { HotPath } from './machinery/recorder.js';
+import type { Recorder } from './machinery/recorder.js';
 import type { ServerMetrics } from './machinery/metrics.js';
 import type { ExportSlots } from './machinery/exportSlots.js';
 import type { OutageLog } from './machinery/outage.js';
@@ -21,8 +21,7 @@ export interface Core {
   /** Epoch milliseconds. Injectable so tests can pin "now" (the engine takes it as data). */
   clock: () => number;
   policies: PolicyCache;
-  /** The hot path: on the request thread, or on its own (REINS_RECORDER_THREAD). */
-  recorder: HotPath;
+  recorder: Recorder;
   auth: Authenticator;
   /** Dashboard sessions (the `reins_session` cookie). */
   sessions: SessionStore;

@@ -41,12 +41,6 @@ const schema = z.object({
   REINS_BUDGET_LEASE_PERCENT: z.coerce.number().int().min(1).max(100).default(10),
   /** How long a lease lives unless renewed; a crashed process's leases come back after it. */
   REINS_BUDGET_LEASE_TTL_MS: intFrom(30_000, 1000),
-  /**
-   * The hot path's batches on a thread of their own with a pool of their own (`on`, with a real
-   * PostgreSQL), or on the request thread (`off`). The embedded database is one connection: with
-   * it they always run on the request thread.
-   */
-  REINS_RECORDER_THREAD: z.enum(['on', 'off']).default('on'),
   /** How long a verified API key is trusted without asking the database again. */
   REINS_KEY_CACHE_MS: intFrom(2000),
   /** Database pool size (a real PostgreSQL; PGlite is always one connection). */

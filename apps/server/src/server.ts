@@ -23,28 +23,13 @@ import { SessionStore } from './machinery/sessions.js';
 import { ExportSlots } from './machinery/exportSlots.js';
 import { OutageLog } from './machinery/outage.js';
 import { Recorder } from './machinery/recorder.js';
-import { RecorderThread } from './machinery/recorderThread.js';
 import { ServerMetrics } from './machinery/metrics.js';
 import { bootstrap } from './services/orgs.js';
 import { signInLinkPath } from './services/users.js';
 import { isDatabaseUnavailable } from './errors.js';
 
-/**
- * `recorderThreadUrl`: run the hot path on a thread of its own, with a pool of REINS_DB_POOL
- * connections to this database.
- */
-export function createCore(
-  orm: Orm,
-  env: ServerEnv,
-  clock: () => number = Date.now,
-  { recorderThreadUrl }: { recorderThreadUrl?: string } = {},
-): Core {
+export function createCore(orm: Orm, env: ServerEnv, clock: () => number = Date.now): Core {
   const policies = new PolicyCache();
-  const leases = {
-    enabled: env.REINS_BUDGET_LEASES === 'on',
-    percent: env.REINS_BUDGET_LEASE_PERCENT,
-    ttlMs: env.REINS_BUDGET_LEASE_TTL_MS,
-  };
   // One failure bucket per client address for both ways in: bad keys and bad session cookies.
   const authFailures = new RateLimiter(env.REINS_AUTH_FAILURES_PER_SECOND);
   const metrics = new ServerMetrics();
@@ -55,17 +40,11 @@ export function createCore(
     clock,
     policies,
     metrics,
-    recorder: recorderThreadUrl
-      ? new RecorderThread(
-          {
-            url: recorderThreadUrl,
-            pool: env.REINS_DB_POOL,
-            batchMax: env.REINS_BATCH_MAX,
-            leases,
-          },
-          metrics,
-        )
-      : new Recorder(orm, policies, clock, env.REINS_BATCH_MAX, metrics, leases),
+    recorder: new Recorder(orm, policies, clock, env.REINS_BATCH_MAX, metrics, {
+      enabled: env.REINS_BUDGET_LEASES === 'on',
+      percent: env.REINS_BUDGET_LEASE_PERCENT,
+      ttlMs: env.REINS_BUDGET_LEASE_TTL_MS,
+    }),
     auth: new Authenticator(orm, env.REINS_KEY_CACHE_MS, clock, authFailures),
     sessions: new SessionStore(
       orm,
@@ -138,30 +117,8 @@ export async function startServer(
     linkTtlMs: env.REINS_SIGN_IN_LINK_TTL_MS,
     now: new Date(clock()),
   });
-  // The thread reads the real clock: a server with a pinned one (tests) records on its own thread.
-  const threaded =
-    env.REINS_RECORDER_THREAD === 'on' &&
-    db.mode === 'postgres' &&
-    env.DATABASE_URL !== undefined &&
-    opts.clock === undefined;
-  const core = createCore(
-    db.orm,
-    env,
-    clock,
-    threaded ? { recorderThreadUrl: env.DATABASE_URL } : {},
-  );
+  const core = createCore(db.orm, env, clock);
   const app = await buildApp(core);
-  if (core.recorder instanceof RecorderThread) {
-    core.recorder.onDied = (err) => {
-      app.log.error({ err }, 'the recorder thread died: its batches in flight failed; restarted');
-    };
-    await core.recorder.started().catch(async (err: unknown) => {
-      await core.recorder.close();
-      await app.close();
-      if (!opts.db) await db.close();
-      throw err;
-    });
-  }
   const address = await app.listen({ port: env.PORT, host: env.HOST });
   // The worker's jobs (audit sealing, hold expiry, rollups, deliveries …) in this process, unless
   // separate `pnpm worker` processes run them. The embedded database admits no other process.
@@ -218,7 +175,6 @@ export async function startServer(
         await core.recorder.returnLeases().catch((err: unknown) => {
           app.log.error({ err }, 'returning budget leases failed; they come back when they expire');
         });
-        await core.recorder.close();
         core.outage.stop();
         await metrics?.close();
         if (!opts.db) await db.close();

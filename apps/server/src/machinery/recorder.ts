@@ -75,45 +75,14 @@ function tally(outcomes: readonly TxResult[]): Record<Action, number> {
   return counts;
 }
 
-/**
- * Batches written, transactions in them, and the batches' time: all of it (`dbMs`, from the
- * batch's start, policy reads and the wait for a connection included) and its parts
- * (`BatchTiming`) — for the benchmark's report.
- */
-export interface RecorderStats {
-  batches: number;
-  transactions: number;
-  dbMs: number;
-  readMs: number;
-  planMs: number;
-  writeMs: number;
-}
-
-/**
- * What the server asks of the hot path: the `Recorder` below in this process, or the same
- * recorder on a thread of its own (recorderThread.ts).
- */
-export interface HotPath {
-  readonly stats: RecorderStats;
-  submit(req: TxRequest): Promise<TxResult>;
-  /** Resolves once no batch is queued or being written. */
-  drain(): Promise<void>;
-  /** Gives back the budget leases this process holds (shutdown, after `drain`). */
-  returnLeases(): Promise<number>;
-  /** Releases what the hot path holds of its own (after `drain` and `returnLeases`). */
-  close(): Promise<void>;
-}
-
-export class Recorder implements HotPath {
+export class Recorder {
   private readonly queues = new Map<string, OrgQueue>();
-  readonly stats: RecorderStats = {
-    batches: 0,
-    transactions: 0,
-    dbMs: 0,
-    readMs: 0,
-    planMs: 0,
-    writeMs: 0,
-  };
+  /**
+   * Batches written, transactions in them, and the batches' time: all of it (`dbMs`, from the
+   * batch's start, policy reads and the wait for a connection included) and its parts
+   * (`BatchTiming`) — for the benchmark's report.
+   */
+  readonly stats = { batches: 0, transactions: 0, dbMs: 0, readMs: 0, planMs: 0, writeMs: 0 };
 
   constructor(
     private readonly orm: Orm,
@@ -140,11 +109,6 @@ export class Recorder implements HotPath {
     return withConnection(this.orm, (conn) =>
       takeBackLeasesEverywhere(conn, `${heldBy(book.holder)} or ${expiredAt(at)}`),
     );
-  }
-
-  /** Nothing of its own: it uses the server's pool. */
-  close(): Promise<void> {
-    return Promise.resolve();
   }
 
   /** Batches started and not finished yet, in every organization's queue. */
