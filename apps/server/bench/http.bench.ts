@@ -21,7 +21,8 @@
  *
  * Options: --quick (2 s phases, a smoke test), --keep (leave the database), --profile (the child runs with --cpu-prof; the
  * profile lands in bench/results/), --out <file>, --semi-space <MB> (the child's young-generation
- * semi-space size; default 16, as `pnpm start`), --tsx (the child runs bench/serve.ts through
+ * semi-space size; default 16, as `pnpm start`), --old-space <MB> (the child's
+ * --initial-old-space-size; default 0, V8's own, as `pnpm start`), --tsx (the child runs bench/serve.ts through
  * tsx, as `pnpm start` did before the server was built; default: the build, dist/serve.js, which
  * `pnpm bench` brings up to date first), --no-source-maps (the build without
  * --enable-source-maps), --only <a,b> (after the warm-up, only the phases whose names contain
@@ -81,6 +82,8 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     /** The child's --max-semi-space-size in MB, to compare against `pnpm start`'s. */
     'semi-space': { type: 'string', default: '16' },
+    /** The child's --initial-old-space-size in MB (0: V8's own, as `pnpm start`). */
+    'old-space': { type: 'string', default: '0' },
     tsx: { type: 'boolean', default: false },
     'no-source-maps': { type: 'boolean', default: false },
     soak: { type: 'string' },
@@ -270,6 +273,7 @@ async function startChild(databaseUrl: string): Promise<Child> {
   // 1,000 tx/s for no throughput gain once the hot path stopped allocating whole traces; 4 and
   // 8 MB scavenged more often for no shorter pauses (docs/benchmarks/history.md).
   const nodeArgs = [`--max-semi-space-size=${args['semi-space']}`];
+  if (args['old-space'] !== '0') nodeArgs.push(`--initial-old-space-size=${args['old-space']}`);
   if (args.profile) {
     mkdirSync(resultsDir, { recursive: true });
     nodeArgs.push('--cpu-prof', '--cpu-prof-dir', resultsDir);
@@ -1140,6 +1144,7 @@ async function main(): Promise<number> {
         quick: args.quick,
         profile: args.profile,
         semiSpaceMb: Number(args['semi-space']),
+        initialOldSpaceMb: Number(args['old-space']),
         child: args.tsx ? 'tsx' : args['no-source-maps'] ? 'built' : 'built, source maps',
         /** The jobs: a worker process beside the server, or in the server. */
         worker: args.worker,
