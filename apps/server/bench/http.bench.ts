@@ -26,7 +26,8 @@
  * tsx, as `pnpm start` did before the server was built; default: the build, dist/serve.js, which
  * `pnpm bench` brings up to date first), --no-source-maps (the build without
  * --enable-source-maps), --only <a,b> (after the warm-up, only the phases whose names contain
- * one of the comma-separated strings: `--only floor:,500` runs the floor and 500 tx/s).
+ * the string or, if none does, one of its comma-separated parts: `--only floor:,500` runs the
+ * floor and 500 tx/s, `--only "1,000 tx/s"` that phase alone).
  * --soak <seconds>: memory under saturation (issue 17). After the warm-up, ONE closed-loop phase
  * at 256 connections for that long instead of the other phases; every 5 s the child reports its
  * process.memoryUsage() (peeked over IPC, without restarting the phase's loop-lag and GC figures)
@@ -63,7 +64,14 @@ import {
   queryOf,
   type Query,
 } from './probes.js';
-import { memoryTable, memoryVerdict, round, tables, type MemorySample } from './report.js';
+import {
+  memoryTable,
+  memoryVerdict,
+  onlyPhases,
+  round,
+  tables,
+  type MemorySample,
+} from './report.js';
 import type { ChildMessage, ServerSnapshot } from './types.js';
 import { benchRules, bodyOf, makeTemplates } from './workload.js';
 
@@ -88,8 +96,9 @@ const { values: args } = parseArgs({
     'no-source-maps': { type: 'boolean', default: false },
     soak: { type: 'string' },
     /**
-     * Only the load phases whose names contain one of these comma-separated strings (after the
-     * warm-up), e.g. `--only floor:,500` for the floor and the 500 tx/s phase.
+     * Only the load phases whose names contain this string or, if none does, one of its
+     * comma-separated parts (after the warm-up): `--only floor:,500` for the floor and the
+     * 500 tx/s phase, `--only "1,000 tx/s"` for that one (report.ts: onlyPhases).
      */
     only: { type: 'string' },
     /**
@@ -185,8 +194,7 @@ const LOAD_PHASES: PhaseSpec[] = [
     path: '/api/v1/bench/floor',
   },
 ];
-const ONLY = args.only?.split(',').filter((s) => s !== '');
-const CHOSEN = ONLY ? LOAD_PHASES.filter((p) => ONLY.some((s) => p.name.includes(s))) : LOAD_PHASES;
+const CHOSEN = args.only === undefined ? LOAD_PHASES : onlyPhases(LOAD_PHASES, args.only);
 if (CHOSEN.length === 0) {
   throw new Error(
     `--only ${args.only}: no phase matches (${LOAD_PHASES.map((p) => p.name).join('; ')})`,

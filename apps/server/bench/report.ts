@@ -327,3 +327,15 @@ export function medianDeep(values: unknown[]): unknown {
   }
   return first;
 }
+
+/**
+ * The phases `--only` picks: those whose names contain the whole value, or, when none does, one
+ * of its comma-separated parts. Phase names hold commas themselves ("1,000 tx/s", "saturation,
+ * 256 conn."): `--only "1,000 tx/s"` picks that phase alone, `--only floor:,500` two.
+ */
+export function onlyPhases<P extends { name: string }>(phases: readonly P[], only: string): P[] {
+  const whole = phases.filter((p) => p.name.includes(only));
+  if (whole.length > 0) return whole;
+  const parts = only.split(',').filter((s) => s !== '');
+  return phases.filter((p) => parts.some((s) => p.name.includes(s)));
+}

@@ -1,6 +1,12 @@
 /** The HTTP benchmark's soak verdict (`bench/report.ts`): pure, no server, no database. */
 import { describe, expect, it } from 'vitest';
-import { memoryTable, memoryVerdict, slope, type MemorySample } from '../bench/report.js';
+import {
+  memoryTable,
+  memoryVerdict,
+  onlyPhases,
+  slope,
+  type MemorySample,
+} from '../bench/report.js';
 
 /**
  * Samples every 5 s for `seconds`, RSS given by `rss(t)` (its low point in the interval by
@@ -123,5 +129,31 @@ describe('memoryVerdict', () => {
     expect(text).toContain('Memory: RSS flat');
     expect(text).toContain("Memory: RSS's low point per interval flat");
     expect(text).toContain('< 2 MB/min');
+  });
+});
+
+describe("the benchmark's --only", () => {
+  const phases = [
+    'floor: 1,000 req/s, no database',
+    '500 tx/s',
+    '1,000 tx/s',
+    '2,000 tx/s',
+    'saturation, 16 conn.',
+    'saturation, 256 conn.',
+    'floor at saturation, 256 conn.',
+  ].map((name) => ({ name }));
+  const picked = (only: string) => onlyPhases(phases, only).map((p) => p.name);
+
+  it('picks the phases whose names hold the whole value, commas included', () => {
+    expect(picked('1,000 tx/s')).toEqual(['1,000 tx/s']);
+    expect(picked('saturation, 256')).toEqual([
+      'saturation, 256 conn.',
+      'floor at saturation, 256 conn.',
+    ]);
+  });
+
+  it('splits the value at its commas when no name holds it whole', () => {
+    expect(picked('floor:,500')).toEqual(['floor: 1,000 req/s, no database', '500 tx/s']);
+    expect(picked('nothing,at all')).toEqual([]);
   });
 });
