@@ -19,15 +19,15 @@
  * backends were doing (pg_stat_activity sampled every 20 ms: running a statement, waiting on
  * I/O or locks, or idle inside a transaction = waiting for Reins).
  *
- * Options: --quick (2 s phases, a smoke test), --keep (leave the database), --profile (the child runs with --cpu-prof; the
- * profile lands in bench/results/), --out <file>, --semi-space <MB> (the child's young-generation
- * semi-space size; default 16, as `pnpm start`), --old-space <MB> (the child's
- * --initial-old-space-size; default 0, V8's own, as `pnpm start`), --tsx (the child runs bench/serve.ts through
- * tsx, as `pnpm start` did before the server was built; default: the build, dist/serve.js, which
- * `pnpm bench` brings up to date first), --no-source-maps (the build without
- * --enable-source-maps), --only <a,b> (after the warm-up, only the phases whose names contain
- * the string or, if none does, one of its comma-separated parts: `--only floor:,500` runs the
- * floor and 500 tx/s, `--only "1,000 tx/s"` that phase alone).
+ * Options: --quick (2 s phases, a smoke test), --keep (leave the database), --profile (the child
+ * runs with --cpu-prof; the profile lands in bench/results/), --out <file>, --semi-space <MB>
+ * (the child's young-generation semi-space size; default 16, as `pnpm start`), --old-space <MB>
+ * (the child's --initial-old-space-size; default 0, V8's own, as `pnpm start`), --tsx (the child
+ * runs bench/serve.ts through tsx, as `pnpm start` did before the server was built; default: the
+ * build, dist/serve.js, which `pnpm bench` brings up to date first), --no-source-maps (the build
+ * without --enable-source-maps), --only <a,b> (after the warm-up, only the phases whose names
+ * contain the string or, if none does, one of its comma-separated parts: `--only floor:,500` runs
+ * the floor and 500 tx/s, `--only "1,000 tx/s"` that phase alone).
  * --soak <seconds>: memory under saturation (issue 17). After the warm-up, ONE closed-loop phase
  * at 256 connections for that long instead of the other phases; every 5 s the child reports its
  * process.memoryUsage() (peeked over IPC, without restarting the phase's loop-lag and GC figures)

@@ -1,4 +1,7 @@
-/** The HTTP benchmark's soak verdict (`bench/report.ts`): pure, no server, no database. */
+/**
+ * The HTTP benchmark's soak verdict and its `--only` (`bench/report.ts`): pure, no server, no
+ * database.
+ */
 import { describe, expect, it } from 'vitest';
 import {
   memoryTable,
