@@ -125,6 +125,12 @@ const SOAK_S = args.soak === undefined ? null : Number(args.soak);
 if (SOAK_S !== null && !(Number.isInteger(SOAK_S) && SOAK_S >= 15 && SOAK_S <= 3600)) {
   throw new Error(`--soak takes whole seconds, 15 to 3600, not ${args.soak}`);
 }
+for (const flag of ['semi-space', 'old-space'] as const) {
+  const mb = Number(args[flag]);
+  if (!(Number.isInteger(mb) && mb >= 0 && mb <= 65_536)) {
+    throw new Error(`--${flag} takes whole MB, 0 to 65536, not ${args[flag]}`);
+  }
+}
 const VACUUM_S = args.vacuum === undefined ? null : Number(args.vacuum);
 if (VACUUM_S !== null && !(Number.isInteger(VACUUM_S) && VACUUM_S >= 5 && VACUUM_S <= 600)) {
   throw new Error(`--vacuum takes whole seconds, 5 to 600, not ${args.vacuum}`);
