@@ -1,4 +1,5 @@
 /** `pnpm start`: one server process, configured by the environment (src/env.ts). */
+import { xidShiftLog } from '@reins/db';
 import { readEnv } from './env.js';
 import { startServer } from './server.js';
 
@@ -11,12 +12,7 @@ console.log(
   `Reins listening on ${server.url} (${server.db.mode === 'embedded' ? 'embedded PGlite' : 'PostgreSQL'})`,
 );
 if (server.metrics) console.log(`Reins metrics on ${server.metrics.url}/metrics`);
-if (server.db.xidShift) {
-  server.app.log.warn(
-    { from: String(server.db.xidShift.from), to: String(server.db.xidShift.to) },
-    'audit event ids are behind the stored ones (a restore into another cluster?): shifted past them',
-  );
-}
+if (server.db.xidShift) server.app.log.warn(...xidShiftLog(server.db.xidShift));
 if (server.bootstrapKey) {
   console.log('');
   console.log('  First start: created an organization and its admin API key (shown once):');

@@ -15,6 +15,7 @@ import {
   startMetricsListener,
   startScheduler,
 } from '@reins/jobs';
+import { xidShiftLog } from '@reins/db';
 import { openDatabase } from '@reins/ledger';
 import { readEnv, type WorkerEnv } from './env.js';
 import { pino } from 'pino';
@@ -32,12 +33,7 @@ const db = await openDatabase(
   { url: env.DATABASE_URL, dataDir: '', pool: env.REINS_DB_POOL },
   'worker',
 );
-if (db.xidShift) {
-  log.warn(
-    { from: String(db.xidShift.from), to: String(db.xidShift.to) },
-    'audit event ids are behind the stored ones (a restore into another cluster?): shifted past them',
-  );
-}
+if (db.xidShift) log.warn(...xidShiftLog(db.xidShift));
 const registry = newRegistry('worker');
 registerPoolMetrics(registry, db.orm);
 registerBacklogMetrics(registry, db.orm);

@@ -12,7 +12,8 @@
 // horizon move, by the same amount.
 import type { Orm } from './orm.js';
 
-function shiftFunctionSql(shift: bigint): string {
+/** The statement that sets the shift (`alignXidShift`; tests stage a restore with it). */
+export function xidShiftFunctionSql(shift: bigint): string {
   // Immutable: a constant the planner may fold; replacing the function invalidates cached plans.
   return `create or replace function reins_xid_shift() returns bigint language sql immutable
      parallel safe as $$ select ${shift.toString()}::bigint $$`;
@@ -66,6 +67,14 @@ export async function alignXidShift(orm: Orm): Promise<XidShift | null> {
   // Every transaction from `next` on writes ids from `next + shift`: that must pass `top`.
   if (next + from > top) return null;
   const to = top - next + 1n;
-  await conn.execute(shiftFunctionSql(to));
+  await conn.execute(xidShiftFunctionSql(to));
   return { from, to };
+}
+
+/** How a process that opened the database logs a shift it made (pino: fields, then message). */
+export function xidShiftLog(shift: XidShift): [{ from: string; to: string }, string] {
+  return [
+    { from: String(shift.from), to: String(shift.to) },
+    'audit event ids are behind the stored ones (a restore into another cluster?): shifted past them',
+  ];
 }

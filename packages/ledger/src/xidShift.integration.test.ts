@@ -4,7 +4,7 @@
  * and never be sealed; opening the database raises the shift past them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alignXidShift, useTestOrm } from '@reins/db';
+import { alignXidShift, useTestOrm, xidShiftFunctionSql } from '@reins/db';
 import { sealCurrent, unsealedBacklog } from './auditChain.js';
 import { verifyChain } from './auditVerify.js';
 import { newId } from './ids.js';
@@ -15,11 +15,7 @@ const db = useTestOrm('ledger_xid_shift', { beforeAll, afterAll });
 /** The old cluster's lead over this one: its history's ids are this far ahead. */
 const LEAD = 1_000_000_000n;
 
-const setShift = (shift: bigint) =>
-  plainSql(db.orm)(
-    `create or replace function reins_xid_shift() returns bigint language sql immutable
-       parallel safe as $$ select ${shift.toString()}::bigint $$`,
-  );
+const setShift = (shift: bigint) => plainSql(db.orm)(xidShiftFunctionSql(shift));
 
 async function addEvents(orgId: string, from: number, n: number): Promise<void> {
   await plainSql(db.orm)(
